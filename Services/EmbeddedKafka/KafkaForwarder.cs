@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace Boxoffice.EmbeddedKafka;
+
+/// <summary>
+/// Gives the mock broker a stable address. librdkafka binds its mock listener to a random port and
+/// can only change the port it advertises, so this forwards the advertised port to the listener,
+/// byte for byte, one upstream connection per client connection.
+/// </summary>
+internal sealed partial class KafkaForwarder(MockCluster cluster, IOptions<BrokerOptions> options, ILogger<KafkaForwarder> logger)
+    : BackgroundService
+{
+    private volatile bool _listening;
+
+    public bool IsListening => _listening;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var listener = new TcpListener(IPAddress.Parse(settings.Host), settings.KafkaPort);
+        listener.Start(backlog: 512);
+        _listening = true;
+        LogListening(settings.Host, settings.KafkaPort, cluster.ListenerAddress);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var client = await listener.AcceptTcpClientAsync(stoppingToken);
+                _ = ForwardAsync(client, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _listening = false;
+            listener.Stop();
+        }
+    }
+
+    private async Task ForwardAsync(TcpClient client, CancellationToken stoppingToken)
+    {
+        using var _ = client;
+        using var upstream = new TcpClient { NoDelay = true };
+        client.NoDelay = true;
+        try
+        {
+            var (host, port) = Split(cluster.ListenerAddress);
+            await upstream.ConnectAsync(host, port, stoppingToken);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var downstream = client.GetStream();
+            var up = upstream.GetStream();
+            // When either side closes, close both, so a broker set down disconnects its clients.
+            await Task.WhenAny(downstream.CopyToAsync(up, linked.Token), up.CopyToAsync(downstream, linked.Token));
+            await linked.CancelAsync();
+        }
+        catch (Exception exception) when (exception is SocketException or IOException or OperationCanceledException)
+        {
+            LogConnectionEnded(exception.Message);
+        }
+    }
+
+    private static (string Host, int Port) Split(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        return (address[..colon], int.Parse(address[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka clients connect to {Host}:{Port}, forwarded to the mock broker at {Listener}")]
+    private partial void LogListening(string host, int port, string listener);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Forwarded connection ended: {Reason}")]
+    private partial void LogConnectionEnded(string reason);
+}
