@@ -1,0 +1,93 @@
+using Boxoffice.Messaging;
+using Confluent.Kafka;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// Registers Kafka clients from the <c>kafka</c> connection string (a bootstrap server list, as
+/// the AppHost hands it over in every infrastructure mode). Client settings can be overridden
+/// under <c>Messaging:Kafka:Producer</c> and <c>Messaging:Kafka:Consumer</c>.
+/// </summary>
+public static class KafkaExtensions
+{
+    public const string DefaultConnectionName = "kafka";
+
+    /// <summary>Adds <see cref="KafkaPublisher"/> (an idempotent, acks=all producer) and the Kafka health check.</summary>
+    public static IHostApplicationBuilder AddKafkaProducer(this IHostApplicationBuilder builder, string connectionName = DefaultConnectionName)
+    {
+        var bootstrapServers = BootstrapServers(builder.Configuration, connectionName);
+        builder.Services.TryAddSingleton(services =>
+        {
+            var config = new ProducerConfig();
+            builder.Configuration.GetSection("Messaging:Kafka:Producer").Bind(config);
+            config.BootstrapServers = bootstrapServers;
+            // Exactly the broker's acknowledgement is the publisher's promise: no loss, no duplicates from retries.
+            config.Acks = Acks.All;
+            config.EnableIdempotence = true;
+            config.LingerMs ??= 5;
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Boxoffice.Messaging.KafkaProducer");
+            return new ProducerBuilder<string, byte[]>(config)
+                .SetLogHandler((_, message) => logger.LogDebug("Kafka producer {Facility}: {Text}", message.Facility, message.Message))
+                .SetErrorHandler((_, error) => logger.LogWarning("Kafka producer error {ErrorCode}: {Reason}", error.Code, error.Reason))
+                .Build();
+        });
+        builder.Services.TryAddSingleton<KafkaPublisher>();
+        builder.AddKafkaHealthCheck(bootstrapServers);
+        return builder;
+    }
+
+    /// <summary>
+    /// Consumes <paramref name="topic"/> as <paramref name="groupId"/> and hands each message to
+    /// <typeparamref name="THandler"/>. Also adds the producer, which parks poison messages on the
+    /// dead-letter topic.
+    /// </summary>
+    public static IHostApplicationBuilder AddKafkaConsumer<THandler>(
+        this IHostApplicationBuilder builder, string topic, string groupId, string connectionName = DefaultConnectionName)
+        where THandler : class, IKafkaMessageHandler
+    {
+        builder.AddKafkaProducer(connectionName);
+        var bootstrapServers = BootstrapServers(builder.Configuration, connectionName);
+        var subscription = new KafkaSubscription(topic, groupId, typeof(THandler));
+        builder.Services.TryAddScoped<THandler>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IHostedService>(services =>
+        {
+            var config = new ConsumerConfig();
+            builder.Configuration.GetSection("Messaging:Kafka:Consumer").Bind(config);
+            config.BootstrapServers = bootstrapServers;
+            config.GroupId = groupId;
+            config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
+            // Offsets are stored by the consumer loop after the handler, then committed in the background.
+            config.EnableAutoCommit = true;
+            config.EnableAutoOffsetStore = false;
+            config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
+            // A rejoining member must not wait out a long session (seen with the embedded broker).
+            config.SessionTimeoutMs ??= 6000;
+            return ActivatorUtilities.CreateInstance<KafkaConsumerService>(services, subscription, config);
+        });
+        return builder;
+    }
+
+    private static void AddKafkaHealthCheck(this IHostApplicationBuilder builder, string bootstrapServers)
+    {
+        if (builder.Services.Any(service => service.ServiceType == typeof(KafkaHealthCheck)))
+        {
+            return;
+        }
+
+        builder.Services.AddSingleton(new KafkaHealthCheck(bootstrapServers));
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            "kafka", services => services.GetRequiredService<KafkaHealthCheck>(), HealthStatus.Unhealthy, ["ready"]));
+    }
+
+    private static string BootstrapServers(IConfiguration configuration, string connectionName) =>
+        configuration.GetConnectionString(connectionName) is { Length: > 0 } servers
+            ? servers
+            : throw new InvalidOperationException(
+                $"The Kafka connection string 'ConnectionStrings:{connectionName}' is missing: run the service from the AppHost, or set it to a bootstrap server list (host:port).");
+}

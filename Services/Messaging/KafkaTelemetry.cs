@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text;
+using Confluent.Kafka;
+
+namespace Boxoffice.Messaging;
+
+/// <summary>
+/// Traces and metrics of Kafka traffic. The W3C trace context travels in message headers
+/// (<c>traceparent</c>, <c>tracestate</c>), so a consumer's span continues the producer's trace.
+/// </summary>
+public static class KafkaTelemetry
+{
+    public const string Name = "Boxoffice.Messaging";
+
+    public static readonly ActivitySource Source = new(Name);
+    private static readonly Meter Meter = new(Name);
+
+    internal static readonly Counter<long> Produced = Meter.CreateCounter<long>("boxoffice.messaging.produced", "{message}", "Messages acknowledged by the broker.");
+    internal static readonly Counter<long> ProduceFailed = Meter.CreateCounter<long>("boxoffice.messaging.produce_failed", "{message}", "Messages the broker did not acknowledge.");
+    internal static readonly Counter<long> Handled = Meter.CreateCounter<long>("boxoffice.messaging.handled", "{message}", "Messages handled and committed.");
+    internal static readonly Counter<long> HandleFailed = Meter.CreateCounter<long>("boxoffice.messaging.handle_failed", "{message}", "Handler attempts that threw.");
+
+    internal static Activity? StartProduce(string topic)
+    {
+        var activity = Source.StartActivity($"{topic} publish", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "kafka");
+        activity?.SetTag("messaging.operation.type", "send");
+        activity?.SetTag("messaging.destination.name", topic);
+        return activity;
+    }
+
+    internal static Activity? StartConsume(ConsumeResult<string, byte[]> result, string groupId)
+    {
+        var parent = ExtractContext(result.Message.Headers);
+        var activity = Source.StartActivity($"{result.Topic} process", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "kafka");
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.destination.name", result.Topic);
+        activity?.SetTag("messaging.consumer.group.name", groupId);
+        activity?.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
+        return activity;
+    }
+
+    /// <summary>Writes the current trace context (the given activity, else the ambient one) into the headers.</summary>
+    internal static void InjectContext(Activity? activity, Headers headers)
+    {
+        var context = activity ?? Activity.Current;
+        if (context is null)
+        {
+            return;
+        }
+
+        DistributedContextPropagator.Current.Inject(context, headers, static (carrier, name, value) =>
+        {
+            var target = (Headers)carrier!;
+            target.Remove(name);
+            target.Add(name, Encoding.UTF8.GetBytes(value));
+        });
+    }
+
+    /// <summary>The producer's trace context from the headers, or default when there is none.</summary>
+    public static ActivityContext ExtractContext(Headers? headers)
+    {
+        if (headers is null)
+        {
+            return default;
+        }
+
+        DistributedContextPropagator.Current.ExtractTraceIdAndState(headers, static (carrier, name, out value, out values) =>
+        {
+            values = null;
+            value = ((Headers)carrier!).TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+        }, out var traceParent, out var traceState);
+
+        return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : default;
+    }
+}
