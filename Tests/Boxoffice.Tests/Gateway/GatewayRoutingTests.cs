@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+
+namespace Boxoffice.Tests.Gateway;
+
+/// <summary>The gateway is the only public entry: requests under /api/{service} reach that service.</summary>
+[Collection<RunningApp>]
+public sealed class GatewayRoutingTests(BoxofficeApp boxoffice)
+{
+    [Fact]
+    public async Task A_catalog_request_through_the_gateway_reads_the_catalog_database()
+    {
+        var name = $"Gateway routing check {Guid.NewGuid():N}";
+        await using (var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("catalogdb")))
+        {
+            await using var insert = db.CreateCommand(
+                "INSERT INTO events (id, name, city, starts_at, status) VALUES ($1, $2, 'Lisbon', now() + interval '30 days', 'on-sale')");
+            insert.Parameters.AddWithValue(Guid.NewGuid());
+            insert.Parameters.AddWithValue(name);
+            await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        using var gateway = boxoffice.CreateGatewayClient();
+        using var response = await gateway.GetAsync("/api/catalog/events?pageSize=100", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Contains(page.GetProperty("items").EnumerateArray(), item => item.GetProperty("name").GetString() == name);
+    }
+
+    [Theory]
+    [InlineData("page=abc", "page")]
+    [InlineData("page=0", "page")]
+    [InlineData("page=99999999999", "page")]
+    [InlineData("pageSize=101", "pageSize")]
+    [InlineData("pageSize=-1", "pageSize")]
+    [InlineData("pageSize=%27%3B%20DROP%20TABLE%20events%3B--", "pageSize")]
+    public async Task Malformed_query_values_get_a_problem_400_naming_the_parameter(string query, string parameter)
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var response = await gateway.GetAsync($"/api/catalog/events?{query}", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains(parameter, body);
+        Assert.DoesNotContain("Exception", body);
+    }
+
+    [Theory]
+    [InlineData("/api/nowhere/events")]
+    [InlineData("/events")]
+    [InlineData("/api/catalog/no-such-thing")]
+    public async Task Paths_that_no_route_or_endpoint_serves_get_404(string path)
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var response = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/alive")]
+    public async Task The_gateway_answers_its_own_probes(string path)
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var response = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task The_gateway_exposes_Prometheus_metrics()
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        var metrics = await gateway.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+
+        Assert.Contains("# TYPE", metrics);
+        Assert.Contains("service_name=\"gateway\"", metrics);
+    }
+}
