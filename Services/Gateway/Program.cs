@@ -1,3 +1,5 @@
+using Boxoffice.Gateway.Routing;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -8,6 +10,7 @@ builder.Services.AddReverseProxy()
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseInternalEndpointsHidden();
 app.MapReverseProxy();
 
 app.Run();

@@ -113,8 +113,23 @@ internal sealed partial class KafkaConsumerService(
         headers.Add("boxoffice-dlq-reason", Encoding.UTF8.GetBytes(exception.GetType().FullName + ": " + exception.Message));
         headers.Add("boxoffice-dlq-source", Encoding.UTF8.GetBytes($"{result.Topic}/{result.Partition.Value}/{result.Offset.Value}"));
         headers.Add("boxoffice-dlq-group", Encoding.UTF8.GetBytes(subscription.GroupId));
-        await publisher.PublishAsync(Topics.DeadLetter(result.Topic), result.Message.Key, result.Message.Value, headers, cancellationToken);
-        LogDeadLettered(result.Topic, result.Partition.Value, result.Offset.Value);
+
+        // The offset moves on only once the message is safe on the dead-letter topic: while the
+        // broker does not take it, keep trying (the partition waits; nothing is skipped).
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await publisher.PublishAsync(Topics.DeadLetter(result.Topic), result.Message.Key, result.Message.Value, headers, cancellationToken);
+                LogDeadLettered(result.Topic, result.Partition.Value, result.Offset.Value);
+                return;
+            }
+            catch (KafkaException publishFailure) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogDeadLetterFailed(publishFailure, result.Topic, result.Partition.Value, result.Offset.Value, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, attempt))), time, cancellationToken);
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topic} as group {GroupId}")]
@@ -125,6 +140,9 @@ internal sealed partial class KafkaConsumerService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Moved {Topic}/{Partition}@{Offset} to the dead-letter topic")]
     private partial void LogDeadLettered(string topic, int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not move {Topic}/{Partition}@{Offset} to the dead-letter topic (attempt {Attempt}); retrying")]
+    private partial void LogDeadLetterFailed(Exception exception, string topic, int partition, long offset, int attempt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Kafka client {Level} {Facility}: {Text}")]
     private partial void LogClient(string level, string facility, string text);

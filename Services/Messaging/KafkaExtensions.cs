@@ -44,15 +44,16 @@ public static class KafkaExtensions
     /// <summary>
     /// Consumes <paramref name="topic"/> as <paramref name="groupId"/> and hands each message to
     /// <typeparamref name="THandler"/>. Also adds the producer, which parks poison messages on the
-    /// dead-letter topic.
+    /// dead-letter topic after <paramref name="maxAttempts"/> failed attempts.
     /// </summary>
     public static IHostApplicationBuilder AddKafkaConsumer<THandler>(
-        this IHostApplicationBuilder builder, string topic, string groupId, string connectionName = DefaultConnectionName)
+        this IHostApplicationBuilder builder, string topic, string groupId, int maxAttempts = 3, string connectionName = DefaultConnectionName)
         where THandler : class, IKafkaMessageHandler
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
         builder.AddKafkaProducer(connectionName);
         var bootstrapServers = BootstrapServers(builder.Configuration, connectionName);
-        var subscription = new KafkaSubscription(topic, groupId, typeof(THandler));
+        var subscription = new KafkaSubscription(topic, groupId, typeof(THandler), maxAttempts);
         builder.Services.TryAddScoped<THandler>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IHostedService>(services =>

@@ -13,8 +13,10 @@ public sealed class RunningApp : ICollectionFixture<BoxofficeApp>;
 /// </summary>
 public sealed class BoxofficeApp : IAsyncLifetime
 {
-    /// <summary>A topic the embedded broker creates for the messaging tests, beside the application's own.</summary>
-    public const string TestTopic = "boxoffice.tests";
+    /// <summary>Topics the embedded broker creates for the messaging tests, beside the application's own.</summary>
+    public const string TraceTopic = "boxoffice.tests.trace";
+
+    public const string PoisonTopic = "boxoffice.tests.poison";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
@@ -34,7 +36,10 @@ public sealed class BoxofficeApp : IAsyncLifetime
         using var timeout = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--infra", "embedded", $"--Infra:DataPath={_dataPath}"], timeout.Token);
-        builder.CreateResourceBuilder<ProjectResource>("kafka-broker").WithEnvironment("Broker__ExtraTopics__0", TestTopic);
+        builder.CreateResourceBuilder<ProjectResource>("kafka-broker")
+            .WithEnvironment("Broker__ExtraTopics__0", TraceTopic)
+            .WithEnvironment("Broker__ExtraTopics__1", PoisonTopic)
+            .WithEnvironment("Broker__ExtraTopics__2", Contracts.Topics.DeadLetter(PoisonTopic));
 
         _app = await builder.BuildAsync(timeout.Token);
         await _app.StartAsync(timeout.Token);

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 // Usage: KafkaPeer TOPIC GROUP COUNT, with ConnectionStrings__kafka set. Prints one JSON line per
 // message: its key, value, and the trace and parent span of the consumer's activity; exits after
-// COUNT messages.
+// COUNT printed messages. A message whose value is "poison" makes the handler throw, every time.
 if (args.Length != 3 || !int.TryParse(args[2], out var count) || count < 1)
 {
     Console.Error.WriteLine("usage: KafkaPeer TOPIC GROUP COUNT");
@@ -37,6 +37,11 @@ internal sealed class PrintingHandler(Remaining remaining, IHostApplicationLifet
 {
     public Task HandleAsync(ConsumeResult<string, byte[]> message, CancellationToken cancellationToken)
     {
+        if (Encoding.UTF8.GetString(message.Message.Value) == "poison")
+        {
+            throw new InvalidDataException($"{message.Message.Key} cannot be handled");
+        }
+
         var activity = Activity.Current;
         Console.WriteLine(JsonSerializer.Serialize(new
         {

@@ -30,6 +30,19 @@ public sealed class GatewayRoutingTests(BoxofficeApp boxoffice)
         Assert.Contains(page.GetProperty("items").EnumerateArray(), item => item.GetProperty("name").GetString() == name);
     }
 
+    [Fact]
+    public async Task A_page_past_the_last_is_empty_but_still_counts_every_listed_event()
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+        var first = await gateway.GetFromJsonAsync<JsonElement>("/api/catalog/events?pageSize=1", TestContext.Current.CancellationToken);
+
+        var beyond = await gateway.GetFromJsonAsync<JsonElement>("/api/catalog/events?page=10000&pageSize=100", TestContext.Current.CancellationToken);
+
+        Assert.Empty(beyond.GetProperty("items").EnumerateArray());
+        Assert.Equal(first.GetProperty("total").GetInt64(), beyond.GetProperty("total").GetInt64());
+        Assert.Equal(10000, beyond.GetProperty("page").GetInt32());
+    }
+
     [Theory]
     [InlineData("page=abc", "page")]
     [InlineData("page=0", "page")]

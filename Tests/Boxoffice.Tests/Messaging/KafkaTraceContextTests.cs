@@ -1,10 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
-using Boxoffice.Messaging;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Boxoffice.Tests.Messaging;
 
@@ -18,36 +13,21 @@ public sealed class KafkaTraceContextTests(BoxofficeApp boxoffice)
     [Fact]
     public async Task A_consumer_in_another_process_continues_the_publishers_trace()
     {
-        var cancellationToken = TestContext.Current.CancellationToken;
         var kafka = await boxoffice.ConnectionStringAsync("kafka");
         var sent = new Dictionary<string, (ActivityTraceId TraceId, ActivitySpanId SpanId)>();
-
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection([new("ConnectionStrings:kafka", kafka)]);
-        builder.AddKafkaProducer();
-        using (var host = builder.Build())
+        using (var test = new KafkaTestPublisher(kafka))
         {
-            var publisher = host.Services.GetRequiredService<KafkaPublisher>();
             for (var i = 0; i < 3; i++)
             {
                 using var request = new Activity("buyer request").SetIdFormat(ActivityIdFormat.W3C).Start();
                 var key = $"order-{Guid.NewGuid():N}";
-                await publisher.PublishAsync(BoxofficeApp.TestTopic, key, Encoding.UTF8.GetBytes($"message {i}"), cancellationToken: cancellationToken);
+                await test.Publisher.PublishAsync(BoxofficeApp.TraceTopic, key, Encoding.UTF8.GetBytes($"message {i}"), cancellationToken: TestContext.Current.CancellationToken);
                 sent[key] = (request.TraceId, request.SpanId);
             }
         }
 
-        var peer = await ProcessRunner.RunDotnetAsync(
-            Repository.Output(Path.Combine("Tests", "KafkaPeer"), "Boxoffice.Tests.KafkaPeer"),
-            [BoxofficeApp.TestTopic, $"tests-{Guid.NewGuid():N}", sent.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)],
-            new Dictionary<string, string> { ["ConnectionStrings__kafka"] = kafka, ["DOTNET_ENVIRONMENT"] = "Development" },
-            TimeSpan.FromMinutes(1),
-            cancellationToken);
+        var received = await KafkaPeer.ConsumeAsync(kafka, BoxofficeApp.TraceTopic, sent.Count);
 
-        Assert.True(peer.ExitCode == 0, peer.Error);
-        var received = peer.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => JsonDocument.Parse(line).RootElement)
-            .ToDictionary(line => line.GetProperty("key").GetString()!);
         foreach (var (key, publisher) in sent)
         {
             Assert.True(received.TryGetValue(key, out var message), $"{key} was not consumed");
