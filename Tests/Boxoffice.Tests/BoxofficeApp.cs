@@ -34,8 +34,19 @@ public sealed class BoxofficeApp : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["--infra", "embedded", $"--Infra:DataPath={_dataPath}"], timeout.Token);
+        IDistributedApplicationTestingBuilder builder;
+        try
+        {
+            builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+                ["--infra", "embedded", $"--Infra:DataPath={_dataPath}"], timeout.Token);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            throw new InvalidOperationException(
+                "The AppHost did not start in embedded mode. 'dotnet run --project AppHost -- --infra embedded' prints the reason " +
+                "(for example missing PostgreSQL server binaries: apt-get install postgresql).", exception);
+        }
+
         builder.CreateResourceBuilder<ProjectResource>("kafka-broker")
             .WithEnvironment("Broker__ExtraTopics__0", TraceTopic)
             .WithEnvironment("Broker__ExtraTopics__1", PoisonTopic)
