@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection;
+using System.Net;
+
+namespace Boxoffice.Tests.AppHost;
+
+/// <summary>
+/// The external mode runs the services against infrastructure it did not start, given only
+/// connection strings. Here that infrastructure is the embedded one of the running app, so a
+/// second AppHost in external mode must reach it, turn healthy and serve through its gateway.
+/// </summary>
+[Collection<RunningApp>]
+public sealed class ExternalModeTests(BoxofficeApp boxoffice)
+{
+    [Fact]
+    public async Task The_external_mode_serves_from_the_connection_strings_it_is_given()
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(3));
+        string[] connections = ["redis", "kafka", "catalogdb"];
+        var arguments = new List<string> { "--infra", "external" };
+        foreach (var name in connections)
+        {
+            arguments.Add($"--ConnectionStrings:{name}={await boxoffice.ConnectionStringAsync(name)}");
+        }
+
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([.. arguments], timeout.Token);
+        await using var external = await builder.BuildAsync(timeout.Token);
+        await external.StartAsync(timeout.Token);
+        await external.ResourceNotifications.WaitForResourceHealthyAsync("gateway", timeout.Token);
+
+        var model = external.Services.GetRequiredService<DistributedApplicationModel>();
+        Assert.DoesNotContain(model.Resources, resource => resource.Name is "postgres" or "redis-server" or "kafka-broker");
+        using var gateway = external.CreateHttpClient("gateway", "http");
+        using var response = await gateway.GetAsync("/api/catalog/events", timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}
