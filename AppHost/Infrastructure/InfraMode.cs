@@ -30,11 +30,11 @@ internal static class InfraModeSelector
         var requested = builder.Configuration["infra"] ?? builder.Configuration[ConfigurationKey];
         if (!string.IsNullOrWhiteSpace(requested))
         {
-            if (!Enum.TryParse<InfraMode>(requested, ignoreCase: true, out var mode) || !Enum.IsDefined(mode))
-            {
-                throw new InfraUnavailableException(
+            // Names only: Enum.TryParse would also take numbers and comma lists.
+            var name = Enum.GetNames<InfraMode>().FirstOrDefault(mode => string.Equals(mode, requested.Trim(), StringComparison.OrdinalIgnoreCase))
+                ?? throw new InfraUnavailableException(
                     $"Unknown infrastructure mode '{requested}': use --infra containers, --infra embedded or --infra external.");
-            }
+            var mode = Enum.Parse<InfraMode>(name);
 
             return builder.ExecutionContext.IsPublishMode && mode == InfraMode.Embedded ? InfraMode.Containers : mode;
         }

@@ -5,14 +5,17 @@ public sealed class InfraModeTests
 {
     private static readonly string AppHost = Repository.Output("AppHost", "AppHost");
 
-    [Fact]
-    public async Task An_unknown_mode_is_refused_with_the_modes_that_exist()
+    [Theory]
+    [InlineData("kubernetes")]
+    [InlineData("1")]
+    [InlineData("Containers,Embedded")]
+    public async Task An_unknown_mode_is_refused_with_the_modes_that_exist(string mode)
     {
-        var result = await RunAppHostAsync("--infra", "kubernetes");
+        var result = await RunAppHostAsync("--infra", mode);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal(
-            "Unknown infrastructure mode 'kubernetes': use --infra containers, --infra embedded or --infra external.",
+            $"Unknown infrastructure mode '{mode}': use --infra containers, --infra embedded or --infra external.",
             result.Error.Trim());
     }
 
