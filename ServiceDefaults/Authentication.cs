@@ -1,0 +1,162 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>How services and the gateway validate Boxoffice access tokens (section <c>Authentication</c>).</summary>
+public sealed class BoxofficeAuthenticationOptions
+{
+    public const string Section = "Authentication";
+
+    /// <summary>The identity server's public issuer URL, exactly as in the tokens' <c>iss</c>.</summary>
+    [Required]
+    public string Issuer { get; set; } = "";
+
+    /// <summary>The audience every Boxoffice API token is issued for.</summary>
+    [Required]
+    public string Audience { get; set; } = BoxofficeAuth.ApiAudience;
+
+    /// <summary>
+    /// Where this service fetches the discovery document and signing keys: the identity service
+    /// by its internal name (service discovery), not the public issuer URL the internet sees.
+    /// </summary>
+    [Required]
+    public string MetadataBaseAddress { get; set; } = "https+http://identity";
+
+    /// <summary>Tolerance for clock differences when checking lifetimes.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Scopes, roles and authorization policies shared by the identity server, the gateway and the services.</summary>
+public static class BoxofficeAuth
+{
+    public const string ApiAudience = "boxoffice-api";
+
+    public static class Scopes
+    {
+        public const string CatalogRead = "catalog.read";
+        public const string CatalogWrite = "catalog.write";
+        public const string Booking = "booking";
+        public const string CheckIn = "checkin";
+        public const string Webhooks = "webhooks";
+
+        public static IReadOnlyList<string> All { get; } = [CatalogRead, CatalogWrite, Booking, CheckIn, Webhooks];
+    }
+
+    public static class Roles
+    {
+        public const string Buyer = "buyer";
+        public const string Organizer = "organizer";
+        public const string Staff = "staff";
+
+        public static IReadOnlyList<string> All { get; } = [Buyer, Organizer, Staff];
+    }
+
+    /// <summary>Named policies; the gateway's routes name them in <c>AuthorizationPolicy</c>.</summary>
+    public static class Policies
+    {
+        public const string Authenticated = "authenticated";
+        public const string Organizer = "organizer";
+        public const string Buyer = "buyer";
+        public const string Staff = "staff";
+        public const string WebhooksAdmin = "webhooks";
+    }
+
+    /// <summary>The role a scope needs; a token must carry both (scopes say what the client may do, roles who the user is).</summary>
+    public static IReadOnlyDictionary<string, string?> RequiredRole { get; } = new Dictionary<string, string?>
+    {
+        [Scopes.CatalogRead] = null,
+        [Scopes.CatalogWrite] = Roles.Organizer,
+        [Scopes.Booking] = Roles.Buyer,
+        [Scopes.CheckIn] = Roles.Staff,
+        [Scopes.Webhooks] = Roles.Organizer,
+    };
+
+    public static bool HasScope(this ClaimsPrincipal user, string scope) =>
+        user.FindAll("scope").Any(claim => claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(scope, StringComparer.Ordinal));
+
+    /// <summary>
+    /// Validates Boxoffice access tokens as JWT bearer tokens: issuer, audience, lifetime, and an
+    /// RS256 signature by a key from the identity server's JWKS, fetched from its internal address.
+    /// Claims keep their JWT names (<c>sub</c>, <c>role</c>, <c>scope</c>).
+    /// </summary>
+    public static TBuilder AddBoxofficeAuthentication<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddOptions<BoxofficeAuthenticationOptions>()
+            .BindConfiguration(BoxofficeAuthenticationOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddHttpClient(nameof(InternalMetadataRetriever));
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<BoxofficeAuthenticationOptions>, IHttpClientFactory>((jwt, settings, clients) =>
+            {
+                var auth = settings.Value;
+                var issuer = auth.Issuer.TrimEnd('/');
+                jwt.MapInboundClaims = false;
+                jwt.RequireHttpsMetadata = false; // metadata comes over the internal network
+                jwt.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
+                    issuer + "/.well-known/openid-configuration",
+                    new OpenIdConnectConfigurationRetriever(),
+                    new InternalMetadataRetriever(clients.CreateClient(nameof(InternalMetadataRetriever)), auth.MetadataBaseAddress))
+                {
+                    AutomaticRefreshInterval = TimeSpan.FromHours(1),
+                    RefreshInterval = TimeSpan.FromSeconds(30),
+                };
+                jwt.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuers = [issuer, issuer + "/"],
+                    ValidAudience = auth.Audience,
+                    ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+                    RequireSignedTokens = true,
+                    RequireExpirationTime = true,
+                    ValidateLifetime = true,
+                    ClockSkew = auth.ClockSkew,
+                    NameClaimType = "sub",
+                    RoleClaimType = "role",
+                };
+            });
+
+        // Deny by default: an endpoint or route that names no policy requires a valid token.
+        builder.Services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(Policies.Authenticated, policy => policy.RequireAuthenticatedUser())
+            .AddPolicy(Policies.Organizer, policy => policy.RequireScopeAndRole(Scopes.CatalogWrite))
+            .AddPolicy(Policies.Buyer, policy => policy.RequireScopeAndRole(Scopes.Booking))
+            .AddPolicy(Policies.Staff, policy => policy.RequireScopeAndRole(Scopes.CheckIn))
+            .AddPolicy(Policies.WebhooksAdmin, policy => policy.RequireScopeAndRole(Scopes.Webhooks));
+        return builder;
+    }
+
+    private static AuthorizationPolicyBuilder RequireScopeAndRole(this AuthorizationPolicyBuilder policy, string scope)
+    {
+        policy.RequireAuthenticatedUser().RequireAssertion(context => context.User.HasScope(scope));
+        return RequiredRole[scope] is { } role ? policy.RequireRole(role) : policy;
+    }
+}
+
+/// <summary>
+/// Reads the identity server's discovery document and JWKS from its internal address. Whatever
+/// host a document names (the public issuer, or the identity service's own address when asked
+/// directly), only its path is used: metadata is only ever fetched from the identity service.
+/// </summary>
+internal sealed class InternalMetadataRetriever(HttpClient http, string internalBase) : IDocumentRetriever
+{
+    public async Task<string> GetDocumentAsync(string address, CancellationToken cancel)
+    {
+        var path = Uri.TryCreate(address, UriKind.Absolute, out var uri)
+            ? uri.PathAndQuery
+            : throw new InvalidOperationException($"Token metadata address '{address}' is not an absolute URL.");
+        using var response = await http.GetAsync(internalBase.TrimEnd('/') + path, cancel);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync(cancel);
+    }
+}
