@@ -1,0 +1,167 @@
+using System.Net.Mail;
+using System.Security.Claims;
+using Boxoffice.Identity.Data;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Boxoffice.Identity.Account;
+
+internal static class AccountApi
+{
+    public const string FailedSignIn = "The email or password is not right.";
+    private const int MinPasswordLength = 12;
+    private const int MaxPasswordLength = 128;
+
+    public static IEndpointRouteBuilder MapAccountApi(this IEndpointRouteBuilder routes)
+    {
+        var account = routes.MapGroup("/account").WithTags("Account");
+        account.MapGet("/login", ShowLogin).ExcludeFromDescription();
+        account.MapPost("/login", SignIn).ExcludeFromDescription();
+        account.MapPost("/register", Register).DisableAntiforgery().WithName("RegisterBuyer");
+        return routes;
+    }
+
+    private static ContentHttpResult ShowLogin(HttpContext http, IAntiforgery antiforgery, string? returnUrl) =>
+        Page(http, antiforgery, LocalOrRoot(returnUrl), email: "", error: null, StatusCodes.Status200OK);
+
+    /// <summary>
+    /// Checks the password and signs the user in with a cookie, then returns to where the sign-in
+    /// started (the authorization endpoint). A wrong password and an unknown account answer alike,
+    /// and take about as long; repeated failures are refused for a while.
+    /// </summary>
+    private static async Task<IResult> SignIn(
+        HttpContext http,
+        [FromForm] LoginForm form,
+        IdentityDb db,
+        IPasswordHasher<User> hasher,
+        SignInThrottle throttle,
+        IAntiforgery antiforgery,
+        CancellationToken cancellationToken)
+    {
+        var returnUrl = LocalOrRoot(form.ReturnUrl);
+        var email = (form.Email ?? "").Trim();
+        var normalized = User.Normalize(email);
+        var address = http.Connection.RemoteIpAddress;
+        if (await throttle.RefusedForAsync(normalized, address) is { } wait)
+        {
+            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Page(http, antiforgery, returnUrl, email, "Too many failed sign-ins. Try again later.", StatusCodes.Status429TooManyRequests);
+        }
+
+        var user = email.Length is > 0 and <= 254
+            ? await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken)
+            : null;
+        var password = form.Password ?? "";
+        var verified = user is not null && password.Length <= 128
+            && hasher.VerifyHashedPassword(user, user.PasswordHash, password) != PasswordVerificationResult.Failed;
+        if (user is null)
+        {
+            // Same work as a real check, so timing does not tell which accounts exist.
+            hasher.VerifyHashedPassword(Unknown, UnknownHash, password);
+        }
+
+        if (!verified)
+        {
+            await throttle.RecordFailureAsync(normalized, address);
+            return Page(http, antiforgery, returnUrl, email, FailedSignIn, StatusCodes.Status400BadRequest);
+        }
+
+        await throttle.ResetAsync(normalized);
+        var identity = new ClaimsIdentity(CookieAuthenticationDefaults.AuthenticationScheme, Claims.Subject, Claims.Role);
+        identity.AddClaim(new Claim(Claims.Subject, user!.Id.ToString()));
+        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+        return Results.Redirect(returnUrl);
+    }
+
+    /// <summary>Creates a buyer account. Organizers and staff are not self-registered.</summary>
+    private static async Task<Results<Created<RegisteredUser>, ValidationProblem, ProblemHttpResult>> Register(
+        RegisterRequest request,
+        IdentityDb db,
+        IPasswordHasher<User> hasher,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var email = request.Email?.Trim() ?? "";
+        var errors = new Dictionary<string, string[]>();
+        if (!IsEmail(email))
+        {
+            errors["email"] = ["Enter an email address such as name@example.com."];
+        }
+
+        if (request.Password is not { Length: >= MinPasswordLength and <= MaxPasswordLength })
+        {
+            errors["password"] = [$"Choose a password of {MinPasswordLength} to {MaxPasswordLength} characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var normalized = User.Normalize(email);
+        if (await db.Users.AnyAsync(u => u.NormalizedEmail == normalized, cancellationToken))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "An account with this email already exists.",
+                type: "https://boxoffice.dev/problems/account-exists");
+        }
+
+        var user = new User
+        {
+            Id = Guid.CreateVersion7(time.GetUtcNow()),
+            Email = email,
+            NormalizedEmail = normalized,
+            PasswordHash = "",
+            Roles = [BoxofficeAuth.Roles.Buyer],
+            CreatedAt = time.GetUtcNow(),
+        };
+        user.PasswordHash = hasher.HashPassword(user, request.Password!);
+        db.Users.Add(user);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException exception) when (exception.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "An account with this email already exists.",
+                type: "https://boxoffice.dev/problems/account-exists");
+        }
+
+        return TypedResults.Created($"/account/users/{user.Id}", new RegisteredUser(user.Id, user.Email, user.Roles));
+    }
+
+    private static ContentHttpResult Page(HttpContext http, IAntiforgery antiforgery, string returnUrl, string email, string? error, int status)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(http);
+        http.Response.Headers.ContentSecurityPolicy = LoginPage.ContentSecurityPolicy;
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Content(LoginPage.Render(tokens.FormFieldName, tokens.RequestToken!, returnUrl, email, error), "text/html; charset=utf-8", statusCode: status);
+    }
+
+    /// <summary>Only a path on this site: never an open redirect to another origin.</summary>
+    internal static string LocalOrRoot(string? returnUrl) =>
+        returnUrl is { Length: > 0 and <= 4096 }
+        && returnUrl[0] == '/'
+        && (returnUrl.Length == 1 || (returnUrl[1] != '/' && returnUrl[1] != '\\'))
+        && !returnUrl.Contains('\n') && !returnUrl.Contains('\r')
+            ? returnUrl
+            : "/";
+
+    private static bool IsEmail(string email) =>
+        email.Length is > 3 and <= 254 && MailAddress.TryCreate(email, out var parsed) && parsed.Address == email && email.Contains('.', StringComparison.Ordinal);
+
+    private static readonly User Unknown = new() { Email = "", NormalizedEmail = "", PasswordHash = "", Roles = [] };
+    private static readonly string UnknownHash = new PasswordHasher<User>().HashPassword(Unknown, Guid.NewGuid().ToString());
+}
+
+internal sealed record LoginForm(string? Email, string? Password, string? ReturnUrl);
+
+/// <summary>A buyer's registration; both fields are checked in the handler, which lists every problem at once.</summary>
+internal sealed record RegisterRequest(string? Email, string? Password);
+
+internal sealed record RegisteredUser(Guid Id, string Email, IReadOnlyList<string> Roles);

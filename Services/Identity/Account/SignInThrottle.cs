@@ -1,0 +1,62 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Boxoffice.Identity.Seeding;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Boxoffice.Identity.Account;
+
+/// <summary>
+/// Counts failed sign-ins per account and per client address in Redis, shared by every replica.
+/// Past the limit, sign-in is refused until the window ends, whether or not the password is right.
+/// Accounts are keyed by a hash of the address, so Redis holds no email addresses. Losing Redis
+/// resets the counters: it costs protection for one window, never an account.
+/// </summary>
+internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<IdentitySettings> options)
+{
+    private readonly IdentitySettings _options = options.Value;
+
+    /// <summary>How long sign-in stays refused for this account or address; null while allowed.</summary>
+    public async Task<TimeSpan?> RefusedForAsync(string normalizedEmail, IPAddress? address)
+    {
+        var db = redis.GetDatabase();
+        foreach (var (key, limit) in Keys(normalizedEmail, address))
+        {
+            var failures = (long?)await db.StringGetAsync(key) ?? 0;
+            if (failures >= limit)
+            {
+                return await db.KeyTimeToLiveAsync(key) ?? _options.FailedSignInWindow;
+            }
+        }
+
+        return null;
+    }
+
+    public async Task RecordFailureAsync(string normalizedEmail, IPAddress? address)
+    {
+        var db = redis.GetDatabase();
+        foreach (var (key, _) in Keys(normalizedEmail, address))
+        {
+            if (await db.StringIncrementAsync(key) == 1)
+            {
+                await db.KeyExpireAsync(key, _options.FailedSignInWindow);
+            }
+        }
+    }
+
+    public Task ResetAsync(string normalizedEmail) => redis.GetDatabase().KeyDeleteAsync(AccountKey(normalizedEmail));
+
+    private IEnumerable<(RedisKey Key, int Limit)> Keys(string normalizedEmail, IPAddress? address)
+    {
+        yield return (AccountKey(normalizedEmail), _options.MaxFailedSignIns);
+        if (address is not null)
+        {
+            // An address may serve many people (a venue's Wi-Fi): a looser limit than per account.
+            yield return ($"identity:signin-failures:address:{address}", _options.MaxFailedSignIns * 4);
+        }
+    }
+
+    private static RedisKey AccountKey(string normalizedEmail) =>
+        "identity:signin-failures:account:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedEmail)));
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Boxoffice.Identity.Data;
+using Boxoffice.Identity.Seeding;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Boxoffice.Identity.Connect;
+
+/// <summary>
+/// The OAuth2 endpoints whose decisions are ours (OpenIddict validates the protocol first):
+/// who the user is at the authorization endpoint, and what a token is issued for at the token endpoint.
+/// </summary>
+internal static class ConnectApi
+{
+    public static IEndpointRouteBuilder MapConnectApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], Authorize).ExcludeFromDescription();
+        routes.MapPost("/connect/token", Token).ExcludeFromDescription().DisableAntiforgery();
+        return routes;
+    }
+
+    /// <summary>Signed in (cookie): issue the code for that user. Not signed in: go to the login page and come back.</summary>
+    private static async Task<IResult> Authorize(HttpContext http, IdentityDb db, CancellationToken cancellationToken)
+    {
+        var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
+        var signedIn = await http.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        var user = signedIn.Succeeded && Guid.TryParse(signedIn.Principal?.FindFirst(Claims.Subject)?.Value, out var id)
+            ? await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == id, cancellationToken)
+            : null;
+
+        if (user is null || request.HasPromptValue(PromptValues.Login))
+        {
+            if (request.HasPromptValue(PromptValues.None))
+            {
+                return Forbid(Errors.LoginRequired, "The user is not signed in.");
+            }
+
+            var parameters = request.GetParameters()
+                .Where(parameter => parameter.Key != Parameters.Prompt)
+                .Select(parameter => KeyValuePair.Create(parameter.Key, (string?)parameter.Value.ToString()));
+            return Results.Challenge(
+                new AuthenticationProperties { RedirectUri = http.Request.PathBase + http.Request.Path + QueryString.Create(parameters) },
+                [CookieAuthenticationDefaults.AuthenticationScheme]);
+        }
+
+        return Results.SignIn(ClaimsFactory.ForUser(user, request.GetScopes()), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private static async Task<IResult> Token(HttpContext http, IdentityDb db, IOpenIddictApplicationManager applications, CancellationToken cancellationToken)
+    {
+        var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
+        if (request.IsClientCredentialsGrantType())
+        {
+            var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
+                ?? throw new InvalidOperationException("OpenIddict authenticated an unknown client.");
+            var properties = await applications.GetPropertiesAsync(application, cancellationToken);
+            string[] roles = properties.TryGetValue(IdentitySeeder.RolesProperty, out var value) && value.ValueKind == JsonValueKind.Array
+                ? [.. value.EnumerateArray().Select(role => role.GetString()!)]
+                : [];
+            return Results.SignIn(ClaimsFactory.ForClient(request.ClientId!, roles, request.GetScopes()), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
+        {
+            // The code or refresh token was validated by OpenIddict; the user must still exist, and
+            // a refreshed token reflects the user's current roles.
+            var granted = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            var user = Guid.TryParse(granted.Principal?.GetClaim(Claims.Subject), out var id)
+                ? await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == id, cancellationToken)
+                : null;
+            if (user is null)
+            {
+                return Forbid(Errors.InvalidGrant, "The user no longer exists.");
+            }
+
+            return Results.SignIn(ClaimsFactory.ForUser(user, granted.Principal!.GetScopes()), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        return Forbid(Errors.UnsupportedGrantType, "The grant type is not supported.");
+    }
+
+    private static IResult Forbid(string error, string description) => Results.Forbid(
+        new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }),
+        [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+}

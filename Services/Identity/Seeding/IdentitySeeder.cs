@@ -1,0 +1,145 @@
+using System.Text.Json;
+using Boxoffice.Identity.Data;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Boxoffice.Identity.Seeding;
+
+/// <summary>
+/// Creates identitydb's tables and the configured clients and accounts. Idempotent and safe when
+/// several replicas start together (one transaction-scoped advisory lock); a configured client
+/// is updated to match configuration, so a rotated secret takes effect on the next start.
+/// </summary>
+internal sealed class IdentitySeeder(
+    IdentityDb db,
+    IOpenIddictApplicationManager applications,
+    IPasswordHasher<User> hasher,
+    IOptions<IdentitySettings> options,
+    TimeProvider time,
+    ILogger<IdentitySeeder> logger)
+{
+    public const string RolesProperty = "roles";
+
+    public Task SeedAsync(CancellationToken cancellationToken) =>
+        // The connection retries transient failures; a transaction must then run as one retriable unit.
+        db.Database.CreateExecutionStrategy().ExecuteAsync(SeedOnceAsync, cancellationToken);
+
+    private async Task SeedOnceAsync(CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(hashtext('identity-schema'))", cancellationToken);
+        await CreateSchemaAsync(cancellationToken);
+        foreach (var (clientId, client) in options.Value.Clients)
+        {
+            await SeedClientAsync(clientId, client, cancellationToken);
+        }
+
+        foreach (var (name, account) in options.Value.Seed)
+        {
+            await SeedAccountAsync(name, account, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private async Task CreateSchemaAsync(CancellationToken cancellationToken)
+    {
+        // EnsureCreated only acts on an empty database; the schema script is idempotent enough for
+        // the first start, and tables exist from then on.
+        var exists = await db.Database.SqlQueryRaw<bool>("SELECT to_regclass('users') IS NOT NULL AS \"Value\"").SingleAsync(cancellationToken);
+        if (!exists)
+        {
+            await db.Database.ExecuteSqlRawAsync(db.Database.GenerateCreateScript(), cancellationToken);
+            logger.LogInformation("Created the identity schema");
+        }
+    }
+
+    private async Task SeedClientAsync(string clientId, ClientOptions client, CancellationToken cancellationToken)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = clientId,
+            ClientSecret = string.IsNullOrEmpty(client.ClientSecret) ? null : client.ClientSecret,
+            ClientType = string.IsNullOrEmpty(client.ClientSecret) ? ClientTypes.Public : ClientTypes.Confidential,
+            ConsentType = ConsentTypes.Implicit,
+            DisplayName = client.DisplayName ?? clientId,
+        };
+        descriptor.Properties[RolesProperty] = JsonSerializer.SerializeToElement(client.Roles);
+        foreach (var uri in client.RedirectUris)
+        {
+            descriptor.RedirectUris.Add(new Uri(uri, UriKind.Absolute));
+        }
+
+        descriptor.Permissions.Add(Permissions.Endpoints.Token);
+        foreach (var grant in client.GrantTypes)
+        {
+            descriptor.Permissions.Add(Permissions.Prefixes.GrantType + grant);
+            if (grant == GrantTypes.AuthorizationCode)
+            {
+                descriptor.Permissions.Add(Permissions.Endpoints.Authorization);
+                descriptor.Permissions.Add(Permissions.ResponseTypes.Code);
+                descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
+            }
+        }
+
+        foreach (var scope in client.Scopes.Where(scope => scope != Scopes.OpenId))
+        {
+            descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
+        }
+
+        if (client.AccessTokenLifetime is { } lifetime)
+        {
+            descriptor.Settings[Settings.TokenLifetimes.AccessToken] = lifetime.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var existing = await applications.FindByClientIdAsync(clientId, cancellationToken);
+        if (existing is null)
+        {
+            await applications.CreateAsync(descriptor, cancellationToken);
+            logger.LogInformation("Created client {ClientId}", clientId);
+        }
+        else
+        {
+            await applications.UpdateAsync(existing, descriptor, cancellationToken);
+        }
+    }
+
+    private async Task SeedAccountAsync(string name, SeedAccount account, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(account.Email) || string.IsNullOrEmpty(account.Password))
+        {
+            logger.LogInformation("Seed account {Account} has no email or password configured; not created", name);
+            return;
+        }
+
+        var normalized = User.Normalize(account.Email);
+        var user = await db.Users.SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken);
+        if (user is null)
+        {
+            user = new User
+            {
+                Id = Guid.CreateVersion7(time.GetUtcNow()),
+                Email = account.Email.Trim(),
+                NormalizedEmail = normalized,
+                PasswordHash = "",
+                Roles = [.. account.Roles],
+                CreatedAt = time.GetUtcNow(),
+            };
+            db.Users.Add(user);
+            logger.LogInformation("Created seed account {Account}", name);
+        }
+
+        // The parameter is the source of truth for a seeded account's password and roles.
+        if (hasher.VerifyHashedPassword(user, user.PasswordHash, account.Password) == PasswordVerificationResult.Failed)
+        {
+            user.PasswordHash = hasher.HashPassword(user, account.Password);
+        }
+
+        user.Roles = [.. account.Roles];
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Boxoffice.Identity.Seeding;
+
+/// <summary>Section <c>Identity</c>: the issuer, token lifetimes, and the clients and accounts to seed.</summary>
+internal sealed class IdentitySettings
+{
+    public const string Section = "Identity";
+
+    /// <summary>The public URL clients reach the server at (through the gateway); the <c>iss</c> of every token.</summary>
+    [Required]
+    [Url]
+    public string Issuer { get; set; } = "";
+
+    /// <summary>False only where TLS ends before the service and no proxy says so (local runs over http).</summary>
+    public bool RequireHttps { get; set; } = true;
+
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>Failed sign-ins per account (and, separately, per address) before sign-in is refused for the window.</summary>
+    [Range(1, 1000)]
+    public int MaxFailedSignIns { get; set; } = 5;
+
+    public TimeSpan FailedSignInWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Clients by client id. A client with a secret is confidential; without one it is public and must use PKCE.</summary>
+    public Dictionary<string, ClientOptions> Clients { get; set; } = [];
+
+    /// <summary>Accounts created at start if missing (an organizer, staff), with passwords from secret parameters.</summary>
+    public Dictionary<string, SeedAccount> Seed { get; set; } = [];
+}
+
+internal sealed class ClientOptions
+{
+    public string? DisplayName { get; set; }
+
+    public string? ClientSecret { get; set; }
+
+    public List<string> GrantTypes { get; set; } = [];
+
+    public List<string> Scopes { get; set; } = [];
+
+    /// <summary>Roles of a machine client (client credentials): what it acts as.</summary>
+    public List<string> Roles { get; set; } = [];
+
+    public List<string> RedirectUris { get; set; } = [];
+
+    public TimeSpan? AccessTokenLifetime { get; set; }
+}
+
+internal sealed class SeedAccount
+{
+    public string? Email { get; set; }
+
+    public string? Password { get; set; }
+
+    public List<string> Roles { get; set; } = [];
+}
