@@ -10,6 +10,9 @@ var app = builder.Build();
 
 await app.Services.EnsureCatalogSchemaAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapEventsApi();
+app.MapOrganizerEventsApi();
 
 app.Run();

@@ -8,7 +8,7 @@ internal static class EventsApi
 {
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder routes)
     {
-        var events = routes.MapGroup("/events").WithTags("Events");
+        var events = routes.MapGroup("/events").WithTags("Events").AllowAnonymous();
         events.MapGet("/", ListEvents).WithName("ListEvents");
         return routes;
     }

@@ -10,6 +10,8 @@ internal static class CatalogServiceExtensions
         builder.AddNpgsqlDataSource("catalogdb");
         builder.AddRedisClient("redis");
         builder.AddKafkaProducer();
+        // Defence in depth: the gateway checked the token, and so does the catalog.
+        builder.AddBoxofficeAuthentication();
         builder.Services.AddValidation();
         return builder;
     }
@@ -35,6 +37,8 @@ internal static class CatalogServiceExtensions
                 created_at  timestamptz NOT NULL DEFAULT now()
             );
             CREATE INDEX IF NOT EXISTS events_listed ON events (starts_at) WHERE status IN ('published', 'on-sale');
+            ALTER TABLE events ADD COLUMN IF NOT EXISTS organizer_id text;
+            CREATE INDEX IF NOT EXISTS events_by_organizer ON events (organizer_id, starts_at);
             """,
             connection, transaction);
         await command.ExecuteNonQueryAsync(cancellationToken);

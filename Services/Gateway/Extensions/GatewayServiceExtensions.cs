@@ -1,0 +1,44 @@
+using Boxoffice.Gateway.RateLimiting;
+using Boxoffice.Gateway.Security;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Boxoffice.Gateway.Extensions;
+
+internal static class GatewayServiceExtensions
+{
+    public const string CorsSection = "Cors:AllowedOrigins";
+
+    public static IHostApplicationBuilder AddGatewayServices(this WebApplicationBuilder builder)
+    {
+        var limits = builder.Configuration.GetSection("Gateway:Limits").Get<RequestLimitSettings>() ?? new RequestLimitSettings();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeaderCount = limits.MaxRequestHeaderCount;
+            kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalBytes;
+            kestrel.Limits.MaxRequestLineSize = limits.MaxRequestLineBytes;
+            kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(limits.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(5));
+        });
+
+        builder.AddBoxofficeAuthentication();
+        builder.AddRedisClient("redis");
+        builder.Services.AddGatewayRateLimiting(builder.Configuration);
+
+        // Only listed origins; none by default.
+        var origins = builder.Configuration.GetSection(CorsSection).Get<string[]>() ?? [];
+        builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
+            .WithOrigins(origins)
+            .WithMethods(HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete)
+            .WithHeaders("Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", RequestCorrelation.Header)
+            .WithExposedHeaders(RequestCorrelation.Header, "Retry-After", "ETag", "Location")
+            .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
+
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddServiceDiscoveryDestinationResolver();
+        return builder;
+    }
+}

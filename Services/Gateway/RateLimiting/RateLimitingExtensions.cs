@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Boxoffice.Gateway.RateLimiting;
+
+/// <summary>Section <c>RateLimiting</c>: one bucket setting per policy and kind of caller.</summary>
+internal sealed class RateLimitingSettings
+{
+    public const string Section = "RateLimiting";
+
+    /// <summary>Per signed-in user or machine client (the token's <c>sub</c>).</summary>
+    public TokenBucketSettings Authenticated { get; set; } = new() { TokenLimit = 100, TokensPerSecond = 50 };
+
+    /// <summary>Per client address, for anonymous callers.</summary>
+    public TokenBucketSettings Anonymous { get; set; } = new() { TokenLimit = 60, TokensPerSecond = 20 };
+
+    /// <summary>Holds and checkout: a flash-sale crowd must not let one caller grab more than a fair share.</summary>
+    public TokenBucketSettings Strict { get; set; } = new() { TokenLimit = 10, TokensPerSecond = 1 };
+
+    /// <summary>Sign-in, registration and tokens, per client address: slows password guessing.</summary>
+    public TokenBucketSettings SignIn { get; set; } = new() { TokenLimit = 30, TokensPerSecond = 1 };
+}
+
+internal static class RateLimitingExtensions
+{
+    /// <summary>Policy names, as routes name them in <c>RateLimiterPolicy</c>.</summary>
+    public const string Standard = "standard";
+    public const string Strict = "strict";
+    public const string SignIn = "sign-in";
+
+    public static IServiceCollection AddGatewayRateLimiting(this IServiceCollection services, IConfiguration configuration)
+    {
+        var settings = configuration.GetSection(RateLimitingSettings.Section).Get<RateLimitingSettings>() ?? new RateLimitingSettings();
+        services.AddSingleton<RedisTokenBucket>();
+        services.AddRateLimiter(options =>
+        {
+            options.AddPolicy(Standard, context => Partition(context, Standard, context.User.Identity?.IsAuthenticated == true ? settings.Authenticated : settings.Anonymous));
+            options.AddPolicy(Strict, context => Partition(context, Strict, settings.Strict));
+            options.AddPolicy(SignIn, context => Partition(context, SignIn, settings.SignIn, byAddressOnly: true));
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.OnRejected = RejectAsync;
+        });
+        return services;
+    }
+
+    private static RateLimitPartition<string> Partition(HttpContext context, string policy, TokenBucketSettings bucket, bool byAddressOnly = false)
+    {
+        var subject = byAddressOnly ? null : context.User.FindFirst("sub")?.Value;
+        var key = subject is not null
+            ? $"{policy}:sub:{subject}"
+            : $"{policy}:ip:{context.Connection.RemoteIpAddress}";
+        return RateLimitPartition.Get(key, partition => new RedisTokenBucketLimiter(
+            context.RequestServices.GetRequiredService<RedisTokenBucket>(), partition, bucket, TimeProvider.System));
+    }
+
+    /// <summary>429 with Retry-After and a problem+json body (the middleware's default is a bare 503).</summary>
+    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var http = rejected.HttpContext;
+        var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
+            : 1;
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many requests.",
+                detail: $"Try again in {seconds} s.",
+                type: "https://boxoffice.dev/problems/rate-limited")
+            .ExecuteAsync(http);
+    }
+}
