@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Boxoffice.AppHost;
 using Boxoffice.AppHost.Infrastructure;
 
@@ -15,16 +16,39 @@ catch (InfraUnavailableException unavailable)
     return 1;
 }
 
+var identityDb = infra.AddDatabase("identitydb");
 var catalogDb = infra.AddDatabase("catalogdb");
+
+// The gateway is the only public entry; its public URL is the issuer of every access token.
+var gateway = builder.AddService<Projects.Gateway>("gateway")
+    .WithExternalHttpEndpoints()
+    .WithReplicas(builder.Configuration.GetValue("Gateway:Replicas", 1));
+var publicUrl = gateway.GetEndpoint("http");
+
+// Seeded for development and first deployments; every secret is a generated secret parameter.
+var organizerEmail = builder.AddParameter("organizer-email", "organizer@boxoffice.local", publishValueAsDefault: true);
+var organizerPassword = builder.AddGeneratedSecret("organizer-password");
+var backofficeSecret = builder.AddGeneratedSecret("backoffice-client-secret");
+
+var identity = builder.AddService<Projects.Identity>("identity")
+    .WithReference(identityDb).WaitFor(identityDb)
+    .WithReference(infra.Redis).WaitFor(infra.Redis)
+    .WithEnvironment("Identity__Issuer", publicUrl)
+    .WithEnvironment("Identity__RequireHttps", builder.ExecutionContext.IsRunMode ? "false" : "true")
+    .WithEnvironment("Identity__Seed__organizer__Email", organizerEmail)
+    .WithEnvironment("Identity__Seed__organizer__Password", organizerPassword)
+    .WithEnvironment("Identity__Clients__organizer-backoffice__ClientSecret", backofficeSecret);
 
 var catalog = builder.AddService<Projects.Catalog>("catalog")
     .WithReference(catalogDb).WaitFor(catalogDb)
     .WithReference(infra.Redis).WaitFor(infra.Redis)
-    .WithReference(infra.Kafka).WaitFor(infra.Kafka);
+    .WithReference(infra.Kafka).WaitFor(infra.Kafka)
+    .WithTokenValidation(identity, publicUrl);
 
-builder.AddService<Projects.Gateway>("gateway")
+gateway
+    .WithReference(infra.Redis).WaitFor(infra.Redis)
     .WithReference(catalog).WaitFor(catalog)
-    .WithExternalHttpEndpoints();
+    .WithTokenValidation(identity, publicUrl);
 
 builder.Build().Run();
 return 0;

@@ -12,4 +12,18 @@ internal static class ServiceResources
         builder.AddProject<TProject>(name)
             .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString | ReferenceEnvironmentInjectionFlags.ServiceDiscovery)
             .WithHttpHealthCheck("/health");
+
+    /// <summary>
+    /// The service validates access tokens itself: issued by <paramref name="issuer"/>, signed by a
+    /// key it fetches from the identity service (found by service discovery) when the first token
+    /// arrives. It does not wait for identity to start: identity's issuer is the gateway's URL, so
+    /// the gateway must start first.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithTokenValidation(
+        this IResourceBuilder<ProjectResource> service, IResourceBuilder<ProjectResource> identity, EndpointReference issuer) =>
+        service.WithReference(identity).WithEnvironment("Authentication__Issuer", issuer);
+
+    /// <summary>A secret generated once and kept in the AppHost's user secrets (asked for at deployment).</summary>
+    public static IResourceBuilder<ParameterResource> AddGeneratedSecret(this IDistributedApplicationBuilder builder, string name) =>
+        builder.AddParameter(name, new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
 }

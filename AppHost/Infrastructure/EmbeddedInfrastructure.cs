@@ -1,3 +1,5 @@
+using Boxoffice.AppHost;
+
 namespace Boxoffice.AppHost.Infrastructure;
 
 /// <summary>
@@ -22,7 +24,7 @@ internal sealed class EmbeddedInfrastructure : Infrastructure
         var dataPath = Path.GetFullPath(builder.Configuration["Infra:DataPath"] ?? Path.Combine(builder.AppHostDirectory, "..", ".boxoffice"));
         var postgresBin = PostgresBinaries.Find(builder.Configuration["Infra:PostgresBin"]);
 
-        var redisPassword = builder.AddParameter("redis-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+        var redisPassword = builder.AddGeneratedSecret("redis-password");
         var redisServer = builder.AddProject<Projects.EmbeddedRedis>("redis-server")
             .WithEndpoint(name: "tcp", scheme: "tcp")
             .WithEnvironment("GARNET_PASSWORD", redisPassword);
@@ -41,7 +43,7 @@ internal sealed class EmbeddedInfrastructure : Infrastructure
                 ReferenceExpression.Create($"{kafkaEndpoint.Property(EndpointProperty.HostAndPort)}"))
             .WithKafkaHealthCheck();
 
-        var postgresPassword = builder.AddParameter("postgres-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+        var postgresPassword = builder.AddGeneratedSecret("postgres-password");
         var server = new EmbeddedPostgresResource("postgres", builder.AppHostDirectory, postgresPassword.Resource);
         var postgres = builder.AddResource(server)
             .WithEndpoint(name: "tcp", scheme: "tcp")
