@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Boxoffice.Tests;
@@ -18,18 +19,20 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
     public const string PoisonTopic = "boxoffice.tests.poison";
 
+    /// <summary>Requests one signed-in caller may burst through the gateway in the tests.</summary>
+    public const int RateLimit = 20;
+
+    public const int GatewayReplicas = 2;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
+    private readonly ConcurrentDictionary<string, ResourceEvent> _instances = new();
+    private readonly CancellationTokenSource _stopWatching = new();
+    private Task? _watch;
     private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "boxoffice-tests-" + Guid.NewGuid().ToString("N")[..12]);
     private DistributedApplication? _app;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The application has not started.");
-
-    /// <summary>
-    /// Every resource the dashboard shows: not parameters (no state of their own) nor the hidden
-    /// helpers Aspire adds (such as a project's rebuilder, which runs only when asked).
-    /// </summary>
-    public IReadOnlyList<IResource> Resources { get; private set; } = [];
 
     public async ValueTask InitializeAsync()
     {
@@ -38,7 +41,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
         try
         {
             builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-                ["--infra", "embedded", $"--Infra:DataPath={_dataPath}"], timeout.Token);
+                ["--infra", "embedded", $"--Infra:DataPath={_dataPath}", $"--Gateway:Replicas={GatewayReplicas}"], timeout.Token);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -47,23 +50,84 @@ public sealed class BoxofficeApp : IAsyncLifetime
                 "(for example missing PostgreSQL server binaries: apt-get install postgresql).", exception);
         }
 
+        // Two gateway replicas prove limits hold across replicas; a small per-caller bucket makes
+        // the limit reachable in a test. Every other test calls as its own caller.
+        builder.CreateResourceBuilder<ProjectResource>("gateway")
+            .WithEnvironment("RateLimiting__Authenticated__TokenLimit", RateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("RateLimiting__Authenticated__TokensPerSecond", "1")
+            // Every test signs in from 127.0.0.1: the per-address sign-in bucket must outlast the suite.
+            .WithEnvironment("RateLimiting__SignIn__TokenLimit", "1000");
         builder.CreateResourceBuilder<ProjectResource>("kafka-broker")
             .WithEnvironment("Broker__ExtraTopics__0", TraceTopic)
             .WithEnvironment("Broker__ExtraTopics__1", PoisonTopic)
             .WithEnvironment("Broker__ExtraTopics__2", Contracts.Topics.DeadLetter(PoisonTopic));
 
         _app = await builder.BuildAsync(timeout.Token);
+        _watch = Task.Run(() => WatchAsync(_app, _stopWatching.Token));
         await _app.StartAsync(timeout.Token);
+        Logs = new ResourceLogs(_app);
 
-        Resources = [.. _app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Where(resource =>
-            resource is not ParameterResource
-            && _app.ResourceNotifications.TryGetCurrentState(resource.Name, out var state)
-            && !state.Snapshot.IsHidden)];
-        await Task.WhenAll(Resources.Select(resource => _app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, timeout.Token)));
+        var model = _app.Services.GetRequiredService<DistributedApplicationModel>();
+        while (!EverythingHealthy(model))
+        {
+            await Task.Delay(250, timeout.Token);
+        }
+    }
+
+    /// <summary>
+    /// Every resource the dashboard shows: not parameters (no state of their own) nor the hidden
+    /// helpers Aspire adds (such as a project's rebuilder, which runs only when asked).
+    /// </summary>
+    public IReadOnlyList<IResource> Resources => [.. Visible.Select(instance => instance.Resource).Distinct()];
+
+    /// <summary>Every running instance by its id: one per resource, one per replica of a replicated one.</summary>
+    public IReadOnlyDictionary<string, ResourceEvent> Instances => Visible.ToDictionary(instance => instance.ResourceId);
+
+    private IEnumerable<ResourceEvent> Visible => _instances.Values.Where(instance => instance.Resource is not ParameterResource && !instance.Snapshot.IsHidden);
+
+    private bool EverythingHealthy(DistributedApplicationModel model) =>
+        model.Resources.Where(resource => resource is not ParameterResource).All(resource =>
+        {
+            var instances = _instances.Values.Where(instance => instance.Resource == resource).ToList();
+            return instances.Any(instance => instance.Snapshot.IsHidden)
+                || (instances.Count >= (resource.Annotations.OfType<ReplicaAnnotation>().FirstOrDefault()?.Replicas ?? 1)
+                    && instances.All(instance => instance.Snapshot.State?.Text == KnownResourceStates.Running
+                        && instance.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy));
+        });
+
+    private async Task WatchAsync(DistributedApplication app, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var change in app.ResourceNotifications.WatchAsync(cancellationToken))
+            {
+                _instances[change.ResourceId] = change;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Everything the services wrote to their logs during the run.</summary>
+    public ResourceLogs Logs { get; private set; } = null!;
+
+    /// <summary>The value of an AppHost parameter, such as a generated secret.</summary>
+    public async Task<string> ParameterAsync(string name)
+    {
+        var parameter = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>().Single(p => p.Name == name);
+        return await parameter.GetValueAsync(CancellationToken.None) ?? throw new InvalidOperationException($"Parameter '{name}' has no value.");
     }
 
     public async ValueTask DisposeAsync()
     {
+        Logs?.Dispose();
+        await _stopWatching.CancelAsync();
+        if (_watch is not null)
+        {
+            await _watch;
+        }
+
         if (_app is not null)
         {
             await _app.StopAsync();

@@ -8,7 +8,7 @@ public sealed class ResourceHealthTests(BoxofficeApp boxoffice)
     [Fact]
     public void The_embedded_mode_runs_every_server_and_service()
     {
-        string[] expected = ["redis-server", "redis", "kafka-broker", "kafka", "postgres", "catalogdb", "catalog", "gateway"];
+        string[] expected = ["redis-server", "redis", "kafka-broker", "kafka", "postgres", "identitydb", "catalogdb", "identity", "catalog", "gateway"];
 
         Assert.Equivalent(expected, boxoffice.Resources.Select(resource => resource.Name), strict: true);
     }
@@ -16,11 +16,12 @@ public sealed class ResourceHealthTests(BoxofficeApp boxoffice)
     [Fact]
     public void Every_resource_is_running_and_healthy()
     {
-        foreach (var resource in boxoffice.Resources)
+        var instances = boxoffice.Instances;
+        Assert.Equal(BoxofficeApp.GatewayReplicas, instances.Values.Count(instance => instance.Resource.Name == "gateway"));
+        foreach (var (id, instance) in instances)
         {
-            Assert.True(boxoffice.App.ResourceNotifications.TryGetCurrentState(resource.Name, out var current), resource.Name);
-            Assert.Equal((resource.Name, KnownResourceStates.Running), (resource.Name, current.Snapshot.State?.Text));
-            Assert.Equal((resource.Name, HealthStatus.Healthy), (resource.Name, current.Snapshot.HealthStatus));
+            Assert.Equal((id, KnownResourceStates.Running), (id, instance.Snapshot.State?.Text));
+            Assert.Equal((id, HealthStatus.Healthy), (id, instance.Snapshot.HealthStatus));
         }
     }
 }

@@ -67,13 +67,17 @@ public sealed class GatewayRoutingTests(BoxofficeApp boxoffice)
     [InlineData("/api/nowhere/events")]
     [InlineData("/events")]
     [InlineData("/api/catalog/no-such-thing")]
-    public async Task Paths_that_no_route_or_endpoint_serves_get_404(string path)
+    public async Task Paths_no_route_serves_get_401_anonymously_and_404_with_a_token(string path)
     {
         using var gateway = boxoffice.CreateGatewayClient();
+        var token = await Edge.Tokens.ClientCredentialsAsync(boxoffice, "catalog.read");
 
-        using var response = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
+        using var anonymous = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
+        using var authenticated = await gateway.SendAsync(Edge.Tokens.Get(path, token), TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        // Deny by default: without a token nothing tells which paths exist.
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, authenticated.StatusCode);
     }
 
     [Theory]

@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Boxoffice.Tests.Edge;
+
+/// <summary>What the gateway does to every request and response: headers, limits, CORS, correlation.</summary>
+[Collection<RunningApp>]
+public sealed class GatewayHardeningTests(BoxofficeApp boxoffice)
+{
+    [Theory]
+    [InlineData("/api/catalog/events", HttpStatusCode.OK)]
+    [InlineData("/api/catalog/organizer/events", HttpStatusCode.Unauthorized)]
+    [InlineData("/api/catalog/health", HttpStatusCode.NotFound)]
+    [InlineData("/.well-known/openid-configuration", HttpStatusCode.OK)]
+    [InlineData("/account/login", HttpStatusCode.OK)]
+    [InlineData("/health", HttpStatusCode.OK)]
+    public async Task Every_response_carries_the_secure_headers_and_no_server_banner(string path, HttpStatusCode status)
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var response = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
+
+        Assert.Equal(status, response.StatusCode);
+        string Header(string name) => response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : "";
+        Assert.StartsWith("max-age=", Header("Strict-Transport-Security"));
+        Assert.Equal("nosniff", Header("X-Content-Type-Options"));
+        Assert.Equal("DENY", Header("X-Frame-Options"));
+        Assert.Equal("no-referrer", Header("Referrer-Policy"));
+        Assert.Contains("camera=()", Header("Permissions-Policy"));
+        Assert.Equal("same-origin", Header("Cross-Origin-Opener-Policy"));
+        Assert.Equal("same-origin", Header("Cross-Origin-Resource-Policy"));
+        Assert.Contains("frame-ancestors 'none'", Header("Content-Security-Policy"));
+        Assert.False(response.Headers.Contains("Server"));
+        Assert.False(response.Headers.Contains("X-Powered-By"));
+    }
+
+    [Fact]
+    public async Task Answers_to_an_authenticated_caller_are_never_cached()
+    {
+        var token = await Tokens.ClientCredentialsAsync(boxoffice, "catalog.read catalog.write");
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var response = await gateway.SendAsync(Tokens.Get("/api/catalog/organizer/events", token), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore);
+    }
+
+    [Theory]
+    [InlineData("/account/register", 10 * 1024 * 1024)]
+    [InlineData("/connect/token", 100 * 1024)]
+    [InlineData("/api/catalog/events", 2 * 1024 * 1024)]
+    public async Task A_body_larger_than_the_route_allows_gets_a_413_problem(string path, int size)
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(new byte[size]) };
+        request.Content.Headers.ContentType = new("application/json");
+        // As careful clients of large uploads do (curl does by default): the body is sent only if
+        // the server wants it, so the refusal arrives before megabytes travel.
+        request.Headers.ExpectContinue = true;
+
+        using var response = await gateway.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Too_many_requests_get_429_with_Retry_After_and_the_limit_holds_across_gateway_replicas()
+    {
+        Assert.Equal(2, BoxofficeApp.GatewayReplicas);
+        var key = await Tokens.SigningKeyAsync(boxoffice);
+        var token = Tokens.Mint(key, await Tokens.IssuerAsync(boxoffice), $"tests-{Guid.NewGuid():N}", "catalog.write", ["organizer"]);
+        using var gateway = boxoffice.CreateGatewayClient();
+        const int attempts = 3 * BoxofficeApp.RateLimit;
+
+        var started = DateTime.UtcNow;
+        var responses = new List<HttpResponseMessage>();
+        foreach (var batch in Enumerable.Range(0, attempts).Chunk(10))
+        {
+            responses.AddRange(await Task.WhenAll(batch.Select(_ =>
+                gateway.SendAsync(Tokens.Get("/api/catalog/organizer/events", token), TestContext.Current.CancellationToken))));
+        }
+
+        var elapsed = DateTime.UtcNow - started;
+        var allowed = responses.Count(response => response.StatusCode == HttpStatusCode.OK);
+        var limited = responses.Where(response => response.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        // One shared bucket: its capacity plus one token a second. Two per-replica buckets would let twice the capacity through.
+        Assert.InRange(allowed, BoxofficeApp.RateLimit, BoxofficeApp.RateLimit + (int)Math.Ceiling(elapsed.TotalSeconds) + 1);
+        Assert.Equal(attempts, allowed + limited.Count);
+        var rejected = limited[0];
+        Assert.True(rejected.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal("application/problem+json", rejected.Content.Headers.ContentType?.MediaType);
+        var problem = await rejected.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal(429, problem.GetProperty("status").GetInt32());
+        responses.ForEach(response => response.Dispose());
+    }
+
+    [Fact]
+    public async Task A_CORS_preflight_from_an_unlisted_origin_is_refused_and_a_listed_one_is_allowed()
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var unlisted = await gateway.SendAsync(Preflight("https://evil.example"), TestContext.Current.CancellationToken);
+        using var listed = await gateway.SendAsync(Preflight("http://localhost:5173"), TestContext.Current.CancellationToken);
+
+        Assert.False(unlisted.Headers.Contains("Access-Control-Allow-Origin"));
+        Assert.Equal("http://localhost:5173", Assert.Single(listed.Headers.GetValues("Access-Control-Allow-Origin")));
+    }
+
+    [Theory]
+    [InlineData("order-42.retry_1", true)]
+    [InlineData("has spaces", false)]
+    [InlineData("<script>", false)]
+    [InlineData("", false)]
+    public async Task The_request_id_is_kept_when_sane_and_replaced_otherwise(string sent, bool kept)
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/catalog/events");
+        if (sent.Length > 0)
+        {
+            request.Headers.TryAddWithoutValidation("X-Request-Id", sent);
+        }
+
+        using var response = await gateway.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var returned = Assert.Single(response.Headers.GetValues("X-Request-Id"));
+        Assert.Matches("^[A-Za-z0-9._-]{1,64}$", returned);
+        Assert.Equal(kept, returned == sent);
+    }
+
+    private static HttpRequestMessage Preflight(string origin)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Options, "/api/catalog/events");
+        request.Headers.Add("Origin", origin);
+        request.Headers.Add("Access-Control-Request-Method", "GET");
+        return request;
+    }
+}

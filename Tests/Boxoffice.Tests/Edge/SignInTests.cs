@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Boxoffice.Tests.Edge;
+
+/// <summary>Sign-in, registration and the OAuth2 flows of the identity server, through the gateway.</summary>
+[Collection<RunningApp>]
+public sealed class SignInTests(BoxofficeApp boxoffice)
+{
+    private const string Password = "correct horse battery staple";
+    private const string FailedSignIn = "The email or password is not right.";
+
+    [Fact]
+    public async Task The_seeded_organizer_signs_in_with_PKCE_and_refreshes_the_token()
+    {
+        var password = await boxoffice.ParameterAsync("organizer-password");
+        var tokens = await Tokens.AuthorizationCodeAsync(boxoffice, "organizer@boxoffice.local", password, "openid catalog.read catalog.write offline_access");
+        Assert.Contains("catalog.write", Tokens.Scopes(tokens.GetProperty("access_token").GetString()!));
+
+        using var gateway = boxoffice.CreateGatewayClient();
+        using var refreshed = await gateway.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = Tokens.WebClient,
+            ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
+        }), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        var access = (await refreshed.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("access_token").GetString();
+        using var organizerEvents = await gateway.SendAsync(Tokens.Get("/api/catalog/organizer/events", access), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, organizerEvents.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_and_an_unknown_account_answer_alike()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        using var browser = Tokens.Browser(boxoffice);
+
+        using var wrongPassword = await Tokens.SignInAsync(browser, "/account/login", email, "not the password at all");
+        using var unknownAccount = await Tokens.SignInAsync(browser, "/account/login", $"nobody-{Guid.NewGuid():N}@example.com", "not the password at all");
+
+        Assert.Equal(HttpStatusCode.BadRequest, wrongPassword.StatusCode);
+        Assert.Equal(wrongPassword.StatusCode, unknownAccount.StatusCode);
+        Assert.Contains(FailedSignIn, await wrongPassword.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Contains(FailedSignIn, await unknownAccount.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Null(wrongPassword.Headers.Location);
+    }
+
+    [Fact]
+    public async Task Repeated_failed_sign_ins_are_refused_for_a_while_even_with_the_right_password()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        using var browser = Tokens.Browser(boxoffice);
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            using var failed = await Tokens.SignInAsync(browser, "/account/login", email, $"wrong password {attempt}");
+            Assert.Equal(HttpStatusCode.BadRequest, failed.StatusCode);
+        }
+
+        using var refused = await Tokens.SignInAsync(browser, "/account/login", email, Password);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task Sign_in_never_redirects_to_another_site()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        using var browser = Tokens.Browser(boxoffice);
+
+        using var signedIn = await Tokens.SignInAsync(browser, "/account/login?returnUrl=" + Uri.EscapeDataString("//evil.example/steal"), email, Password);
+
+        Assert.Equal(HttpStatusCode.Found, signedIn.StatusCode);
+        Assert.Equal("/", signedIn.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task A_public_client_must_use_PKCE()
+    {
+        using var browser = Tokens.Browser(boxoffice);
+
+        using var response = await browser.GetAsync(
+            $"/connect/authorize?client_id={Tokens.WebClient}&response_type=code&redirect_uri={Uri.EscapeDataString(Tokens.WebRedirect)}&scope=openid&state=s",
+            TestContext.Current.CancellationToken);
+
+        var location = response.Headers.Location?.OriginalString ?? "";
+        Assert.DoesNotContain("code=", location);
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest || location.Contains("error=invalid_request"), $"{response.StatusCode} {location}");
+    }
+
+    [Theory]
+    [InlineData("http://localhost:5173/callback/../evil")]
+    [InlineData("http://localhost:5173/callback/extra")]
+    [InlineData("http://localhost:5173/CALLBACK")]
+    [InlineData("https://evil.example/callback")]
+    public async Task Redirect_uris_must_match_exactly(string redirectUri)
+    {
+        using var browser = Tokens.Browser(boxoffice);
+
+        using var response = await browser.GetAsync(
+            $"/connect/authorize?client_id={Tokens.WebClient}&response_type=code&redirect_uri={Uri.EscapeDataString(redirectUri)}&scope=openid" +
+            "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=s",
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+    }
+
+    [Fact]
+    public async Task Registering_an_existing_email_is_a_409_problem()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var again = await gateway.PostAsJsonAsync("/account/register", new { email = email.ToUpperInvariant(), password = Password }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal("application/problem+json", again.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData("{", null)]
+    [InlineData("[]", null)]
+    [InlineData("""{"email":"buyer@example.com"}""", "Password")]
+    [InlineData("""{"password":"correct horse battery staple"}""", "Email")]
+    [InlineData("""{"email":"not-an-email","password":"correct horse battery staple"}""", "email")]
+    [InlineData("""{"email":"<script>alert(1)</script>@example.com","password":"correct horse battery staple"}""", "email")]
+    [InlineData("""{"email":"buyer@example.com","password":"short"}""", "Password")]
+    [InlineData("""{"email":5,"password":true}""", null)]
+    public async Task Malformed_registrations_get_a_400_problem(string body, string? field)
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var response = await gateway.PostAsync("/account/register", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        if (field is not null)
+        {
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+            Assert.Contains(problem.GetProperty("errors").EnumerateObject(), error => error.Name.Equals(field, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+}
