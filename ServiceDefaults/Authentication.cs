@@ -102,6 +102,8 @@ public static class BoxofficeAuth
                 var auth = settings.Value;
                 var issuer = auth.Issuer.TrimEnd('/');
                 jwt.MapInboundClaims = false;
+                jwt.TokenHandlers.Clear();
+                jwt.TokenHandlers.Add(new CachingTokenHandler(TimeProvider.System) { MapInboundClaims = false });
                 jwt.RequireHttpsMetadata = false; // metadata comes over the internal network
                 jwt.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
                     issuer + "/.well-known/openid-configuration",

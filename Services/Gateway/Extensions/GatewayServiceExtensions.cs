@@ -24,7 +24,9 @@ internal static class GatewayServiceExtensions
         });
 
         builder.AddBoxofficeAuthentication();
-        builder.AddRedisClient("redis");
+        // No Redis health check: rate limiting fails open, so Redis being down must not take the
+        // gateway out of the load balancer (that would turn lost protection into an outage).
+        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
         builder.Services.AddGatewayRateLimiting(builder.Configuration);
 
         // Only listed origins; none by default.
