@@ -140,7 +140,11 @@ public sealed class BoxofficeApp : IAsyncLifetime
         }
     }
 
-    public HttpClient CreateGatewayClient() => App.CreateHttpClient("gateway", "http");
+    /// <summary>
+    /// A plain client of the gateway: no retries or other resilience, so a test sees every answer
+    /// the server gives (a retried 429 or 500 would hide what is being tested).
+    /// </summary>
+    public HttpClient CreateGatewayClient() => new() { BaseAddress = App.GetEndpoint("gateway", "http") };
 
     public async Task<string> ConnectionStringAsync(string name) =>
         await App.GetConnectionStringAsync(name) ?? throw new InvalidOperationException($"No connection string for '{name}'.");

@@ -13,14 +13,13 @@ namespace Boxoffice.Identity.Account;
 /// Accounts are keyed by a hash of the address, so Redis holds no email addresses. Losing Redis
 /// resets the counters: it costs protection for one window, never an account.
 /// </summary>
-internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<IdentitySettings> options)
+internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<IdentitySettings> options, ILogger<SignInThrottle> logger)
 {
     private readonly IdentitySettings _options = options.Value;
 
-    /// <summary>How long sign-in stays refused for this account or address; null while allowed.</summary>
-    public async Task<TimeSpan?> RefusedForAsync(string normalizedEmail, IPAddress? address)
+    /// <summary>How long sign-in stays refused for this account or address; null while allowed (or when Redis does not answer).</summary>
+    public Task<TimeSpan?> RefusedForAsync(string normalizedEmail, IPAddress? address) => FailOpen<TimeSpan?>(async db =>
     {
-        var db = redis.GetDatabase();
         foreach (var (key, limit) in Keys(normalizedEmail, address))
         {
             var failures = (long?)await db.StringGetAsync(key) ?? 0;
@@ -31,11 +30,10 @@ internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<Iden
         }
 
         return null;
-    }
+    }, null);
 
-    public async Task RecordFailureAsync(string normalizedEmail, IPAddress? address)
+    public Task RecordFailureAsync(string normalizedEmail, IPAddress? address) => FailOpen(async db =>
     {
-        var db = redis.GetDatabase();
         foreach (var (key, _) in Keys(normalizedEmail, address))
         {
             if (await db.StringIncrementAsync(key) == 1)
@@ -43,9 +41,24 @@ internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<Iden
                 await db.KeyExpireAsync(key, _options.FailedSignInWindow);
             }
         }
-    }
 
-    public Task ResetAsync(string normalizedEmail) => redis.GetDatabase().KeyDeleteAsync(AccountKey(normalizedEmail));
+        return true;
+    }, false);
+
+    public Task ResetAsync(string normalizedEmail) => FailOpen(db => db.KeyDeleteAsync(AccountKey(normalizedEmail)), false);
+
+    private async Task<T> FailOpen<T>(Func<IDatabase, Task<T>> action, T whenUnavailable)
+    {
+        try
+        {
+            return await action(redis.GetDatabase());
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            logger.LogWarning(exception, "Sign-in throttle store unavailable; not counting this attempt");
+            return whenUnavailable;
+        }
+    }
 
     private IEnumerable<(RedisKey Key, int Limit)> Keys(string normalizedEmail, IPAddress? address)
     {

@@ -37,9 +37,10 @@ internal static class ClaimsFactory
         var scopes = Grantable(requestedScopes, roles).ToArray();
         identity.SetScopes(scopes);
         identity.SetResources(BoxofficeAuth.ApiAudience);
+        // The email address leaves the server only when the client asked for it (scope email).
         identity.SetDestinations(claim => claim.Type switch
         {
-            Claims.Email when scopes.Contains(Scopes.Email) => [Destinations.AccessToken, Destinations.IdentityToken],
+            Claims.Email => scopes.Contains(Scopes.Email) ? [Destinations.AccessToken, Destinations.IdentityToken] : [],
             Claims.Role when scopes.Contains(Scopes.Profile) => [Destinations.AccessToken, Destinations.IdentityToken],
             _ => [Destinations.AccessToken],
         });

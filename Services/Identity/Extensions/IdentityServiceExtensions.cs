@@ -25,7 +25,8 @@ internal static class IdentityServiceExtensions
         var settings = builder.Configuration.GetSection(IdentitySettings.Section).Get<IdentitySettings>() ?? new IdentitySettings();
 
         builder.AddNpgsqlDbContext<IdentityDb>("identitydb", configureDbContextOptions: options => options.UseOpenIddict());
-        builder.AddRedisClient("redis");
+        // Redis only holds failed sign-in counters, which fail open: not a readiness dependency.
+        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddValidation();
         builder.Services.AddAntiforgery(options =>

@@ -30,7 +30,7 @@ public sealed class ExternalModeTests(BoxofficeApp boxoffice)
 
         var model = external.Services.GetRequiredService<DistributedApplicationModel>();
         Assert.DoesNotContain(model.Resources, resource => resource.Name is "postgres" or "redis-server" or "kafka-broker");
-        using var gateway = external.CreateHttpClient("gateway", "http");
+        using var gateway = new HttpClient { BaseAddress = external.GetEndpoint("gateway", "http") };
         using var response = await gateway.GetAsync("/api/catalog/events", timeout.Token);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Gateway benchmark: the same upstream, the same connection counts (16 and 64), one machine, one run:
+#   (a) wrk -> upstream directly
+#   (b) wrk -> Boxoffice gateway (Release build) with token validation, the Redis-backed rate
+#       limiter (Debian's redis-server), secure headers and request ids on -> upstream
+#   (c) wrk -> nginx as a keep-alive HTTP/1.1 reverse proxy -> upstream
+# and prints throughput, p50/p99, and the ratios b/a and b/c.
+#
+# The upstream (bench/Upstream) returns a constant 512-byte body and also publishes the JWKS the
+# gateway validates tokens against, so nothing but the gateway differs between (a) and (b). The
+# rate limit is set far above the offered load: every request pays for the Redis round trip,
+# none is rejected. Public tools only: wrk, nginx and redis-server from Debian.
+#
+# Usage: bench/gateway.sh [seconds per run, default 10]
+set -euo pipefail
+
+duration=${1:-10}
+warmup=${BENCH_WARMUP_SECONDS:-8}
+root=$(cd "$(dirname "$0")/.." && pwd)
+upstream_port=18081 gateway_port=18082 nginx_port=18083 redis_port=18084
+
+for tool in wrk nginx redis-server curl; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "$tool is missing: apt-get install wrk nginx-light redis-server curl" >&2
+    exit 1
+  fi
+done
+for port in $upstream_port $gateway_port $nginx_port $redis_port; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "Port $port is in use; stop what listens there first." >&2
+    exit 1
+  fi
+done
+
+work=$(mktemp -d /tmp/boxoffice-bench-gateway-XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for() { # url [header]
+  for _ in $(seq 1 120); do
+    curl -fs -o /dev/null ${2:+-H "$2"} "$1" && return 0
+    sleep 0.25
+  done
+  echo "Nothing answered at $1" >&2
+  exit 1
+}
+
+echo "Building the gateway and the upstream (Release)..."
+dotnet build "$root/Services/Gateway" -c Release -nologo -v quiet >/dev/null
+dotnet build "$root/bench/Upstream" -c Release -nologo -v quiet >/dev/null
+
+password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$password" --save "" --appendonly no \
+  --daemonize no --logfile "$work/redis.log" &
+pids+=($!)
+
+ASPNETCORE_URLS="http://127.0.0.1:$upstream_port" \
+  dotnet "$root/bench/Upstream/bin/Release/net10.0/Boxoffice.Bench.Upstream.dll" --BodyBytes 512 >"$work/upstream.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$upstream_port/constant"
+
+issuer="http://127.0.0.1:$upstream_port/"
+ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Production \
+  ConnectionStrings__redis="127.0.0.1:$redis_port,password=$password" \
+  Authentication__Issuer="$issuer" Authentication__MetadataBaseAddress="http://127.0.0.1:$upstream_port" \
+  ReverseProxy__Routes__bench__ClusterId=bench \
+  ReverseProxy__Routes__bench__Match__Path='/bench/{**rest}' \
+  ReverseProxy__Routes__bench__AuthorizationPolicy="${BENCH_AUTHORIZATION_POLICY-authenticated}" \
+  ReverseProxy__Routes__bench__RateLimiterPolicy="${BENCH_RATE_LIMITER_POLICY-standard}" \
+  ReverseProxy__Routes__bench__Transforms__0__PathRemovePrefix=/bench \
+  ReverseProxy__Clusters__bench__Destinations__upstream__Address="http://127.0.0.1:$upstream_port" \
+  RateLimiting__Authenticated__TokenLimit=1000000000 RateLimiting__Authenticated__TokensPerSecond=1000000000 \
+  Logging__LogLevel__Default=Warning \
+  dotnet "$root/Services/Gateway/bin/Release/net10.0/Boxoffice.Gateway.dll" >"$work/gateway.log" 2>&1 &
+pids+=($!)
+
+mkdir -p "$work/nginx"
+cat >"$work/nginx.conf" <<NGINX
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  upstream upstream { server 127.0.0.1:$upstream_port; keepalive 128; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://upstream;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work/nginx" -g 'daemon off;' 2>>"$work/nginx/error.log" &
+pids+=($!)
+
+token=$(curl -fs "http://127.0.0.1:$upstream_port/token?sub=bench-client&scope=catalog.read&role=organizer")
+auth="Authorization: Bearer $token"
+wait_for "http://127.0.0.1:$gateway_port/bench/constant" "$auth"
+wait_for "http://127.0.0.1:$nginx_port/constant"
+
+# The gateway path really is the authenticated, rate-limited one.
+anonymous=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gateway_port/bench/constant")
+authorized=$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "http://127.0.0.1:$gateway_port/bench/constant")
+if { [ "${BENCH_AUTHORIZATION_POLICY-authenticated}" = authenticated ] && [ "$anonymous" != 401 ]; } || [ "$authorized" != 200 ]; then
+  echo "The gateway answered $anonymous without a token and $authorized with one; expected 401 and 200." >&2
+  exit 1
+fi
+
+# wrk's latency in ms, from values like 512.00us, 1.23ms or 1.05s
+to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
+
+declare -A rps p50 p99
+run() { # name connections url
+  local out
+  wrk -t2 -c"$2" -d"$warmup"s -H "$auth" "$3" >/dev/null   # warm-up: JIT tiering and connection pools
+  out=$(wrk -t2 -c"$2" -d"${duration}s" --latency -H "$auth" "$3")
+  if grep -q 'Non-2xx' <<<"$out"; then
+    echo "$1 at $2 connections answered errors:" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+  rps[$1$2]=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+  p50[$1$2]=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+  p99[$1$2]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+  printf '  %-8s c=%-3s %10.0f req/s   p50 %7.3f ms   p99 %7.3f ms\n' "$1" "$2" "${rps[$1$2]}" "${p50[$1$2]}" "${p99[$1$2]}"
+}
+
+echo "wrk, ${duration} s per run, 2 threads, 512-byte body; all processes share this machine's $(nproc) cores:"
+for connections in 16 64; do
+  run direct "$connections" "http://127.0.0.1:$upstream_port/constant"
+  run gateway "$connections" "http://127.0.0.1:$gateway_port/bench/constant"
+  run nginx "$connections" "http://127.0.0.1:$nginx_port/constant"
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+echo
+for connections in 16 64; do
+  echo "gateway_over_direct_throughput_c$connections: $(ratio "${rps[gateway$connections]}" "${rps[direct$connections]}") (target: none, b/a)"
+  echo "gateway_over_nginx_throughput_c$connections: $(ratio "${rps[gateway$connections]}" "${rps[nginx$connections]}") (target: >= 1.0, b/c)"
+done
+echo "gateway_added_p99_ms_c64: $(minus "${p99[gateway64]}" "${p99[direct64]}") (target: <= 1.0)"
+echo "nginx_added_p99_ms_c64: $(minus "${p99[nginx64]}" "${p99[direct64]}") (target: none, for comparison)"
