@@ -5,9 +5,11 @@
 #   - the summed proportional memory (PSS) of every process it started,
 # then stops it with SIGTERM and checks nothing is left running.
 #
-# "Every resource healthy" is read from the gateway: it is the last resource in the graph and
-# the AppHost starts it only after everything it waits on (catalog, catalogdb, postgres, redis,
-# redis-server, kafka, kafka-broker) reported healthy; its own /health then answers Healthy.
+# "Every resource healthy" is read through the gateway: the AppHost starts it only after what it
+# waits on (catalog, catalogdb, postgres, redis, redis-server, kafka, kafka-broker) reported
+# healthy, and its /health then answers Healthy; identity starts after the gateway (its issuer is
+# the gateway's URL), and answers the discovery document through it once it has its keys; the
+# catalog answers its public list. All three must answer.
 #
 # Usage: bench/startup.sh [--configuration Release|Debug]   (public tools only: bash, curl, ps)
 set -euo pipefail
@@ -15,7 +17,8 @@ set -euo pipefail
 configuration=Release
 [ "${1:-}" = "--configuration" ] && configuration=${2:?}
 root=$(cd "$(dirname "$0")/.." && pwd)
-gateway_health=http://localhost:5080/health   # the gateway's port in its launch profile
+gateway=http://localhost:5080   # the gateway's port in its launch profile
+gateway_health=$gateway/health
 timeout_seconds=120
 
 if curl -s -o /dev/null "$gateway_health"; then
@@ -78,7 +81,9 @@ healthy=
 while true; do
   now=$(date +%s.%N)
   elapsed=$(awk -v a="$start" -v b="$now" 'BEGIN { printf "%.1f", b - a }')
-  if [ "$(curl -s --max-time 2 "$gateway_health" || true)" = "Healthy" ]; then
+  if [ "$(curl -s --max-time 2 "$gateway_health" || true)" = "Healthy" ] \
+    && curl -fs -o /dev/null --max-time 2 "$gateway/.well-known/openid-configuration" \
+    && curl -fs -o /dev/null --max-time 2 "$gateway/api/catalog/events"; then
     healthy=$elapsed
     break
   fi

@@ -67,6 +67,18 @@ public sealed class GatewayHardeningTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
+    public async Task Headers_larger_than_the_limit_get_431()
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/catalog/events");
+        request.Headers.TryAddWithoutValidation("X-Padding", new string('a', 40 * 1024));
+
+        using var response = await gateway.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Too_many_requests_get_429_with_Retry_After_and_the_limit_holds_across_gateway_replicas()
     {
         Assert.Equal(2, BoxofficeApp.GatewayReplicas);
