@@ -39,7 +39,7 @@ internal static class EventsApi
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            items.Add(new EventSummary(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4)));
+            items.Add(EventSummary.Read(reader));
         }
 
         await reader.NextResultAsync(cancellationToken);
@@ -50,6 +50,11 @@ internal static class EventsApi
     }
 }
 
-internal sealed record EventSummary(Guid Id, string Name, string City, DateTimeOffset StartsAt, string Status);
+internal sealed record EventSummary(Guid Id, string Name, string City, DateTimeOffset StartsAt, string Status)
+{
+    /// <summary>From a row whose first columns are id, name, city, starts_at, status.</summary>
+    public static EventSummary Read(NpgsqlDataReader reader) =>
+        new(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4));
+}
 
 internal sealed record EventPage(IReadOnlyList<EventSummary> Items, int Page, int PageSize, long Total);

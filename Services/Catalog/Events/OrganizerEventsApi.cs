@@ -25,7 +25,7 @@ internal static class OrganizerEventsApi
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            items.Add(new EventSummary(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4)));
+            items.Add(EventSummary.Read(reader));
         }
 
         return TypedResults.Ok<IReadOnlyList<EventSummary>>(items);

@@ -30,19 +30,12 @@ internal sealed class TokenKeyStore(IdentityDb db, IDataProtectionProvider prote
 
     private readonly IDataProtector _protector = protection.CreateProtector(ProtectorPurpose);
 
-    public Task LoadOrCreateAsync(CancellationToken cancellationToken) =>
-        db.Database.CreateExecutionStrategy().ExecuteAsync(LoadOrCreateOnceAsync, cancellationToken);
-
-    private async Task LoadOrCreateOnceAsync(CancellationToken cancellationToken)
+    public Task LoadOrCreateAsync(CancellationToken cancellationToken) => db.RunLockedAsync("identity-token-keys", async token =>
     {
-        db.ChangeTracker.Clear();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(hashtext('identity-token-keys'))", cancellationToken);
-        var signing = await LoadOrCreateAsync(SigningKey.Signing, cancellationToken);
-        var encryption = await LoadOrCreateAsync(SigningKey.Encryption, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        var signing = await LoadOrCreateAsync(SigningKey.Signing, token);
+        var encryption = await LoadOrCreateAsync(SigningKey.Encryption, token);
         keys.Load(signing, encryption);
-    }
+    }, cancellationToken);
 
     private async Task<RsaSecurityKey> LoadOrCreateAsync(string purpose, CancellationToken cancellationToken)
     {

@@ -23,28 +23,19 @@ internal sealed class IdentitySeeder(
 {
     public const string RolesProperty = "roles";
 
-    public Task SeedAsync(CancellationToken cancellationToken) =>
-        // The connection retries transient failures; a transaction must then run as one retriable unit.
-        db.Database.CreateExecutionStrategy().ExecuteAsync(SeedOnceAsync, cancellationToken);
-
-    private async Task SeedOnceAsync(CancellationToken cancellationToken)
+    public Task SeedAsync(CancellationToken cancellationToken) => db.RunLockedAsync("identity-schema", async token =>
     {
-        db.ChangeTracker.Clear();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(hashtext('identity-schema'))", cancellationToken);
-        await CreateSchemaAsync(cancellationToken);
+        await CreateSchemaAsync(token);
         foreach (var (clientId, client) in options.Value.Clients)
         {
-            await SeedClientAsync(clientId, client, cancellationToken);
+            await SeedClientAsync(clientId, client, token);
         }
 
         foreach (var (name, account) in options.Value.Seed)
         {
-            await SeedAccountAsync(name, account, cancellationToken);
+            await SeedAccountAsync(name, account, token);
         }
-
-        await transaction.CommitAsync(cancellationToken);
-    }
+    }, cancellationToken);
 
     private async Task CreateSchemaAsync(CancellationToken cancellationToken)
     {
