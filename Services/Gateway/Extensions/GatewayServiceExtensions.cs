@@ -1,3 +1,4 @@
+using StackExchange.Redis;
 using Boxoffice.Gateway.RateLimiting;
 using Boxoffice.Gateway.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -26,7 +27,9 @@ internal static class GatewayServiceExtensions
         builder.AddBoxofficeAuthentication();
         // No Redis health check: rate limiting fails open, so Redis being down must not take the
         // gateway out of the load balancer (that would turn lost protection into an outage).
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true);
+        // And fail fast: with Redis unreachable a command errors at once (and the request goes
+        // through) instead of waiting in SE.Redis's backlog for the timeout.
+        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true, options => options.BacklogPolicy = BacklogPolicy.FailFast);
         builder.Services.AddGatewayRateLimiting(builder.Configuration);
 
         // Only listed origins; none by default.

@@ -33,6 +33,7 @@ internal static class RateLimitingExtensions
     {
         var settings = configuration.GetSection(RateLimitingSettings.Section).Get<RateLimitingSettings>() ?? new RateLimitingSettings();
         services.AddSingleton<RedisTokenBucket>();
+        services.AddSingleton(TimeProvider.System);
         services.AddRateLimiter(options =>
         {
             options.AddPolicy(Standard, context => Partition(context, Standard, context.User.Identity?.IsAuthenticated == true ? settings.Authenticated : settings.Anonymous));

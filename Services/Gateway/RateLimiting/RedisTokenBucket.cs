@@ -18,8 +18,11 @@ internal sealed class TokenBucketSettings
 /// One Lua script reads, refills and takes tokens atomically, on Redis's own clock. When Redis does
 /// not answer, the request is let through: losing Redis costs protection, never availability.
 /// </summary>
-internal sealed class RedisTokenBucket(IConnectionMultiplexer redis, ILogger<RedisTokenBucket> logger)
+internal sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider time, ILogger<RedisTokenBucket> logger)
 {
+    private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
+    private long _lastWarning;
+
     // KEYS[1] bucket; ARGV[1] capacity, ARGV[2] tokens per second, ARGV[3] tokens wanted.
     // Takes as many of the wanted tokens as the bucket holds (whole tokens only).
     // Returns {tokens granted, retry-after ms when none}.
@@ -60,7 +63,14 @@ internal sealed class RedisTokenBucket(IConnectionMultiplexer redis, ILogger<Red
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
-            logger.LogWarning(exception, "Rate limit store unavailable; letting the request through");
+            // One warning per interval, not one per request, while Redis is away.
+            var now = time.GetTimestamp();
+            var last = Interlocked.Read(ref _lastWarning);
+            if ((last == 0 || time.GetElapsedTime(last, now) >= WarningInterval) && Interlocked.CompareExchange(ref _lastWarning, now, last) == last)
+            {
+                logger.LogWarning(exception, "Rate limit store unavailable; letting requests through");
+            }
+
             return (1, TimeSpan.Zero);
         }
     }

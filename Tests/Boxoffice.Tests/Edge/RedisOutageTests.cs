@@ -1,0 +1,68 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace Boxoffice.Tests.Edge;
+
+/// <summary>
+/// Redis is never the only copy of anything that matters: with it down, the gateway lets requests
+/// through (rate limits fail open), stays ready, and people can still register and sign in.
+/// </summary>
+[Collection<RunningApp>]
+public sealed class RedisOutageTests(BoxofficeApp boxoffice)
+{
+    [Fact]
+    public async Task With_Redis_stopped_requests_and_sign_in_still_work_and_the_gateway_stays_ready()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var key = await Tokens.SigningKeyAsync(boxoffice);
+        var token = Tokens.Mint(key, await Tokens.IssuerAsync(boxoffice), $"tests-{Guid.NewGuid():N}", "catalog.write", ["organizer"]);
+        var redisConnection = await boxoffice.ConnectionStringAsync("redis");
+        var redisServer = boxoffice.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(resource => resource.Name == "redis-server");
+
+        var stopped = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(redisServer, KnownResourceCommands.StopCommand, cancellationToken);
+        Assert.True(stopped.Success, stopped.Message);
+        try
+        {
+            Assert.False(await AnswersAsync(redisConnection), "Redis still answers after being stopped");
+            using var gateway = boxoffice.CreateGatewayClient();
+
+            using var organizerEvents = await gateway.SendAsync(Tokens.Get("/api/catalog/organizer/events", token), cancellationToken);
+            Assert.Equal(HttpStatusCode.OK, organizerEvents.StatusCode);
+
+            const string password = "correct horse battery staple";
+            var email = await Tokens.RegisterBuyerAsync(boxoffice, password);
+            var tokens = await Tokens.AuthorizationCodeAsync(boxoffice, email, password, "openid booking");
+            Assert.Contains("booking", Tokens.Scopes(tokens.GetProperty("access_token").GetString()!));
+
+            Assert.Equal("Healthy", await gateway.GetStringAsync("/health", cancellationToken));
+        }
+        finally
+        {
+            var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(redisServer, KnownResourceCommands.StartCommand, CancellationToken.None);
+            Assert.True(started.Success, started.Message);
+            using var back = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            while (!await AnswersAsync(redisConnection))
+            {
+                await Task.Delay(250, back.Token);
+            }
+        }
+    }
+
+    private static async Task<bool> AnswersAsync(string connectionString)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = true;
+        options.ConnectTimeout = 2000;
+        try
+        {
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
+            await redis.GetDatabase().PingAsync();
+            return true;
+        }
+        catch (RedisConnectionException)
+        {
+            return false;
+        }
+    }
+}
