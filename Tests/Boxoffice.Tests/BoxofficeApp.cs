@@ -67,10 +67,20 @@ public sealed class BoxofficeApp : IAsyncLifetime
         await _app.StartAsync(timeout.Token);
         Logs = new ResourceLogs(_app);
 
-        var model = _app.Services.GetRequiredService<DistributedApplicationModel>();
+        await WaitUntilEverythingHealthyAsync(timeout.Token);
+        InstancesWhenStarted = Instances;
+    }
+
+    /// <summary>Every instance as it was when the app had started (later tests stop and restart things on purpose).</summary>
+    public IReadOnlyDictionary<string, ResourceEvent> InstancesWhenStarted { get; private set; } = new Dictionary<string, ResourceEvent>();
+
+    /// <summary>Until every resource and replica is running and healthy (after start, or after a test broke something on purpose).</summary>
+    public async Task WaitUntilEverythingHealthyAsync(CancellationToken cancellationToken)
+    {
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
         while (!EverythingHealthy(model))
         {
-            await Task.Delay(250, timeout.Token);
+            await Task.Delay(250, cancellationToken);
         }
     }
 

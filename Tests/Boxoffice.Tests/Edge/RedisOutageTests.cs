@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
 
 namespace Boxoffice.Tests.Edge;
@@ -25,6 +26,8 @@ public sealed class RedisOutageTests(BoxofficeApp boxoffice)
         try
         {
             Assert.False(await AnswersAsync(redisConnection), "Redis still answers after being stopped");
+            // The AppHost has noticed too, so the restart below is seen as a recovery.
+            await boxoffice.App.ResourceNotifications.WaitForResourceAsync("redis", change => change.Snapshot.HealthStatus != HealthStatus.Healthy, cancellationToken);
             using var gateway = boxoffice.CreateGatewayClient();
 
             using var organizerEvents = await gateway.SendAsync(Tokens.Get("/api/catalog/organizer/events", token), cancellationToken);
@@ -41,11 +44,14 @@ public sealed class RedisOutageTests(BoxofficeApp boxoffice)
         {
             var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(redisServer, KnownResourceCommands.StartCommand, CancellationToken.None);
             Assert.True(started.Success, started.Message);
+            // Healthy again before the next test: as a client sees it and as the AppHost reports it.
             using var back = new CancellationTokenSource(TimeSpan.FromMinutes(1));
             while (!await AnswersAsync(redisConnection))
             {
                 await Task.Delay(250, back.Token);
             }
+
+            await boxoffice.WaitUntilEverythingHealthyAsync(back.Token);
         }
     }
 
