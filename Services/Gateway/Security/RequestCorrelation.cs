@@ -16,8 +16,10 @@ internal static partial class RequestCorrelation
     /// <summary>Prefixes of headers set only inside the platform.</summary>
     private static readonly string[] InternalPrefixes = ["X-Boxoffice-", "X-Internal-"];
 
-    public static IApplicationBuilder UseRequestCorrelation(this IApplicationBuilder app) =>
-        app.Use(async (context, next) =>
+    public static IApplicationBuilder UseRequestCorrelation(this IApplicationBuilder app)
+    {
+        var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Boxoffice.Gateway.Requests");
+        return app.Use(async (context, next) =>
         {
             foreach (var name in context.Request.Headers.Keys.Where(IsInternal).ToList())
             {
@@ -35,12 +37,12 @@ internal static partial class RequestCorrelation
             context.Response.Headers[Header] = requestId;
             Activity.Current?.SetTag("http.request.header.x_request_id", requestId);
 
-            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Boxoffice.Gateway.Requests");
             using (logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId }))
             {
                 await next(context);
             }
         });
+    }
 
     private static bool IsInternal(string name) =>
         InternalPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
