@@ -44,10 +44,12 @@ public static class KafkaExtensions
     /// <summary>
     /// Consumes <paramref name="topic"/> as <paramref name="groupId"/> and hands each message to
     /// <typeparamref name="THandler"/>. Also adds the producer, which parks poison messages on the
-    /// dead-letter topic after <paramref name="maxAttempts"/> failed attempts.
+    /// dead-letter topic after <paramref name="maxAttempts"/> failed attempts. <paramref name="configure"/>
+    /// adjusts this consumer's client settings (after configuration, before the commit policy).
     /// </summary>
     public static IHostApplicationBuilder AddKafkaConsumer<THandler>(
-        this IHostApplicationBuilder builder, string topic, string groupId, int maxAttempts = 3, string connectionName = DefaultConnectionName)
+        this IHostApplicationBuilder builder, string topic, string groupId, int maxAttempts = 3, string connectionName = DefaultConnectionName,
+        Action<ConsumerConfig>? configure = null)
         where THandler : class, IKafkaMessageHandler
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
@@ -62,6 +64,7 @@ public static class KafkaExtensions
             builder.Configuration.GetSection("Messaging:Kafka:Consumer").Bind(config);
             config.BootstrapServers = bootstrapServers;
             config.GroupId = groupId;
+            configure?.Invoke(config);
             config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
             // Offsets are stored by the consumer loop after the handler, then committed in the background.
             config.EnableAutoCommit = true;

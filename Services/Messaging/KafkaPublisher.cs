@@ -11,9 +11,10 @@ namespace Boxoffice.Messaging;
 public sealed partial class KafkaPublisher(IProducer<string, byte[]> producer, ILogger<KafkaPublisher> logger)
 {
     public async Task<TopicPartitionOffset> PublishAsync(
-        string topic, string key, byte[] value, Headers? headers = null, CancellationToken cancellationToken = default)
+        string topic, string key, byte[] value, Headers? headers = null, CancellationToken cancellationToken = default,
+        System.Diagnostics.ActivityContext parent = default)
     {
-        using var activity = KafkaTelemetry.StartProduce(topic);
+        using var activity = KafkaTelemetry.StartProduce(topic, parent);
         var message = new Message<string, byte[]> { Key = key, Value = value, Headers = headers ?? [] };
         KafkaTelemetry.InjectContext(activity, message.Headers);
         try

@@ -21,9 +21,12 @@ public static class KafkaTelemetry
     internal static readonly Counter<long> Handled = Meter.CreateCounter<long>("boxoffice.messaging.handled", "{message}", "Messages handled and committed.");
     internal static readonly Counter<long> HandleFailed = Meter.CreateCounter<long>("boxoffice.messaging.handle_failed", "{message}", "Handler attempts that threw.");
 
-    internal static Activity? StartProduce(string topic)
+    /// <summary>A producer span, child of <paramref name="parent"/> when given (an outbox row's recorded context), else of the ambient span.</summary>
+    internal static Activity? StartProduce(string topic, ActivityContext parent = default)
     {
-        var activity = Source.StartActivity($"{topic} publish", ActivityKind.Producer);
+        var activity = parent == default
+            ? Source.StartActivity($"{topic} publish", ActivityKind.Producer)
+            : Source.StartActivity($"{topic} publish", ActivityKind.Producer, parent);
         activity?.SetTag("messaging.system", "kafka");
         activity?.SetTag("messaging.operation.type", "send");
         activity?.SetTag("messaging.destination.name", topic);

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Boxoffice.Contracts;
+
+namespace Boxoffice.Messaging;
+
+/// <summary>
+/// The CloudEvents 1.0 JSON envelope (structured mode of the Kafka protocol binding) every
+/// integration event travels in. <c>type</c> comes from <see cref="IntegrationEventAttribute"/>,
+/// never from a .NET type name; <c>dataschema</c> carries the schema version.
+/// </summary>
+public sealed record CloudEvent<T>(
+    [property: JsonPropertyName("specversion")] string SpecVersion,
+    [property: JsonPropertyName("id")] Guid Id,
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("subject")] string Subject,
+    [property: JsonPropertyName("time")] DateTimeOffset Time,
+    [property: JsonPropertyName("datacontenttype")] string DataContentType,
+    [property: JsonPropertyName("dataschema")] string DataSchema,
+    [property: JsonPropertyName("data")] T Data);
+
+public static class CloudEvent
+{
+    /// <summary>The Kafka <c>content-type</c> header of a structured-mode CloudEvent.</summary>
+    public const string ContentType = "application/cloudevents+json; charset=utf-8";
+
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) },
+    };
+
+    private static readonly ConcurrentDictionary<Type, IntegrationEventAttribute> Descriptions = new();
+
+    /// <summary>The wire name, topic and version of an integration event type.</summary>
+    public static IntegrationEventAttribute Describe(Type eventType) => Descriptions.GetOrAdd(eventType, static type =>
+        type.GetCustomAttribute<IntegrationEventAttribute>()
+            ?? throw new InvalidOperationException($"{type.Name} has no [IntegrationEvent] attribute: it has no name on the wire."));
+
+    public static byte[] Serialize<T>(T data, Guid id, string source, DateTimeOffset time)
+        where T : class, IIntegrationEvent
+    {
+        var description = Describe(typeof(T));
+        var envelope = new CloudEvent<T>(
+            "1.0", id, source, description.Type, data.AggregateId, time, "application/json",
+            SchemaOf(description), data);
+        return JsonSerializer.SerializeToUtf8Bytes(envelope, JsonOptions);
+    }
+
+    /// <summary>Reads an envelope; throws <see cref="JsonException"/> when it is not one of type <typeparamref name="T"/>.</summary>
+    public static CloudEvent<T> Deserialize<T>(ReadOnlySpan<byte> payload)
+        where T : class, IIntegrationEvent
+    {
+        var envelope = JsonSerializer.Deserialize<CloudEvent<T>>(payload, JsonOptions)
+            ?? throw new JsonException("The message is empty.");
+        var description = Describe(typeof(T));
+        if (envelope.SpecVersion != "1.0" || envelope.Type != description.Type || envelope.Data is null)
+        {
+            throw new JsonException($"Expected a CloudEvents 1.0 '{description.Type}' event, got '{envelope.Type}' ({envelope.SpecVersion}).");
+        }
+
+        return envelope;
+    }
+
+    /// <summary>Only the <c>type</c> of an envelope, to route a message before reading its data.</summary>
+    public static string? PeekType(ReadOnlySpan<byte> payload)
+    {
+        var reader = new Utf8JsonReader(payload);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isType = reader.ValueTextEquals("type"u8);
+            reader.Read();
+            if (isType)
+            {
+                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+
+            reader.Skip();
+        }
+
+        return null;
+    }
+
+    private static string SchemaOf(IntegrationEventAttribute description) => $"urn:boxoffice:{description.Type}:v{description.Version}";
+}

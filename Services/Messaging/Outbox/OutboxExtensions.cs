@@ -1,0 +1,29 @@
+using Boxoffice.Messaging.Outbox;
+using Boxoffice.Messaging.Postgres;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class OutboxExtensions
+{
+    /// <summary>
+    /// Adds the transactional outbox on the service's <c>NpgsqlDataSource</c>: the
+    /// <see cref="OutboxWriter"/>, its table (a migration series applied with the service's own)
+    /// and the relay to Kafka. Settings under <c>Messaging:Outbox</c>.
+    /// </summary>
+    public static IHostApplicationBuilder AddOutbox(this IHostApplicationBuilder builder, string source)
+    {
+        builder.AddKafkaProducer();
+        builder.Services.AddOptions<OutboxOptions>()
+            .BindConfiguration("Messaging:Outbox")
+            .Configure(options => options.Source = source)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddMigrationSeries("outbox", typeof(OutboxWriter).Assembly, "outbox-migrations/");
+        builder.Services.AddSingleton<OutboxWriter>();
+        builder.Services.AddHostedService<OutboxRelay>();
+        return builder;
+    }
+}

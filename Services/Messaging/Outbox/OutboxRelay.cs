@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Boxoffice.Messaging.Outbox;
+
+/// <summary>
+/// Publishes committed outbox rows to Kafka and marks them published once the broker has
+/// acknowledged them. One relay works at a time across replicas (a transaction-scoped advisory
+/// lock), so rows go out in id order: per aggregate key, the order they were committed in. A row
+/// is marked only after its acknowledgement, so a crash between publish and mark sends it again
+/// (at least once; consumers de-duplicate by the CloudEvents id). Woken by NOTIFY from the writer,
+/// with a poll as a safety net; while the broker is away it retries with a growing pause.
+/// </summary>
+internal sealed partial class OutboxRelay(
+    NpgsqlDataSource db,
+    KafkaPublisher publisher,
+    IOptions<OutboxOptions> options,
+    TimeProvider time,
+    ILogger<OutboxRelay> logger) : BackgroundService
+{
+    private static readonly Meter Meter = new(KafkaTelemetry.Name);
+    private static readonly Counter<long> Relayed = Meter.CreateCounter<long>("boxoffice.outbox.published", "{message}", "Outbox rows published and acknowledged.");
+    private static double _oldestPendingSeconds;
+    private static readonly ObservableGauge<double> Lag = Meter.CreateObservableGauge(
+        "boxoffice.outbox.lag", () => Volatile.Read(ref _oldestPendingSeconds), "s", "Age of the oldest unpublished outbox row at the last relay round.");
+
+    private readonly OutboxOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        _ = Lag;
+        NpgsqlConnection? listener = null;
+        var failures = 0;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    listener ??= await ListenAsync(stoppingToken);
+                    var round = await RelayBatchAsync(stoppingToken);
+                    failures = 0;
+                    if (round == Round.FullBatch)
+                    {
+                        continue;
+                    }
+
+                    // Another replica relays, or nothing is pending: sleep until a writer notifies.
+                    await listener.WaitAsync(_options.PollInterval, stoppingToken);
+                }
+                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                {
+                    failures++;
+                    LogRoundFailed(exception, failures);
+                    if (listener is not null)
+                    {
+                        await listener.DisposeAsync();
+                        listener = null;
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, Math.Min(failures, 6)))), time, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (listener is not null)
+            {
+                await listener.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<NpgsqlConnection> ListenAsync(CancellationToken cancellationToken)
+    {
+        var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var listen = new NpgsqlCommand($"LISTEN {OutboxWriter.Channel}", connection);
+        await listen.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    private enum Round { Idle, FullBatch, Partial, Busy }
+
+    private async Task<Round> RelayBatchAsync(CancellationToken stoppingToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(stoppingToken);
+        await using var transaction = await connection.BeginTransactionAsync(stoppingToken);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(hashtext('boxoffice-outbox-relay'))", connection, transaction))
+        {
+            if (await lockCommand.ExecuteScalarAsync(stoppingToken) is not true)
+            {
+                return Round.Busy;
+            }
+        }
+
+        var rows = new List<OutboxRow>();
+        await using (var select = new NpgsqlCommand(
+            """
+            SELECT id, topic, key, payload, traceparent, tracestate, created_at
+            FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1
+            """, connection, transaction))
+        {
+            select.Parameters.AddWithValue(_options.BatchSize);
+            await using var reader = await select.ExecuteReaderAsync(stoppingToken);
+            while (await reader.ReadAsync(stoppingToken))
+            {
+                rows.Add(new OutboxRow(
+                    reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                    reader.GetFieldValue<DateTimeOffset>(6)));
+            }
+        }
+
+        Volatile.Write(ref _oldestPendingSeconds, rows.Count == 0 ? 0 : Math.Max(0, (time.GetUtcNow() - rows[0].CreatedAt).TotalSeconds));
+        if (rows.Count == 0)
+        {
+            await transaction.CommitAsync(stoppingToken);
+            return Round.Idle;
+        }
+
+        // All produced at once (the idempotent producer keeps their order per partition), then
+        // awaited; only acknowledged rows are marked.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(_options.PublishTimeout);
+        var sends = rows.Select(row => PublishAsync(row, timeout.Token)).ToList();
+        var acknowledged = new List<long>(rows.Count);
+        Exception? firstFailure = null;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            try
+            {
+                await sends[i];
+                acknowledged.Add(rows[i].Id);
+            }
+            catch (Exception exception) when (exception is KafkaException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
+            {
+                firstFailure ??= exception;
+            }
+        }
+
+        if (acknowledged.Count > 0)
+        {
+            await using var mark = new NpgsqlCommand("UPDATE outbox SET published_at = now() WHERE id = ANY($1)", connection, transaction);
+            mark.Parameters.AddWithValue(acknowledged.ToArray());
+            await mark.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+        Relayed.Add(acknowledged.Count);
+        if (firstFailure is not null)
+        {
+            throw new OutboxRelayException($"{rows.Count - acknowledged.Count} of {rows.Count} outbox rows were not acknowledged by the broker; they will be sent again.", firstFailure);
+        }
+
+        return rows.Count == _options.BatchSize ? Round.FullBatch : Round.Partial;
+    }
+
+    private Task<TopicPartitionOffset> PublishAsync(OutboxRow row, CancellationToken cancellationToken)
+    {
+        var headers = new Headers { { "content-type", Encoding.UTF8.GetBytes(CloudEvent.ContentType) } };
+        ActivityContext.TryParse(row.TraceParent, row.TraceState, isRemote: true, out var parent);
+        return publisher.PublishAsync(row.Topic, row.Key, row.Payload, headers, cancellationToken, parent);
+    }
+
+    private sealed record OutboxRow(long Id, string Topic, string Key, byte[] Payload, string? TraceParent, string? TraceState, DateTimeOffset CreatedAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay round failed ({Failures} in a row); retrying")]
+    private partial void LogRoundFailed(Exception exception, int failures);
+}
+
+internal sealed class OutboxRelayException(string message, Exception inner) : Exception(message, inner);

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using Boxoffice.Contracts;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Boxoffice.Messaging.Outbox;
+
+/// <summary>
+/// Writes integration events into the outbox table inside the caller's transaction, so an event
+/// exists exactly when the business change it announces was committed. The relay publishes it.
+/// Write the business change first (it locks the aggregate's row), then the event: events of
+/// one aggregate then enter the outbox in commit order, which is the order they are relayed in.
+/// </summary>
+public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider time)
+{
+    internal const string Channel = "boxoffice_outbox";
+
+    public async Task<Guid> EnqueueAsync<T>(NpgsqlConnection connection, NpgsqlTransaction transaction, T integrationEvent, CancellationToken cancellationToken)
+        where T : class, IIntegrationEvent
+    {
+        var description = CloudEvent.Describe(typeof(T));
+        var now = time.GetUtcNow();
+        var id = Guid.CreateVersion7(now);
+        var activity = Activity.Current;
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new("INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                {
+                    Parameters =
+                    {
+                        new() { Value = id },
+                        new() { Value = description.Topic },
+                        new() { Value = integrationEvent.AggregateId },
+                        new() { Value = description.Type },
+                        new() { Value = CloudEvent.Serialize(integrationEvent, id, options.Value.Source, now) },
+                        new() { Value = activity?.Id is { } traceParent && activity.IdFormat == ActivityIdFormat.W3C ? traceParent : DBNull.Value },
+                        new() { Value = activity?.TraceStateString is { } traceState ? traceState : DBNull.Value },
+                    },
+                },
+                // Wakes the relay when the transaction commits (PostgreSQL delivers notifications only then).
+                new($"SELECT pg_notify('{Channel}', '')"),
+            },
+        };
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        return id;
+    }
+}
+
+public sealed class OutboxOptions
+{
+    /// <summary>The CloudEvents <c>source</c> of this service's events, such as <c>/boxoffice/catalog</c>.</summary>
+    public string Source { get; set; } = "/boxoffice";
+
+    /// <summary>Rows relayed per round; a full batch is followed at once by the next.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 10_000)]
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>How often the relay looks for work when no notification woke it (a missed NOTIFY costs at most this).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one round may wait for the broker's acknowledgements before it gives up and retries.</summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}
