@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -17,17 +18,29 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
         }
 
         httpContext.Response.StatusCode = badRequest.StatusCode;
+        var problem = new ProblemDetails
+        {
+            Status = badRequest.StatusCode,
+            Title = "The request is malformed.",
+            // The framework's message names the parameter and the value, never server internals.
+            Detail = badRequest.Message,
+        };
+
+        // A JSON body with a value of the wrong type names the field, as validation errors do.
+        if (exception.InnerException is System.Text.Json.JsonException { Path: { Length: > 0 } path })
+        {
+            var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+            problem.Extensions["errors"] = new Dictionary<string, string[]>
+            {
+                [field] = ["The value is malformed or of the wrong type for this field."],
+            };
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails =
-            {
-                Status = badRequest.StatusCode,
-                Title = "The request is malformed.",
-                // The framework's message names the parameter and the value, never server internals.
-                Detail = badRequest.Message,
-            },
+            ProblemDetails = problem,
         });
     }
 }

@@ -41,6 +41,9 @@ public static class ServiceDefaultsExtensions
 
         // Problem details for every error answer; never an exception's text or stack to a client.
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // In every environment (the default is Development only), so that the handler above names
+        // the field of a malformed body in production too, not a bare 400.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Extensions.Remove("exception");
