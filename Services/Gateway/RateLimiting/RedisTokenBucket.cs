@@ -88,6 +88,8 @@ internal sealed class RedisTokenBucketLimiter(RedisTokenBucket store, string buc
 {
     private static readonly TimeSpan LocalLease = TimeSpan.FromMilliseconds(250);
     private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _refill = new(1, 1);
+    private int _waiting;
     private long _lastUsedTicks = time.GetTimestamp();
     private int _local;
     private long _localUntil;
@@ -110,19 +112,46 @@ internal sealed class RedisTokenBucketLimiter(RedisTokenBucket store, string buc
             return Lease.Acquired;
         }
 
-        var (granted, retryAfter) = await store.TakeAsync(bucket, settings, Wanted());
-        if (granted == 0)
+        // One refill at a time per caller: a burst of requests that all find the local batch
+        // empty waits for one Redis call sized for all of them, instead of each taking a batch
+        // of its own (which drained the shared bucket and turned a burst into 429s).
+        Interlocked.Increment(ref _waiting);
+        try
         {
-            return new Lease(false, retryAfter);
+            await _refill.WaitAsync(cancellationToken);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _waiting);
+            throw;
         }
 
-        lock (_gate)
+        try
         {
-            _local = granted - 1;
-            _localUntil = time.GetTimestamp() + (long)(LocalLease.TotalSeconds * time.TimestampFrequency);
-        }
+            Interlocked.Decrement(ref _waiting);
+            if (TakeLocal())
+            {
+                return Lease.Acquired;
+            }
 
-        return Lease.Acquired;
+            var (granted, retryAfter) = await store.TakeAsync(bucket, settings, Wanted());
+            if (granted == 0)
+            {
+                return new Lease(false, retryAfter);
+            }
+
+            lock (_gate)
+            {
+                _local = granted - 1;
+                _localUntil = time.GetTimestamp() + (long)(LocalLease.TotalSeconds * time.TimestampFrequency);
+            }
+
+            return Lease.Acquired;
+        }
+        finally
+        {
+            _refill.Release();
+        }
     }
 
     private bool TakeLocal()
@@ -150,7 +179,10 @@ internal sealed class RedisTokenBucketLimiter(RedisTokenBucket store, string buc
         }
     }
 
-    /// <summary>About 50 ms of this caller's recent rate here, between 1 and a quarter of the bucket.</summary>
+    /// <summary>
+    /// About 50 ms of this caller's recent rate here, or this request and every one waiting
+    /// behind it if more; between 1 and a quarter of the bucket.
+    /// </summary>
     private int Wanted()
     {
         int previous;
@@ -159,7 +191,7 @@ internal sealed class RedisTokenBucketLimiter(RedisTokenBucket store, string buc
             previous = _previousWindowCount;
         }
 
-        return Math.Clamp(previous / 20, 1, Math.Max(1, settings.TokenLimit / 4));
+        return Math.Clamp(Math.Max(previous / 20, 1 + Volatile.Read(ref _waiting)), 1, Math.Max(1, settings.TokenLimit / 4));
     }
 
     private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
