@@ -40,6 +40,7 @@ var identity = builder.AddService<Projects.Identity>("identity")
     .WithEnvironment("Identity__Clients__organizer-backoffice__ClientSecret", backofficeSecret);
 
 var catalog = builder.AddService<Projects.Catalog>("catalog")
+    .WithReplicas(builder.Configuration.GetValue("Catalog:Replicas", 1))
     .WithReference(catalogDb).WaitFor(catalogDb)
     .WithReference(infra.Redis).WaitFor(infra.Redis)
     .WithReference(infra.Kafka).WaitFor(infra.Kafka)

@@ -63,6 +63,13 @@ for database in "$@"; do
   fi
 done
 
+# pg_stat_statements counts the statements the services run: tests and benchmarks read it to
+# show what a burst of requests cost the database (CREATE EXTENSION pg_stat_statements to query it).
+statements=()
+if [ -e "$bindir/../lib/pg_stat_statements.so" ]; then
+  statements=(-c shared_preload_libraries=pg_stat_statements)
+fi
+
 exec "${as_server_user[@]}" "$bindir/postgres" -D "$data" -p "$port" \
   -c listen_addresses=127.0.0.1 -c unix_socket_directories= \
-  -c max_connections=200 -c shared_buffers=128MB -c log_min_messages=warning
+  -c max_connections=200 -c shared_buffers=128MB -c log_min_messages=warning "${statements[@]}"

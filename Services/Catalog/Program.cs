@@ -1,5 +1,7 @@
 using Boxoffice.Catalog.Events;
 using Boxoffice.Catalog.Extensions;
+using Boxoffice.Catalog.Venues;
+using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,11 +10,18 @@ builder.AddCatalogServices();
 
 var app = builder.Build();
 
-await app.Services.EnsureCatalogSchemaAsync(app.Lifetime.ApplicationStopping);
+await app.Services.MigrateCatalogDatabaseAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();
+app.MapOpenApi().AllowAnonymous();
+if (app.Environment.IsDevelopment())
+{
+    app.MapScalarApiReference().AllowAnonymous();
+}
+
 app.MapEventsApi();
+app.MapVenuesApi();
 app.MapOrganizerEventsApi();
 
 app.Run();

@@ -24,6 +24,9 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
     public const int GatewayReplicas = 2;
 
+    /// <summary>Two catalog replicas prove that caches agree: one query per cold key, changes seen through both.</summary>
+    public const int CatalogReplicas = 2;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
     private readonly ConcurrentDictionary<string, ResourceEvent> _instances = new();
@@ -41,7 +44,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
         try
         {
             builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-                ["--infra", "embedded", $"--Infra:DataPath={_dataPath}", $"--Gateway:Replicas={GatewayReplicas}"], timeout.Token);
+                ["--infra", "embedded", $"--Infra:DataPath={_dataPath}", $"--Gateway:Replicas={GatewayReplicas}", $"--Catalog:Replicas={CatalogReplicas}"], timeout.Token);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -56,7 +59,10 @@ public sealed class BoxofficeApp : IAsyncLifetime
             .WithEnvironment("RateLimiting__Authenticated__TokenLimit", RateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("RateLimiting__Authenticated__TokensPerSecond", "1")
             // Every test signs in from 127.0.0.1: the per-address sign-in bucket must outlast the suite.
-            .WithEnvironment("RateLimiting__SignIn__TokenLimit", "1000");
+            .WithEnvironment("RateLimiting__SignIn__TokenLimit", "1000")
+            // Anonymous readers all come from 127.0.0.1 too; the cache test sends a burst of 1,000.
+            .WithEnvironment("RateLimiting__Anonymous__TokenLimit", "5000")
+            .WithEnvironment("RateLimiting__Anonymous__TokensPerSecond", "1000");
         builder.CreateResourceBuilder<ProjectResource>("kafka-broker")
             .WithEnvironment("Broker__ExtraTopics__0", TraceTopic)
             .WithEnvironment("Broker__ExtraTopics__1", PoisonTopic)

@@ -1,60 +1,146 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json;
+using Boxoffice.Catalog.Caching;
+using Boxoffice.Catalog.Venues;
+using Boxoffice.Contracts.Catalog;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Boxoffice.Catalog.Events;
 
+/// <summary>
+/// What buyers see, without signing in: the events on the bill, one event with its venue and
+/// tiers, and its seat map. Every answer comes from the cache with an ETag.
+/// </summary>
 internal static class EventsApi
 {
+    private static readonly string[] GetOrHead = ["GET", "HEAD"];
+
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder routes)
     {
         var events = routes.MapGroup("/events").WithTags("Events").AllowAnonymous();
-        events.MapGet("/", ListEvents).WithName("ListEvents");
+        events.MapMethods("/", GetOrHead, ListEvents).WithName("ListEvents")
+            .Produces<EventPage>().Produces(StatusCodes.Status304NotModified).ProducesValidationProblem();
+        events.MapMethods("/{id:guid}", GetOrHead, GetEvent).WithName("GetEvent")
+            .Produces<EventDetail>().Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status404NotFound);
+        events.MapMethods("/{id:guid}/seatmap", GetOrHead, GetSeatMap).WithName("GetSeatMap")
+            .Produces<SeatMap>().Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 
-    /// <summary>Events that buyers can see (published or on sale), soonest first, a page at a time.</summary>
-    private static async Task<Ok<EventPage>> ListEvents(
+    /// <summary>Published and on-sale events, soonest first, a page at a time; filters combine.</summary>
+    private static async Task<IResult> ListEvents(
+        HttpContext context,
         NpgsqlDataSource db,
+        CatalogCache cache,
+        [Microsoft.AspNetCore.Mvc.FromServices] IOptions<JsonOptions> json,
         CancellationToken cancellationToken,
         [Range(1, 10_000)] int page = 1,
-        [Range(1, 100)] int pageSize = 20)
+        [Range(1, 100)] int pageSize = 20,
+        [StringLength(100)] string? city = null,
+        DateTimeOffset? from = null,
+        DateTimeOffset? to = null,
+        [StringLength(100)] string? q = null)
     {
+        var filter = new ListFilter(page, pageSize, Blank(city), from?.ToUniversalTime(), to?.ToUniversalTime(), Blank(q));
+        var document = await cache.GetListAsync(filter.CacheKey, token => LoadPageAsync(db, filter, json.Value.SerializerOptions, token), cancellationToken);
+        return DocumentResults.Send(context, document);
+    }
+
+    private static async Task<IResult> GetEvent(Guid id, HttpContext context, NpgsqlDataSource db, CatalogCache cache, [Microsoft.AspNetCore.Mvc.FromServices] IOptions<JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var document = await cache.GetEventAsync(CatalogCache.EventKey(id), id, async token =>
+        {
+            await using var connection = await db.OpenConnectionAsync(token);
+            return CachedDocument.From(await EventStore.FindAsync(connection, null, id, null, token), json.Value.SerializerOptions);
+        }, cancellationToken);
+        return DocumentResults.Send(context, document);
+    }
+
+    private static async Task<IResult> GetSeatMap(Guid id, HttpContext context, NpgsqlDataSource db, CatalogCache cache, [Microsoft.AspNetCore.Mvc.FromServices] IOptions<JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var document = await cache.GetEventAsync(CatalogCache.SeatMapKey(id), id, async token =>
+            CachedDocument.From(await LoadSeatMapAsync(db, id, token), json.Value.SerializerOptions), cancellationToken);
+        return DocumentResults.Send(context, document);
+    }
+
+    private static async ValueTask<SeatMap?> LoadSeatMapAsync(NpgsqlDataSource db, Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        if (await EventStore.FindAsync(connection, null, id, null, cancellationToken) is not { } detail
+            || await VenueStore.FindAsync(connection, detail.Venue.Id, null, cancellationToken) is not { } venue)
+        {
+            return null;
+        }
+
+        var tierOf = detail.Tiers
+            .SelectMany(tier => tier.Sections.Select(section => (section, tier.Id)))
+            .ToDictionary(pair => pair.section, pair => pair.Id, StringComparer.OrdinalIgnoreCase);
+        return new SeatMap(id, venue.Id, venue.Capacity, [.. venue.Sections.Select(section =>
+            new SeatMapSection(section.Name, section.Kind, section.Capacity, tierOf.TryGetValue(section.Name, out var tier) ? tier : null, section.Rows))]);
+    }
+
+    private static async ValueTask<CachedDocument> LoadPageAsync(NpgsqlDataSource db, ListFilter filter, JsonSerializerOptions options, CancellationToken cancellationToken)
+    {
+        const string Where =
+            """
+            FROM events e JOIN venues v ON v.id = e.venue_id
+            WHERE e.status IN ('published', 'on-sale')
+              AND ($1::text IS NULL OR lower(v.city) = lower($1))
+              AND ($2::timestamptz IS NULL OR e.starts_at >= $2)
+              AND ($3::timestamptz IS NULL OR e.starts_at < $3)
+              AND ($4::text IS NULL OR e.name ILIKE $4 ESCAPE '\' OR v.name ILIKE $4 ESCAPE '\')
+            """;
+
         // The page and the total in one round trip; the total stays right past the last page.
         await using var batch = db.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            """
-            SELECT id, name, city, starts_at, status
-            FROM events
-            WHERE status IN ('published', 'on-sale')
-            ORDER BY starts_at, id
-            LIMIT $1 OFFSET $2
-            """)
-        {
-            Parameters = { new() { Value = pageSize }, new() { Value = (long)(page - 1) * pageSize } },
-        });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT count(*) FROM events WHERE status IN ('published', 'on-sale')"));
+        batch.BatchCommands.Add(FilterCommand($"SELECT e.id, e.name, v.city, e.starts_at, e.status {Where} ORDER BY e.starts_at, e.id LIMIT $5 OFFSET $6", filter, paged: true));
+        batch.BatchCommands.Add(FilterCommand($"SELECT count(*) {Where}", filter, paged: false));
 
         var items = new List<EventSummary>();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            items.Add(EventSummary.Read(reader));
+            items.Add(new EventSummary(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), EventStatuses.Parse(reader.GetString(4))));
         }
 
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        var total = reader.GetInt64(0);
+        return CachedDocument.From(new EventPage(items, filter.Page, filter.PageSize, reader.GetInt64(0)), options);
+    }
 
-        return TypedResults.Ok(new EventPage(items, page, pageSize, total));
+    private static NpgsqlBatchCommand FilterCommand(string sql, ListFilter filter, bool paged)
+    {
+        var command = new NpgsqlBatchCommand(sql)
+        {
+            Parameters =
+            {
+                new() { Value = (object?)filter.City ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                new() { Value = (object?)filter.From ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+                new() { Value = (object?)filter.To ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+                new() { Value = filter.Text is null ? DBNull.Value : $"%{EscapeLike(filter.Text)}%", NpgsqlDbType = NpgsqlDbType.Text },
+            },
+        };
+        if (paged)
+        {
+            command.Parameters.Add(new() { Value = filter.PageSize });
+            command.Parameters.Add(new() { Value = (long)(filter.Page - 1) * filter.PageSize });
+        }
+
+        return command;
+    }
+
+    /// <summary>The text is matched literally: % and _ in a search are not wildcards.</summary>
+    private static string EscapeLike(string text) => text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private sealed record ListFilter(int Page, int PageSize, string? City, DateTimeOffset? From, DateTimeOffset? To, string? Text)
+    {
+        // Free text is escaped, so no two filters share a key.
+        public string CacheKey =>
+            $"events:{Page}:{PageSize}:{Uri.EscapeDataString(City?.ToLowerInvariant() ?? "")}:{From?.UtcTicks}:{To?.UtcTicks}:{Uri.EscapeDataString(Text ?? "")}";
     }
 }
-
-internal sealed record EventSummary(Guid Id, string Name, string City, DateTimeOffset StartsAt, string Status)
-{
-    /// <summary>From a row whose first columns are id, name, city, starts_at, status.</summary>
-    public static EventSummary Read(NpgsqlDataReader reader) =>
-        new(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4));
-}
-
-internal sealed record EventPage(IReadOnlyList<EventSummary> Items, int Page, int PageSize, long Total);

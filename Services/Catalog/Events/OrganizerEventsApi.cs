@@ -1,10 +1,18 @@
 using System.Security.Claims;
+using Boxoffice.Catalog.Caching;
+using Boxoffice.Catalog.Venues;
+using Boxoffice.Contracts.Catalog;
+using Boxoffice.Messaging.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
 namespace Boxoffice.Catalog.Events;
 
-/// <summary>An organizer's own events, whatever their state. Organizers never see each other's.</summary>
+/// <summary>
+/// An organizer's events: create and edit drafts, then move them through their life cycle. Each
+/// change that buyers or booking must know about is announced through the outbox, committed
+/// with the change. Organizers never see or change each other's events (404, as for no event).
+/// </summary>
 internal static class OrganizerEventsApi
 {
     public static IEndpointRouteBuilder MapOrganizerEventsApi(this IEndpointRouteBuilder routes)
@@ -13,21 +21,158 @@ internal static class OrganizerEventsApi
             .WithTags("Organizer")
             .RequireAuthorization(BoxofficeAuth.Policies.Organizer);
         organizer.MapGet("/", ListOwnEvents).WithName("ListOwnEvents");
+        organizer.MapGet("/{id:guid}", GetOwnEvent).WithName("GetOwnEvent");
+        organizer.MapPost("/", CreateEvent).WithName("CreateEvent");
+        organizer.MapPut("/{id:guid}", UpdateDraft).WithName("UpdateDraftEvent");
+        foreach (var transition in EventTransition.All)
+        {
+            organizer.MapPost($"/{{id:guid}}/{transition.Action}", (Guid id, ClaimsPrincipal user, NpgsqlDataSource db, OutboxWriter outbox, CatalogCache cache, TimeProvider time, CancellationToken cancellationToken) =>
+                    Transition(transition, id, user, db, outbox, cache, time, cancellationToken))
+                .WithName(transition.EndpointName)
+                .WithSummary(transition.Summary);
+        }
+
         return routes;
     }
 
-    private static async Task<Ok<IReadOnlyList<EventSummary>>> ListOwnEvents(ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken)
+    private static async Task<Ok<IReadOnlyList<EventSummary>>> ListOwnEvents(ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await EventStore.ListOwnAsync(db, user.OrganizerId(), cancellationToken));
+
+    private static async Task<Results<Ok<EventDetail>, NotFound>> GetOwnEvent(Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand(
-            "SELECT id, name, city, starts_at, status FROM events WHERE organizer_id = $1 ORDER BY starts_at, id LIMIT 500");
-        command.Parameters.AddWithValue(user.FindFirstValue("sub")!);
-        var items = new List<EventSummary>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await EventStore.FindAsync(connection, null, id, user.OrganizerId(), cancellationToken) is { } detail
+            ? TypedResults.Ok(detail)
+            : TypedResults.NotFound();
+    }
+
+    private static async Task<Results<Created<EventDetail>, ValidationProblem>> CreateEvent(
+        EventRequest request, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var organizerId = user.OrganizerId();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var venue = await VenueStore.FindAsync(connection, request.VenueId!.Value, organizerId, cancellationToken);
+        if (EventRules.Check(request, venue, time.GetUtcNow()) is { Count: > 0 } errors)
         {
-            items.Add(EventSummary.Read(reader));
+            return TypedResults.ValidationProblem(errors);
         }
 
-        return TypedResults.Ok<IReadOnlyList<EventSummary>>(items);
+        var id = Guid.CreateVersion7();
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await EventStore.InsertAsync(connection, transaction, id, organizerId, request, venue!, cancellationToken);
+        var detail = (await EventStore.FindAsync(connection, transaction, id, organizerId, cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Created($"/organizer/events/{id}", detail);
+    }
+
+    /// <summary>Replaces a draft's details and tiers. Once published, an event's terms are fixed: 409.</summary>
+    private static async Task<Results<Ok<EventDetail>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateDraft(
+        Guid id, EventRequest request, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        // Whose and which state first: another organizer's event is not found, whatever the body says.
+        var organizerId = user.OrganizerId();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await EventStore.LockAsync(connection, transaction, id, organizerId, cancellationToken) is not { } current)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (current.Status != EventStatus.Draft)
+        {
+            return Conflict(current.Status, "Only a draft can be changed; this event is " + EventStatuses.Name(current.Status) + ".");
+        }
+
+        var venue = await VenueStore.FindAsync(connection, request.VenueId!.Value, organizerId, cancellationToken);
+        if (EventRules.Check(request, venue, time.GetUtcNow()) is { Count: > 0 } errors)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        await EventStore.UpdateDraftAsync(connection, transaction, id, organizerId, request, venue!, cancellationToken);
+        var detail = (await EventStore.FindAsync(connection, transaction, id, organizerId, cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(detail);
+    }
+
+    private static async Task<Results<Ok<EventDetail>, NotFound, ProblemHttpResult>> Transition(
+        EventTransition transition, Guid id, ClaimsPrincipal user, NpgsqlDataSource db, OutboxWriter outbox, CatalogCache cache, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var organizerId = user.OrganizerId();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await EventStore.LockAsync(connection, transaction, id, organizerId, cancellationToken) is not { } current)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (!transition.From.Contains(current.Status))
+        {
+            return Conflict(current.Status, $"An event that is {EventStatuses.Name(current.Status)} cannot {transition.Verb}.");
+        }
+
+        if (transition.To is EventStatus.Published or EventStatus.OnSale && current.SaleClosesAt <= time.GetUtcNow())
+        {
+            return Conflict(current.Status, "The event's sale window has already closed.");
+        }
+
+        await EventStore.SetStatusAsync(connection, transaction, id, transition.To, cancellationToken);
+        var detail = (await EventStore.FindAsync(connection, transaction, id, organizerId, cancellationToken))!;
+        switch (transition.To)
+        {
+            case EventStatus.Published:
+                var venue = (await VenueStore.FindAsync(connection, detail.Venue.Id, organizerId, cancellationToken))!;
+                await outbox.EnqueueAsync(connection, transaction, EventMessages.Published(detail, organizerId, venue), cancellationToken);
+                break;
+            case EventStatus.Cancelled when current.Status != EventStatus.Draft:
+                await outbox.EnqueueAsync(connection, transaction, new EventCancelled(id, detail.Version), cancellationToken);
+                break;
+            case EventStatus.OnSale or EventStatus.Closed:
+                await outbox.EnqueueAsync(connection, transaction, new EventUpdated(id, detail.Version, detail.Status, detail.SaleOpensAt, detail.SaleClosesAt), cancellationToken);
+                break;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+
+        // This replica forgets at once; the others when the event reaches them through Kafka.
+        await cache.InvalidateEventAsync(id, CancellationToken.None);
+        return TypedResults.Ok(detail);
+    }
+
+    private static ProblemHttpResult Conflict(EventStatus status, string detail) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict,
+            title: "The event is not in a state that allows this.",
+            detail: detail,
+            type: "https://boxoffice.dev/problems/event-state",
+            extensions: new Dictionary<string, object?> { ["eventStatus"] = EventStatuses.Name(status) });
+}
+
+/// <summary>The life cycle: draft → published → on-sale → closed, and cancelled from any state before closed.</summary>
+internal sealed record EventTransition(string Action, string Verb, EventStatus To, EventStatus[] From, string EndpointName, string Summary)
+{
+    public static readonly IReadOnlyList<EventTransition> All =
+    [
+        new("publish", "be published", EventStatus.Published, [EventStatus.Draft], "PublishEvent", "Makes a draft public and announces its inventory to booking."),
+        new("open-sale", "open its sale", EventStatus.OnSale, [EventStatus.Published], "OpenSale", "Starts selling a published event."),
+        new("close", "close its sale", EventStatus.Closed, [EventStatus.OnSale], "CloseSale", "Stops selling an event."),
+        new("cancel", "be cancelled", EventStatus.Cancelled, [EventStatus.Draft, EventStatus.Published, EventStatus.OnSale], "CancelEvent", "Cancels an event that has not closed."),
+    ];
+}
+
+internal static class EventMessages
+{
+    /// <summary>The whole sellable inventory: every section a tier prices, with its rows or capacity.</summary>
+    public static EventPublished Published(EventDetail detail, string organizerId, VenueDetail venue)
+    {
+        var tierOf = detail.Tiers
+            .SelectMany(tier => tier.Sections.Select(section => (section, tier.Id)))
+            .ToDictionary(pair => pair.section, pair => pair.Id, StringComparer.OrdinalIgnoreCase);
+        return new EventPublished(
+            detail.Id, detail.Version, organizerId, detail.Name, venue.Id, venue.Name, venue.City,
+            detail.StartsAt, detail.SaleOpensAt, detail.SaleClosesAt, detail.Currency,
+            [.. detail.Tiers.Select(tier => new PublishedTier(tier.Id, tier.Name, tier.Price))],
+            [.. venue.Sections.Where(section => tierOf.ContainsKey(section.Name))
+                .Select(section => new PublishedSection(section.Name, section.Kind, section.Capacity, tierOf[section.Name], section.Rows))]);
     }
 }

@@ -1,47 +1,70 @@
-using Npgsql;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Boxoffice.Catalog.Caching;
+using Boxoffice.Contracts;
+using Boxoffice.Messaging.Postgres;
+using Confluent.Kafka;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.OpenApi;
 
 namespace Boxoffice.Catalog.Extensions;
 
 internal static class CatalogServiceExtensions
 {
-    /// <summary>The catalog's own database, Redis and Kafka, each with its health check.</summary>
+    /// <summary>The catalog's own database (with its migrations and outbox), Redis as the shared cache level, Kafka, and token validation.</summary>
     public static IHostApplicationBuilder AddCatalogServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("catalogdb");
+        builder.Services.AddMigrationSeries("catalog", typeof(CatalogServiceExtensions).Assembly);
+        builder.AddOutbox("/boxoffice/catalog");
         builder.AddRedisClient("redis");
-        builder.AddKafkaProducer();
+
         // Defence in depth: the gateway checked the token, and so does the catalog.
         builder.AddBoxofficeAuthentication();
         builder.Services.AddValidation();
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+            // Organizers' text reaches buyers' pages: escape HTML-significant characters (< > & ' ")
+            // as \uXXXX, not the relaxed default, so a name is inert even where it is pasted into HTML.
+            options.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default;
+        });
+        builder.Services.AddExceptionHandler<UnstorableTextExceptionHandler>();
+
+        builder.AddCatalogCache();
+        builder.AddCatalogOpenApi();
         return builder;
     }
 
-    /// <summary>
-    /// Creates the catalog's tables if they are missing. Several replicas may start at once, so
-    /// the work runs under a transaction-scoped advisory lock.
-    /// </summary>
-    public static async Task EnsureCatalogSchemaAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    private static void AddCatalogCache(this IHostApplicationBuilder builder)
     {
-        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(
-            """
-            SELECT pg_advisory_xact_lock(hashtext('catalog-schema'));
-            CREATE TABLE IF NOT EXISTS events (
-                id          uuid        PRIMARY KEY,
-                name        text        NOT NULL,
-                city        text        NOT NULL,
-                starts_at   timestamptz NOT NULL,
-                status      text        NOT NULL,
-                created_at  timestamptz NOT NULL DEFAULT now()
-            );
-            CREATE INDEX IF NOT EXISTS events_listed ON events (starts_at) WHERE status IN ('published', 'on-sale');
-            ALTER TABLE events ADD COLUMN IF NOT EXISTS organizer_id text;
-            CREATE INDEX IF NOT EXISTS events_by_organizer ON events (organizer_id, starts_at);
-            """,
-            connection, transaction);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        builder.Services.AddOptions<CatalogCacheOptions>().BindConfiguration("Catalog:Cache").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IDistributedCache, RedisDistributedCache>();
+        builder.Services.AddHybridCache(options => options.MaximumPayloadBytes = 8 * 1024 * 1024)
+            .AddSerializer<CachedDocument, CachedDocumentSerializer>();
+        builder.Services.AddSingleton<FillLease>();
+        builder.Services.AddSingleton<CatalogCache>();
+
+        // A group per process: every replica sees every catalog event, from now on.
+        var group = $"catalog-cache-{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        builder.AddKafkaConsumer<CacheInvalidationHandler>(
+            Topics.CatalogEvents, group, configure: config => config.AutoOffsetReset = AutoOffsetReset.Latest);
     }
+
+    /// <summary>The OpenAPI document names the gateway as the server: clients call the catalog through it.</summary>
+    private static void AddCatalogOpenApi(this IHostApplicationBuilder builder)
+    {
+        var publicUrl = builder.Configuration["Authentication:Issuer"]?.TrimEnd('/');
+        builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Boxoffice catalog";
+            document.Info.Description = "Events, venues and seat maps. Public reads are anonymous; organizer routes need the catalog.write scope.";
+            document.Servers = [new OpenApiServer { Url = $"{publicUrl}/api/catalog", Description = "Through the gateway" }];
+            return Task.CompletedTask;
+        }));
+    }
+
+    /// <summary>Applies the catalog's and the outbox's migrations; see docs/adr/0004-database-migrations.md.</summary>
+    public static Task MigrateCatalogDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken) =>
+        services.MigrateDatabaseAsync(cancellationToken);
 }

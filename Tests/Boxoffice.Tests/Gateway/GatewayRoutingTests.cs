@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Npgsql;
 
 namespace Boxoffice.Tests.Gateway;
 
@@ -13,17 +12,13 @@ public sealed class GatewayRoutingTests(BoxofficeApp boxoffice)
     public async Task A_catalog_request_through_the_gateway_reads_the_catalog_database()
     {
         var name = $"Gateway routing check {Guid.NewGuid():N}";
-        await using (var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("catalogdb")))
+        using (var organizer = await Catalog.Organizer.NewAsync(boxoffice))
         {
-            await using var insert = db.CreateCommand(
-                "INSERT INTO events (id, name, city, starts_at, status) VALUES ($1, $2, 'Lisbon', now() + interval '30 days', 'on-sale')");
-            insert.Parameters.AddWithValue(Guid.NewGuid());
-            insert.Parameters.AddWithValue(name);
-            await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            await organizer.EventAsync(name, "publish");
         }
 
         using var gateway = boxoffice.CreateGatewayClient();
-        using var response = await gateway.GetAsync("/api/catalog/events?pageSize=100", TestContext.Current.CancellationToken);
+        using var response = await gateway.GetAsync($"/api/catalog/events?q={Uri.EscapeDataString(name)}", TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var page = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);

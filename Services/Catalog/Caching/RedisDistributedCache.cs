@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Caching.Distributed;
+using StackExchange.Redis;
+
+namespace Boxoffice.Catalog.Caching;
+
+/// <summary>
+/// The second cache level on the Redis connection the service already has. While Redis is away
+/// it answers "not cached" at once instead of waiting out a timeout per request: losing Redis
+/// costs the catalog a database query, never a slow or failed answer.
+/// </summary>
+internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis, TimeProvider time, ILogger<RedisDistributedCache> logger) : IDistributedCache
+{
+    private const string Prefix = "catalog:";
+    private long _lastWarning;
+
+    public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
+
+    public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
+    {
+        if (!redis.IsConnected)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await redis.GetDatabase().StringGetAsync(Prefix + key);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            Warn(exception);
+            return null;
+        }
+    }
+
+    public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();
+
+    public async Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
+    {
+        if (!redis.IsConnected)
+        {
+            return;
+        }
+
+        var expiry = options.AbsoluteExpirationRelativeToNow
+            ?? (options.AbsoluteExpiration is { } at ? at - time.GetUtcNow() : (TimeSpan?)null)
+            ?? options.SlidingExpiration;
+        try
+        {
+            await redis.GetDatabase().StringSetAsync(Prefix + key, value, expiry is { } ttl && ttl > TimeSpan.Zero ? new Expiration(ttl) : Expiration.Default);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            Warn(exception);
+        }
+    }
+
+    public void Refresh(string key)
+    {
+    }
+
+    public Task RefreshAsync(string key, CancellationToken token = default) => Task.CompletedTask;
+
+    public void Remove(string key) => RemoveAsync(key).GetAwaiter().GetResult();
+
+    public async Task RemoveAsync(string key, CancellationToken token = default)
+    {
+        try
+        {
+            await redis.GetDatabase().KeyDeleteAsync(Prefix + key);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // The entry expires on its own; every replica also drops its in-memory copy on the event.
+            Warn(exception);
+        }
+    }
+
+    private void Warn(Exception exception)
+    {
+        var now = time.GetTimestamp();
+        var last = Interlocked.Read(ref _lastWarning);
+        if (last == 0 || time.GetElapsedTime(last, now) > TimeSpan.FromSeconds(30))
+        {
+            Interlocked.Exchange(ref _lastWarning, now);
+            LogRedisUnavailable(exception);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Redis cache level is unavailable; reading from the database")]
+    private partial void LogRedisUnavailable(Exception exception);
+}

@@ -1,0 +1,137 @@
+using System.ComponentModel.DataAnnotations;
+using Boxoffice.Contracts.Catalog;
+
+namespace Boxoffice.Catalog.Events;
+
+/// <summary>What an organizer sends to create an event, or to change it while it is a draft.</summary>
+/// <remarks>Request types are public: .NET's validation generator skips attributes on non-public types.</remarks>
+public sealed record EventRequest(
+    [Required] Guid? VenueId,
+    [Required, StringLength(200, MinimumLength = 1)] string Name,
+    [StringLength(5_000)] string? Description,
+    [Required] DateTimeOffset? StartsAt,
+    [Required] DateTimeOffset? SaleOpensAt,
+    [Required] DateTimeOffset? SaleClosesAt,
+    [Required, RegularExpression("^[A-Z]{3}$", ErrorMessage = "The currency is an ISO 4217 code such as EUR.")] string Currency,
+    [Required, MinLength(1), MaxLength(EventRules.MaxTiers)] IReadOnlyList<TierRequest> Tiers);
+
+/// <summary>A price for the seats and places of the venue sections it names.</summary>
+public sealed record TierRequest(
+    [Required, StringLength(100, MinimumLength = 1)] string Name,
+    [Required, Range(0.0, 100_000.0)] decimal? Price,
+    [Required, MinLength(1)] IReadOnlyList<string> Sections);
+
+internal sealed record VenueRef(Guid Id, string Name, string City, string Address);
+
+internal sealed record TierView(Guid Id, string Name, decimal Price, IReadOnlyList<string> Sections);
+
+internal sealed record EventDetail(
+    Guid Id,
+    string Name,
+    string Description,
+    EventStatus Status,
+    DateTimeOffset StartsAt,
+    DateTimeOffset SaleOpensAt,
+    DateTimeOffset SaleClosesAt,
+    string Currency,
+    VenueRef Venue,
+    IReadOnlyList<TierView> Tiers,
+    int Version);
+
+internal sealed record EventSummary(Guid Id, string Name, string City, DateTimeOffset StartsAt, EventStatus Status);
+
+internal sealed record EventPage(IReadOnlyList<EventSummary> Items, int Page, int PageSize, long Total);
+
+/// <summary>The venue's layout for one event: each section with its rows and the tier it sells at (none: not on sale).</summary>
+internal sealed record SeatMap(Guid EventId, Guid VenueId, int Capacity, IReadOnlyList<SeatMapSection> Sections);
+
+internal sealed record SeatMapSection(string Name, SectionKind Kind, int Capacity, Guid? TierId, IReadOnlyList<SeatRow> Rows);
+
+internal static class EventStatuses
+{
+    public static string Name(EventStatus status) => status switch
+    {
+        EventStatus.Draft => "draft",
+        EventStatus.Published => "published",
+        EventStatus.OnSale => "on-sale",
+        EventStatus.Closed => "closed",
+        EventStatus.Cancelled => "cancelled",
+        _ => throw new ArgumentOutOfRangeException(nameof(status)),
+    };
+
+    public static EventStatus Parse(string status) => status switch
+    {
+        "draft" => EventStatus.Draft,
+        "published" => EventStatus.Published,
+        "on-sale" => EventStatus.OnSale,
+        "closed" => EventStatus.Closed,
+        "cancelled" => EventStatus.Cancelled,
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Unknown event status in catalogdb."),
+    };
+}
+
+internal static class EventRules
+{
+    public const int MaxTiers = 50;
+
+    /// <summary>The rules that need the venue or span fields; field-level ones are on the request types.</summary>
+    public static Dictionary<string, string[]> Check(EventRequest request, Venues.VenueDetail? venue, DateTimeOffset now)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (venue is null)
+        {
+            errors["venueId"] = ["No venue with this id belongs to you."];
+        }
+
+        if (request.StartsAt <= now)
+        {
+            errors["startsAt"] = ["The event starts in the future."];
+        }
+
+        if (request.SaleOpensAt >= request.SaleClosesAt)
+        {
+            errors["saleClosesAt"] = ["The sale closes after it opens."];
+        }
+        else if (request.SaleClosesAt > request.StartsAt)
+        {
+            errors["saleClosesAt"] = ["The sale closes no later than the event starts."];
+        }
+
+        var tierNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var priced = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var sections = venue?.Sections.Select(section => section.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < request.Tiers.Count; i++)
+        {
+            var tier = request.Tiers[i];
+            if (tier is null)
+            {
+                errors[$"tiers[{i}]"] = ["A tier is required here."];
+                continue;
+            }
+
+            if (!tierNames.Add(tier.Name.Trim()))
+            {
+                errors[$"tiers[{i}].name"] = ["Another tier of this event has the same name."];
+            }
+
+            if (tier.Price is { } price && price != decimal.Round(price, 2))
+            {
+                errors[$"tiers[{i}].price"] = ["A price has at most two decimals."];
+            }
+
+            foreach (var section in tier.Sections)
+            {
+                if (sections is not null && (section is null || !sections.Contains(section.Trim())))
+                {
+                    errors[$"tiers[{i}].sections"] = [$"The venue has no section '{section}'."];
+                }
+                else if (section is not null && !priced.Add(section.Trim()))
+                {
+                    errors[$"tiers[{i}].sections"] = [$"Section '{section}' is already priced by another tier."];
+                }
+            }
+        }
+
+        return errors;
+    }
+}

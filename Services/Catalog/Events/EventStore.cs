@@ -1,0 +1,179 @@
+using Boxoffice.Catalog.Venues;
+using Boxoffice.Contracts.Catalog;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Boxoffice.Catalog.Events;
+
+/// <summary>Events and their price tiers in catalogdb.</summary>
+internal static class EventStore
+{
+    private const string DetailColumns =
+        """
+        e.id, e.name, e.description, e.status, e.starts_at, e.sale_opens_at, e.sale_closes_at, e.currency, e.version,
+        v.id, v.name, v.city, v.address
+        """;
+
+    public static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string organizerId, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            INSERT INTO events (id, organizer_id, venue_id, name, description, starts_at, sale_opens_at, sale_closes_at, currency, status)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft')
+            """, connection, transaction);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(organizerId);
+        AddDetails(command, request, venue);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        await ReplaceTiersAsync(connection, transaction, id, request, venue, cancellationToken);
+    }
+
+    /// <summary>Changes a draft; false when the event is not the organizer's draft (the caller tells which).</summary>
+    public static async Task<bool> UpdateDraftAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string organizerId, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            UPDATE events SET venue_id = $3, name = $4, description = $5, starts_at = $6, sale_opens_at = $7, sale_closes_at = $8,
+                currency = $9, version = version + 1, updated_at = now()
+            WHERE id = $1 AND organizer_id = $2 AND status = 'draft'
+            """, connection, transaction);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(organizerId);
+        AddDetails(command, request, venue);
+        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            return false;
+        }
+
+        await ReplaceTiersAsync(connection, transaction, id, request, venue, cancellationToken);
+        return true;
+    }
+
+    private static void AddDetails(NpgsqlCommand command, EventRequest request, VenueDetail venue)
+    {
+        command.Parameters.AddWithValue(venue.Id);
+        command.Parameters.AddWithValue(request.Name.Trim());
+        command.Parameters.AddWithValue(request.Description?.Trim() ?? "");
+        command.Parameters.AddWithValue(request.StartsAt!.Value.ToUniversalTime());
+        command.Parameters.AddWithValue(request.SaleOpensAt!.Value.ToUniversalTime());
+        command.Parameters.AddWithValue(request.SaleClosesAt!.Value.ToUniversalTime());
+        command.Parameters.AddWithValue(request.Currency);
+    }
+
+    private static async Task ReplaceTiersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
+    {
+        // Section names are stored as the venue spells them, whatever case the request used.
+        var canonical = venue.Sections.ToDictionary(section => section.Name, section => section.Name, StringComparer.OrdinalIgnoreCase);
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new("DELETE FROM price_tiers WHERE event_id = $1") { Parameters = { new() { Value = id } } },
+            },
+        };
+        for (var i = 0; i < request.Tiers.Count; i++)
+        {
+            var tier = request.Tiers[i];
+            batch.BatchCommands.Add(new("INSERT INTO price_tiers (event_id, id, position, name, price, sections) VALUES ($1, $2, $3, $4, $5, $6)")
+            {
+                Parameters =
+                {
+                    new() { Value = id },
+                    new() { Value = Guid.CreateVersion7() },
+                    new() { Value = i },
+                    new() { Value = tier.Name.Trim() },
+                    new() { Value = tier.Price!.Value },
+                    new() { Value = tier.Sections.Select(section => canonical[section.Trim()]).ToArray() },
+                },
+            });
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// One event with its venue and tiers, or null. With an organizer, only theirs (any state);
+    /// without, only what the public may see (anything but drafts).
+    /// </summary>
+    public static async Task<EventDetail?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, string? organizerId, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new($"""
+                    SELECT {DetailColumns}
+                    FROM events e JOIN venues v ON v.id = e.venue_id
+                    WHERE e.id = $1 AND (CASE WHEN $2::text IS NULL THEN e.status <> 'draft' ELSE e.organizer_id = $2 END)
+                    """)
+                {
+                    Parameters = { new() { Value = id }, new() { Value = (object?)organizerId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } },
+                },
+                new("SELECT id, name, price, sections FROM price_tiers WHERE event_id = $1 ORDER BY position") { Parameters = { new() { Value = id } } },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var venue = new VenueRef(reader.GetGuid(9), reader.GetString(10), reader.GetString(11), reader.GetString(12));
+        var (name, description, status) = (reader.GetString(1), reader.GetString(2), EventStatuses.Parse(reader.GetString(3)));
+        var (startsAt, opensAt, closesAt) = (reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6));
+        var (currency, version) = (reader.GetString(7), reader.GetInt32(8));
+        await reader.NextResultAsync(cancellationToken);
+        var tiers = new List<TierView>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tiers.Add(new TierView(reader.GetGuid(0), reader.GetString(1), reader.GetDecimal(2), reader.GetFieldValue<string[]>(3)));
+        }
+
+        return new EventDetail(id, name, description, status, startsAt, opensAt, closesAt, currency, venue, tiers, version);
+    }
+
+    /// <summary>The organizer's own events, whatever their state.</summary>
+    public static async Task<IReadOnlyList<EventSummary>> ListOwnAsync(NpgsqlDataSource db, string organizerId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(
+            """
+            SELECT e.id, e.name, v.city, e.starts_at, e.status
+            FROM events e JOIN venues v ON v.id = e.venue_id
+            WHERE e.organizer_id = $1 ORDER BY e.starts_at, e.id LIMIT 500
+            """);
+        command.Parameters.AddWithValue(organizerId);
+        return await ReadSummariesAsync(command, cancellationToken);
+    }
+
+    public static async Task<List<EventSummary>> ReadSummariesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var items = new List<EventSummary>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new EventSummary(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), EventStatuses.Parse(reader.GetString(4))));
+        }
+
+        return items;
+    }
+
+    /// <summary>The state of an event the organizer owns, locked until the transaction ends; null when it is not theirs.</summary>
+    public static async Task<(EventStatus Status, DateTimeOffset SaleClosesAt)?> LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string organizerId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT status, sale_closes_at FROM events WHERE id = $1 AND organizer_id = $2 FOR UPDATE", connection, transaction);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(organizerId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (EventStatuses.Parse(reader.GetString(0)), reader.GetFieldValue<DateTimeOffset>(1))
+            : null;
+    }
+
+    public static async Task SetStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, EventStatus status, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("UPDATE events SET status = $2, version = version + 1, updated_at = now() WHERE id = $1", connection, transaction);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(EventStatuses.Name(status));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,135 @@
+using Boxoffice.Contracts.Catalog;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Boxoffice.Catalog.Venues;
+
+/// <summary>Venues and their seat maps in catalogdb. Every read is scoped to the organizer who owns the venue.</summary>
+internal static class VenueStore
+{
+    public static async Task<VenueDetail> CreateAsync(NpgsqlDataSource db, string organizerId, CreateVenueRequest request, CancellationToken cancellationToken)
+    {
+        var id = Guid.CreateVersion7();
+        var sections = request.Sections.Select(section => new SectionView(
+            section.Name.Trim(),
+            section.Kind!.Value,
+            section.Kind == SectionKind.Seated ? section.Rows!.Sum(row => row.Seats) : section.Capacity!.Value,
+            section.Kind == SectionKind.Seated ? [.. section.Rows!.Select(row => new SeatRow(row.Label.Trim(), row.Seats))] : [])).ToList();
+        var venue = new VenueDetail(id, request.Name.Trim(), request.City.Trim(), request.Address?.Trim() ?? "", sections.Sum(s => s.Capacity), sections);
+
+        // One round trip, one transaction: the venue, its sections and every row go in together or not at all.
+        var rowSections = new List<int>();
+        var rowPositions = new List<int>();
+        var rowLabels = new List<string>();
+        var rowSeats = new List<int>();
+        for (var s = 0; s < sections.Count; s++)
+        {
+            for (var r = 0; r < sections[s].Rows.Count; r++)
+            {
+                rowSections.Add(s);
+                rowPositions.Add(r);
+                rowLabels.Add(sections[s].Rows[r].Label);
+                rowSeats.Add(sections[s].Rows[r].Seats);
+            }
+        }
+
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new("INSERT INTO venues (id, organizer_id, name, city, address, capacity) VALUES ($1, $2, $3, $4, $5, $6)")
+                {
+                    Parameters = { new() { Value = id }, new() { Value = organizerId }, new() { Value = venue.Name }, new() { Value = venue.City }, new() { Value = venue.Address }, new() { Value = venue.Capacity } },
+                },
+                new("""
+                    INSERT INTO sections (venue_id, position, name, kind, capacity)
+                    SELECT $1, position - 1, name, kind, capacity FROM unnest($2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS s(name, kind, capacity, position)
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = id },
+                        new() { Value = sections.Select(s => s.Name).ToArray() },
+                        new() { Value = sections.Select(s => KindName(s.Kind)).ToArray() },
+                        new() { Value = sections.Select(s => s.Capacity).ToArray() },
+                    },
+                },
+                new("""
+                    INSERT INTO seat_rows (venue_id, section_position, position, label, seats)
+                    SELECT $1, section_position, position, label, seats FROM unnest($2::int[], $3::int[], $4::text[], $5::int[]) AS r(section_position, position, label, seats)
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = id },
+                        new() { Value = rowSections.ToArray() },
+                        new() { Value = rowPositions.ToArray() },
+                        new() { Value = rowLabels.ToArray() },
+                        new() { Value = rowSeats.ToArray() },
+                    },
+                },
+            },
+        };
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return venue;
+    }
+
+    public static async Task<IReadOnlyList<VenueSummary>> ListAsync(NpgsqlDataSource db, string organizerId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT id, name, city, capacity FROM venues WHERE organizer_id = $1 ORDER BY created_at, id LIMIT 500");
+        command.Parameters.AddWithValue(organizerId);
+        var venues = new List<VenueSummary>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            venues.Add(new VenueSummary(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3)));
+        }
+
+        return venues;
+    }
+
+    /// <summary>The venue with its seat map, or null when it does not exist or belongs to someone else.</summary>
+    public static async Task<VenueDetail?> FindAsync(NpgsqlConnection connection, Guid id, string? organizerId, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new("SELECT name, city, address, capacity FROM venues WHERE id = $1 AND ($2::text IS NULL OR organizer_id = $2)")
+                {
+                    Parameters = { new() { Value = id }, new() { Value = (object?)organizerId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } },
+                },
+                new("SELECT position, name, kind, capacity FROM sections WHERE venue_id = $1 ORDER BY position") { Parameters = { new() { Value = id } } },
+                new("SELECT section_position, label, seats FROM seat_rows WHERE venue_id = $1 ORDER BY section_position, position") { Parameters = { new() { Value = id } } },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var (name, city, address, capacity) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3));
+        await reader.NextResultAsync(cancellationToken);
+        var sections = new List<(string Name, SectionKind Kind, int Capacity, List<SeatRow> Rows)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            sections.Add((reader.GetString(1), ParseKind(reader.GetString(2)), reader.GetInt32(3), []));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            sections[reader.GetInt32(0)].Rows.Add(new SeatRow(reader.GetString(1), reader.GetInt32(2)));
+        }
+
+        return new VenueDetail(id, name, city, address, capacity, [.. sections.Select(s => new SectionView(s.Name, s.Kind, s.Capacity, s.Rows))]);
+    }
+
+    public static string KindName(SectionKind kind) => kind == SectionKind.Seated ? "seated" : "general-admission";
+
+    public static SectionKind ParseKind(string kind) => kind == "seated" ? SectionKind.Seated : SectionKind.GeneralAdmission;
+}

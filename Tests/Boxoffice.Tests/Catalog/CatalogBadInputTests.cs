@@ -1,0 +1,247 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Boxoffice.Tests.Catalog;
+
+/// <summary>
+/// Hostile and careless input to the organizer API: every refusal is a 4xx problem naming the
+/// field, never a 500 or a stack trace, and nothing is half-written.
+/// </summary>
+[Collection<RunningApp>]
+public sealed class CatalogBadInputTests(BoxofficeApp boxoffice)
+{
+    private const string Hall = """{"name": "Hall", "city": "Porto", "sections": """;
+    private const string LongName = "NAME_OF_201_CHARACTERS";
+
+    [Theory]
+    [InlineData("""{"name": "Hall",""", "")]
+    [InlineData(Hall + """[{"name": "Stalls", "kind": "seated", "rows": [{"label": "A", "seats": "many"}]}]}""", "sections[0].rows[0].seats")]
+    [InlineData(Hall + "\"all\"}", "sections")]
+    [InlineData("""{"city": "Porto", "sections": [{"name": "Floor", "kind": "general-admission", "capacity": 10}]}""", "name")]
+    [InlineData("""{"name": "Hall", "city": "Porto"}""", "sections")]
+    [InlineData(Hall + "[]}", "sections")]
+    [InlineData(Hall + """[{"name": "Floor", "kind": "general-admission", "capacity": -5}]}""", "capacity")]
+    [InlineData(Hall + """[{"name": "Stalls", "kind": "seated", "rows": [{"label": "A", "seats": 0}]}]}""", "seats")]
+    [InlineData(Hall + """[{"name": "Stalls", "kind": "seated"}]}""", "sections[0].rows")]
+    [InlineData(Hall + """[{"name": "Floor", "kind": "general-admission"}]}""", "sections[0].capacity")]
+    [InlineData(Hall + """[{"name": "Floor", "kind": "general-admission", "capacity": 10}, {"name": "FLOOR", "kind": "general-admission", "capacity": 10}]}""", "sections[1].name")]
+    [InlineData(Hall + """[{"name": "Stalls", "kind": "seated", "rows": [{"label": "A", "seats": 5}, {"label": "a", "seats": 5}]}]}""", "sections[0].rows[1].label")]
+    [InlineData("""{"name": "NAME_OF_201_CHARACTERS", "city": "Porto", "sections": [{"name": "Floor", "kind": "general-admission", "capacity": 10}]}""", "name")]
+    [InlineData(Hall + """[{"name": "North", "kind": "general-admission", "capacity": 150000}, {"name": "South", "kind": "general-admission", "capacity": 150000}]}""", "sections")]
+    [InlineData(Hall + """[{"name": "Gallery", "kind": "balcony", "capacity": 10}]}""", "kind")]
+    [InlineData(Hall + "[null]}", "sections[0]")]
+    [InlineData(Hall + """[{"name": "Gallery", "kind": 0, "capacity": 10}]}""", "kind")]
+    [InlineData(Hall + """[{"name": "A\u0000B", "kind": "general-admission", "capacity": 10}]}""", "")]
+    public async Task A_hostile_venue_body_gets_a_400_problem_naming_the_field_and_writes_nothing(string json, string field)
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+
+        using var response = await organizer.SendAsync(HttpMethod.Post, "/organizer/venues", json.Replace(LongName, new string('x', 201)));
+
+        var problem = await ExpectProblemAsync(response, HttpStatusCode.BadRequest);
+        if (field.Length > 0)
+        {
+            AssertNames(problem, field);
+        }
+
+        var venues = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/venues");
+        Assert.Equal(0, venues.GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("sale closes before it opens", "saleClosesAt")]
+    [InlineData("sale closes after the event starts", "saleClosesAt")]
+    [InlineData("event starts in the past", "startsAt")]
+    [InlineData("venue is not known", "venueId")]
+    [InlineData("venue id is missing", "venueId")]
+    [InlineData("currency is not a code", "currency")]
+    [InlineData("price is negative", "price")]
+    [InlineData("price has three decimals", "tiers[0].price")]
+    [InlineData("tier names a section the venue lacks", "tiers[0].sections")]
+    [InlineData("two tiers price one section", "tiers[1].sections")]
+    [InlineData("tiers are empty", "tiers")]
+    [InlineData("start is missing", "startsAt")]
+    public async Task A_hostile_event_body_gets_a_400_problem_naming_the_field_and_writes_nothing(string change, string field)
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var venue = await organizer.CreateVenueAsync();
+        var now = DateTimeOffset.UtcNow;
+        var node = JsonSerializer.SerializeToNode(Organizer.Event(venue))!.AsObject();
+        var tiers = node["tiers"]!.AsArray();
+        switch (change)
+        {
+            case "sale closes before it opens":
+                node["saleOpensAt"] = now.AddDays(10);
+                node["saleClosesAt"] = now.AddDays(5);
+                break;
+            case "sale closes after the event starts":
+                node["saleClosesAt"] = now.AddDays(61);
+                break;
+            case "event starts in the past":
+                node["startsAt"] = now.AddDays(-1);
+                node["saleOpensAt"] = now.AddDays(-3);
+                node["saleClosesAt"] = now.AddDays(-2);
+                break;
+            case "venue is not known":
+                node["venueId"] = Guid.NewGuid();
+                break;
+            case "venue id is missing":
+                node.Remove("venueId");
+                break;
+            case "currency is not a code":
+                node["currency"] = "euro";
+                break;
+            case "price is negative":
+                tiers[0]!["price"] = -1m;
+                break;
+            case "price has three decimals":
+                tiers[0]!["price"] = 10.005m;
+                break;
+            case "tier names a section the venue lacks":
+                tiers[0]!["sections"] = new JsonArray("Balcony");
+                break;
+            case "two tiers price one section":
+                tiers[1]!["sections"] = new JsonArray("STALLS");
+                break;
+            case "tiers are empty":
+                node["tiers"] = new JsonArray();
+                break;
+            case "start is missing":
+                node.Remove("startsAt");
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(change), change, "No such case.");
+        }
+
+        using var response = await organizer.SendAsync(HttpMethod.Post, "/organizer/events", node.ToJsonString());
+
+        AssertNames(await ExpectProblemAsync(response, HttpStatusCode.BadRequest), field);
+        var events = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/events");
+        Assert.Equal(0, events.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Sql_and_markup_in_names_are_stored_verbatim_and_returned_as_inert_json()
+    {
+        const string venueName = "Robert'); DROP TABLE venues;--";
+        const string eventName = "<script>alert(1)</script> & \"quotes\"";
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var venueId = await organizer.CreateVenueAsync(Organizer.Venue(venueName));
+        var eventId = await organizer.CreateEventAsync(venueId, eventName);
+
+        var venue = await ReadInertJsonAsync(organizer, $"/organizer/venues/{venueId}");
+        var detail = await ReadInertJsonAsync(organizer, $"/organizer/events/{eventId}");
+        var venues = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/venues");
+
+        Assert.Equal(venueName, venue.GetProperty("name").GetString());
+        Assert.Equal(eventName, detail.GetProperty("name").GetString());
+        Assert.Equal(venueName, detail.GetProperty("venue").GetProperty("name").GetString());
+        var listed = Assert.Single(venues.EnumerateArray());
+        Assert.Equal(venueId, listed.GetProperty("id").GetGuid());
+        Assert.Equal(venueName, listed.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task A_10_MB_venue_body_gets_a_413_problem_and_writes_nothing()
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        // The body goes only if the gateway asks for it, so the refusal arrives before 10 MB travel.
+        organizer.Gateway.DefaultRequestHeaders.ExpectContinue = true;
+        var body = new ByteArrayContent(new byte[10 * 1024 * 1024]);
+        body.Headers.ContentType = new("application/json");
+
+        using var response = await organizer.SendAsync(HttpMethod.Post, "/organizer/venues", body);
+
+        await ExpectProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        organizer.Gateway.DefaultRequestHeaders.ExpectContinue = null;
+        var venues = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/venues");
+        Assert.Equal(0, venues.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Unknown_properties_in_a_body_are_ignored_not_obeyed()
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var forgedId = Guid.NewGuid();
+        var node = JsonSerializer.SerializeToNode(Organizer.Venue())!.AsObject();
+        node["isAdmin"] = true;
+        node["id"] = forgedId;
+        node["organizerId"] = "organizer-someone-else";
+
+        var created = await organizer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/organizer/venues", node.ToJsonString());
+        var venues = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/venues");
+
+        Assert.False(created.TryGetProperty("isAdmin", out _));
+        Assert.NotEqual(forgedId, created.GetProperty("id").GetGuid());
+        Assert.Equal(304, created.GetProperty("capacity").GetInt32());
+        var listed = Assert.Single(venues.EnumerateArray());
+        Assert.Equal(created.GetProperty("id").GetGuid(), listed.GetProperty("id").GetGuid());
+    }
+
+    [Fact]
+    public async Task Changing_an_event_that_does_not_exist_or_naming_one_by_a_malformed_id_gets_a_404_problem()
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var venue = await organizer.CreateVenueAsync();
+
+        using var missing = await organizer.SendAsync(HttpMethod.Put, $"/organizer/events/{Guid.NewGuid()}", Organizer.Event(venue));
+        await ExpectProblemAsync(missing, HttpStatusCode.NotFound);
+        using var malformed = await organizer.SendAsync(HttpMethod.Get, "/organizer/events/not-a-guid");
+        await ExpectProblemAsync(malformed, HttpStatusCode.NotFound);
+
+        var events = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/events");
+        Assert.Equal(0, events.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_venue_sent_as_text_plain_gets_a_415_problem_and_writes_nothing()
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var json = JsonSerializer.Serialize(Organizer.Venue());
+
+        using var response = await organizer.SendAsync(HttpMethod.Post, "/organizer/venues", new StringContent(json, Encoding.UTF8, "text/plain"));
+
+        await ExpectProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+        var venues = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/venues");
+        Assert.Equal(0, venues.GetArrayLength());
+    }
+
+    /// <summary>The status, as problem+json that gives it too, and nothing of the server's insides.</summary>
+    private static async Task<JsonElement> ExpectProblemAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        AssertStatus(response, status, text);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("Exception", text);
+        Assert.DoesNotContain("   at ", text);
+        var problem = JsonDocument.Parse(text).RootElement.Clone();
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        return problem;
+    }
+
+    private static void AssertStatus(HttpResponseMessage response, HttpStatusCode status, string text) =>
+        Assert.True(response.StatusCode == status, $"Expected {(int)status}, got {(int)response.StatusCode}: {text}");
+
+    /// <summary>Some key of the problem's <c>errors</c> names <paramref name="field"/> (in any case: attribute checks camel-case it).</summary>
+    private static void AssertNames(JsonElement problem, string field)
+    {
+        Assert.True(problem.TryGetProperty("errors", out var errors), $"The problem has no errors: {problem}");
+        var keys = errors.EnumerateObject().Select(error => error.Name).ToList();
+        Assert.Contains(keys, key => key.Contains(field, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>A 200 answer that is JSON, which a browser will not sniff as HTML, with no markup in it left raw.</summary>
+    private static async Task<JsonElement> ReadInertJsonAsync(Organizer organizer, string path)
+    {
+        using var response = await organizer.SendAsync(HttpMethod.Get, path);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        AssertStatus(response, HttpStatusCode.OK, text);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("nosniff", string.Join(",", response.Headers.GetValues("X-Content-Type-Options")));
+        Assert.DoesNotContain("<script>", text);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+}
