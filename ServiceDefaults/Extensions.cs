@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -90,6 +91,11 @@ public static class ServiceDefaultsExtensions
                 .AddMeter("Boxoffice.*")
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
+                // Every trace by default (development, tests); a busy deployment records a share
+                // (Telemetry:TraceSamplingRatio, 0..1) and downstream services follow the caller's
+                // decision, so a trace is whole or absent. Context still propagates when not recorded.
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(
+                    Math.Clamp(builder.Configuration.GetValue("Telemetry:TraceSamplingRatio", 1.0), 0.0, 1.0))))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource("Boxoffice.*")
                 .AddAspNetCoreInstrumentation(options =>
