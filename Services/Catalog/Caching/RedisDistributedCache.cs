@@ -65,6 +65,11 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
 
     public async Task RemoveAsync(string key, CancellationToken token = default)
     {
+        if (!redis.IsConnected)
+        {
+            return;
+        }
+
         try
         {
             await redis.GetDatabase().KeyDeleteAsync(Prefix + key);

@@ -93,7 +93,7 @@ internal static class EventStore
 
     /// <summary>
     /// One event with its venue and tiers, or null. With an organizer, only theirs (any state);
-    /// without, only what the public may see (anything but drafts).
+    /// without, only what the public may see (what was ever published, whatever its state now).
     /// </summary>
     public static async Task<EventDetail?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, string? organizerId, CancellationToken cancellationToken)
     {
@@ -104,7 +104,7 @@ internal static class EventStore
                 new($"""
                     SELECT {DetailColumns}
                     FROM events e JOIN venues v ON v.id = e.venue_id
-                    WHERE e.id = $1 AND (CASE WHEN $2::text IS NULL THEN e.status <> 'draft' ELSE e.organizer_id = $2 END)
+                    WHERE e.id = $1 AND (CASE WHEN $2::text IS NULL THEN e.published_at IS NOT NULL ELSE e.organizer_id = $2 END)
                     """)
                 {
                     Parameters = { new() { Value = id }, new() { Value = (object?)organizerId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } },
@@ -171,7 +171,12 @@ internal static class EventStore
 
     public static async Task SetStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, EventStatus status, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("UPDATE events SET status = $2, version = version + 1, updated_at = now() WHERE id = $1", connection, transaction);
+        await using var command = new NpgsqlCommand(
+            """
+            UPDATE events SET status = $2, version = version + 1, updated_at = now(),
+                published_at = CASE WHEN $2 = 'published' THEN coalesce(published_at, now()) ELSE published_at END
+            WHERE id = $1
+            """, connection, transaction);
         command.Parameters.AddWithValue(id);
         command.Parameters.AddWithValue(EventStatuses.Name(status));
         await command.ExecuteNonQueryAsync(cancellationToken);

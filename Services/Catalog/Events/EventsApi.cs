@@ -23,10 +23,12 @@ internal static class EventsApi
         var events = routes.MapGroup("/events").WithTags("Events").AllowAnonymous();
         events.MapMethods("/", GetOrHead, ListEvents).WithName("ListEvents")
             .Produces<EventPage>().Produces(StatusCodes.Status304NotModified).ProducesValidationProblem();
-        // A GUID route value is all these two take: no validation filter on the hottest path.
-        events.MapMethods("/{id:guid}", GetOrHead, GetEvent).WithName("GetEvent").DisableValidation()
+        // An id is all these two take: no validation filter on the hottest path. Not a {id:guid}
+        // constraint: a malformed id must be a 404 here, not "no endpoint" (the anonymous caller
+        // would meet the deny-by-default policy and get a 401).
+        events.MapMethods("/{id}", GetOrHead, GetEvent).WithName("GetEvent").DisableValidation()
             .Produces<EventDetail>().Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status404NotFound);
-        events.MapMethods("/{id:guid}/seatmap", GetOrHead, GetSeatMap).WithName("GetSeatMap").DisableValidation()
+        events.MapMethods("/{id}/seatmap", GetOrHead, GetSeatMap).WithName("GetSeatMap").DisableValidation()
             .Produces<SeatMap>().Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
@@ -50,20 +52,30 @@ internal static class EventsApi
         return DocumentResults.Send(context, document);
     }
 
-    private static async Task<IResult> GetEvent(Guid id, HttpContext context, NpgsqlDataSource db, CatalogCache cache, [Microsoft.AspNetCore.Mvc.FromServices] IOptions<JsonOptions> json, CancellationToken cancellationToken)
+    private static async Task<IResult> GetEvent(string id, HttpContext context, NpgsqlDataSource db, CatalogCache cache, [Microsoft.AspNetCore.Mvc.FromServices] IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
-        var document = await cache.GetEventAsync(CatalogCache.EventKey(id), id, async token =>
+        if (!Guid.TryParse(id, out var eventId))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var document = await cache.GetEventAsync(CatalogCache.EventKey(eventId), eventId, async token =>
         {
             await using var connection = await db.OpenConnectionAsync(token);
-            return CachedDocument.From(await EventStore.FindAsync(connection, null, id, null, token), json.Value.SerializerOptions);
+            return CachedDocument.From(await EventStore.FindAsync(connection, null, eventId, null, token), json.Value.SerializerOptions);
         }, cancellationToken);
         return DocumentResults.Send(context, document);
     }
 
-    private static async Task<IResult> GetSeatMap(Guid id, HttpContext context, NpgsqlDataSource db, CatalogCache cache, [Microsoft.AspNetCore.Mvc.FromServices] IOptions<JsonOptions> json, CancellationToken cancellationToken)
+    private static async Task<IResult> GetSeatMap(string id, HttpContext context, NpgsqlDataSource db, CatalogCache cache, [Microsoft.AspNetCore.Mvc.FromServices] IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
-        var document = await cache.GetEventAsync(CatalogCache.SeatMapKey(id), id, async token =>
-            CachedDocument.From(await LoadSeatMapAsync(db, id, token), json.Value.SerializerOptions), cancellationToken);
+        if (!Guid.TryParse(id, out var eventId))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var document = await cache.GetEventAsync(CatalogCache.SeatMapKey(eventId), eventId, async token =>
+            CachedDocument.From(await LoadSeatMapAsync(db, eventId, token), json.Value.SerializerOptions), cancellationToken);
         return DocumentResults.Send(context, document);
     }
 

@@ -47,7 +47,7 @@ internal static class OrganizerEventsApi
     }
 
     private static async Task<Results<Created<EventDetail>, ValidationProblem>> CreateEvent(
-        EventRequest request, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
+        EventRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
     {
         var organizerId = user.OrganizerId();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -62,7 +62,7 @@ internal static class OrganizerEventsApi
         await EventStore.InsertAsync(connection, transaction, id, organizerId, request, venue!, cancellationToken);
         var detail = (await EventStore.FindAsync(connection, transaction, id, organizerId, cancellationToken))!;
         await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Created($"/organizer/events/{id}", detail);
+        return TypedResults.Created(http.CreatedLocation(id), detail);
     }
 
     /// <summary>Replaces a draft's details and tiers. Once published, an event's terms are fixed: 409.</summary>

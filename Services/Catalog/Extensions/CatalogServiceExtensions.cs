@@ -17,7 +17,9 @@ internal static class CatalogServiceExtensions
         builder.AddNpgsqlDataSource("catalogdb");
         builder.Services.AddMigrationSeries("catalog", typeof(CatalogServiceExtensions).Assembly);
         builder.AddOutbox("/boxoffice/catalog");
-        builder.AddRedisClient("redis");
+        // Redis only makes reads faster: its absence must not make the catalog unready, nor slow.
+        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true,
+            options => options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast);
 
         // Defence in depth: the gateway checked the token, and so does the catalog.
         builder.AddBoxofficeAuthentication();

@@ -46,6 +46,8 @@ CREATE TABLE events (
     currency        text        NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     status          text        NOT NULL CHECK (status IN ('draft', 'published', 'on-sale', 'closed', 'cancelled')),
     version         integer     NOT NULL DEFAULT 1,
+    -- Set once, when the event first became public: a draft cancelled before it stays private.
+    published_at    timestamptz,
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     CHECK (sale_opens_at < sale_closes_at AND sale_closes_at <= starts_at)

@@ -38,6 +38,12 @@ internal static class VenueRules
     public const int MaxSeatsPerRow = 1_000;
     public const int MaxCapacity = 200_000;
 
+    /// <summary>
+    /// Rows in the whole venue. EventPublished carries every row to booking in one Kafka message,
+    /// which must stay under the broker's 1 MB message limit (10,000 rows is about 400 KB).
+    /// </summary>
+    public const int MaxRows = 10_000;
+
     /// <summary>The rules that span fields; field-level ones are on the request types.</summary>
     public static Dictionary<string, string[]> Check(CreateVenueRequest request)
     {
@@ -101,6 +107,12 @@ internal static class VenueRules
 
                 capacity += places;
             }
+        }
+
+        var rowCount = request.Sections.Sum(section => section?.Rows?.Count ?? 0);
+        if (rowCount > MaxRows)
+        {
+            errors["sections"] = [$"The venue has {rowCount} rows; at most {MaxRows} are supported."];
         }
 
         if (capacity > MaxCapacity)

@@ -30,7 +30,7 @@ internal static class VenuesApi
     }
 
     private static async Task<Results<Created<VenueDetail>, ValidationProblem>> CreateVenue(
-        CreateVenueRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken)
+        CreateVenueRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
         if (VenueRules.Check(request) is { Count: > 0 } errors)
         {
@@ -38,6 +38,6 @@ internal static class VenuesApi
         }
 
         var venue = await VenueStore.CreateAsync(db, user.OrganizerId(), request, cancellationToken);
-        return TypedResults.Created($"/organizer/venues/{venue.Id}", venue);
+        return TypedResults.Created(http.CreatedLocation(venue.Id), venue);
     }
 }

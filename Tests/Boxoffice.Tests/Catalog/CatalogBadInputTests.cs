@@ -50,6 +50,24 @@ public sealed class CatalogBadInputTests(BoxofficeApp boxoffice)
         Assert.Equal(0, venues.GetArrayLength());
     }
 
+    [Fact]
+    public async Task A_venue_of_more_rows_than_one_message_can_announce_gets_a_400_and_writes_nothing()
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var sections = Enumerable.Range(1, 11).Select(s => new
+        {
+            name = $"Block {s}",
+            kind = "seated",
+            rows = Enumerable.Range(1, 1_000).Select(r => new { label = $"{r}", seats = 1 }),
+        });
+
+        using var response = await organizer.SendAsync(HttpMethod.Post, "/organizer/venues", new { name = "Maze", city = "Porto", sections });
+
+        var problem = await ExpectProblemAsync(response, HttpStatusCode.BadRequest);
+        AssertNames(problem, "sections");
+        Assert.Equal(0, (await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/venues")).GetArrayLength());
+    }
+
     [Theory]
     [InlineData("sale closes before it opens", "saleClosesAt")]
     [InlineData("sale closes after the event starts", "saleClosesAt")]

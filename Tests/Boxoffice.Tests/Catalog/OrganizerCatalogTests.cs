@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net;
 using System.Text.Json;
 
@@ -34,6 +35,26 @@ public sealed class OrganizerCatalogTests(BoxofficeApp boxoffice)
         Assert.All(sections, section => Assert.Equal(100, section.GetProperty("rows").GetArrayLength()));
         Assert.Equal("R100", sections[3].GetProperty("rows")[99].GetProperty("label").GetString());
         Assert.Equal(20_000, sections.Sum(s => s.GetProperty("rows").EnumerateArray().Sum(r => r.GetProperty("seats").GetInt32())));
+    }
+
+    [Fact]
+    public async Task The_location_of_a_created_venue_or_event_answers_through_the_gateway()
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+
+        using var venue = await organizer.SendAsync(HttpMethod.Post, "/organizer/venues", Organizer.Venue());
+        var venueBody = await venue.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        using var created = await organizer.SendAsync(HttpMethod.Post, "/organizer/events", Organizer.Event(venueBody.GetProperty("id").GetGuid()));
+        var createdBody = await created.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+
+        foreach (var (response, body) in new[] { (venue, venueBody), (created, createdBody) })
+        {
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            var location = new Uri(response.RequestMessage!.RequestUri!, response.Headers.Location!);
+            Assert.StartsWith("/api/catalog/organizer/", location.AbsolutePath);
+            var read = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, location.AbsolutePath["/api/catalog".Length..]);
+            Assert.Equal(body.GetProperty("id").GetGuid(), read.GetProperty("id").GetGuid());
+        }
     }
 
     [Fact]

@@ -32,13 +32,18 @@ public sealed class PublicCatalogTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
-    public async Task Drafts_are_not_public_and_unknown_ids_get_a_404_problem()
+    public async Task Drafts_even_cancelled_ones_are_not_public_and_unknown_or_malformed_ids_get_a_404_problem()
     {
         using var organizer = await Organizer.NewAsync(boxoffice);
         var draft = await organizer.CreateEventAsync();
+        var cancelledDraft = await organizer.EventAsync(null, "cancel");
         using var gateway = boxoffice.CreateGatewayClient();
 
-        foreach (var path in new[] { $"/api/catalog/events/{draft}", $"/api/catalog/events/{draft}/seatmap", $"/api/catalog/events/{Guid.NewGuid()}" })
+        foreach (var path in new[]
+        {
+            $"/api/catalog/events/{draft}", $"/api/catalog/events/{draft}/seatmap", $"/api/catalog/events/{cancelledDraft}",
+            $"/api/catalog/events/{Guid.NewGuid()}", "/api/catalog/events/not-an-id", "/api/catalog/events/1%27%20OR%201=1/seatmap",
+        })
         {
             using var response = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
@@ -139,6 +144,23 @@ public sealed class PublicCatalogTests(BoxofficeApp boxoffice)
         Assert.Equal([soon], byText);
         Assert.Equal([soon], wildcard);
         Assert.Equal([later], fromDay20);
+    }
+
+    [Fact]
+    public async Task The_catalogs_OpenAPI_document_is_public_through_the_gateway_and_names_the_gateway_as_server()
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        var document = await gateway.GetFromJsonAsync<JsonElement>("/api/catalog/openapi/v1.json", TestContext.Current.CancellationToken);
+
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString());
+        var paths = document.GetProperty("paths");
+        foreach (var path in new[] { "/events", "/events/{id}", "/events/{id}/seatmap", "/organizer/venues", "/organizer/events", "/organizer/events/{id}/publish" })
+        {
+            Assert.True(paths.TryGetProperty(path, out _) || paths.TryGetProperty(path + "/", out _), $"The document lacks {path}");
+        }
+
+        Assert.EndsWith("/api/catalog", document.GetProperty("servers")[0].GetProperty("url").GetString());
     }
 
     private static HttpRequestMessage Conditional(string path, EntityTagHeaderValue eTag)

@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -20,6 +22,8 @@ public sealed class RedisOutageTests(BoxofficeApp boxoffice)
         var token = Tokens.Mint(key, await Tokens.IssuerAsync(boxoffice), $"tests-{Guid.NewGuid():N}", "catalog.write", ["organizer"]);
         var redisConnection = await boxoffice.ConnectionStringAsync("redis");
         var redisServer = boxoffice.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(resource => resource.Name == "redis-server");
+        using var organizer = await Catalog.Organizer.NewAsync(boxoffice);
+        var publishedBefore = await organizer.EventAsync("Published before the outage", "publish");
 
         var stopped = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(redisServer, KnownResourceCommands.StopCommand, cancellationToken);
         Assert.True(stopped.Success, stopped.Message);
@@ -39,6 +43,20 @@ public sealed class RedisOutageTests(BoxofficeApp boxoffice)
             Assert.Contains("booking", Tokens.Scopes(tokens.GetProperty("access_token").GetString()!));
 
             Assert.Equal("Healthy", await gateway.GetStringAsync("/health", cancellationToken));
+
+            // The catalog reads from PostgreSQL without its Redis cache level, takes changes, and stays ready.
+            var publishedDuring = await organizer.EventAsync("Published during the outage", "publish");
+            foreach (var (id, name) in new[] { (publishedBefore, "Published before the outage"), (publishedDuring, "Published during the outage") })
+            {
+                var detail = await gateway.GetFromJsonAsync<JsonElement>($"/api/catalog/events/{id}", cancellationToken);
+                Assert.Equal(name, detail.GetProperty("name").GetString());
+            }
+
+            using var catalog = new HttpClient { BaseAddress = boxoffice.App.GetEndpoint("catalog", "http") };
+            for (var i = 0; i < BoxofficeApp.CatalogReplicas; i++)
+            {
+                Assert.Equal("Healthy", await catalog.GetStringAsync("/health", cancellationToken));
+            }
         }
         finally
         {
