@@ -163,6 +163,21 @@ public sealed class PublicCatalogTests(BoxofficeApp boxoffice)
         Assert.EndsWith("/api/catalog", document.GetProperty("servers")[0].GetProperty("url").GetString());
     }
 
+    [Fact]
+    public async Task In_run_mode_the_catalog_serves_an_API_reference_page_for_its_document()
+    {
+        // The dashboard links to it; it is on the catalog's own address, not public.
+        using var catalog = new HttpClient { BaseAddress = boxoffice.App.GetEndpoint("catalog", "http") };
+
+        using var page = await catalog.GetAsync("/scalar", TestContext.Current.CancellationToken);
+        var html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Scalar", html);
+        Assert.Contains("openapi", html, StringComparison.OrdinalIgnoreCase);
+    }
+
     private static HttpRequestMessage Conditional(string path, EntityTagHeaderValue eTag)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
