@@ -30,6 +30,9 @@ public static class KafkaExtensions
             config.Acks = Acks.All;
             config.EnableIdempotence = true;
             config.LingerMs ??= 5;
+            // A message not delivered in 30 s is reported failed (the default is 5 minutes), so its
+            // sender retries it itself instead of librdkafka keeping a copy queued behind its back.
+            config.MessageTimeoutMs ??= 30_000;
             var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Boxoffice.Messaging.KafkaProducer");
             return new ProducerBuilder<string, byte[]>(config)
                 .SetLogHandler((_, message) => logger.LogDebug("Kafka producer {Facility}: {Text}", message.Facility, message.Message))

@@ -16,7 +16,7 @@ public sealed partial class KafkaPublisher(IProducer<string, byte[]> producer, I
     {
         using var activity = KafkaTelemetry.StartProduce(topic, parent);
         var message = new Message<string, byte[]> { Key = key, Value = value, Headers = headers ?? [] };
-        KafkaTelemetry.InjectContext(activity, message.Headers);
+        KafkaTelemetry.InjectContext(activity, message.Headers, parent);
         try
         {
             var result = await producer.ProduceAsync(topic, message, cancellationToken);

@@ -46,9 +46,26 @@ public static class KafkaTelemetry
         return activity;
     }
 
-    /// <summary>Writes the current trace context (the given activity, else the ambient one) into the headers.</summary>
-    internal static void InjectContext(Activity? activity, Headers headers)
+    /// <summary>
+    /// Writes the trace context into the headers: the given activity's, else the parent's (a span
+    /// not recorded because its trace is not sampled still passes its trace on), else the ambient one.
+    /// </summary>
+    internal static void InjectContext(Activity? activity, Headers headers, ActivityContext parent = default)
     {
+        if (activity is null && parent != default)
+        {
+            headers.Remove("traceparent");
+            headers.Add("traceparent", Encoding.UTF8.GetBytes(
+                $"00-{parent.TraceId.ToHexString()}-{parent.SpanId.ToHexString()}-{((parent.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? "01" : "00")}"));
+            if (!string.IsNullOrEmpty(parent.TraceState))
+            {
+                headers.Remove("tracestate");
+                headers.Add("tracestate", Encoding.UTF8.GetBytes(parent.TraceState));
+            }
+
+            return;
+        }
+
         var context = activity ?? Activity.Current;
         if (context is null)
         {

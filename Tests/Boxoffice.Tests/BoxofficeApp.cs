@@ -27,6 +27,9 @@ public sealed class BoxofficeApp : IAsyncLifetime
     /// <summary>Two catalog replicas prove that caches agree: one query per cold key, changes seen through both.</summary>
     public const int CatalogReplicas = 2;
 
+    /// <summary>The catalog's largest event accepted into its outbox, in the tests.</summary>
+    public const int OutboxMaxMessageBytes = 200_000;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
     private readonly ConcurrentDictionary<string, ResourceEvent> _instances = new();
@@ -63,6 +66,10 @@ public sealed class BoxofficeApp : IAsyncLifetime
             // Anonymous readers all come from 127.0.0.1 too; the cache test sends a burst of 1,000.
             .WithEnvironment("RateLimiting__Anonymous__TokenLimit", "5000")
             .WithEnvironment("RateLimiting__Anonymous__TokensPerSecond", "1000");
+        // A smaller largest-event limit than the default 900 KB, so a test can exceed it with a
+        // venue of a few thousand rows rather than one built to the byte.
+        builder.CreateResourceBuilder<ProjectResource>("catalog")
+            .WithEnvironment("Messaging__Outbox__MaxMessageBytes", OutboxMaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.CreateResourceBuilder<ProjectResource>("kafka-broker")
             .WithEnvironment("Broker__ExtraTopics__0", TraceTopic)
             .WithEnvironment("Broker__ExtraTopics__1", PoisonTopic)

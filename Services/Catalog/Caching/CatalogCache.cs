@@ -38,9 +38,14 @@ internal sealed class CatalogCache(HybridCache cache, FillLease lease, IOptions<
             ? cache.GetOrCreateAsync(key, (lease, key, load), static (state, token) => state.lease.LoadOnceAsync(state.key, state.load, token), _entry, [EventTag(eventId)], cancellationToken)
             : load(cancellationToken);
 
+    /// <summary>
+    /// A list page: one load per key in each replica, without the cross-replica lease. Pages are
+    /// many, short-lived and dropped by tag, so a lease (which a change must drop by its key)
+    /// could hand over a page from before the change.
+    /// </summary>
     public ValueTask<CachedDocument> GetListAsync(string key, Func<CancellationToken, ValueTask<CachedDocument>> load, CancellationToken cancellationToken) =>
         _options.Enabled
-            ? cache.GetOrCreateAsync(key, (lease, key, load), static (state, token) => state.lease.LoadOnceAsync(state.key, state.load, token), _list, [ListTag], cancellationToken)
+            ? cache.GetOrCreateAsync(key, load, static (load, token) => load(token), _list, [ListTag], cancellationToken)
             : load(cancellationToken);
 
     /// <summary>Forgets everything cached about one event, and every list page (it may be on any of them).</summary>

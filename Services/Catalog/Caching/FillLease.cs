@@ -34,6 +34,9 @@ internal sealed class FillLease(IConnectionMultiplexer redis, TimeProvider time)
                 var document = await load(cancellationToken);
                 var buffer = new ArrayBufferWriter<byte>();
                 _serializer.Serialize(document, buffer);
+                // The lease is kept until it expires: the other replicas may look for the document
+                // until HybridCache has written it to Redis, just after this returns. A change
+                // drops the lease (ForgetAsync), so no one takes this hand-over after it.
                 await db.StringSetAsync(HandOverKey(key, token), buffer.WrittenMemory, LeaseTime);
                 return document;
             }

@@ -74,6 +74,21 @@ internal static class EventRules
 {
     public const int MaxTiers = 50;
 
+    /// <summary>
+    /// The request with its times cut to whole microseconds, PostgreSQL's precision: rules are
+    /// checked on the values that will be stored (two times 100 ns apart would otherwise pass
+    /// the check here and then be equal in the database).
+    /// </summary>
+    public static EventRequest Normalized(this EventRequest request) => request with
+    {
+        StartsAt = Microseconds(request.StartsAt),
+        SaleOpensAt = Microseconds(request.SaleOpensAt),
+        SaleClosesAt = Microseconds(request.SaleClosesAt),
+    };
+
+    private static DateTimeOffset? Microseconds(DateTimeOffset? time) =>
+        time is { } value ? value.AddTicks(-(value.UtcTicks % TimeSpan.TicksPerMicrosecond)) : null;
+
     /// <summary>The rules that need the venue or span fields; field-level ones are on the request types.</summary>
     public static Dictionary<string, string[]> Check(EventRequest request, Venues.VenueDetail? venue, DateTimeOffset now)
     {

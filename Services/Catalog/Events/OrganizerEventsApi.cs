@@ -50,6 +50,7 @@ internal static class OrganizerEventsApi
         EventRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
     {
         var organizerId = user.OrganizerId();
+        request = request.Normalized();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var venue = await VenueStore.FindAsync(connection, request.VenueId!.Value, organizerId, cancellationToken);
         if (EventRules.Check(request, venue, time.GetUtcNow()) is { Count: > 0 } errors)
@@ -71,6 +72,7 @@ internal static class OrganizerEventsApi
     {
         // Whose and which state first: another organizer's event is not found, whatever the body says.
         var organizerId = user.OrganizerId();
+        request = request.Normalized();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (await EventStore.LockAsync(connection, transaction, id, organizerId, cancellationToken) is not { } current)
@@ -122,7 +124,20 @@ internal static class OrganizerEventsApi
         {
             case EventStatus.Published:
                 var venue = (await VenueStore.FindAsync(connection, detail.Venue.Id, organizerId, cancellationToken))!;
-                await outbox.EnqueueAsync(connection, transaction, EventMessages.Published(detail, organizerId, venue), cancellationToken);
+                try
+                {
+                    await outbox.EnqueueAsync(connection, transaction, EventMessages.Published(detail, organizerId, venue), cancellationToken);
+                }
+                catch (OutboxMessageTooLargeException tooLarge)
+                {
+                    // Nothing is committed: the event stays a draft.
+                    return TypedResults.Problem(
+                        statusCode: StatusCodes.Status422UnprocessableEntity,
+                        title: "The event's inventory is too large to announce.",
+                        detail: tooLarge.Message + " Use fewer, longer rows or shorter names.",
+                        type: "https://boxoffice.dev/problems/inventory-too-large");
+                }
+
                 break;
             case EventStatus.Cancelled when current.Status != EventStatus.Draft:
                 await outbox.EnqueueAsync(connection, transaction, new EventCancelled(id, detail.Version), cancellationToken);

@@ -21,7 +21,9 @@ CREATE TABLE sections (
     capacity  integer  NOT NULL CHECK (capacity > 0),
     PRIMARY KEY (venue_id, position)
 );
-CREATE UNIQUE INDEX sections_by_name ON sections (venue_id, lower(name));
+-- Exact names; the service refuses names equal ignoring case before they get here (and its
+-- comparison, not lower() under the server's locale, is the one that decides).
+CREATE UNIQUE INDEX sections_by_name ON sections (venue_id, name);
 
 -- A seated section's rows; the seats of a row are numbered 1..seats.
 CREATE TABLE seat_rows (

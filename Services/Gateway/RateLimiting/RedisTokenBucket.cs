@@ -71,7 +71,9 @@ internal sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvide
                 logger.LogWarning(exception, "Rate limit store unavailable; letting requests through");
             }
 
-            return (1, TimeSpan.Zero);
+            // Fail open for the whole batch: the requests waiting behind this one pass without
+            // each paying for its own timeout.
+            return (wanted, TimeSpan.Zero);
         }
     }
 }
@@ -90,6 +92,7 @@ internal sealed class RedisTokenBucketLimiter(RedisTokenBucket store, string buc
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _refill = new(1, 1);
     private int _waiting;
+    private long _emptyUntil; // written and read only while holding _refill
     private long _lastUsedTicks = time.GetTimestamp();
     private int _local;
     private long _localUntil;
@@ -134,9 +137,18 @@ internal sealed class RedisTokenBucketLimiter(RedisTokenBucket store, string buc
                 return Lease.Acquired;
             }
 
+            // The bucket was empty a moment ago: refuse without asking Redis again until it refills,
+            // so a flood is shed cheaply instead of queueing one Redis call per request.
+            var now = time.GetTimestamp();
+            if (now < _emptyUntil)
+            {
+                return new Lease(false, time.GetElapsedTime(now, _emptyUntil));
+            }
+
             var (granted, retryAfter) = await store.TakeAsync(bucket, settings, Wanted());
             if (granted == 0)
             {
+                _emptyUntil = time.GetTimestamp() + (long)(retryAfter.TotalSeconds * time.TimestampFrequency);
                 return new Lease(false, retryAfter);
             }
 

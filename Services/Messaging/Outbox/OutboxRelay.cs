@@ -26,6 +26,7 @@ internal sealed partial class OutboxRelay(
 {
     private static readonly Meter Meter = new(KafkaTelemetry.Name);
     private static readonly Counter<long> Relayed = Meter.CreateCounter<long>("boxoffice.outbox.published", "{message}", "Outbox rows published and acknowledged.");
+    private static readonly Counter<long> Parked = Meter.CreateCounter<long>("boxoffice.outbox.parked", "{message}", "Outbox rows the broker refused for good, set aside for a person.");
     private static double _oldestPendingSeconds;
     private static readonly ObservableGauge<double> Lag = Meter.CreateObservableGauge(
         "boxoffice.outbox.lag", () => Volatile.Read(ref _oldestPendingSeconds), "s", "Age of the oldest unpublished outbox row at the last relay round.");
@@ -107,7 +108,7 @@ internal sealed partial class OutboxRelay(
         await using (var select = new NpgsqlCommand(
             """
             SELECT id, topic, key, payload, traceparent, tracestate, created_at
-            FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1
+            FROM outbox WHERE published_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT $1
             """, connection, transaction))
         {
             select.Parameters.AddWithValue(_options.BatchSize);
@@ -134,6 +135,7 @@ internal sealed partial class OutboxRelay(
         timeout.CancelAfter(_options.PublishTimeout);
         var sends = rows.Select(row => PublishAsync(row, timeout.Token)).ToList();
         var acknowledged = new List<long>(rows.Count);
+        var parked = new List<(long Id, string Reason)>();
         Exception? firstFailure = null;
         for (var i = 0; i < rows.Count; i++)
         {
@@ -142,28 +144,55 @@ internal sealed partial class OutboxRelay(
                 await sends[i];
                 acknowledged.Add(rows[i].Id);
             }
-            catch (Exception exception) when (exception is KafkaException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
+            catch (ProduceException<string, byte[]> rejected) when (IsPermanent(rejected.Error.Code))
+            {
+                // The broker will never take this one (too large, not allowed): retrying it forever
+                // would hold back every row behind it. It is set aside, loudly, for a person.
+                parked.Add((rows[i].Id, $"{rejected.Error.Code}: {rejected.Error.Reason}"));
+            }
+            catch (Exception exception)
             {
                 firstFailure ??= exception;
             }
         }
 
-        if (acknowledged.Count > 0)
+        // Whatever the broker acknowledged is marked, even when stopping, so a restart does not send it again.
+        if (acknowledged.Count > 0 || parked.Count > 0)
         {
-            await using var mark = new NpgsqlCommand("UPDATE outbox SET published_at = now() WHERE id = ANY($1)", connection, transaction);
-            mark.Parameters.AddWithValue(acknowledged.ToArray());
+            await using var mark = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    new("UPDATE outbox SET published_at = now() WHERE id = ANY($1)") { Parameters = { new() { Value = acknowledged.ToArray() } } },
+                    new("UPDATE outbox SET failed_at = now(), last_error = r.reason FROM unnest($1::bigint[], $2::text[]) AS r(id, reason) WHERE outbox.id = r.id")
+                    {
+                        Parameters = { new() { Value = parked.Select(p => p.Id).ToArray() }, new() { Value = parked.Select(p => p.Reason).ToArray() } },
+                    },
+                },
+            };
             await mark.ExecuteNonQueryAsync(CancellationToken.None);
         }
 
         await transaction.CommitAsync(CancellationToken.None);
         Relayed.Add(acknowledged.Count);
+        foreach (var (id, reason) in parked)
+        {
+            Parked.Add(1);
+            LogParked(id, reason);
+        }
+
+        stoppingToken.ThrowIfCancellationRequested();
         if (firstFailure is not null)
         {
-            throw new OutboxRelayException($"{rows.Count - acknowledged.Count} of {rows.Count} outbox rows were not acknowledged by the broker; they will be sent again.", firstFailure);
+            throw new OutboxRelayException($"{rows.Count - acknowledged.Count - parked.Count} of {rows.Count} outbox rows were not acknowledged by the broker; they will be sent again.", firstFailure);
         }
 
         return rows.Count == _options.BatchSize ? Round.FullBatch : Round.Partial;
     }
+
+    /// <summary>Errors a retry cannot cure: the message itself, or the permission to write it, is wrong.</summary>
+    private static bool IsPermanent(ErrorCode code) => code is ErrorCode.MsgSizeTooLarge
+        or ErrorCode.InvalidMsg or ErrorCode.InvalidMsgSize or ErrorCode.TopicAuthorizationFailed;
 
     private Task<TopicPartitionOffset> PublishAsync(OutboxRow row, CancellationToken cancellationToken)
     {
@@ -173,6 +202,9 @@ internal sealed partial class OutboxRelay(
     }
 
     private sealed record OutboxRow(long Id, string Topic, string Key, byte[] Payload, string? TraceParent, string? TraceState, DateTimeOffset CreatedAt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox row {OutboxId} can never be published and was set aside (failed_at): {Reason}")]
+    private partial void LogParked(long outboxId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay round failed ({Failures} in a row); retrying")]
     private partial void LogRoundFailed(Exception exception, int failures);

@@ -22,6 +22,13 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
         var now = time.GetUtcNow();
         var id = Guid.CreateVersion7(now);
         var activity = Activity.Current;
+        var payload = CloudEvent.Serialize(integrationEvent, id, options.Value.Source, now);
+        if (payload.Length > options.Value.MaxMessageBytes)
+        {
+            // Refused here, inside the caller's transaction, rather than by the broker after commit.
+            throw new OutboxMessageTooLargeException(description.Type, payload.Length, options.Value.MaxMessageBytes);
+        }
+
         await using var batch = new NpgsqlBatch(connection, transaction)
         {
             BatchCommands =
@@ -34,7 +41,7 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
                         new() { Value = description.Topic },
                         new() { Value = integrationEvent.AggregateId },
                         new() { Value = description.Type },
-                        new() { Value = CloudEvent.Serialize(integrationEvent, id, options.Value.Source, now) },
+                        new() { Value = payload },
                         new() { Value = activity?.Id is { } traceParent && activity.IdFormat == ActivityIdFormat.W3C ? traceParent : DBNull.Value },
                         new() { Value = activity?.TraceStateString is { } traceState ? traceState : DBNull.Value },
                     },
@@ -60,6 +67,14 @@ public sealed class OutboxOptions
     /// <summary>How often the relay looks for work when no notification woke it (a missed NOTIFY costs at most this).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The largest event accepted into the outbox: below the broker's message limit (1 MB by default).</summary>
+    [System.ComponentModel.DataAnnotations.Range(1_024, 100_000_000)]
+    public int MaxMessageBytes { get; set; } = 900_000;
+
     /// <summary>How long one round may wait for the broker's acknowledgements before it gives up and retries.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
+
+/// <summary>An integration event too large for one Kafka message: the business change must be refused.</summary>
+public sealed class OutboxMessageTooLargeException(string type, int bytes, int limit)
+    : Exception($"A {type} event of {bytes} bytes is larger than the {limit} bytes one message may carry.");

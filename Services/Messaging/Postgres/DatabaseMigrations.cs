@@ -76,8 +76,9 @@ public static partial class DatabaseMigrations
                 applied_at  timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (series, version)
             );
-            """, connection, transaction))
+            """, connection, transaction) { CommandTimeout = 0 })
         {
+            // No timeout: replicas wait for the one migrating, and a long script may run long.
             await prepare.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -95,7 +96,7 @@ public static partial class DatabaseMigrations
         {
             foreach (var (version, name, sql) in one.Scripts().Where(script => !applied.Contains((one.Name, script.Version))))
             {
-                await using (var apply = new NpgsqlCommand(sql, connection, transaction))
+                await using (var apply = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 })
                 {
                     await apply.ExecuteNonQueryAsync(cancellationToken);
                 }

@@ -76,6 +76,35 @@ public sealed class CatalogOutboxTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
+    public async Task An_event_too_large_for_one_message_is_refused_before_it_can_block_the_outbox()
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        // 4,000 one-seat rows whose labels are mostly '<', six bytes each (\u003C) in the
+        // announcement: about 300 KB, over the limit the tests configure (200 KB).
+        var sections = Enumerable.Range(0, 40).Select(s => new
+        {
+            name = $"Block {s}",
+            kind = "seated",
+            rows = Enumerable.Range(0, 100).Select(r => new { label = $"{r:D2}<<<<<<<<", seats = 1 }),
+        }).ToList();
+        var venue = await organizer.CreateVenueAsync(new { name = "Labyrinth", city = "Porto", sections });
+        var body = System.Text.Json.JsonSerializer.SerializeToNode(Organizer.Event(venue))!.AsObject();
+        body["tiers"] = new System.Text.Json.Nodes.JsonArray(System.Text.Json.JsonSerializer.SerializeToNode(
+            new { name = "All", price = 10m, sections = sections.Select(section => section.name) }));
+        var id = (await organizer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/organizer/events", body.ToJsonString())).GetProperty("id").GetGuid();
+
+        var refused = await organizer.ExpectAsync(HttpStatusCode.UnprocessableEntity, HttpMethod.Post, $"/organizer/events/{id}/publish");
+
+        Assert.Equal("https://boxoffice.dev/problems/inventory-too-large", refused.GetProperty("type").GetString());
+        var after = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+        Assert.Equal("draft", after.GetProperty("status").GetString());
+        await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("catalogdb"));
+        await using var command = db.CreateCommand("SELECT count(*) FROM outbox WHERE key = $1");
+        command.Parameters.AddWithValue(id.ToString());
+        Assert.Equal(0L, await command.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task Opening_closing_and_cancelling_are_announced_in_order_with_growing_versions()
     {
         using var consumer = await SubscribeAsync();

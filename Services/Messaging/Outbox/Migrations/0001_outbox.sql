@@ -11,7 +11,10 @@ CREATE TABLE outbox (
     traceparent   text,
     tracestate    text,
     created_at    timestamptz NOT NULL DEFAULT now(),
-    published_at  timestamptz
+    published_at  timestamptz,
+    -- Set when the broker refused the row for good (too large, not allowed): not retried.
+    failed_at     timestamptz,
+    last_error    text
 );
 -- The relay's work list stays small however many rows were published.
-CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL;
+CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL AND failed_at IS NULL;
