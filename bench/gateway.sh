@@ -6,6 +6,9 @@
 #   (c) wrk -> nginx as a keep-alive HTTP/1.1 reverse proxy -> upstream
 # and prints throughput, p50/p99, and the ratios b/a and b/c.
 #
+# The gateway runs with its own appsettings.json (content root = its build output) and records
+# 1 % of traces, as a busy deployment would (BENCH_TRACE_SAMPLING=1 records all).
+#
 # The upstream (bench/Upstream) returns a constant 512-byte body and also publishes the JWKS the
 # gateway validates tokens against, so nothing but the gateway differs between (a) and (b). The
 # rate limit is set far above the offered load: every request pays for the Redis round trip,
@@ -77,8 +80,9 @@ ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Producti
   ReverseProxy__Routes__bench__Transforms__0__PathRemovePrefix=/bench \
   ReverseProxy__Clusters__bench__Destinations__upstream__Address="http://127.0.0.1:$upstream_port" \
   RateLimiting__Authenticated__TokenLimit=1000000000 RateLimiting__Authenticated__TokensPerSecond=1000000000 \
-  Logging__LogLevel__Default=Warning \
-  dotnet "$root/Services/Gateway/bin/Release/net10.0/Boxoffice.Gateway.dll" >"$work/gateway.log" 2>&1 &
+  Logging__LogLevel__Default=Warning Telemetry__TraceSamplingRatio="${BENCH_TRACE_SAMPLING:-0.01}" \
+  dotnet "$root/Services/Gateway/bin/Release/net10.0/Boxoffice.Gateway.dll" \
+  --contentRoot="$root/Services/Gateway/bin/Release/net10.0" >"$work/gateway.log" 2>&1 &
 pids+=($!)
 
 mkdir -p "$work/nginx"
