@@ -1,6 +1,7 @@
 using Boxoffice.Catalog.Events;
 using Boxoffice.Catalog.Extensions;
 using Boxoffice.Catalog.Venues;
+using Boxoffice.Messaging.Postgres;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,7 +11,8 @@ builder.AddCatalogServices();
 
 var app = builder.Build();
 
-await app.Services.MigrateCatalogDatabaseAsync(app.Lifetime.ApplicationStopping);
+// The catalog's and the outbox's migrations (docs/adr/0004-database-migrations.md).
+await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();

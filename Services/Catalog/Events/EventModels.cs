@@ -36,7 +36,13 @@ internal sealed record EventDetail(
     string Currency,
     VenueRef Venue,
     IReadOnlyList<TierView> Tiers,
-    int Version);
+    int Version)
+{
+    /// <summary>The tier that prices each section (by the venue's spelling, any case); unpriced sections are absent.</summary>
+    public Dictionary<string, Guid> TierBySection() => Tiers
+        .SelectMany(tier => tier.Sections.Select(section => (section, tier.Id)))
+        .ToDictionary(pair => pair.section, pair => pair.Id, StringComparer.OrdinalIgnoreCase);
+}
 
 internal sealed record EventSummary(Guid Id, string Name, string City, DateTimeOffset StartsAt, EventStatus Status);
 

@@ -145,17 +145,21 @@ internal static class EventStore
         return await ReadSummariesAsync(command, cancellationToken);
     }
 
-    public static async Task<List<EventSummary>> ReadSummariesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<List<EventSummary>> ReadSummariesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         var items = new List<EventSummary>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            items.Add(new EventSummary(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), EventStatuses.Parse(reader.GetString(4))));
+            items.Add(ReadSummary(reader));
         }
 
         return items;
     }
+
+    /// <summary>From a row whose first columns are id, name, city, starts_at, status.</summary>
+    public static EventSummary ReadSummary(NpgsqlDataReader reader) =>
+        new(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), EventStatuses.Parse(reader.GetString(4)));
 
     /// <summary>The state of an event the organizer owns, locked until the transaction ends; null when it is not theirs.</summary>
     public static async Task<(EventStatus Status, DateTimeOffset SaleClosesAt)?> LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string organizerId, CancellationToken cancellationToken)

@@ -88,9 +88,7 @@ internal static class EventsApi
             return null;
         }
 
-        var tierOf = detail.Tiers
-            .SelectMany(tier => tier.Sections.Select(section => (section, tier.Id)))
-            .ToDictionary(pair => pair.section, pair => pair.Id, StringComparer.OrdinalIgnoreCase);
+        var tierOf = detail.TierBySection();
         return new SeatMap(id, venue.Id, venue.Capacity, [.. venue.Sections.Select(section =>
             new SeatMapSection(section.Name, section.Kind, section.Capacity, tierOf.TryGetValue(section.Name, out var tier) ? tier : null, section.Rows))]);
     }
@@ -116,7 +114,7 @@ internal static class EventsApi
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            items.Add(new EventSummary(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), EventStatuses.Parse(reader.GetString(4))));
+            items.Add(EventStore.ReadSummary(reader));
         }
 
         await reader.NextResultAsync(cancellationToken);

@@ -180,9 +180,7 @@ internal static class EventMessages
     /// <summary>The whole sellable inventory: every section a tier prices, with its rows or capacity.</summary>
     public static EventPublished Published(EventDetail detail, string organizerId, VenueDetail venue)
     {
-        var tierOf = detail.Tiers
-            .SelectMany(tier => tier.Sections.Select(section => (section, tier.Id)))
-            .ToDictionary(pair => pair.section, pair => pair.Id, StringComparer.OrdinalIgnoreCase);
+        var tierOf = detail.TierBySection();
         return new EventPublished(
             detail.Id, detail.Version, organizerId, detail.Name, venue.Id, venue.Name, venue.City,
             detail.StartsAt, detail.SaleOpensAt, detail.SaleClosesAt, detail.Currency,

@@ -65,8 +65,4 @@ internal static class CatalogServiceExtensions
             return Task.CompletedTask;
         }));
     }
-
-    /// <summary>Applies the catalog's and the outbox's migrations; see docs/adr/0004-database-migrations.md.</summary>
-    public static Task MigrateCatalogDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken) =>
-        services.MigrateDatabaseAsync(cancellationToken);
 }

@@ -49,13 +49,7 @@ public sealed class CatalogCacheTests(BoxofficeApp boxoffice)
     /// </summary>
     private async Task PublicationSeenAsync(Guid id)
     {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = await boxoffice.ConnectionStringAsync("kafka"),
-            GroupId = $"tests-{Guid.NewGuid():N}",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-        }).Build();
-        consumer.Subscribe(Topics.CatalogEvents);
+        using var consumer = await CatalogEvents.SubscribeAsync(boxoffice);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (consumer.Consume(TimeSpan.FromMilliseconds(200))?.Message?.Key != id.ToString())
         {

@@ -18,7 +18,7 @@ public sealed class CatalogOutboxTests(BoxofficeApp boxoffice)
     [Fact]
     public async Task Publishing_announces_the_whole_sellable_inventory_as_a_CloudEvent()
     {
-        using var consumer = await SubscribeAsync();
+        using var consumer = await CatalogEvents.SubscribeAsync(boxoffice);
         using var organizer = await Organizer.NewAsync(boxoffice);
         var id = await organizer.EventAsync("Inventory check", "publish");
 
@@ -44,7 +44,7 @@ public sealed class CatalogOutboxTests(BoxofficeApp boxoffice)
     [Fact]
     public async Task An_event_published_while_the_broker_is_down_is_delivered_when_it_is_back()
     {
-        using var consumer = await SubscribeAsync();
+        using var consumer = await CatalogEvents.SubscribeAsync(boxoffice);
         using var organizer = await Organizer.NewAsync(boxoffice);
         var id = await organizer.CreateEventAsync();
         using var control = new HttpClient { BaseAddress = boxoffice.App.GetEndpoint("kafka-broker", "http") };
@@ -107,7 +107,7 @@ public sealed class CatalogOutboxTests(BoxofficeApp boxoffice)
     [Fact]
     public async Task Opening_closing_and_cancelling_are_announced_in_order_with_growing_versions()
     {
-        using var consumer = await SubscribeAsync();
+        using var consumer = await CatalogEvents.SubscribeAsync(boxoffice);
         using var organizer = await Organizer.NewAsync(boxoffice);
         var id = await organizer.EventAsync(null, "publish", "open-sale", "close");
         var other = await organizer.EventAsync(null, "publish", "cancel");
@@ -126,20 +126,6 @@ public sealed class CatalogOutboxTests(BoxofficeApp boxoffice)
         Assert.Equal(EventStatus.Closed, closed.Status);
         Assert.True(published.Version < opened.Version && opened.Version < closed.Version);
         Assert.Equal(other, cancelled.EventId);
-    }
-
-    /// <summary>A consumer of the whole topic from its start; tests pick their own events out by key (a new event id each).</summary>
-    private async Task<IConsumer<string, byte[]>> SubscribeAsync()
-    {
-        var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = await boxoffice.ConnectionStringAsync("kafka"),
-            GroupId = $"tests-{Guid.NewGuid():N}",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            SessionTimeoutMs = 6000,
-        }).Build();
-        consumer.Subscribe(Topics.CatalogEvents);
-        return consumer;
     }
 
     /// <summary>The first messages about each event (as many as wanted), each event's in the order they arrived.</summary>
