@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Boxoffice.Contracts;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,25 +9,43 @@ using Microsoft.Extensions.Logging;
 
 namespace Boxoffice.Messaging;
 
-/// <summary>What one consumer subscribes to.</summary>
-public sealed record KafkaSubscription(string Topic, string GroupId, Type HandlerType, int MaxAttempts = 3);
+/// <summary>
+/// What one consumer subscribes to. With <see cref="UseRetryTopic"/>, a message whose handler
+/// failed is moved to the topic's retry topic and tried again there after a growing pause, while
+/// its partition moves on; without it, it is retried in place. Either way it goes to the
+/// dead-letter topic after <see cref="MaxAttempts"/> attempts.
+/// </summary>
+public sealed record KafkaSubscription(
+    string Topic, string GroupId, Func<IServiceProvider, IKafkaMessageHandler> CreateHandler, int MaxAttempts = 3, bool UseRetryTopic = false);
+
+/// <summary>Thrown by a handler for a message that can never be handled (not an event, unreadable): dead-lettered at once.</summary>
+public sealed class PoisonMessageException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// Consumes one topic for one handler. Commit policy: a message's offset is stored only after its
-/// handler succeeded (or, after <see cref="KafkaSubscription.MaxAttempts"/> failures, after it was
-/// parked on the dead-letter topic with the reason in its headers), and stored offsets are
-/// committed in the background and on shutdown. A poison message therefore never blocks its
-/// partition, and nothing is skipped unhandled.
+/// Consumes one topic (or its retry topic) for one subscription. Commit policy: a message's
+/// offset is stored only after its handler succeeded, or after it was safely handed to the retry
+/// or the dead-letter topic with the reason in its headers; stored offsets are committed in the
+/// background and on shutdown. A poison message therefore never blocks its partition, and nothing
+/// is skipped unhandled.
 /// </summary>
 internal sealed partial class KafkaConsumerService(
     KafkaSubscription subscription,
     ConsumerConfig config,
+    bool retryTopic,
+    KafkaRetryOptions retry,
     IServiceScopeFactory scopes,
     KafkaPublisher publisher,
     TimeProvider time,
     ILogger<KafkaConsumerService> logger) : BackgroundService
 {
+    internal const string AttemptHeader = "boxoffice-attempt";
+    internal const string RetryAtHeader = "boxoffice-retry-at";
+    internal const string GroupHeader = "boxoffice-group";
+    internal const string ReasonHeader = "boxoffice-error";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan LagInterval = TimeSpan.FromSeconds(5);
+
+    private string Topic => retryTopic ? Topics.Retry(subscription.Topic) : subscription.Topic;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -35,13 +55,21 @@ internal sealed partial class KafkaConsumerService(
         using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetLogHandler((_, message) => LogClient(message.Level.ToString(), message.Facility, message.Message))
             .SetErrorHandler((_, error) => LogClientError(error.Code, error.Reason))
+            .SetPartitionsRevokedHandler((_, revoked) => KafkaTelemetry.ForgetLag(subscription.GroupId, revoked.Select(partition => partition.TopicPartition)))
             .Build();
-        consumer.Subscribe(subscription.Topic);
-        LogSubscribed(subscription.Topic, subscription.GroupId);
+        consumer.Subscribe(Topic);
+        LogSubscribed(Topic, subscription.GroupId);
+        var lagMeasuredAt = time.GetTimestamp();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (time.GetElapsedTime(lagMeasuredAt) > LagInterval)
+                {
+                    KafkaTelemetry.RecordLag(consumer, subscription.GroupId);
+                    lagMeasuredAt = time.GetTimestamp();
+                }
+
                 ConsumeResult<string, byte[]>? result;
                 try
                 {
@@ -59,7 +87,17 @@ internal sealed partial class KafkaConsumerService(
                     continue;
                 }
 
-                await HandleAsync(result, stoppingToken);
+                if (!retryTopic)
+                {
+                    await HandleAsync(result, attempt: 1, stoppingToken);
+                }
+                else if (Header(result, GroupHeader) == subscription.GroupId)
+                {
+                    // Retry topics are shared by every group of the main topic: take only our own.
+                    await WaitUntilDueAsync(result, stoppingToken);
+                    await HandleAsync(result, int.TryParse(Header(result, AttemptHeader), CultureInfo.InvariantCulture, out var attempt) ? attempt : 2, stoppingToken);
+                }
+
                 consumer.StoreOffset(result);
             }
         }
@@ -73,64 +111,110 @@ internal sealed partial class KafkaConsumerService(
         }
     }
 
-    private async Task HandleAsync(ConsumeResult<string, byte[]> result, CancellationToken stoppingToken)
+    /// <summary>A retry waits out its pause here: the retry partition waits, the main topic does not.</summary>
+    private async Task WaitUntilDueAsync(ConsumeResult<string, byte[]> result, CancellationToken stoppingToken)
     {
-        for (var attempt = 1; ; attempt++)
+        if (long.TryParse(Header(result, RetryAtHeader), CultureInfo.InvariantCulture, out var dueMs))
+        {
+            var wait = DateTimeOffset.FromUnixTimeMilliseconds(dueMs) - time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait < retry.MaxDelay ? wait : retry.MaxDelay, time, stoppingToken);
+            }
+        }
+    }
+
+    private async Task HandleAsync(ConsumeResult<string, byte[]> result, int attempt, CancellationToken stoppingToken)
+    {
+        var tags = new KeyValuePair<string, object?>[] { new("topic", subscription.Topic), new("group", subscription.GroupId) };
+        for (; ; attempt++)
         {
             using var activity = KafkaTelemetry.StartConsume(result, subscription.GroupId);
+            activity?.SetTag("messaging.boxoffice.attempt", attempt);
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var handler = (IKafkaMessageHandler)scope.ServiceProvider.GetRequiredService(subscription.HandlerType);
+                var handler = subscription.CreateHandler(scope.ServiceProvider);
                 await handler.HandleAsync(result, stoppingToken);
-                KafkaTelemetry.Handled.Add(1, new KeyValuePair<string, object?>("topic", result.Topic));
+                KafkaTelemetry.Handled.Add(1, tags);
                 return;
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, exception.GetType().Name);
-                KafkaTelemetry.HandleFailed.Add(1, new KeyValuePair<string, object?>("topic", result.Topic));
+                KafkaTelemetry.HandleFailed.Add(1, tags);
                 LogHandlerFailed(exception, result.Topic, result.Partition.Value, result.Offset.Value, attempt);
-                if (attempt >= subscription.MaxAttempts)
+                var poison = exception is PoisonMessageException or JsonException;
+                if (poison || attempt >= subscription.MaxAttempts)
                 {
-                    await DeadLetterAsync(result, exception, stoppingToken);
+                    await HandOverAsync(Topics.DeadLetter(subscription.Topic), result, exception, attempt, dueAt: null, stoppingToken);
+                    KafkaTelemetry.DeadLettered.Add(1, tags);
+                    LogDeadLettered(result.Topic, result.Partition.Value, result.Offset.Value, attempt);
                     return;
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempt - 1)), time, stoppingToken);
+                var delay = retry.DelayBefore(attempt + 1, exception);
+                if (subscription.UseRetryTopic)
+                {
+                    await HandOverAsync(Topics.Retry(subscription.Topic), result, exception, attempt + 1, time.GetUtcNow() + delay, stoppingToken);
+                    KafkaTelemetry.Retried.Add(1, tags);
+                    return;
+                }
+
+                await Task.Delay(delay, time, stoppingToken);
             }
         }
     }
 
-    private async Task DeadLetterAsync(ConsumeResult<string, byte[]> result, Exception exception, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies the message to the retry or dead-letter topic with why and when. The offset moves on
+    /// only once the broker took the copy: while it does not, keep trying (nothing is skipped).
+    /// </summary>
+    private async Task HandOverAsync(
+        string topic, ConsumeResult<string, byte[]> result, Exception exception, int attempt, DateTimeOffset? dueAt, CancellationToken cancellationToken)
     {
         var headers = new Headers();
+        string[] replaced = [AttemptHeader, RetryAtHeader, GroupHeader, ReasonHeader];
         foreach (var header in result.Message.Headers ?? [])
         {
-            headers.Add(header.Key, header.GetValueBytes());
+            if (!replaced.Contains(header.Key))
+            {
+                headers.Add(header.Key, header.GetValueBytes());
+            }
         }
 
-        headers.Add("boxoffice-dlq-reason", Encoding.UTF8.GetBytes(exception.GetType().FullName + ": " + exception.Message));
-        headers.Add("boxoffice-dlq-source", Encoding.UTF8.GetBytes($"{result.Topic}/{result.Partition.Value}/{result.Offset.Value}"));
-        headers.Add("boxoffice-dlq-group", Encoding.UTF8.GetBytes(subscription.GroupId));
+        var reason = exception.GetType().FullName + ": " + exception.Message;
+        headers.Add(AttemptHeader, Encoding.UTF8.GetBytes(attempt.ToString(CultureInfo.InvariantCulture)));
+        headers.Add(GroupHeader, Encoding.UTF8.GetBytes(subscription.GroupId));
+        headers.Add(ReasonHeader, Encoding.UTF8.GetBytes(reason));
+        if (dueAt is { } due)
+        {
+            headers.Add(RetryAtHeader, Encoding.UTF8.GetBytes(due.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)));
+        }
+        else
+        {
+            headers.Add("boxoffice-dlq-reason", Encoding.UTF8.GetBytes(reason));
+            headers.Add("boxoffice-dlq-source", Encoding.UTF8.GetBytes($"{result.Topic}/{result.Partition.Value}/{result.Offset.Value}"));
+            headers.Add("boxoffice-dlq-group", Encoding.UTF8.GetBytes(subscription.GroupId));
+        }
 
-        // The offset moves on only once the message is safe on the dead-letter topic: while the
-        // broker does not take it, keep trying (the partition waits; nothing is skipped).
-        for (var attempt = 1; ; attempt++)
+        for (var publishAttempt = 1; ; publishAttempt++)
         {
             try
             {
-                await publisher.PublishAsync(Topics.DeadLetter(result.Topic), result.Message.Key, result.Message.Value, headers, cancellationToken);
-                LogDeadLettered(result.Topic, result.Partition.Value, result.Offset.Value);
+                await publisher.PublishAsync(topic, result.Message.Key, result.Message.Value, headers, cancellationToken);
                 return;
             }
             catch (KafkaException publishFailure) when (!cancellationToken.IsCancellationRequested)
             {
-                LogDeadLetterFailed(publishFailure, result.Topic, result.Partition.Value, result.Offset.Value, attempt);
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, attempt))), time, cancellationToken);
+                LogHandOverFailed(publishFailure, topic, result.Topic, result.Partition.Value, result.Offset.Value, publishAttempt);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, publishAttempt))), time, cancellationToken);
             }
         }
     }
+
+    private static string? Header(ConsumeResult<string, byte[]> result, string name) =>
+        result.Message.Headers?.TryGetLastBytes(name, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : null;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topic} as group {GroupId}")]
     private partial void LogSubscribed(string topic, string groupId);
@@ -138,15 +222,44 @@ internal sealed partial class KafkaConsumerService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handling {Topic}/{Partition}@{Offset} failed (attempt {Attempt})")]
     private partial void LogHandlerFailed(Exception exception, string topic, int partition, long offset, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Moved {Topic}/{Partition}@{Offset} to the dead-letter topic")]
-    private partial void LogDeadLettered(string topic, int partition, long offset);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Moved {Topic}/{Partition}@{Offset} to the dead-letter topic after {Attempt} attempts")]
+    private partial void LogDeadLettered(string topic, int partition, long offset, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not move {Topic}/{Partition}@{Offset} to the dead-letter topic (attempt {Attempt}); retrying")]
-    private partial void LogDeadLetterFailed(Exception exception, string topic, int partition, long offset, int attempt);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not hand {Topic}/{Partition}@{Offset} over to {Target} (attempt {Attempt}); retrying")]
+    private partial void LogHandOverFailed(Exception exception, string target, string topic, int partition, long offset, int attempt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Kafka client {Level} {Facility}: {Text}")]
     private partial void LogClient(string level, string facility, string text);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka client error {ErrorCode}: {Reason}")]
     private partial void LogClientError(ErrorCode errorCode, string reason);
+}
+
+/// <summary>Pauses between attempts of a failed message, under <c>Messaging:Kafka:Retry</c>.</summary>
+public sealed class KafkaRetryOptions
+{
+    /// <summary>The pause before the second attempt; each later one doubles it.</summary>
+    public TimeSpan FirstDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    internal TimeSpan DelayBefore(int attempt, Exception failure)
+    {
+        if (failure is RetryLaterException { After: { } after })
+        {
+            return after < MaxDelay ? after : MaxDelay;
+        }
+
+        var delay = FirstDelay * Math.Pow(2, Math.Max(0, attempt - 2));
+        return delay < MaxDelay ? delay : MaxDelay;
+    }
+}
+
+/// <summary>
+/// Thrown by a handler that cannot do its work now but will be able to later (a dependency is
+/// away, a circuit is open): the message is retried after <see cref="After"/>, or the usual pause.
+/// </summary>
+public sealed class RetryLaterException(string message, TimeSpan? after = null, Exception? inner = null) : Exception(message, inner)
+{
+    public TimeSpan? After { get; } = after;
 }

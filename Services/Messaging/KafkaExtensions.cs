@@ -47,36 +47,59 @@ public static class KafkaExtensions
     /// <summary>
     /// Consumes <paramref name="topic"/> as <paramref name="groupId"/> and hands each message to
     /// <typeparamref name="THandler"/>. Also adds the producer, which parks poison messages on the
-    /// dead-letter topic after <paramref name="maxAttempts"/> failed attempts. <paramref name="configure"/>
-    /// adjusts this consumer's client settings (after configuration, before the commit policy).
+    /// dead-letter topic after <paramref name="maxAttempts"/> failed attempts (retried in place).
+    /// <paramref name="configure"/> adjusts this consumer's client settings (after configuration,
+    /// before the commit policy).
     /// </summary>
     public static IHostApplicationBuilder AddKafkaConsumer<THandler>(
         this IHostApplicationBuilder builder, string topic, string groupId, int maxAttempts = 3, string connectionName = DefaultConnectionName,
         Action<ConsumerConfig>? configure = null)
         where THandler : class, IKafkaMessageHandler
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
+        builder.Services.TryAddScoped<THandler>();
+        return builder.AddKafkaSubscription(
+            new KafkaSubscription(topic, groupId, services => services.GetRequiredService<THandler>(), maxAttempts), connectionName, configure: configure);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="consumers"/> consumers of the subscription's topic in this process (the
+    /// group's partitions are shared among them, so that many messages are handled at once), and,
+    /// when it uses a retry topic, one consumer of that.
+    /// </summary>
+    public static IHostApplicationBuilder AddKafkaSubscription(
+        this IHostApplicationBuilder builder, KafkaSubscription subscription, string connectionName = DefaultConnectionName, int consumers = 1,
+        Action<ConsumerConfig>? configure = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(subscription.MaxAttempts, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(consumers, 1);
         builder.AddKafkaProducer(connectionName);
         var bootstrapServers = BootstrapServers(builder.Configuration, connectionName);
-        var subscription = new KafkaSubscription(topic, groupId, typeof(THandler), maxAttempts);
-        builder.Services.TryAddScoped<THandler>();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IHostedService>(services =>
+        var retry = new KafkaRetryOptions();
+        builder.Configuration.GetSection("Messaging:Kafka:Retry").Bind(retry);
+        for (var i = 0; i < consumers + (subscription.UseRetryTopic ? 1 : 0); i++)
         {
-            var config = new ConsumerConfig();
-            builder.Configuration.GetSection("Messaging:Kafka:Consumer").Bind(config);
-            config.BootstrapServers = bootstrapServers;
-            config.GroupId = groupId;
-            configure?.Invoke(config);
-            config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
-            // Offsets are stored by the consumer loop after the handler, then committed in the background.
-            config.EnableAutoCommit = true;
-            config.EnableAutoOffsetStore = false;
-            config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
-            // A rejoining member must not wait out a long session (seen with the embedded broker).
-            config.SessionTimeoutMs ??= 6000;
-            return ActivatorUtilities.CreateInstance<KafkaConsumerService>(services, subscription, config);
-        });
+            var retryTopic = i == consumers;
+            builder.Services.AddSingleton<IHostedService>(services =>
+            {
+                var config = new ConsumerConfig();
+                builder.Configuration.GetSection("Messaging:Kafka:Consumer").Bind(config);
+                config.BootstrapServers = bootstrapServers;
+                config.GroupId = subscription.GroupId;
+                configure?.Invoke(config);
+                config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
+                // Offsets are stored by the consumer loop after the handler, then committed in the background.
+                config.EnableAutoCommit = true;
+                config.EnableAutoOffsetStore = false;
+                config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
+                // A rejoining member must not wait out a long session (seen with the embedded broker).
+                config.SessionTimeoutMs ??= 6000;
+                // A retry may wait out its pause (at most MaxDelay) between two polls.
+                config.MaxPollIntervalMs ??= (int)Math.Max(300_000, retry.MaxDelay.TotalMilliseconds * 4);
+                return ActivatorUtilities.CreateInstance<KafkaConsumerService>(services, subscription, config, retryTopic, retry);
+            });
+        }
+
         return builder;
     }
 

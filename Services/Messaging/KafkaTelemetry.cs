@@ -20,6 +20,42 @@ public static class KafkaTelemetry
     internal static readonly Counter<long> ProduceFailed = Meter.CreateCounter<long>("boxoffice.messaging.produce_failed", "{message}", "Messages the broker did not acknowledge.");
     internal static readonly Counter<long> Handled = Meter.CreateCounter<long>("boxoffice.messaging.handled", "{message}", "Messages handled and committed.");
     internal static readonly Counter<long> HandleFailed = Meter.CreateCounter<long>("boxoffice.messaging.handle_failed", "{message}", "Handler attempts that threw.");
+    internal static readonly Counter<long> Retried = Meter.CreateCounter<long>("boxoffice.messaging.retried", "{message}", "Messages moved to the retry topic after a failed attempt.");
+    internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("boxoffice.messaging.dead_lettered", "{message}", "Messages moved to the dead-letter topic.");
+    internal static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("boxoffice.messaging.duplicates", "{message}", "Redelivered messages the inbox had already handled.");
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Group, string Topic, int Partition), long> Lags = new();
+    private static readonly ObservableGauge<long> ConsumerLag = Meter.CreateObservableGauge(
+        "boxoffice.messaging.consumer_lag",
+        () => Lags.Select(lag => new Measurement<long>(lag.Value,
+            new KeyValuePair<string, object?>("group", lag.Key.Group),
+            new KeyValuePair<string, object?>("topic", lag.Key.Topic),
+            new KeyValuePair<string, object?>("partition", lag.Key.Partition))),
+        "{message}",
+        "Messages of a partition not yet consumed by this process's consumer of the group (high watermark minus position).");
+
+    /// <summary>Lag of every partition the consumer holds, from the watermarks it already knows (no broker round trip).</summary>
+    internal static void RecordLag(IConsumer<string, byte[]> consumer, string groupId)
+    {
+        _ = ConsumerLag;
+        foreach (var partition in consumer.Assignment)
+        {
+            var high = consumer.GetWatermarkOffsets(partition).High;
+            var position = consumer.Position(partition);
+            if (high != Offset.Unset && position != Offset.Unset)
+            {
+                Lags[(groupId, partition.Topic, partition.Partition.Value)] = Math.Max(0, high.Value - position.Value);
+            }
+        }
+    }
+
+    internal static void ForgetLag(string groupId, IEnumerable<TopicPartition> partitions)
+    {
+        foreach (var partition in partitions)
+        {
+            Lags.TryRemove((groupId, partition.Topic, partition.Partition.Value), out _);
+        }
+    }
 
     /// <summary>A producer span, child of <paramref name="parent"/> when given (an outbox row's recorded context), else of the ambient span.</summary>
     internal static Activity? StartProduce(string topic, ActivityContext parent = default)

@@ -1,0 +1,40 @@
+using Boxoffice.Messaging;
+using Boxoffice.Messaging.Inbox;
+using Boxoffice.Messaging.Postgres;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class InboxExtensions
+{
+    /// <summary>
+    /// Consumes <paramref name="topic"/> as <paramref name="consumer"/> (the group id and the
+    /// inbox's consumer name) through the inbox on the service's <c>NpgsqlDataSource</c>: each
+    /// event handled at most once, failures retried on the retry topic with growing pauses, and
+    /// dead-lettered after <paramref name="maxAttempts"/>. <paramref name="consumers"/> consumers
+    /// share the partitions, so that many events are handled at once.
+    /// </summary>
+    public static IHostApplicationBuilder AddInboxConsumer(
+        this IHostApplicationBuilder builder, string topic, string consumer, Action<InboxRoutes> routes, int maxAttempts = 5, int consumers = 1)
+    {
+        var table = new InboxRoutes();
+        routes(table);
+        foreach (var handlerType in table.HandlerTypes)
+        {
+            builder.Services.TryAddScoped(handlerType);
+        }
+
+        if (!builder.Services.Any(service => service.ServiceType == typeof(MigrationSeries) && service.ImplementationInstance is MigrationSeries { Name: "inbox" }))
+        {
+            builder.Services.AddMigrationSeries("inbox", typeof(InboxDispatcher).Assembly, "inbox-migrations/");
+        }
+
+        return builder.AddKafkaSubscription(
+            new KafkaSubscription(topic, consumer,
+                services => new InboxDispatcher(consumer, table, services.GetRequiredService<NpgsqlDataSource>(), services),
+                maxAttempts, UseRetryTopic: true),
+            consumers: consumers);
+    }
+}
