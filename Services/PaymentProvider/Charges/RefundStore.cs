@@ -1,0 +1,76 @@
+using Npgsql;
+
+namespace Boxoffice.PaymentProvider.Charges;
+
+/// <summary>Refunds in providerdb, written under their charge's row lock.</summary>
+internal static class RefundStore
+{
+    /// <summary>What a refund needs to know of its charge: how much of it can still be given back.</summary>
+    public sealed record LockedCharge(Guid Id, string Status, decimal Refundable);
+
+    public static async Task<StoredRefund?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT r.id, r.idempotency_key, r.charge_id, c.idempotency_key, r.amount, r.created_at, r.request_hash
+            FROM refunds r JOIN charges c ON c.id = r.charge_id
+            WHERE r.idempotency_key = $1
+            """, connection, transaction);
+        command.Parameters.AddWithValue(idempotencyKey);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new StoredRefund(
+            new Refund(reader.GetGuid(0), reader.GetString(1), reader.GetGuid(2), reader.GetString(3), reader.GetDecimal(4), reader.GetFieldValue<DateTimeOffset>(5)),
+            reader.GetFieldValue<byte[]>(6));
+    }
+
+    /// <summary>
+    /// Locks the charge until the transaction ends: refunds of one charge take turns, so each sees
+    /// the amount the ones before it gave back, and a duplicate sees the refund the first one made.
+    /// </summary>
+    public static async Task<LockedCharge?> LockChargeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string chargeKey, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT id, status, amount - refunded_amount FROM charges WHERE idempotency_key = $1 FOR UPDATE",
+            connection, transaction);
+        command.Parameters.AddWithValue(chargeKey);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new LockedCharge(reader.GetGuid(0), reader.GetString(1), reader.GetDecimal(2))
+            : null;
+    }
+
+    /// <summary>The refund's stored creation time, or null when a refund with this key was made meanwhile (for another charge).</summary>
+    public static async Task<DateTimeOffset?> TryInsertAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string idempotencyKey, byte[] requestHash, Guid chargeId, decimal amount, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            INSERT INTO refunds (id, idempotency_key, request_hash, charge_id, amount, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING created_at
+            """, connection, transaction);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(idempotencyKey);
+        command.Parameters.AddWithValue(requestHash);
+        command.Parameters.AddWithValue(chargeId);
+        command.Parameters.AddWithValue(amount);
+        command.Parameters.AddWithValue(now);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? reader.GetFieldValue<DateTimeOffset>(0) : null;
+    }
+
+    public static async Task AddRefundedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid chargeId, decimal amount, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "UPDATE charges SET refunded_amount = refunded_amount + $2 WHERE id = $1", connection, transaction);
+        command.Parameters.AddWithValue(chargeId);
+        command.Parameters.AddWithValue(amount);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,27 @@
+using Boxoffice.Messaging.Postgres;
+using Boxoffice.PaymentProvider.Admin;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Boxoffice.PaymentProvider.Extensions;
+
+internal static class ProviderServiceExtensions
+{
+    /// <summary>The provider's own database with its migrations, its API key, and the chaos it is told to cause.</summary>
+    public static IHostApplicationBuilder AddPaymentProviderServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource("providerdb");
+        builder.Services.AddMigrationSeries("provider", typeof(ProviderServiceExtensions).Assembly);
+
+        builder.Services.AddOptions<ProviderOptions>()
+            .BindConfiguration(ProviderOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(options => options.Chaos is null || ChaosRules.Check(options.Chaos).Count == 0,
+                $"{ProviderOptions.Section}:Chaos: every rate is between 0 and 1, every delay between 0 and {ChaosRules.MaxDelayMs} ms.")
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton<ChaosState>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddValidation();
+        return builder;
+    }
+}
