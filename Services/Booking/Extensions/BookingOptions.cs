@@ -1,0 +1,31 @@
+namespace Boxoffice.Booking;
+
+/// <summary>Booking's settings, under <c>Booking</c>.</summary>
+internal sealed class BookingOptions
+{
+    /// <summary>How long a hold keeps its units for the buyer; an order must be paid within it.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
+    public TimeSpan HoldDuration { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Units one buyer may hold or own per event, together.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100)]
+    public int MaxUnitsPerBuyer { get; set; } = 6;
+
+    /// <summary>How long past its hold's expiry a pending order waits for a late payment result before it is cancelled.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan PaymentGrace { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the sweeper looks for expired holds and overdue orders.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the public availability counts are served from Redis before they are counted again.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan AvailabilityCacheTime { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The ECDSA P-256 private key (PKCS#8 PEM) that signs ticket codes, as a secret. Without one,
+    /// the first replica creates a key and keeps it in bookingdb (development).
+    /// </summary>
+    public string? TicketSigningKey { get; set; }
+}

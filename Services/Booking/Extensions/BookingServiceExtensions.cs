@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Boxoffice.Booking.Holds;
+using Boxoffice.Booking.Inventory;
+using Boxoffice.Booking.Orders;
+using Boxoffice.Booking.Tickets;
+using Boxoffice.Contracts;
+using Boxoffice.Contracts.Catalog;
+using Boxoffice.Contracts.Payments;
+using Boxoffice.Messaging.Postgres;
+
+namespace Boxoffice.Booking.Extensions;
+
+internal static class BookingServiceExtensions
+{
+    /// <summary>
+    /// Booking's own database (with its migrations, outbox and inbox), Redis for the public
+    /// availability counts, the catalog's and payments' events, the sweeper, and token validation.
+    /// </summary>
+    public static IHostApplicationBuilder AddBookingServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<BookingOptions>().BindConfiguration("Booking").ValidateDataAnnotations().ValidateOnStart();
+        // A few connections per core is what PostgreSQL can use; more would only queue inside it,
+        // and several replicas must stay under the server's max_connections.
+        builder.AddNpgsqlDataSource("bookingdb", configureDataSourceBuilder: dataSource =>
+            dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Booking:MaxDatabaseConnections", 30));
+        builder.Services.AddMigrationSeries("booking", typeof(BookingServiceExtensions).Assembly);
+        builder.AddOutbox("/boxoffice/booking");
+
+        // Redis only speeds up public counts: its absence must not make booking unready, nor slow.
+        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true,
+            options => options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast);
+        builder.Services.AddSingleton<AvailabilityCache>();
+
+        builder.AddInboxConsumer(Topics.CatalogEvents, "booking", events => events
+            .On<EventPublished, CatalogEventHandler>()
+            .On<EventUpdated, CatalogEventHandler>()
+            .On<EventCancelled, CatalogEventHandler>());
+        builder.AddInboxConsumer(Topics.Payments, "booking", events => events
+                .On<PaymentSucceeded, PaymentResultHandler>()
+                .On<PaymentFailed, PaymentResultHandler>()
+                .On<PaymentRefunded, PaymentResultHandler>(),
+            consumers: builder.Configuration.GetValue("Booking:PaymentConsumers", 2));
+
+        builder.Services.AddSingleton<TicketSigner>();
+        builder.Services.AddSingleton<OrderFulfilment>();
+        builder.Services.AddHostedService<ExpirySweeper>();
+
+        builder.AddBoxofficeAuthentication();
+        builder.Services.AddValidation();
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+            options.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default;
+        });
+        builder.Services.AddExceptionHandler<UnstorableTextExceptionHandler>();
+        return builder;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+
+namespace Boxoffice.Booking;
+
+/// <summary>
+/// The <c>Idempotency-Key</c> header of a state-changing request: a client that retries with the
+/// same key and the same request gets the first successful answer again instead of a second
+/// hold or order; the same key with another request is refused (422). The key is claimed inside
+/// the request's own transaction, so a concurrent retry waits for the first and then replays it,
+/// and a request that failed (rolled back) leaves no key behind and may be retried for real.
+/// </summary>
+internal static class IdempotencyKeys
+{
+    public const string Header = "Idempotency-Key";
+    private const int MaxLength = 200;
+
+    /// <summary>The header's value, or an error when it is there but unusable.</summary>
+    public static (string? Key, string? Error) Read(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue(Header, out var values))
+        {
+            return (null, null);
+        }
+
+        var key = values.Count == 1 ? values[0] : null;
+        if (string.IsNullOrEmpty(key) || key.Length > MaxLength || key.Any(c => c is < '!' or > '~'))
+        {
+            return (null, $"{Header} must be one value of 1 to {MaxLength} visible ASCII characters.");
+        }
+
+        return (key, null);
+    }
+
+    /// <summary>A fingerprint of what was asked: the route and the request as bound.</summary>
+    public static byte[] Fingerprint<T>(HttpRequest request, T body) =>
+        SHA256.HashData(Encoding.UTF8.GetBytes($"{request.Method} {request.Path}\n{JsonSerializer.Serialize(body)}"));
+
+    /// <summary>
+    /// Claims the key for this request. Returns null when it is new (the caller does the work and
+    /// then <see cref="RecordAsync"/>), else what was answered the first time.
+    /// </summary>
+    public static async Task<Earlier?> ClaimAsync(NpgsqlTransaction transaction, string buyerId, string key, byte[] fingerprint, CancellationToken cancellationToken)
+    {
+        await using (var claim = transaction.Command(
+            "INSERT INTO idempotency_keys (buyer_id, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", buyerId, key, fingerprint))
+        {
+            if (await claim.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                return null;
+            }
+        }
+
+        await using var read = transaction.Command("SELECT request_hash, location, body FROM idempotency_keys WHERE buyer_id = $1 AND key = $2", buyerId, key);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var sameRequest = CryptographicOperations.FixedTimeEquals(reader.GetFieldValue<byte[]>(0), fingerprint);
+        return new Earlier(sameRequest, reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2));
+    }
+
+    public static async Task RecordAsync<T>(NpgsqlTransaction transaction, string buyerId, string key, string location, T answer, CancellationToken cancellationToken)
+    {
+        await using var record = transaction.Command(
+            "UPDATE idempotency_keys SET location = $3, body = $4 WHERE buyer_id = $1 AND key = $2",
+            buyerId, key, location, JsonSerializer.SerializeToUtf8Bytes(answer, JsonSerializerOptions.Web));
+        await record.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public sealed record Earlier(bool SameRequest, string? Location, byte[]? Body)
+    {
+        public T Answer<T>() => JsonSerializer.Deserialize<T>(Body!, JsonSerializerOptions.Web)!;
+    }
+
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Reused() =>
+        Problems.Unprocessable("idempotency-key-reused", "The Idempotency-Key was used for another request.",
+            "A key stands for one request: send a new key for a different request.");
+}

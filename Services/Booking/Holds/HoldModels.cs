@@ -1,0 +1,68 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Boxoffice.Booking.Holds;
+
+// Request types are public: .NET 10's validation generator skips non-public types.
+
+/// <summary>Either <see cref="Quantity"/> places of tier <see cref="TierId"/>, or the listed <see cref="Seats"/>.</summary>
+public sealed record HoldRequest(Guid? TierId, [Range(1, 100)] int? Quantity, [MaxLength(100)] IReadOnlyList<SeatRequest>? Seats);
+
+/// <summary>A seat by section, row and number; a general-admission place has no row.</summary>
+public sealed record SeatRequest(
+    [Required, StringLength(200, MinimumLength = 1)] string Section,
+    [StringLength(50, MinimumLength = 1)] string? Row,
+    [Range(1, 1_000_000)] int Seat);
+
+public sealed record HeldUnit(string Section, string? Row, int Seat, Guid TierId, decimal Price);
+
+public sealed record HoldView(Guid HoldId, Guid EventId, string Status, DateTimeOffset ExpiresAt, decimal Amount, string Currency, IReadOnlyList<HeldUnit> Units);
+
+internal static class HoldRules
+{
+    public static Dictionary<string, string[]> Check(HoldRequest request, BookingOptions options)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var bySeats = request.Seats is not null;
+        var byTier = request.TierId is not null || request.Quantity is not null;
+        if (bySeats == byTier)
+        {
+            errors["seats"] = ["Ask either for seats, or for a tierId and a quantity."];
+            return errors;
+        }
+
+        if (byTier)
+        {
+            if (request.TierId is null)
+            {
+                errors["tierId"] = ["The tierId field is required with a quantity."];
+            }
+
+            if (request.Quantity is null)
+            {
+                errors["quantity"] = ["The quantity field is required with a tierId."];
+            }
+            else if (request.Quantity > options.MaxUnitsPerBuyer)
+            {
+                errors["quantity"] = [$"At most {options.MaxUnitsPerBuyer} per buyer and event."];
+            }
+        }
+        else if (request.Seats!.Count == 0)
+        {
+            errors["seats"] = ["Ask for at least one seat."];
+        }
+        else if (request.Seats.Count > options.MaxUnitsPerBuyer)
+        {
+            errors["seats"] = [$"At most {options.MaxUnitsPerBuyer} per buyer and event."];
+        }
+        else if (request.Seats.Any(seat => seat is null))
+        {
+            errors["seats"] = ["A seat may not be null."];
+        }
+        else if (request.Seats.DistinctBy(seat => (seat.Section, seat.Row, seat.Seat)).Count() != request.Seats.Count)
+        {
+            errors["seats"] = ["A seat is listed twice."];
+        }
+
+        return errors;
+    }
+}

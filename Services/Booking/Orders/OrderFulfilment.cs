@@ -1,0 +1,170 @@
+using Boxoffice.Booking.Tickets;
+using Boxoffice.Contracts.Booking;
+using Boxoffice.Messaging.Outbox;
+using Npgsql;
+
+namespace Boxoffice.Booking.Orders;
+
+/// <summary>
+/// An order's end: confirmed when its payment arrives while the hold's units are still the
+/// buyer's (they are sold and ticketed), cancelled otherwise (they are free again, and any money
+/// taken is refunded by Payments when it sees OrderCancelled). Every change is one transaction
+/// with its events in the outbox; the order row is locked first, so a payment result and the
+/// sweeper never both decide.
+/// </summary>
+internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner signer, TimeProvider time, ILogger<OrderFulfilment> logger)
+{
+    public async Task ConfirmAsync(NpgsqlTransaction transaction, Guid orderId, string chargeId, CancellationToken cancellationToken)
+    {
+        if (await LockAsync(transaction, orderId, cancellationToken) is not { } order)
+        {
+            throw new InvalidOperationException($"A payment arrived for order {orderId}, which booking does not know.");
+        }
+
+        if (order.Status != "pending-payment")
+        {
+            // Cancelled first (its OrderCancelled makes Payments refund), or confirmed already.
+            LogPaymentIgnored(orderId, order.Status);
+            return;
+        }
+
+        var units = new List<(long Id, string Seat)>();
+        await using (var locked = transaction.Command(
+            "SELECT unit_id, section, row_label, seat FROM units WHERE hold_id = $1 AND order_id IS NULL ORDER BY unit_id FOR UPDATE", order.HoldId))
+        await using (var reader = await locked.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                units.Add((reader.GetInt64(0), Holds.HoldStore.Label(new(reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3)))));
+            }
+        }
+
+        if (units.Count != order.Units)
+        {
+            // The hold expired and some of its units went to another buyer: never sell them twice.
+            BookingMetrics.OversellChecks.Add(1);
+            await CancelAsync(transaction, orderId, OrderCancellationReason.HoldExpired, cancellationToken);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var key = await signer.KeyAsync(cancellationToken);
+        var tickets = units.Select(unit =>
+        {
+            var ticketId = Guid.CreateVersion7(now);
+            return (unit.Id, TicketId: ticketId, unit.Seat, Code: signer.Sign(key, new TicketClaims(ticketId, order.EventId, unit.Seat)));
+        }).ToList();
+        await using (var sell = new NpgsqlBatch(transaction.Connection, transaction)
+        {
+            BatchCommands =
+            {
+                Batch("UPDATE units SET order_id = $1 WHERE unit_id = ANY($2)", orderId, units.Select(unit => unit.Id).ToArray()),
+                Batch("UPDATE orders SET status = 'confirmed', charge_id = $2, updated_at = $3 WHERE order_id = $1", orderId, chargeId, now),
+                Batch("UPDATE holds SET status = 'confirmed' WHERE hold_id = $1", order.HoldId),
+                Batch(
+                    """
+                    INSERT INTO tickets (ticket_id, order_id, event_id, unit_id, buyer_id, seat, code, issued_at)
+                    SELECT t.id, $1, $2, t.unit, $3, t.seat, t.code, $4 FROM unnest($5::uuid[], $6::bigint[], $7::text[], $8::text[]) AS t(id, unit, seat, code)
+                    """,
+                    orderId, order.EventId, order.BuyerId, now,
+                    tickets.Select(t => t.TicketId).ToArray(), tickets.Select(t => t.Id).ToArray(), tickets.Select(t => t.Seat).ToArray(), tickets.Select(t => t.Code).ToArray()),
+            },
+        })
+        {
+            await sell.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var connection = transaction.Connection!;
+        await outbox.EnqueueAsync(connection, transaction, new OrderConfirmed(orderId, order.EventId, order.BuyerId, order.Amount, order.Currency, order.Units), cancellationToken);
+        await outbox.EnqueueAsync(connection, transaction,
+            new TicketsIssued(orderId, order.EventId, order.BuyerId, [.. tickets.Select(t => new IssuedTicket(t.TicketId, t.Seat))]), cancellationToken);
+        BookingMetrics.OrdersConfirmed.Add(1);
+        BookingMetrics.TicketsSold.Add(tickets.Count);
+        LogConfirmed(orderId, tickets.Count);
+    }
+
+    /// <summary>Cancels a pending order and frees its units. Returns false when the order was no longer pending.</summary>
+    public async Task<bool> CancelAsync(NpgsqlTransaction transaction, Guid orderId, OrderCancellationReason reason, CancellationToken cancellationToken)
+    {
+        var reasonName = reason switch
+        {
+            OrderCancellationReason.PaymentFailed => "payment-failed",
+            OrderCancellationReason.PaymentTimeout => "payment-timeout",
+            _ => "hold-expired",
+        };
+        Guid holdId, eventId;
+        string buyerId;
+        await using (var cancel = transaction.Command(
+            "UPDATE orders SET status = 'cancelled', cancel_reason = $2, updated_at = $3 WHERE order_id = $1 AND status = 'pending-payment' RETURNING hold_id, event_id, buyer_id",
+            orderId, reasonName, time.GetUtcNow()))
+        await using (var reader = await cancel.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return false;
+            }
+
+            (holdId, eventId, buyerId) = (reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2));
+        }
+
+        await using (var hold = transaction.Command("UPDATE holds SET status = 'cancelled' WHERE hold_id = $1", holdId))
+        {
+            await hold.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await OrderFulfilmentSql.ReleaseUnitsAsync(transaction, holdId, cancellationToken);
+        await outbox.EnqueueAsync(transaction.Connection!, transaction, new OrderCancelled(orderId, eventId, buyerId, reason), cancellationToken);
+        BookingMetrics.OrdersCancelled.Add(1, new KeyValuePair<string, object?>("reason", reasonName));
+        LogCancelled(orderId, reasonName);
+        return true;
+    }
+
+    public async Task RefundedAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
+    {
+        await using var refunded = transaction.Command(
+            "UPDATE orders SET status = 'refunded', updated_at = $2 WHERE order_id = $1 AND status = 'cancelled'", orderId, time.GetUtcNow());
+        await refunded.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private sealed record LockedOrder(Guid HoldId, Guid EventId, string BuyerId, decimal Amount, string Currency, int Units, string Status);
+
+    private static async Task<LockedOrder?> LockAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
+    {
+        await using var select = transaction.Command(
+            "SELECT hold_id, event_id, buyer_id, amount, currency, units, status FROM orders WHERE order_id = $1 FOR UPDATE", orderId);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new LockedOrder(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetDecimal(3), reader.GetString(4), reader.GetInt32(5), reader.GetString(6))
+            : null;
+    }
+
+    private static NpgsqlBatchCommand Batch(string sql, params object[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        return command;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Order {OrderId} confirmed: {Tickets} tickets issued")]
+    private partial void LogConfirmed(Guid orderId, int tickets);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Order {OrderId} cancelled: {Reason}")]
+    private partial void LogCancelled(Guid orderId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment for order {OrderId} ignored: the order is {Status}")]
+    private partial void LogPaymentIgnored(Guid orderId, string status);
+}
+
+internal static class OrderFulfilmentSql
+{
+    /// <summary>Frees the units a hold still has (those another hold took since are not touched; sold ones never).</summary>
+    public static async Task ReleaseUnitsAsync(NpgsqlTransaction transaction, Guid holdId, CancellationToken cancellationToken)
+    {
+        await using var release = transaction.Command("UPDATE units SET hold_id = NULL, held_until = NULL WHERE hold_id = $1 AND order_id IS NULL", holdId);
+        await release.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

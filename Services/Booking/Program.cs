@@ -1,0 +1,26 @@
+using Boxoffice.Booking.Extensions;
+using Boxoffice.Booking.Holds;
+using Boxoffice.Booking.Inventory;
+using Boxoffice.Booking.Orders;
+using Boxoffice.Booking.Tickets;
+using Boxoffice.Messaging.Postgres;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddBookingServices();
+
+var app = builder.Build();
+
+// Booking's, the outbox's and the inbox's migrations (docs/adr/0004-database-migrations.md).
+await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
+app.MapDefaultEndpoints();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapAvailabilityApi();
+app.MapHoldsApi();
+app.MapOrdersApi();
+app.MapTicketsApi();
+
+app.Run();
