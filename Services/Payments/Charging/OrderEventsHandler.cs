@@ -1,0 +1,183 @@
+using Boxoffice.Contracts.Booking;
+using Boxoffice.Contracts.Payments;
+using Boxoffice.Messaging;
+using Boxoffice.Messaging.Inbox;
+using Boxoffice.Messaging.Outbox;
+using Boxoffice.Payments.Extensions;
+using Boxoffice.Payments.Provider;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Polly.CircuitBreaker;
+
+namespace Boxoffice.Payments.Charging;
+
+/// <summary>
+/// Charges placed orders and returns the money of cancelled ones. Each order's payment row is
+/// locked while the provider is called, so a charge and a cancellation of one order never cross.
+/// The provider is asked with the order id as idempotency key: retried after a crash, a timeout or
+/// from the retry topic, the order is charged at most once. While the provider's circuit is open
+/// the order waits on the retry topic; once it can no longer be paid in time it fails.
+/// </summary>
+internal sealed partial class OrderEventsHandler(
+    ProviderClient provider, OutboxWriter outbox, IOptions<PaymentsOptions> options, TimeProvider time, ILogger<OrderEventsHandler> logger) :
+    IIntegrationEventHandler<OrderPlaced>, IIntegrationEventHandler<OrderCancelled>
+{
+    public async Task HandleAsync(CloudEvent<OrderPlaced> message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var order = message.Data;
+        var now = time.GetUtcNow();
+        await using (var insert = Command(transaction,
+            """
+            INSERT INTO payments (order_id, buyer_id, amount, currency, pay_by, status, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT (order_id) DO NOTHING
+            """, order.OrderId, order.BuyerId, order.Amount, order.Currency, order.PayBy.ToUniversalTime(), now))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (await LockAsync(transaction, order.OrderId, cancellationToken) is not "pending")
+        {
+            // Cancelled before it could be charged, or settled already.
+            return;
+        }
+
+        if (now >= order.PayBy)
+        {
+            await FailAsync(transaction, order.OrderId, "The order could not be charged before it was due.", cancellationToken);
+            return;
+        }
+
+        ChargeOutcome outcome;
+        ProviderCharge? charge;
+        try
+        {
+            (outcome, charge) = await provider.ChargeAsync(order.OrderId, order.Amount, order.Currency, cancellationToken);
+        }
+        catch (BrokenCircuitException broken)
+        {
+            PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "circuit-open"));
+            throw new RetryLaterException("The payment provider's circuit is open.", options.Value.RetryWhileBroken, broken);
+        }
+        catch (ProviderUnavailableException unavailable)
+        {
+            PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "unavailable"));
+            throw new RetryLaterException(unavailable.Message, inner: unavailable);
+        }
+
+        switch (outcome)
+        {
+            case ChargeOutcome.Succeeded:
+                await SetAsync(transaction, order.OrderId, "succeeded", charge!.Id, null, cancellationToken);
+                await outbox.EnqueueAsync(transaction.Connection!, transaction, new PaymentSucceeded(order.OrderId, charge.Id, charge.Amount, charge.Currency), cancellationToken);
+                PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "succeeded"));
+                LogCharged(order.OrderId);
+                break;
+            case ChargeOutcome.Declined:
+                PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "declined"));
+                await FailAsync(transaction, order.OrderId, "The payment was declined.", cancellationToken);
+                break;
+            default:
+                PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "in-progress"));
+                throw new RetryLaterException("The provider is still working on this charge.", TimeSpan.FromSeconds(1));
+        }
+    }
+
+    /// <summary>
+    /// Whatever was taken for a cancelled order goes back. A charge Payments does not know of may
+    /// still exist (an attempt that timed out, then rolled back), so unless the row says it was
+    /// charged, the provider is asked.
+    /// </summary>
+    public async Task HandleAsync(CloudEvent<OrderCancelled> message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var orderId = message.Data.OrderId;
+        var now = time.GetUtcNow();
+        await using (var insert = Command(transaction,
+            "INSERT INTO payments (order_id, buyer_id, status, created_at, updated_at) VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (order_id) DO NOTHING",
+            orderId, message.Data.BuyerId, now))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var status = await LockAsync(transaction, orderId, cancellationToken);
+        if (status is "refunded" or "cancelled")
+        {
+            return;
+        }
+
+        ProviderCharge? charge;
+        try
+        {
+            charge = await provider.FindChargeAsync(orderId, cancellationToken);
+            if (charge?.Status == "processing")
+            {
+                throw new RetryLaterException("The provider is still working on this order's charge.", TimeSpan.FromSeconds(1));
+            }
+
+            if (charge?.Status != "succeeded")
+            {
+                await SetAsync(transaction, orderId, "cancelled", null, null, cancellationToken);
+                return;
+            }
+
+            var refund = await provider.RefundAsync(orderId, cancellationToken);
+            await using (var refunded = Command(transaction,
+                "UPDATE payments SET status = 'refunded', charge_id = $2, refund_id = $3, updated_at = $4 WHERE order_id = $1", orderId, charge.Id, refund.Id, now))
+            {
+                await refunded.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await outbox.EnqueueAsync(transaction.Connection!, transaction, new PaymentRefunded(orderId, charge.Id, refund.Id, refund.Amount, charge.Currency), cancellationToken);
+            PaymentsMetrics.Refunds.Add(1);
+            LogRefunded(orderId);
+        }
+        catch (BrokenCircuitException broken)
+        {
+            throw new RetryLaterException("The payment provider's circuit is open.", options.Value.RetryWhileBroken, broken);
+        }
+        catch (ProviderUnavailableException unavailable)
+        {
+            throw new RetryLaterException(unavailable.Message, inner: unavailable);
+        }
+    }
+
+    private async Task FailAsync(NpgsqlTransaction transaction, Guid orderId, string reason, CancellationToken cancellationToken)
+    {
+        await SetAsync(transaction, orderId, "failed", null, reason, cancellationToken);
+        await outbox.EnqueueAsync(transaction.Connection!, transaction, new PaymentFailed(orderId, reason), cancellationToken);
+        LogFailed(orderId, reason);
+    }
+
+    private async Task SetAsync(NpgsqlTransaction transaction, Guid orderId, string status, string? chargeId, string? error, CancellationToken cancellationToken)
+    {
+        await using var update = Command(transaction,
+            "UPDATE payments SET status = $2, charge_id = coalesce($3, charge_id), last_error = $4, updated_at = $5 WHERE order_id = $1",
+            orderId, status, chargeId, error, time.GetUtcNow());
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<string?> LockAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
+    {
+        await using var select = Command(transaction, "SELECT status FROM payments WHERE order_id = $1 FOR UPDATE", orderId);
+        return (string?)await select.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private static NpgsqlCommand Command(NpgsqlTransaction transaction, string sql, params object?[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, transaction.Connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+        }
+
+        return command;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Charged order {OrderId}")]
+    private partial void LogCharged(Guid orderId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment of order {OrderId} failed: {Reason}")]
+    private partial void LogFailed(Guid orderId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refunded order {OrderId}, which was cancelled")]
+    private partial void LogRefunded(Guid orderId);
+}

@@ -1,0 +1,94 @@
+using System.Net;
+using Boxoffice.Contracts;
+using Boxoffice.Contracts.Booking;
+using Boxoffice.Messaging.Postgres;
+using Boxoffice.Payments.Charging;
+using Boxoffice.Payments.Provider;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace Boxoffice.Payments.Extensions;
+
+internal static class PaymentsServiceExtensions
+{
+    /// <summary>Payments' own database (with its migrations, outbox and inbox), booking's order events, and the provider's client.</summary>
+    public static IHostApplicationBuilder AddPaymentsServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource("paymentsdb", configureDataSourceBuilder: dataSource =>
+            dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Payments:MaxDatabaseConnections", 20));
+        builder.Services.AddMigrationSeries("payments", typeof(PaymentsServiceExtensions).Assembly);
+        builder.AddOutbox("/boxoffice/payments");
+        builder.Services.AddOptions<PaymentsOptions>().BindConfiguration("Payments").ValidateDataAnnotations().ValidateOnStart();
+        builder.AddProviderClient();
+
+        // Charges wait on the provider: several consumers share the partitions so a slow charge
+        // does not hold up the orders behind it. Orders retry for as long as they can still be paid.
+        builder.AddInboxConsumer(Topics.BookingOrders, "payments", events => events
+                .On<OrderPlaced, OrderEventsHandler>()
+                .On<OrderCancelled, OrderEventsHandler>(),
+            maxAttempts: builder.Configuration.GetValue("Payments:MaxAttempts", 30),
+            consumers: builder.Configuration.GetValue("Payments:Consumers", 4));
+        return builder;
+    }
+
+    /// <summary>
+    /// The provider's HttpClient with a pipeline of its own instead of the standard one: a total
+    /// timeout, retries (only of requests that carry an idempotency key, and only of failures that
+    /// say nothing about the outcome), a circuit breaker, and a timeout per attempt.
+    /// </summary>
+    private static void AddProviderClient(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ProviderOptions>().BindConfiguration("Payments:Provider").ValidateDataAnnotations().ValidateOnStart();
+        var options = new ProviderOptions();
+        builder.Configuration.GetSection("Payments:Provider").Bind(options);
+        builder.Services.AddHttpClient<ProviderClient>((services, http) =>
+            {
+                var settings = services.GetRequiredService<IOptions<ProviderOptions>>().Value;
+                http.BaseAddress = new Uri(settings.Url.TrimEnd('/') + "/");
+                http.DefaultRequestHeaders.Authorization = new("Bearer", settings.ApiKey);
+                // The pipeline's total timeout governs; HttpClient's own must not cut it shorter.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .RemoveAllResilienceHandlers()
+            .AddResilienceHandler("payment-provider", pipeline =>
+            {
+                pipeline.AddTimeout(options.TotalTimeout);
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = options.MaxRetries,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromMilliseconds(100),
+                    ShouldHandle = arguments => ValueTask.FromResult(
+                        arguments.Context.GetRequestMessage()?.Headers.Contains(ProviderClient.IdempotencyHeader) == true
+                        && IsTransient(arguments.Outcome)),
+                });
+                pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                {
+                    FailureRatio = options.BreakerFailureRatio,
+                    MinimumThroughput = options.BreakerMinimumThroughput,
+                    SamplingDuration = options.BreakerSamplingDuration,
+                    BreakDuration = options.BreakDuration,
+                    ShouldHandle = arguments => ValueTask.FromResult(IsTransient(arguments.Outcome)),
+                    OnOpened = _ => PaymentsMetrics.BreakerChanged("open"),
+                    OnHalfOpened = _ => PaymentsMetrics.BreakerChanged("half-open"),
+                    OnClosed = _ => PaymentsMetrics.BreakerChanged("closed"),
+                });
+                pipeline.AddTimeout(options.AttemptTimeout);
+            });
+    }
+
+    /// <summary>A failure that says nothing about whether the provider acted: safe to repeat with the same key.</summary>
+    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException
+        || outcome.Result is { StatusCode: >= HttpStatusCode.InternalServerError or HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests };
+}
+
+/// <summary>Payments' settings, under <c>Payments</c>.</summary>
+internal sealed class PaymentsOptions
+{
+    /// <summary>How long an order waits on the retry topic while the provider's circuit is open.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan RetryWhileBroken { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Boxoffice.Payments.Provider;
+
+internal sealed record ProviderCharge(string Id, string IdempotencyKey, decimal Amount, string Currency, string Status);
+
+internal sealed record ProviderRefund(string Id, string IdempotencyKey, decimal Amount);
+
+/// <summary>What a charge attempt came to.</summary>
+internal enum ChargeOutcome
+{
+    Succeeded,
+    Declined,
+
+    /// <summary>The provider is still working on an earlier request with this key: ask again later.</summary>
+    InProgress,
+}
+
+/// <summary>The provider could not be reached or answered with an error: nothing is known to have happened.</summary>
+internal sealed class ProviderUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The payment provider's API as Payments uses it. Every state-changing call carries an
+/// idempotency key (the order id for a charge), which is what makes the resilience pipeline's
+/// retries safe: the provider answers a repeated key with the first result instead of acting
+/// again. Errors that say nothing about the outcome become <see cref="ProviderUnavailableException"/>.
+/// </summary>
+internal sealed class ProviderClient(HttpClient http)
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    public async Task<(ChargeOutcome Outcome, ProviderCharge? Charge)> ChargeAsync(Guid orderId, decimal amount, string currency, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "charges")
+        {
+            Content = JsonContent.Create(new { amount, currency, reference = orderId.ToString() }),
+        };
+        request.Headers.Add(IdempotencyHeader, orderId.ToString());
+        using var response = await SendAsync(request, cancellationToken);
+        return response.StatusCode switch
+        {
+            HttpStatusCode.OK or HttpStatusCode.Created => (ChargeOutcome.Succeeded, await ReadAsync<ProviderCharge>(response, cancellationToken)),
+            HttpStatusCode.PaymentRequired => (ChargeOutcome.Declined, await ReadAsync<ProviderCharge>(response, cancellationToken)),
+            HttpStatusCode.Conflict => (ChargeOutcome.InProgress, null),
+            _ => throw Unexpected(response),
+        };
+    }
+
+    /// <summary>The charge made with <paramref name="orderId"/> as its key, or null when there is none.</summary>
+    public async Task<ProviderCharge?> FindChargeAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"charges/{orderId}");
+        using var response = await SendAsync(request, cancellationToken);
+        return response.StatusCode switch
+        {
+            HttpStatusCode.OK => await ReadAsync<ProviderCharge>(response, cancellationToken),
+            HttpStatusCode.NotFound => null,
+            _ => throw Unexpected(response),
+        };
+    }
+
+    public async Task<ProviderRefund> RefundAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "refunds")
+        {
+            Content = JsonContent.Create(new { chargeKey = orderId.ToString() }),
+        };
+        request.Headers.Add(IdempotencyHeader, $"refund-{orderId}");
+        using var response = await SendAsync(request, cancellationToken);
+        return response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created
+            ? await ReadAsync<ProviderRefund>(response, cancellationToken)
+            : throw Unexpected(response);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new ProviderUnavailableException($"The payment provider did not answer: {exception.GetType().Name}.", exception);
+        }
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        await response.Content.ReadFromJsonAsync<T>(JsonSerializerOptions.Web, cancellationToken)
+            ?? throw new ProviderUnavailableException("The payment provider answered with an empty body.");
+
+    private static ProviderUnavailableException Unexpected(HttpResponseMessage response) =>
+        new($"The payment provider answered {(int)response.StatusCode} {response.ReasonPhrase}.");
+}
