@@ -18,6 +18,9 @@ catch (InfraUnavailableException unavailable)
 
 var identityDb = infra.AddDatabase("identitydb");
 var catalogDb = infra.AddDatabase("catalogdb");
+var bookingDb = infra.AddDatabase("bookingdb");
+var paymentsDb = infra.AddDatabase("paymentsdb");
+var providerDb = infra.AddDatabase("providerdb");
 
 // The gateway is the only public entry; its public URL is the issuer of every access token.
 var gateway = builder.AddService<Projects.Gateway>("gateway")
@@ -51,7 +54,29 @@ if (builder.ExecutionContext.IsRunMode)
     catalog.WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = "/scalar", DisplayText = "API reference" });
 }
 
+var booking = builder.AddService<Projects.Booking>("booking")
+    .WithReplicas(builder.Configuration.GetValue("Booking:Replicas", 1))
+    .WithReference(bookingDb).WaitFor(bookingDb)
+    .WithReference(infra.Redis).WaitFor(infra.Redis)
+    .WithReference(infra.Kafka).WaitFor(infra.Kafka)
+    .WithTokenValidation(identity, publicUrl);
+
+// The stand-in for a third-party payment provider; in a real deployment Payments is pointed at a
+// real provider's URL instead (Payments__Provider__Url) and this resource is left out.
+var providerApiKey = builder.AddGeneratedSecret("payment-provider-api-key");
+var paymentProvider = builder.AddService<Projects.PaymentProvider>("payment-provider")
+    .WithReference(providerDb).WaitFor(providerDb)
+    .WithEnvironment("PaymentProvider__ApiKey", providerApiKey);
+
+builder.AddService<Projects.Payments>("payments")
+    .WithReplicas(builder.Configuration.GetValue("Payments:Replicas", 1))
+    .WithReference(paymentsDb).WaitFor(paymentsDb)
+    .WithReference(infra.Kafka).WaitFor(infra.Kafka)
+    .WithReference(paymentProvider).WaitFor(paymentProvider)
+    .WithEnvironment("Payments__Provider__ApiKey", providerApiKey);
+
 gateway
+    .WithReference(booking).WaitFor(booking)
     .WithReference(infra.Redis).WaitFor(infra.Redis)
     .WithReference(catalog).WaitFor(catalog)
     .WithTokenValidation(identity, publicUrl);

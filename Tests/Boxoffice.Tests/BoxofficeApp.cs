@@ -30,6 +30,18 @@ public sealed class BoxofficeApp : IAsyncLifetime
     /// <summary>The catalog's largest event accepted into its outbox, in the tests.</summary>
     public const int OutboxMaxMessageBytes = 200_000;
 
+    /// <summary>Two booking replicas prove holds, the relay and the sweeper are safe side by side.</summary>
+    public const int BookingReplicas = 2;
+
+    /// <summary>Holds last this long in the tests, so expiry and late payments can be seen in seconds.</summary>
+    public static readonly TimeSpan HoldDuration = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long past its hold a pending order may wait for a payment result in the tests.</summary>
+    public static readonly TimeSpan PaymentGrace = TimeSpan.FromSeconds(3);
+
+    /// <summary>Units one buyer may hold or own per event in the tests.</summary>
+    public const int MaxUnitsPerBuyer = 4;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
     private readonly ConcurrentDictionary<string, ResourceEvent> _instances = new();
@@ -47,7 +59,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
         try
         {
             builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-                ["--infra", "embedded", $"--Infra:DataPath={_dataPath}", $"--Gateway:Replicas={GatewayReplicas}", $"--Catalog:Replicas={CatalogReplicas}"], timeout.Token);
+                ["--infra", "embedded", $"--Infra:DataPath={_dataPath}", $"--Gateway:Replicas={GatewayReplicas}", $"--Catalog:Replicas={CatalogReplicas}", $"--Booking:Replicas={BookingReplicas}"], timeout.Token);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -70,6 +82,13 @@ public sealed class BoxofficeApp : IAsyncLifetime
         // venue of a few thousand rows rather than one built to the byte.
         builder.CreateResourceBuilder<ProjectResource>("catalog")
             .WithEnvironment("Messaging__Outbox__MaxMessageBytes", OutboxMaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.CreateResourceBuilder<ProjectResource>("booking")
+            .WithEnvironment("Booking__HoldDuration", HoldDuration.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("Booking__PaymentGrace", PaymentGrace.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("Booking__MaxUnitsPerBuyer", MaxUnitsPerBuyer.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("Messaging__Kafka__Retry__MaxDelay", "00:00:03");
+        builder.CreateResourceBuilder<ProjectResource>("payments")
+            .WithEnvironment("Messaging__Kafka__Retry__MaxDelay", "00:00:03");
         builder.CreateResourceBuilder<ProjectResource>("kafka-broker")
             .WithEnvironment("Broker__ExtraTopics__0", TraceTopic)
             .WithEnvironment("Broker__ExtraTopics__1", PoisonTopic)

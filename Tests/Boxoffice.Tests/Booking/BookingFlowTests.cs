@@ -1,0 +1,149 @@
+using System.Buffers.Text;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Npgsql;
+
+namespace Boxoffice.Tests.Booking;
+
+/// <summary>A buyer's way through a sale, through the gateway: hold, order, payment, tickets, the door.</summary>
+[Collection<RunningApp>]
+public sealed class BookingFlowTests(BoxofficeApp boxoffice)
+{
+    [Fact]
+    public async Task A_paid_order_is_confirmed_with_tickets_a_scanner_can_verify_offline_and_admit_once()
+    {
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var hold = await buyer.HoldAsync(sale, quantity: 2);
+        Assert.Equal("active", hold.GetProperty("status").GetString());
+        Assert.Equal(60m, hold.GetProperty("amount").GetDecimal());
+        Assert.Equal(2, hold.GetProperty("units").GetArrayLength());
+
+        var orderId = await buyer.OrderAsync(hold.GetProperty("holdId").GetGuid());
+        var order = await buyer.SettledOrderAsync(orderId);
+        Assert.Equal("confirmed", order.GetProperty("status").GetString());
+
+        var tickets = await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/orders/{orderId}/tickets");
+        Assert.Equal(2, tickets.GetArrayLength());
+        Assert.Equal(2, tickets.EnumerateArray().Select(ticket => ticket.GetProperty("seat").GetString()).Distinct().Count());
+
+        // Offline: the public key alone tells a real code from an altered one.
+        using var anonymous = boxoffice.CreateGatewayClient();
+        var key = JsonDocument.Parse(await anonymous.GetStringAsync("/api/booking/tickets/signing-key", TestContext.Current.CancellationToken)).RootElement;
+        Assert.Equal("ES256", key.GetProperty("algorithm").GetString());
+        using var publicKey = ECDsa.Create();
+        publicKey.ImportFromPem(key.GetProperty("publicKey").GetString());
+        var code = tickets[0].GetProperty("code").GetString()!;
+        Assert.True(VerifiesOffline(publicKey, code));
+        var payload = Base64Url.DecodeFromChars(code.Split('.')[0]);
+        Assert.Equal(tickets[0].GetProperty("ticketId").GetGuid(), JsonDocument.Parse(payload).RootElement.GetProperty("tid").GetGuid());
+        Assert.False(VerifiesOffline(publicKey, Base64Url.EncodeToString(Tamper(payload)) + "." + code.Split('.')[1]));
+
+        using var staff = await Buyer.StaffAsync(boxoffice);
+        var admitted = await staff.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, "/tickets/check-in", new { code });
+        Assert.Equal("checked-in", admitted.GetProperty("status").GetString());
+        var again = await staff.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, "/tickets/check-in", new { code });
+        Assert.Equal("https://boxoffice.dev/problems/already-checked-in", again.GetProperty("type").GetString());
+        Assert.Equal(admitted.GetProperty("checkedInAt").GetDateTimeOffset(), again.GetProperty("checkedInAt").GetDateTimeOffset());
+
+        var mine = await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/tickets");
+        Assert.Equal(2, mine.GetArrayLength());
+        Assert.Single(mine.EnumerateArray(), ticket => ticket.GetProperty("checkedInAt").ValueKind != JsonValueKind.Null);
+    }
+
+    [Fact]
+    public async Task Named_seats_are_held_by_one_buyer_only_and_free_again_when_released()
+    {
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var first = await Buyer.NewAsync(boxoffice);
+        using var second = await Buyer.NewAsync(boxoffice);
+        var seats = new { seats = new[] { new { section = "Stalls", row = "A", seat = 3 }, new { section = "Stalls", row = "A", seat = 4 } } };
+
+        var hold = await first.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, $"/events/{sale.EventId}/holds", seats);
+        Assert.Equal(91m, hold.GetProperty("amount").GetDecimal());
+        var taken = await second.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, $"/events/{sale.EventId}/holds", seats);
+        Assert.Equal("https://boxoffice.dev/problems/seats-unavailable", taken.GetProperty("type").GetString());
+        Assert.Equal(2, taken.GetProperty("seats").GetArrayLength());
+
+        await first.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, $"/holds/{hold.GetProperty("holdId").GetGuid()}");
+        await second.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, $"/events/{sale.EventId}/holds", seats);
+    }
+
+    [Fact]
+    public async Task A_retried_request_with_the_same_idempotency_key_gets_the_first_answer_and_holds_nothing_more()
+    {
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var key = Guid.NewGuid().ToString();
+
+        var first = await buyer.HoldAsync(sale, quantity: 2, idempotencyKey: key);
+        var retried = await buyer.HoldAsync(sale, quantity: 2, idempotencyKey: key);
+        Assert.Equal(first.GetProperty("holdId").GetGuid(), retried.GetProperty("holdId").GetGuid());
+
+        var orderKey = Guid.NewGuid().ToString();
+        var holdId = first.GetProperty("holdId").GetGuid();
+        var order = await buyer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/orders", new { holdId }, orderKey);
+        var orderAgain = await buyer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/orders", new { holdId }, orderKey);
+        Assert.Equal(order.GetProperty("orderId").GetGuid(), orderAgain.GetProperty("orderId").GetGuid());
+
+        await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
+        await using var count = db.CreateCommand("SELECT count(*) FROM holds WHERE buyer_id = $1");
+        count.Parameters.Add(new() { Value = buyer.Id });
+        Assert.Equal(1L, await count.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+        await using var orders = db.CreateCommand("SELECT count(*) FROM orders WHERE buyer_id = $1");
+        orders.Parameters.Add(new() { Value = buyer.Id });
+        Assert.Equal(1L, await orders.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_buyer_cannot_hold_more_than_the_cap_even_with_concurrent_requests()
+    {
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            using var response = await buyer.SendAsync(HttpMethod.Post, $"/events/{sale.EventId}/holds", new { tierId = sale.StandingTierId, quantity = 1 });
+            return (response.StatusCode, Body: await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }));
+
+        Assert.Equal(BoxofficeApp.MaxUnitsPerBuyer, answers.Count(answer => answer.StatusCode == HttpStatusCode.Created));
+        Assert.All(answers.Where(answer => answer.StatusCode != HttpStatusCode.Created), answer =>
+        {
+            Assert.Equal(HttpStatusCode.Conflict, answer.StatusCode);
+            Assert.Contains("buyer-limit", answer.Body, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task An_unpaid_hold_expires_and_its_places_go_back_on_sale()
+    {
+        var sale = await Sale.OpenAsync(boxoffice, standingPlaces: 3);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        using var other = await Buyer.NewAsync(boxoffice);
+        var hold = await buyer.HoldAsync(sale, quantity: 3);
+        var soldOut = await other.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, $"/events/{sale.EventId}/holds", new { tierId = sale.StandingTierId, quantity = 1 });
+        Assert.Equal("https://boxoffice.dev/problems/sold-out", soldOut.GetProperty("type").GetString());
+
+        await Task.Delay(BoxofficeApp.HoldDuration + TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+
+        var expired = await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/holds/{hold.GetProperty("holdId").GetGuid()}");
+        Assert.Equal("expired", expired.GetProperty("status").GetString());
+        var late = await buyer.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, "/orders", new { holdId = hold.GetProperty("holdId").GetGuid() });
+        Assert.Equal("expired", late.GetProperty("holdStatus").GetString());
+        await other.HoldAsync(sale, quantity: 3);
+    }
+
+    private static bool VerifiesOffline(ECDsa publicKey, string code)
+    {
+        var parts = code.Split('.');
+        return parts.Length == 2 && publicKey.VerifyData(Base64Url.DecodeFromChars(parts[0]), Base64Url.DecodeFromChars(parts[1]), HashAlgorithmName.SHA256);
+    }
+
+    private static byte[] Tamper(byte[] payload)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(payload);
+        return System.Text.Encoding.UTF8.GetBytes(text.Replace("\"seat\":\"", "\"seat\":\"VIP ", StringComparison.Ordinal));
+    }
+}
