@@ -70,6 +70,7 @@ if [ -e "$bindir/../lib/pg_stat_statements.so" ]; then
   statements=(-c shared_preload_libraries=pg_stat_statements)
 fi
 
+# BOXOFFICE_PG_MAX_CONNECTIONS: the booking benchmark compares with pgbench at 1,000 clients.
 exec "${as_server_user[@]}" "$bindir/postgres" -D "$data" -p "$port" \
   -c listen_addresses=127.0.0.1 -c unix_socket_directories= \
-  -c max_connections=200 -c shared_buffers=128MB -c log_min_messages=warning "${statements[@]}"
+  -c max_connections="${BOXOFFICE_PG_MAX_CONNECTIONS:-200}" -c shared_buffers=128MB -c log_min_messages=warning "${statements[@]}"

@@ -64,7 +64,8 @@ public static class KafkaExtensions
     /// <summary>
     /// Runs <paramref name="consumers"/> consumers of the subscription's topic in this process (the
     /// group's partitions are shared among them, so that many messages are handled at once), and,
-    /// when it uses a retry topic, one consumer of that.
+    /// when it uses a retry topic, as many of that (a retry waiting for its due time holds up only
+    /// its own partition's consumer).
     /// </summary>
     public static IHostApplicationBuilder AddKafkaSubscription(
         this IHostApplicationBuilder builder, KafkaSubscription subscription, string connectionName = DefaultConnectionName, int consumers = 1,
@@ -77,9 +78,9 @@ public static class KafkaExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         var retry = new KafkaRetryOptions();
         builder.Configuration.GetSection("Messaging:Kafka:Retry").Bind(retry);
-        for (var i = 0; i < consumers + (subscription.UseRetryTopic ? 1 : 0); i++)
+        for (var i = 0; i < consumers * (subscription.UseRetryTopic ? 2 : 1); i++)
         {
-            var retryTopic = i == consumers;
+            var retryTopic = i >= consumers;
             builder.Services.AddSingleton<IHostedService>(services =>
             {
                 var config = new ConsumerConfig();

@@ -32,11 +32,11 @@ internal static class BookingServiceExtensions
             options => options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast);
         builder.Services.AddSingleton<AvailabilityCache>();
 
-        builder.AddInboxConsumer(Topics.CatalogEvents, "booking", events => events
+        builder.AddInboxConsumer(Topics.CatalogEvents, "booking-catalog", events => events
             .On<EventPublished, CatalogEventHandler>()
             .On<EventUpdated, CatalogEventHandler>()
             .On<EventCancelled, CatalogEventHandler>());
-        builder.AddInboxConsumer(Topics.Payments, "booking", events => events
+        builder.AddInboxConsumer(Topics.Payments, "booking-payments", events => events
                 .On<PaymentSucceeded, PaymentResultHandler>()
                 .On<PaymentFailed, PaymentResultHandler>()
                 .On<PaymentRefunded, PaymentResultHandler>(),

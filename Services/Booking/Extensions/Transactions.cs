@@ -37,3 +37,13 @@ internal static class Transactions
         return command;
     }
 }
+
+internal static class Clock
+{
+    /// <summary>Now, at PostgreSQL's precision (microseconds), so a time answered at once equals the one read back later.</summary>
+    public static DateTimeOffset Now(this TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % 10));
+    }
+}

@@ -58,7 +58,7 @@ internal static class HoldStore
         await using (var owned = transaction.Command(
             """
             SELECT coalesce(sum(units), 0)::int FROM holds
-            WHERE buyer_id = $1 AND event_id = $2 AND (status = 'confirmed' OR (status IN ('active', 'ordered') AND expires_at > $3))
+            WHERE buyer_id = $1 AND event_id = $2 AND (status IN ('ordered', 'confirmed') OR (status = 'active' AND expires_at > $3))
             """, buyerId, eventId, now))
         {
             var already = (int)(await owned.ExecuteScalarAsync(cancellationToken))!;

@@ -38,7 +38,7 @@ internal static class HoldsApi
         for (var attempt = 1; ; attempt++)
         {
             var outcome = await Transactions.RunAsync(db, (_, transaction) =>
-                HoldStore.TakeAsync(transaction, outbox, buyerId, id, request, idempotency, options.Value, time.GetUtcNow(), cancellationToken), cancellationToken);
+                HoldStore.TakeAsync(transaction, outbox, buyerId, id, request, idempotency, options.Value, time.Now(), cancellationToken), cancellationToken);
             if (outcome.Hold is { } hold)
             {
                 if (!outcome.Replayed)
@@ -72,7 +72,7 @@ internal static class HoldsApi
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        return await ReadAsync(transaction, id, user.BuyerId(), time.GetUtcNow(), cancellationToken) is { } hold
+        return await ReadAsync(transaction, id, user.BuyerId(), time.Now(), cancellationToken) is { } hold
             ? TypedResults.Ok(hold)
             : Problems.NotFound("hold");
     }

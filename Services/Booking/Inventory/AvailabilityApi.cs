@@ -15,7 +15,7 @@ internal static class AvailabilityApi
     public static IEndpointRouteBuilder MapAvailabilityApi(this IEndpointRouteBuilder routes)
     {
         // A string id: a malformed one is a 404 here, not an anonymous request falling through to the deny-by-default policy (401).
-        routes.MapGet("/events/{id}/availability", GetAvailability)
+        routes.MapMethods("/events/{id}/availability", [HttpMethods.Get, HttpMethods.Head], GetAvailability)
             .WithTags("Availability")
             .WithName("GetAvailability")
             .AllowAnonymous();
@@ -58,7 +58,7 @@ internal sealed partial class AvailabilityCache(
                     return System.Text.Json.JsonSerializer.Deserialize<EventAvailability>((byte[])cached!, System.Text.Json.JsonSerializerOptions.Web);
                 }
             }
-            catch (RedisException exception)
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
                 LogRedisUnavailable(exception.GetType().Name);
             }
@@ -71,7 +71,7 @@ internal sealed partial class AvailabilityCache(
             {
                 await redis.GetDatabase().StringSetAsync(key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(counted, System.Text.Json.JsonSerializerOptions.Web), lifetime);
             }
-            catch (RedisException exception)
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
                 LogRedisUnavailable(exception.GetType().Name);
             }
@@ -83,7 +83,7 @@ internal sealed partial class AvailabilityCache(
     /// <summary>The authoritative count, from the units themselves.</summary>
     public async Task<EventAvailability?> CountAsync(Guid eventId, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
+        var now = time.Now();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(
             """

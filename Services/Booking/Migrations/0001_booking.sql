@@ -101,7 +101,7 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (buyer_id, key)
 );
 
--- The key that signs ticket codes when none is configured (Booking:Tickets:SigningKey): created
+-- The key that signs ticket codes when none is configured (Booking:TicketSigningKey): created
 -- once by the first replica that needs it, then shared by all.
 CREATE TABLE ticket_keys (
     key_id       text        PRIMARY KEY,

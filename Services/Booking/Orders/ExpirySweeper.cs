@@ -32,7 +32,7 @@ internal sealed partial class ExpirySweeper(
                 {
                 }
             }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 LogSweepFailed(exception);
             }
@@ -50,7 +50,7 @@ internal sealed partial class ExpirySweeper(
                     ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
                 UPDATE holds h SET status = 'expired' FROM due WHERE h.hold_id = due.hold_id
                 RETURNING h.hold_id, h.event_id, h.units
-                """, time.GetUtcNow(), BatchSize))
+                """, time.Now(), BatchSize))
             await using (var reader = await expire.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
@@ -87,7 +87,7 @@ internal sealed partial class ExpirySweeper(
             var overdue = new List<Guid>();
             await using (var select = transaction.Command(
                 "SELECT order_id FROM orders WHERE status = 'pending-payment' AND pay_by <= $1 ORDER BY pay_by LIMIT $2 FOR UPDATE SKIP LOCKED",
-                time.GetUtcNow() - options.Value.PaymentGrace, BatchSize))
+                time.Now() - options.Value.PaymentGrace, BatchSize))
             await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))

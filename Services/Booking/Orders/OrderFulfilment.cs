@@ -28,6 +28,16 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             return;
         }
 
+        await using (var eventStatus = transaction.Command("SELECT status FROM events WHERE event_id = $1", order.EventId))
+        {
+            if (await eventStatus.ExecuteScalarAsync(cancellationToken) is "cancelled")
+            {
+                // Paid for an event that will not happen: cancel, and Payments refunds.
+                await CancelAsync(transaction, orderId, OrderCancellationReason.EventCancelled, cancellationToken);
+                return;
+            }
+        }
+
         var units = new List<(long Id, string Seat)>();
         await using (var locked = transaction.Command(
             "SELECT unit_id, section, row_label, seat FROM units WHERE hold_id = $1 AND order_id IS NULL ORDER BY unit_id FOR UPDATE", order.HoldId))
@@ -47,7 +57,7 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             return;
         }
 
-        var now = time.GetUtcNow();
+        var now = time.Now();
         var key = await signer.KeyAsync(cancellationToken);
         var tickets = units.Select(unit =>
         {
@@ -90,13 +100,14 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         {
             OrderCancellationReason.PaymentFailed => "payment-failed",
             OrderCancellationReason.PaymentTimeout => "payment-timeout",
+            OrderCancellationReason.EventCancelled => "event-cancelled",
             _ => "hold-expired",
         };
         Guid holdId, eventId;
         string buyerId;
         await using (var cancel = transaction.Command(
             "UPDATE orders SET status = 'cancelled', cancel_reason = $2, updated_at = $3 WHERE order_id = $1 AND status = 'pending-payment' RETURNING hold_id, event_id, buyer_id",
-            orderId, reasonName, time.GetUtcNow()))
+            orderId, reasonName, time.Now()))
         await using (var reader = await cancel.ExecuteReaderAsync(cancellationToken))
         {
             if (!await reader.ReadAsync(cancellationToken))
@@ -122,7 +133,7 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
     public async Task RefundedAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
     {
         await using var refunded = transaction.Command(
-            "UPDATE orders SET status = 'refunded', updated_at = $2 WHERE order_id = $1 AND status = 'cancelled'", orderId, time.GetUtcNow());
+            "UPDATE orders SET status = 'refunded', updated_at = $2 WHERE order_id = $1 AND status = 'cancelled'", orderId, time.Now());
         await refunded.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -40,7 +40,7 @@ internal static class OrdersApi
                 return earlier.SameRequest ? TypedResults.Created(earlier.Location, earlier.Answer<OrderView>()) : IdempotencyKeys.Reused();
             }
 
-            var now = time.GetUtcNow();
+            var now = time.Now();
             Guid eventId;
             int units;
             decimal amount;
@@ -48,7 +48,7 @@ internal static class OrdersApi
             DateTimeOffset payBy;
             await using (var hold = transaction.Command(
                 """
-                SELECT h.event_id, h.status, h.expires_at, h.units, h.amount, e.currency
+                SELECT h.event_id, h.status, h.expires_at, h.units, h.amount, e.currency, e.status
                 FROM holds h JOIN events e ON e.event_id = h.event_id
                 WHERE h.hold_id = $1 AND h.buyer_id = $2
                 FOR UPDATE OF h
@@ -66,6 +66,11 @@ internal static class OrdersApi
                     var shown = status == "active" ? "expired" : status;
                     return Problems.Conflict("hold-state", "The hold cannot become an order.",
                         shown == "ordered" ? "The hold is already an order." : $"The hold is {shown}: take a new one.", new() { ["holdStatus"] = shown });
+                }
+
+                if (reader.GetString(6) == "cancelled")
+                {
+                    return Problems.Conflict("sale-not-open", "The event was cancelled.", "Nothing more is sold for a cancelled event.", new() { ["eventStatus"] = "cancelled" });
                 }
 
                 (eventId, units, amount, currency) = (reader.GetGuid(0), reader.GetInt32(3), reader.GetDecimal(4), reader.GetString(5));

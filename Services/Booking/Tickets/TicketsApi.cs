@@ -20,7 +20,7 @@ internal static class TicketsApi
     public static IEndpointRouteBuilder MapTicketsApi(this IEndpointRouteBuilder routes)
     {
         var tickets = routes.MapGroup("/tickets").WithTags("Tickets");
-        tickets.MapGet("/signing-key", GetSigningKey).WithName("GetTicketSigningKey").AllowAnonymous();
+        tickets.MapMethods("/signing-key", [HttpMethods.Get, HttpMethods.Head], GetSigningKey).WithName("GetTicketSigningKey").AllowAnonymous();
         tickets.MapGet("/", ListTickets).WithName("ListTickets").RequireAuthorization(BoxofficeAuth.Policies.Buyer);
         tickets.MapPost("/check-in", CheckIn).WithName("CheckIn").RequireAuthorization(BoxofficeAuth.Policies.Staff);
         return routes;
@@ -52,7 +52,7 @@ internal static class TicketsApi
         var staffId = user.FindFirstValue("sub") ?? "staff";
         return await Transactions.RunAsync<Results<Ok<CheckInView>, ProblemHttpResult>>(db, async (connection, transaction) =>
         {
-            var now = time.GetUtcNow();
+            var now = time.Now();
             await using (var admit = transaction.Command(
                 "UPDATE tickets SET checked_in_at = $2, checked_in_by = $3 WHERE ticket_id = $1 AND checked_in_at IS NULL RETURNING order_id, event_id, seat",
                 claims.TicketId, now, staffId))

@@ -43,6 +43,9 @@ public enum OrderCancellationReason
 
     /// <summary>A payment succeeded after the hold had expired and its units were no longer the buyer's.</summary>
     HoldExpired,
+
+    /// <summary>The organizer cancelled the event before the order was paid.</summary>
+    EventCancelled,
 }
 
 /// <summary>

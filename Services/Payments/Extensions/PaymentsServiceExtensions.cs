@@ -23,11 +23,13 @@ internal static class PaymentsServiceExtensions
         builder.AddProviderClient();
 
         // Charges wait on the provider: several consumers share the partitions so a slow charge
-        // does not hold up the orders behind it. Orders retry for as long as they can still be paid.
+        // does not hold up the orders behind it. Attempts are many (hours at the longest pause):
+        // an order stops retrying by itself once it is past due, but a cancelled order's refund
+        // must outlast any provider outage rather than end on the dead-letter topic.
         builder.AddInboxConsumer(Topics.BookingOrders, "payments", events => events
                 .On<OrderPlaced, OrderEventsHandler>()
                 .On<OrderCancelled, OrderEventsHandler>(),
-            maxAttempts: builder.Configuration.GetValue("Payments:MaxAttempts", 30),
+            maxAttempts: builder.Configuration.GetValue("Payments:MaxAttempts", 1000),
             consumers: builder.Configuration.GetValue("Payments:Consumers", 4));
         return builder;
     }

@@ -87,9 +87,19 @@ internal sealed class ProviderClient(HttpClient http)
         }
     }
 
-    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken) =>
-        await response.Content.ReadFromJsonAsync<T>(JsonSerializerOptions.Web, cancellationToken)
-            ?? throw new ProviderUnavailableException("The payment provider answered with an empty body.");
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<T>(JsonSerializerOptions.Web, cancellationToken)
+                ?? throw new ProviderUnavailableException("The payment provider answered with an empty body.");
+        }
+        catch (JsonException exception)
+        {
+            // Not the message's fault: a garbled answer is retried like no answer.
+            throw new ProviderUnavailableException("The payment provider's answer could not be read.", exception);
+        }
+    }
 
     private static ProviderUnavailableException Unexpected(HttpResponseMessage response) =>
         new($"The payment provider answered {(int)response.StatusCode} {response.ReasonPhrase}.");

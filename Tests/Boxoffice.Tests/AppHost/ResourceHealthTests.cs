@@ -8,7 +8,8 @@ public sealed class ResourceHealthTests(BoxofficeApp boxoffice)
     [Fact]
     public void The_embedded_mode_runs_every_server_and_service()
     {
-        string[] expected = ["redis-server", "redis", "kafka-broker", "kafka", "postgres", "identitydb", "catalogdb", "identity", "catalog", "gateway"];
+        string[] expected = ["redis-server", "redis", "kafka-broker", "kafka", "postgres", "identitydb", "catalogdb", "bookingdb", "paymentsdb", "providerdb",
+            "identity", "catalog", "booking", "payment-provider", "payments", "gateway"];
 
         Assert.Equivalent(expected, boxoffice.Resources.Select(resource => resource.Name), strict: true);
     }

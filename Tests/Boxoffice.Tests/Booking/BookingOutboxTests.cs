@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Net;
+using Boxoffice.Contracts;
+using Boxoffice.Contracts.Payments;
+using Boxoffice.Messaging;
+using Boxoffice.Tests.Messaging;
+using Npgsql;
+
+namespace Boxoffice.Tests.Booking;
+
+/// <summary>
+/// No integration event is lost or handled twice: an order committed while the broker is away is
+/// relayed after booking was killed with SIGKILL and started again; a redelivered payment result
+/// changes nothing.
+/// </summary>
+[Collection<RunningApp>]
+public sealed class BookingOutboxTests(BoxofficeApp boxoffice)
+{
+    [Fact]
+    public async Task An_order_committed_before_booking_was_killed_is_relayed_after_it_restarts()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var hold = await buyer.HoldAsync(sale);
+        await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
+        using var control = new HttpClient { BaseAddress = boxoffice.App.GetEndpoint("kafka-broker", "http") };
+
+        (await control.PostAsync("/broker/down", null, cancellationToken)).EnsureSuccessStatusCode();
+        Guid orderId;
+        try
+        {
+            orderId = await buyer.OrderAsync(hold.GetProperty("holdId").GetGuid());
+            // Committed with its event, which cannot leave: kill every booking process now.
+            Assert.Equal(1L, await UnpublishedAsync(db, orderId));
+            // The orchestrator runs a project as `dotnet run`, which starts the service as its child.
+            var processes = boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking")
+                .Select(instance => ServiceProcess(Convert.ToInt32(
+                    instance.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture)))
+                .ToList();
+            Assert.Equal(BoxofficeApp.BookingReplicas, processes.Count);
+            foreach (var process in processes)
+            {
+                // SIGKILL: no shutdown, no last relay round.
+                process.Kill();
+            }
+
+            foreach (var process in processes)
+            {
+                await process.WaitForExitAsync(cancellationToken);
+            }
+
+            await WaitUntilAsync(() => boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking")
+                .All(instance => instance.Snapshot.State?.Text != KnownResourceStates.Running),
+                "the orchestrator to see booking stopped: " + string.Join(", ", boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking").Select(instance => instance.Snapshot.State?.Text)),
+                cancellationToken, seconds: 20);
+            Assert.Equal(1L, await UnpublishedAsync(db, orderId));
+        }
+        finally
+        {
+            (await control.PostAsync("/broker/up", null, CancellationToken.None)).EnsureSuccessStatusCode();
+        }
+
+        foreach (var instance in boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking"))
+        {
+            var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(instance.ResourceId, KnownResourceCommands.StartCommand, cancellationToken);
+            Assert.True(started.Success, started.Message);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(90));
+        await boxoffice.WaitUntilEverythingHealthyAsync(timeout.Token);
+
+        var order = await buyer.SettledOrderAsync(orderId, TimeSpan.FromSeconds(60));
+        Assert.Equal("confirmed", order.GetProperty("status").GetString());
+        Assert.Equal(0L, await UnpublishedAsync(db, orderId));
+    }
+
+    [Fact]
+    public async Task A_redelivered_payment_result_changes_nothing()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var hold = await buyer.HoldAsync(sale, quantity: 2);
+        var orderId = await buyer.OrderAsync(hold.GetProperty("holdId").GetGuid());
+        Assert.Equal("confirmed", (await buyer.SettledOrderAsync(orderId)).GetProperty("status").GetString());
+
+        // The very message Payments sent, sent again (as a relay that crashed before marking it would).
+        await using var payments = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("paymentsdb"));
+        await using var read = payments.CreateCommand("SELECT message_id, payload FROM outbox WHERE key = $1 AND type = 'boxoffice.payments.payment-succeeded'");
+        read.Parameters.Add(new() { Value = orderId.ToString() });
+        Guid messageId;
+        byte[] payload;
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            Assert.True(await reader.ReadAsync(cancellationToken));
+            (messageId, payload) = (reader.GetGuid(0), reader.GetFieldValue<byte[]>(1));
+        }
+
+        using var kafka = new KafkaTestPublisher(await boxoffice.ConnectionStringAsync("kafka"));
+        await kafka.Publisher.PublishAsync(Topics.Payments, orderId.ToString(), payload, cancellationToken: cancellationToken);
+        // A marker behind it on the same partition: once booking has handled the marker, it has handled the copy.
+        var markerId = Guid.NewGuid();
+        var marker = CloudEvent.Serialize(new PaymentRefunded(orderId, "marker", "marker", 0m, "EUR"), markerId, "/tests", DateTimeOffset.UtcNow);
+        await kafka.Publisher.PublishAsync(Topics.Payments, orderId.ToString(), marker, cancellationToken: cancellationToken);
+
+        await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
+        await WaitUntilAsync(async () => await BookingInvariantTests.ScalarAsync(db, "SELECT count(*) FROM inbox WHERE consumer = 'booking-payments' AND message_id = $1", markerId) is 1L,
+            "booking to handle the marker", cancellationToken);
+        Assert.Equal(1L, await BookingInvariantTests.ScalarAsync(db, "SELECT count(*) FROM inbox WHERE consumer = 'booking-payments' AND message_id = $1", messageId));
+        Assert.Equal(2L, await BookingInvariantTests.ScalarAsync(db, "SELECT count(*) FROM tickets WHERE order_id = $1", orderId));
+        Assert.Equal(1L, await BookingInvariantTests.ScalarAsync(db, "SELECT count(*) FROM outbox WHERE key = $1 AND type = 'boxoffice.booking.order-confirmed'", orderId.ToString()));
+        Assert.Equal("confirmed", (await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/orders/{orderId}")).GetProperty("status").GetString());
+    }
+
+    /// <summary>The Boxoffice.Booking process under <paramref name="launcher"/> (itself, or a descendant).</summary>
+    private static Process ServiceProcess(int launcher)
+    {
+        var pending = new Queue<int>([launcher]);
+        while (pending.TryDequeue(out var pid))
+        {
+            if (File.ReadAllText($"/proc/{pid}/cmdline").Split('\0')[0].EndsWith("Boxoffice.Booking", StringComparison.Ordinal))
+            {
+                return Process.GetProcessById(pid);
+            }
+
+            foreach (var child in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(name => name!.All(char.IsAsciiDigit)))
+            {
+                try
+                {
+                    // /proc/PID/stat: "pid (name) state ppid ..."; the name may hold spaces, so read after its ')'.
+                    var stat = File.ReadAllText($"/proc/{child}/stat");
+                    if (int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) == pid)
+                    {
+                        pending.Enqueue(int.Parse(child!, System.Globalization.CultureInfo.InvariantCulture));
+                    }
+                }
+                catch (IOException)
+                {
+                    // Gone while we looked.
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"No Boxoffice.Booking process under {launcher}.");
+    }
+
+    private static async Task<long> UnpublishedAsync(NpgsqlDataSource db, Guid orderId) =>
+        (long)(await BookingInvariantTests.ScalarAsync(db,
+            "SELECT count(*) FROM outbox WHERE key = $1 AND type = 'boxoffice.booking.order-placed' AND published_at IS NULL", orderId.ToString()))!;
+
+    private static Task WaitUntilAsync(Func<bool> condition, string what, CancellationToken cancellationToken, int seconds = 60) =>
+        WaitUntilAsync(() => Task.FromResult(condition()), what, cancellationToken, seconds);
+
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, CancellationToken cancellationToken, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Waited {seconds} s for {what}.");
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,316 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Boxoffice.Contracts;
+using Boxoffice.Contracts.Catalog;
+using Boxoffice.Messaging;
+using Confluent.Kafka;
+using Npgsql;
+
+// Usage: BookingLoad <command> key=value...
+//   race     booking= upstream= kafka= db= buyers= seconds= places=
+//   latency  booking= upstream= kafka= db= orders= lanes=
+//   relay    kafka= db= messages= topic=
+// Each prints "name=value" lines for bench/booking.sh to read.
+var options = args.Skip(1).Select(arg => arg.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
+string Option(string name) => options.TryGetValue(name, out var value) ? value : throw new ArgumentException($"{name}= is required");
+int Number(string name) => int.Parse(Option(name), CultureInfo.InvariantCulture);
+
+switch (args.FirstOrDefault())
+{
+    case "race":
+        await Race.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("buyers"), Number("seconds"), Number("places"));
+        break;
+    case "latency":
+        await Latency.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("orders"), Number("lanes"));
+        break;
+    case "relay":
+        await Relay.RunAsync(Option("kafka"), Option("db"), Number("messages"), Option("topic"));
+        break;
+    default:
+        Console.Error.WriteLine("Usage: BookingLoad race|latency|relay key=value...");
+        return 2;
+}
+
+return 0;
+
+internal static class Sales
+{
+    public static HttpClient Client(string baseAddress, int connections) => new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = connections,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+    })
+    {
+        BaseAddress = new Uri(baseAddress),
+        Timeout = TimeSpan.FromSeconds(100),
+    };
+
+    /// <summary>Announces an event of <paramref name="places"/> standing places on sale, the way the catalog does, and waits until booking sells it.</summary>
+    public static async Task<(Guid EventId, Guid TierId)> OpenAsync(string kafka, HttpClient booking, int places)
+    {
+        var eventId = Guid.NewGuid();
+        var tierId = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        var published = new EventPublished(eventId, 2, "bench-organizer", "Bench sale", Guid.NewGuid(), "Bench Arena", "Porto",
+            now.AddDays(30), now.AddMinutes(-1), now.AddDays(29), "EUR",
+            [new PublishedTier(tierId, "Standing", 30m)],
+            [new PublishedSection("Floor", SectionKind.GeneralAdmission, places, tierId, [])]);
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = kafka, EnableIdempotence = true, Acks = Acks.All }).Build();
+        foreach (var payload in new[]
+        {
+            CloudEvent.Serialize(published, Guid.NewGuid(), "/bench", now),
+            CloudEvent.Serialize(new EventUpdated(eventId, 3, EventStatus.OnSale, published.SaleOpensAt, published.SaleClosesAt), Guid.NewGuid(), "/bench", now),
+        })
+        {
+            await producer.ProduceAsync(Topics.CatalogEvents, new Message<string, byte[]> { Key = eventId.ToString(), Value = payload });
+        }
+
+        for (var tries = 0; tries < 600; tries++)
+        {
+            using var response = await booking.GetAsync($"events/{eventId}/availability");
+            if (response.StatusCode == HttpStatusCode.OK && (await response.Content.ReadAsStringAsync()).Contains("\"on-sale\"", StringComparison.Ordinal))
+            {
+                return (eventId, tierId);
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new InvalidOperationException("Booking did not put the benchmark's event on sale within 60 s.");
+    }
+
+    public static async Task<string[]> TokensAsync(string upstream, int count, string prefix)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(upstream) };
+        var tokens = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            tokens[i] = await http.GetStringAsync($"token?sub={prefix}-{i}&scope=booking&role=buyer");
+        }
+
+        return tokens;
+    }
+
+    public static HttpRequestMessage Hold(Guid eventId, Guid tierId, string token, int quantity = 1)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"events/{eventId}/holds") { Content = JsonContent.Create(new { tierId, quantity }) };
+        request.Headers.Authorization = new("Bearer", token);
+        return request;
+    }
+
+    public static async Task<object?> ScalarAsync(NpgsqlDataSource db, string sql, params object[] parameters)
+    {
+        await using var command = db.CreateCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new() { Value = parameter });
+        }
+
+        return await command.ExecuteScalarAsync();
+    }
+}
+
+/// <summary>
+/// Buyers race for holds of one place each, each buyer taking hold after hold for the whole run
+/// (a crowd refreshing and retrying). Counts holds per second; afterwards the database must show
+/// exactly as many held units as holds answered 201, and no hold with more units than it asked for.
+/// </summary>
+internal static class Race
+{
+    public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int buyers, int seconds, int places)
+    {
+        using var booking = Sales.Client(bookingUrl, buyers);
+        await using var db = NpgsqlDataSource.Create(dbConnection);
+        var tokens = await Sales.TokensAsync(upstream, buyers, "racer");
+
+        // Warm-up on an event of its own: JIT tiering, pools and caches settle before the clock runs.
+        var (warmEvent, warmTier) = await Sales.OpenAsync(kafka, booking, places);
+        await RunAsync(booking, warmEvent, warmTier, tokens, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)));
+
+        var (eventId, tierId) = await Sales.OpenAsync(kafka, booking, places);
+        var (held, refused, failed, elapsed) = await RunAsync(booking, eventId, tierId, tokens, TimeSpan.FromSeconds(seconds));
+
+        var heldUnits = (long)(await Sales.ScalarAsync(db, "SELECT count(*) FROM units WHERE event_id = $1 AND hold_id IS NOT NULL", eventId))!;
+        var holds = (long)(await Sales.ScalarAsync(db, "SELECT count(*) FROM holds WHERE event_id = $1", eventId))!;
+        var misfit = (long)(await Sales.ScalarAsync(db,
+            "SELECT count(*) FROM holds h WHERE h.event_id = $1 AND h.units <> (SELECT count(*) FROM units u WHERE u.hold_id = h.hold_id)", eventId))!;
+        Console.WriteLine($"holds={held}");
+        Console.WriteLine($"refused={refused}");
+        Console.WriteLine($"errors={failed}");
+        Console.WriteLine($"seconds={elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)}");
+        Console.WriteLine($"holds_per_second={(held / elapsed.TotalSeconds).ToString("F1", CultureInfo.InvariantCulture)}");
+        Console.WriteLine($"oversold={Math.Max(0, heldUnits - places) + Math.Abs(heldUnits - held) + Math.Abs(holds - held) + misfit}");
+    }
+
+    private static async Task<(long Held, long Refused, long Failed, TimeSpan Elapsed)> RunAsync(
+        HttpClient booking, Guid eventId, Guid tierId, string[] tokens, TimeSpan duration)
+    {
+        long held = 0, refused = 0, failed = 0;
+        var clock = Stopwatch.StartNew();
+        var soldOut = false;
+        await Task.WhenAll(tokens.Select(async token =>
+        {
+            while (!soldOut && clock.Elapsed < duration)
+            {
+                using var request = Sales.Hold(eventId, tierId, token);
+                using var response = await booking.SendAsync(request);
+                switch (response.StatusCode)
+                {
+                    case HttpStatusCode.Created:
+                        Interlocked.Increment(ref held);
+                        break;
+                    case HttpStatusCode.Conflict:
+                        Interlocked.Increment(ref refused);
+                        soldOut |= (await response.Content.ReadAsStringAsync()).Contains("sold-out", StringComparison.Ordinal);
+                        break;
+                    default:
+                        Interlocked.Increment(ref failed);
+                        Console.Error.WriteLine($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                        break;
+                }
+            }
+        }));
+        return (held, refused, failed, clock.Elapsed);
+    }
+}
+
+/// <summary>
+/// Orders placed a few at a time against a healthy provider; the time from OrderPlaced to
+/// TicketsIssued is read from booking's own outbox (both rows are written by booking, one clock).
+/// </summary>
+internal static class Latency
+{
+    public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int orders, int lanes)
+    {
+        using var booking = Sales.Client(bookingUrl, lanes * 2);
+        await using var db = NpgsqlDataSource.Create(dbConnection);
+        var tokens = await Sales.TokensAsync(upstream, orders, "orderer");
+        var (eventId, tierId) = await Sales.OpenAsync(kafka, booking, orders);
+        var next = -1;
+        var placed = new System.Collections.Concurrent.ConcurrentBag<Guid>();
+        await Task.WhenAll(Enumerable.Range(0, lanes).Select(async _ =>
+        {
+            for (var i = Interlocked.Increment(ref next); i < orders; i = Interlocked.Increment(ref next))
+            {
+                using var holdRequest = Sales.Hold(eventId, tierId, tokens[i]);
+                using var hold = await booking.SendAsync(holdRequest);
+                hold.EnsureSuccessStatusCode();
+                var holdId = JsonDocument.Parse(await hold.Content.ReadAsStringAsync()).RootElement.GetProperty("holdId").GetGuid();
+                using var orderRequest = new HttpRequestMessage(HttpMethod.Post, "orders") { Content = JsonContent.Create(new { holdId }) };
+                orderRequest.Headers.Authorization = new("Bearer", tokens[i]);
+                using var order = await booking.SendAsync(orderRequest);
+                order.EnsureSuccessStatusCode();
+                placed.Add(JsonDocument.Parse(await order.Content.ReadAsStringAsync()).RootElement.GetProperty("orderId").GetGuid());
+                // A buyer's pace: one order every 20 ms per lane, not a flood that measures queueing.
+                await Task.Delay(20);
+            }
+        }));
+
+        var deadline = Stopwatch.StartNew();
+        while ((long)(await Sales.ScalarAsync(db, "SELECT count(*) FROM orders WHERE event_id = $1 AND status = 'confirmed'", eventId))! < orders)
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(120))
+            {
+                throw new InvalidOperationException("Not every order was confirmed within 120 s.");
+            }
+
+            await Task.Delay(200);
+        }
+
+        await using var command = db.CreateCommand(
+            """
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), count(*)
+            FROM (SELECT extract(epoch FROM t.created_at - p.created_at) * 1000 AS ms
+                  FROM outbox p JOIN outbox t ON t.key = p.key AND t.type = 'boxoffice.booking.tickets-issued'
+                  WHERE p.type = 'boxoffice.booking.order-placed' AND p.key = ANY($1)) AS latencies
+            """);
+        command.Parameters.Add(new() { Value = placed.Select(id => id.ToString()).ToArray() });
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Console.WriteLine($"orders={reader.GetInt64(2)}");
+        Console.WriteLine($"p50_ms={reader.GetDouble(0).ToString("F1", CultureInfo.InvariantCulture)}");
+        Console.WriteLine($"p99_ms={reader.GetDouble(1).ToString("F1", CultureInfo.InvariantCulture)}");
+    }
+}
+
+/// <summary>
+/// The outbox relay's rate against a raw producer's: the same number of messages of the same size
+/// to the same broker and topic. The relay's rows are committed at once; its rate is rows ÷ the
+/// time until the last one is marked published.
+/// </summary>
+internal static class Relay
+{
+    public static async Task RunAsync(string kafka, string dbConnection, int messages, string topic)
+    {
+        var payload = new byte[300];
+        Random.Shared.NextBytes(payload);
+
+        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = kafka, EnableIdempotence = true, Acks = Acks.All, LingerMs = 5 }).Build())
+        {
+            // Warm the producer and the topic's partitions first.
+            await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = "warm", Value = payload });
+            var clock = Stopwatch.StartNew();
+            var delivered = 0;
+            for (var i = 0; i < messages; i++)
+            {
+                producer.Produce(topic, new Message<string, byte[]> { Key = (i % 1000).ToString(CultureInfo.InvariantCulture), Value = payload }, report =>
+                {
+                    if (report.Error.IsError)
+                    {
+                        throw new InvalidOperationException(report.Error.Reason);
+                    }
+
+                    Interlocked.Increment(ref delivered);
+                });
+            }
+
+            producer.Flush(TimeSpan.FromMinutes(2));
+            if (delivered != messages)
+            {
+                throw new InvalidOperationException($"Only {delivered} of {messages} messages were acknowledged.");
+            }
+
+            Console.WriteLine($"raw_per_second={(messages / clock.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture)}");
+        }
+
+        await using var db = NpgsqlDataSource.Create(dbConnection);
+        await using (var connection = await db.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await using (var insert = new NpgsqlCommand(
+                """
+                INSERT INTO outbox (message_id, topic, key, type, payload)
+                SELECT gen_random_uuid(), $1, (i % 1000)::text, 'boxoffice.bench.noise', $2 FROM generate_series(1, $3) AS i
+                """, connection, transaction))
+            {
+                insert.Parameters.Add(new() { Value = topic });
+                insert.Parameters.Add(new() { Value = payload });
+                insert.Parameters.Add(new() { Value = messages });
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        var relayClock = Stopwatch.StartNew();
+        await using (var notify = db.CreateCommand("SELECT pg_notify('boxoffice_outbox', '')"))
+        {
+            await notify.ExecuteNonQueryAsync();
+        }
+
+        while ((long)(await Sales.ScalarAsync(db, "SELECT count(*) FROM outbox WHERE type = 'boxoffice.bench.noise' AND published_at IS NULL"))! > 0)
+        {
+            if (relayClock.Elapsed > TimeSpan.FromMinutes(5))
+            {
+                throw new InvalidOperationException("The relay did not publish the rows within 5 minutes.");
+            }
+
+            await Task.Delay(20);
+        }
+
+        Console.WriteLine($"relay_per_second={(messages / relayClock.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture)}");
+    }
+}

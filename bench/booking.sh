@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Booking benchmark, one machine, one run, public tools (pgbench from PostgreSQL, redis-server)
+# and the project's own load client (bench/BookingLoad):
+#   (a) holds/s: BENCH_BUYERS (default 1,000) buyers race for holds of one place each on an event
+#       of 20,000 places, each taking hold after hold for the run; afterwards the database must
+#       show exactly as many held units as holds answered (zero oversell), or the script fails;
+#       divided by pgbench -N TPS at the same client count on the same PostgreSQL (target >= 1.0),
+#       and, for scale, by pgbench -N at booking's own pool size (30 connections);
+#   (b) OrderPlaced -> TicketsIssued latency, p50 and p99, with the provider answering at once
+#       (read from booking's outbox: both events are written by booking, one clock; target p99 <= 250 ms);
+#   (c) outbox relay messages/s (rows committed at once, relayed by booking) divided by a raw
+#       Confluent.Kafka producer's messages/s, same size, same broker, same topic (target >= 0.5).
+#
+# Every process is a Release build started here: PostgreSQL (AppHost/embedded/postgres.sh, with
+# max_connections raised for pgbench's clients), Debian's redis-server, the embedded Kafka broker,
+# the upstream (its token issuer signs the buyers' tokens booking validates), the payment
+# provider, payments and booking. Booking is called directly: the gateway is measured by
+# bench/gateway.sh. 1 % of traces are recorded (BENCH_TRACE_SAMPLING=1 records all).
+#
+# Usage: bench/booking.sh [seconds per run, default 10]
+set -euo pipefail
+
+duration=${1:-10}
+buyers=${BENCH_BUYERS:-1000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+upstream_port=18111 redis_port=18112 postgres_port=18113 kafka_port=18114 kafka_http_port=18115
+provider_port=18116 payments_port=18117 booking_port=18118
+
+for tool in redis-server curl; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "$tool is missing: apt-get install redis-server curl" >&2
+    exit 1
+  fi
+done
+postgres_bin=$(dirname "$(readlink -f "$(command -v postgres || ls /usr/lib/postgresql/*/bin/postgres | tail -1)")")
+if [ ! -x "$postgres_bin/pgbench" ]; then
+  echo "PostgreSQL server binaries with pgbench are missing: apt-get install postgresql" >&2
+  exit 1
+fi
+for port in $upstream_port $redis_port $postgres_port $kafka_port $kafka_http_port $provider_port $payments_port $booking_port; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "Port $port is in use; stop what listens there first." >&2
+    exit 1
+  fi
+done
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+work=$(mktemp -d /tmp/boxoffice-bench-booking-XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  local status=$?
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "$status" = 0 ]; then rm -rf "$work"; else echo "Failed; the processes' logs are in $work" >&2; fi
+}
+trap cleanup EXIT
+
+wait_for() { # url
+  for _ in $(seq 1 240); do
+    curl -fs -o /dev/null "$1" && return 0
+    sleep 0.25
+  done
+  echo "Nothing answered at $1" >&2
+  exit 1
+}
+
+echo "Building booking, payments, the provider, the broker, the upstream and the load client (Release)..."
+for project in Services/Booking Services/Payments Services/PaymentProvider Services/EmbeddedKafka bench/Upstream bench/BookingLoad; do
+  dotnet build "$root/$project" -c Release -nologo -v quiet >/dev/null
+done
+release() { echo "$root/$1/bin/Release/net10.0/$2.dll"; }
+content_root() { echo "--contentRoot=$root/$1/bin/Release/net10.0"; }
+sampling="Telemetry__TraceSamplingRatio=${BENCH_TRACE_SAMPLING:-0.01}"
+secret() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
+redis_password=$(secret)
+postgres_password=$(secret)
+provider_key=$(secret)
+
+redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$redis_password" --save "" --appendonly no \
+  --daemonize no --logfile "$work/redis.log" &
+pids+=($!)
+BOXOFFICE_PG_PASSWORD=$postgres_password BOXOFFICE_PG_MAX_CONNECTIONS=$((buyers + 200)) \
+  "$root/AppHost/embedded/postgres.sh" "$postgres_bin" "$work/postgres" "$postgres_port" bookingdb paymentsdb providerdb pgbenchdb \
+  >"$work/postgres.log" 2>&1 &
+pids+=($!)
+connection() { echo "Host=127.0.0.1;Port=$postgres_port;Username=postgres;Password=$postgres_password;Database=$1"; }
+for _ in $(seq 1 120); do
+  PGPASSWORD=$postgres_password "$postgres_bin/psql" -h 127.0.0.1 -p "$postgres_port" -U postgres -d bookingdb -qtAX -c "SELECT 1" >/dev/null 2>&1 && break
+  sleep 0.25
+done
+
+ASPNETCORE_URLS="http://127.0.0.1:$kafka_http_port" Broker__KafkaPort=$kafka_port Broker__ExtraTopics__0=bench.relay Logging__LogLevel__Default=Warning \
+  dotnet "$(release Services/EmbeddedKafka Boxoffice.EmbeddedKafka)" >"$work/kafka.log" 2>&1 &
+pids+=($!)
+ASPNETCORE_URLS="http://127.0.0.1:$upstream_port" dotnet "$(release bench/Upstream Boxoffice.Bench.Upstream)" >"$work/upstream.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$kafka_http_port/health"
+wait_for "http://127.0.0.1:$upstream_port/constant"
+
+common=(ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning "$sampling" ConnectionStrings__kafka="127.0.0.1:$kafka_port")
+env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$provider_port" ConnectionStrings__providerdb="$(connection providerdb)" \
+  PaymentProvider__ApiKey="$provider_key" \
+  dotnet "$(release Services/PaymentProvider Boxoffice.PaymentProvider)" "$(content_root Services/PaymentProvider)" >"$work/provider.log" 2>&1 &
+pids+=($!)
+env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$payments_port" ConnectionStrings__paymentsdb="$(connection paymentsdb)" \
+  Payments__Provider__Url="http://127.0.0.1:$provider_port" Payments__Provider__ApiKey="$provider_key" \
+  dotnet "$(release Services/Payments Boxoffice.Payments)" "$(content_root Services/Payments)" >"$work/payments.log" 2>&1 &
+pids+=($!)
+# Buyers take hold after hold in the race: the per-buyer cap is lifted for it.
+env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$booking_port" ConnectionStrings__bookingdb="$(connection bookingdb)" \
+  ConnectionStrings__redis="127.0.0.1:$redis_port,password=$redis_password" \
+  Authentication__Issuer="http://127.0.0.1:$upstream_port/" Authentication__MetadataBaseAddress="http://127.0.0.1:$upstream_port" \
+  Booking__MaxUnitsPerBuyer=100 \
+  dotnet "$(release Services/Booking Boxoffice.Booking)" "$(content_root Services/Booking)" >"$work/booking.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$provider_port/alive"
+wait_for "http://127.0.0.1:$payments_port/alive"
+wait_for "http://127.0.0.1:$booking_port/health"
+
+load() { dotnet "$(release bench/BookingLoad Boxoffice.Bench.BookingLoad)" "$@" \
+  booking="http://127.0.0.1:$booking_port/" upstream="http://127.0.0.1:$upstream_port/" kafka="127.0.0.1:$kafka_port" db="$(connection bookingdb)"; }
+value() { awk -F= -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
+
+echo "Race: $buyers buyers for ${duration} s (after a warm-up race)..."
+race=$(load race buyers="$buyers" seconds="$duration" places=20000)
+echo "$race" | sed 's/^/  /'
+if [ "$(value "$race" oversold)" != 0 ] || [ "$(value "$race" errors)" != 0 ]; then
+  echo "The race oversold or failed requests: see above." >&2
+  exit 1
+fi
+
+pgbench() { # clients
+  PGPASSWORD=$postgres_password "$postgres_bin/pgbench" -h 127.0.0.1 -p "$postgres_port" -U postgres -n -N -c "$1" -j 2 -T "$duration" pgbenchdb 2>/dev/null \
+    | awk '/^tps = / { print $3 }'
+}
+echo "pgbench -N on the same PostgreSQL..."
+PGPASSWORD=$postgres_password "$postgres_bin/pgbench" -h 127.0.0.1 -p "$postgres_port" -U postgres -i -q -s 10 pgbenchdb >/dev/null 2>&1
+tps_crowd=$(pgbench "$buyers")
+tps_pool=$(pgbench 30)
+echo "  -c $buyers: $tps_crowd TPS; -c 30: $tps_pool TPS"
+
+echo "OrderPlaced -> TicketsIssued, 300 orders in 4 lanes, provider latency 0..."
+latency=$(load latency orders=300 lanes=4)
+echo "$latency" | sed 's/^/  /'
+
+echo "Outbox relay against a raw producer, 50,000 messages of 300 bytes..."
+relay=$(dotnet "$(release bench/BookingLoad Boxoffice.Bench.BookingLoad)" relay kafka="127.0.0.1:$kafka_port" db="$(connection bookingdb)" messages=50000 topic=bench.relay)
+echo "$relay" | sed 's/^/  /'
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+holds=$(value "$race" holds_per_second)
+echo
+echo "holds_per_second: $holds (target: none)"
+echo "holds_over_pgbench_tps_c$buyers: $(ratio "$holds" "$tps_crowd") (target: >= 1.0)"
+echo "holds_over_pgbench_tps_c30: $(ratio "$holds" "$tps_pool") (target: none, booking's pool size)"
+echo "order_to_tickets_p50_ms: $(value "$latency" p50_ms) (target: none)"
+echo "order_to_tickets_p99_ms: $(value "$latency" p99_ms) (target: <= 250)"
+echo "relay_over_raw_producer: $(ratio "$(value "$relay" relay_per_second)" "$(value "$relay" raw_per_second)") (target: >= 0.5)"
