@@ -34,6 +34,33 @@ public sealed partial class KafkaPublisher(IProducer<string, byte[]> producer, I
         }
     }
 
+    /// <summary>
+    /// Hands a message to the client without waiting: <paramref name="delivered"/> runs on the
+    /// client's delivery thread once the broker acknowledged or refused it. For batches (the
+    /// outbox relay), where a task per message would cost more than the message.
+    /// </summary>
+    public void Produce(
+        string topic, string key, byte[] value, Headers headers, System.Diagnostics.ActivityContext parent, Action<DeliveryReport<string, byte[]>> delivered)
+    {
+        using var activity = KafkaTelemetry.StartProduce(topic, parent);
+        var message = new Message<string, byte[]> { Key = key, Value = value, Headers = headers };
+        KafkaTelemetry.InjectContext(activity, message.Headers, parent);
+        producer.Produce(topic, message, report =>
+        {
+            if (report.Error.IsError)
+            {
+                KafkaTelemetry.ProduceFailed.Add(1, new KeyValuePair<string, object?>("topic", topic));
+                LogProduceFailed(topic, report.Error.Code, report.Error.Reason);
+            }
+            else
+            {
+                KafkaTelemetry.Produced.Add(1, new KeyValuePair<string, object?>("topic", topic));
+            }
+
+            delivered(report);
+        });
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing to {Topic} failed: {ErrorCode} {Reason}")]
     private partial void LogProduceFailed(string topic, ErrorCode errorCode, string reason);
 }

@@ -38,6 +38,21 @@ internal static class Transactions
     }
 }
 
+internal static class Sql
+{
+    /// <summary>One statement of an <see cref="NpgsqlBatch"/>, with positional parameters.</summary>
+    public static NpgsqlBatchCommand Batch(string sql, params object?[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+        }
+
+        return command;
+    }
+}
+
 internal static class Clock
 {
     /// <summary>Now, at PostgreSQL's precision (microseconds), so a time answered at once equals the one read back later.</summary>

@@ -28,52 +28,68 @@ internal static class HoldStore
             return earlier.SameRequest ? new HoldOutcome(earlier.Answer<HoldView>(), Replayed: true) : new HoldOutcome(null, Problem: IdempotencyKeys.Reused());
         }
 
-        string currency;
-        await using (var sale = transaction.Command("SELECT status, currency, sale_opens_at, sale_closes_at FROM events WHERE event_id = $1", eventId))
-        await using (var reader = await sale.ExecuteReaderAsync(cancellationToken))
+        // One round trip for every check: the buyer's lock (their holds on this event are taken
+        // one at a time, so the cap cannot be raced), the sale, what the buyer has, the tier's price.
+        var wanted = request.Quantity ?? request.Seats!.Count;
+        string status, currency;
+        DateTimeOffset opens, closes;
+        int already;
+        decimal? tierPrice = null;
+        await using (var checks = new NpgsqlBatch(transaction.Connection, transaction)
         {
+            BatchCommands =
+            {
+                Sql.Batch("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2::text, 0))", buyerId, eventId),
+                Sql.Batch("SELECT status, currency, sale_opens_at, sale_closes_at FROM events WHERE event_id = $1", eventId),
+                Sql.Batch(
+                    """
+                    SELECT coalesce(sum(units), 0)::int FROM holds
+                    WHERE buyer_id = $1 AND event_id = $2 AND (status IN ('ordered', 'confirmed') OR (status = 'active' AND expires_at > $3))
+                    """, buyerId, eventId, now),
+                Sql.Batch("SELECT price FROM tiers WHERE tier_id = $1 AND event_id = $2", request.TierId ?? Guid.Empty, eventId),
+            },
+        })
+        await using (var reader = await checks.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.NextResultAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
             {
                 return new HoldOutcome(null, Problem: Problems.NotFound("event"));
             }
 
-            var status = reader.GetString(0);
-            currency = reader.GetString(1);
-            if (status != Statuses.OnSale || now < reader.GetFieldValue<DateTimeOffset>(2) || now >= reader.GetFieldValue<DateTimeOffset>(3))
+            (status, currency, opens, closes) = (reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3));
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            already = reader.GetInt32(0);
+            await reader.NextResultAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
             {
-                return new HoldOutcome(null, Problem: Problems.Conflict("sale-not-open", "The event is not on sale.",
-                    $"Holds are taken only while the sale is open; the event is {status}.", new() { ["eventStatus"] = status }));
+                tierPrice = reader.GetDecimal(0);
             }
         }
 
-        var wanted = request.Quantity ?? request.Seats!.Count;
-        await using (var cap = transaction.Command(
-            """
-            SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2::text, 0));
-            """, buyerId, eventId))
+        if (status != Statuses.OnSale || now < opens || now >= closes)
         {
-            await cap.ExecuteNonQueryAsync(cancellationToken);
+            return new HoldOutcome(null, Problem: Problems.Conflict("sale-not-open", "The event is not on sale.",
+                $"Holds are taken only while the sale is open; the event is {status}.", new() { ["eventStatus"] = status }));
         }
 
-        await using (var owned = transaction.Command(
-            """
-            SELECT coalesce(sum(units), 0)::int FROM holds
-            WHERE buyer_id = $1 AND event_id = $2 AND (status IN ('ordered', 'confirmed') OR (status = 'active' AND expires_at > $3))
-            """, buyerId, eventId, now))
+        if (already + wanted > options.MaxUnitsPerBuyer)
         {
-            var already = (int)(await owned.ExecuteScalarAsync(cancellationToken))!;
-            if (already + wanted > options.MaxUnitsPerBuyer)
-            {
-                return new HoldOutcome(null, Problem: Problems.Conflict("buyer-limit", "That would be more than one buyer may have.",
-                    $"A buyer may hold or own {options.MaxUnitsPerBuyer} units of an event; you have {already}.",
-                    new() { ["limit"] = options.MaxUnitsPerBuyer, ["held"] = already }));
-            }
+            return new HoldOutcome(null, Problem: Problems.Conflict("buyer-limit", "That would be more than one buyer may have.",
+                $"A buyer may hold or own {options.MaxUnitsPerBuyer} units of an event; you have {already}.",
+                new() { ["limit"] = options.MaxUnitsPerBuyer, ["held"] = already }));
+        }
+
+        if (request.TierId is { } askedTier && tierPrice is null)
+        {
+            return new HoldOutcome(null, Problem: Problems.Unprocessable("unknown-tier", "The event has no such tier.", $"Tier {askedTier} is not one of this event's tiers."));
         }
 
         var holdId = Guid.CreateVersion7(now);
         var expiresAt = now + options.HoldDuration;
         var claimed = request.TierId is { } tierId
-            ? await ClaimFromTierAsync(transaction, eventId, tierId, wanted, holdId, now, expiresAt, cancellationToken)
+            ? await ClaimFromTierAsync(transaction, eventId, tierId, tierPrice!.Value, wanted, holdId, now, expiresAt, cancellationToken)
             : await ClaimSeatsAsync(transaction, eventId, request.Seats!, holdId, now, expiresAt, cancellationToken);
         if (claimed.Problem is not null || claimed.Contended)
         {
@@ -88,7 +104,9 @@ internal static class HoldStore
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await outbox.EnqueueAsync(transaction.Connection!, transaction, new HoldCreated(holdId, eventId, buyerId, hold.Units.Count, expiresAt), cancellationToken);
+        // No wake-up call to the relay for this one: a NOTIFY per hold would serialize the crowd's
+        // commits on PostgreSQL's notification queue; the relay's next round or poll takes it.
+        await outbox.EnqueueAsync(transaction.Connection!, transaction, new HoldCreated(holdId, eventId, buyerId, hold.Units.Count, expiresAt), cancellationToken, wakeRelay: false);
         if (idempotency is { } used)
         {
             await IdempotencyKeys.RecordAsync(transaction, buyerId, used.Key, Location(holdId), hold, cancellationToken);
@@ -101,19 +119,8 @@ internal static class HoldStore
     private sealed record Claim(IReadOnlyList<HeldUnit> Units, ProblemHttpResult? Problem = null, bool Contended = false);
 
     private static async Task<Claim> ClaimFromTierAsync(
-        NpgsqlTransaction transaction, Guid eventId, Guid tierId, int quantity, Guid holdId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid eventId, Guid tierId, decimal price, int quantity, Guid holdId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        decimal price;
-        await using (var tier = transaction.Command("SELECT price FROM tiers WHERE tier_id = $1 AND event_id = $2", tierId, eventId))
-        {
-            if (await tier.ExecuteScalarAsync(cancellationToken) is not decimal found)
-            {
-                return new Claim([], Problems.Unprocessable("unknown-tier", "The event has no such tier.", $"Tier {tierId} is not one of this event's tiers."));
-            }
-
-            price = found;
-        }
-
         var units = new List<HeldUnit>();
         await using (var claim = transaction.Command(
             """

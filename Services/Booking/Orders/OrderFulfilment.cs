@@ -68,10 +68,10 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         {
             BatchCommands =
             {
-                Batch("UPDATE units SET order_id = $1 WHERE unit_id = ANY($2)", orderId, units.Select(unit => unit.Id).ToArray()),
-                Batch("UPDATE orders SET status = 'confirmed', charge_id = $2, updated_at = $3 WHERE order_id = $1", orderId, chargeId, now),
-                Batch("UPDATE holds SET status = 'confirmed' WHERE hold_id = $1", order.HoldId),
-                Batch(
+                Sql.Batch("UPDATE units SET order_id = $1 WHERE unit_id = ANY($2)", orderId, units.Select(unit => unit.Id).ToArray()),
+                Sql.Batch("UPDATE orders SET status = 'confirmed', charge_id = $2, updated_at = $3 WHERE order_id = $1", orderId, chargeId, now),
+                Sql.Batch("UPDATE holds SET status = 'confirmed' WHERE hold_id = $1", order.HoldId),
+                Sql.Batch(
                     """
                     INSERT INTO tickets (ticket_id, order_id, event_id, unit_id, buyer_id, seat, code, issued_at)
                     SELECT t.id, $1, $2, t.unit, $3, t.seat, t.code, $4 FROM unnest($5::uuid[], $6::bigint[], $7::text[], $8::text[]) AS t(id, unit, seat, code)
@@ -147,17 +147,6 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         return await reader.ReadAsync(cancellationToken)
             ? new LockedOrder(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetDecimal(3), reader.GetString(4), reader.GetInt32(5), reader.GetString(6))
             : null;
-    }
-
-    private static NpgsqlBatchCommand Batch(string sql, params object[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        return command;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Order {OrderId} confirmed: {Tickets} tickets issued")]

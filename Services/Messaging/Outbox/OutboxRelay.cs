@@ -90,7 +90,7 @@ internal sealed partial class OutboxRelay(
         return connection;
     }
 
-    private enum Round { Idle, FullBatch, Partial, Busy }
+    private enum Round { Idle, FullBatch, Busy }
 
     private async Task<Round> RelayBatchAsync(CancellationToken stoppingToken)
     {
@@ -107,11 +107,16 @@ internal sealed partial class OutboxRelay(
         var rows = new List<OutboxRow>();
         await using (var select = new NpgsqlCommand(
             """
-            SELECT id, topic, key, payload, traceparent, tracestate, created_at
-            FROM outbox WHERE published_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT $1
+            SELECT id, topic, key, payload, traceparent, tracestate, created_at FROM (
+                SELECT *, sum(length(payload)) OVER (ORDER BY id) AS running
+                FROM outbox WHERE published_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT $1) AS pending
+            WHERE running - length(payload) < $2
+            ORDER BY id
             """, connection, transaction))
         {
+            // BatchSize rows, but no more than MaxBatchBytes of payload (always at least one row).
             select.Parameters.AddWithValue(_options.BatchSize);
+            select.Parameters.AddWithValue((long)_options.MaxBatchBytes);
             await using var reader = await select.ExecuteReaderAsync(stoppingToken);
             while (await reader.ReadAsync(stoppingToken))
             {
@@ -129,30 +134,64 @@ internal sealed partial class OutboxRelay(
             return Round.Idle;
         }
 
-        // All produced at once (the idempotent producer keeps their order per partition), then
-        // awaited; only acknowledged rows are marked.
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        timeout.CancelAfter(_options.PublishTimeout);
-        var sends = rows.Select(row => PublishAsync(row, timeout.Token)).ToList();
-        var acknowledged = new List<long>(rows.Count);
-        var parked = new List<(long Id, string Reason)>();
-        Exception? firstFailure = null;
+        // All handed to the client at once (the idempotent producer keeps their order per
+        // partition), then the round waits for every delivery report, up to PublishTimeout; only
+        // acknowledged rows are marked.
+        var reports = new Error?[rows.Count];
+        var pending = rows.Count;
+        var allReported = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Report(int index, Error error)
+        {
+            Volatile.Write(ref reports[index], error);
+            if (Interlocked.Decrement(ref pending) == 0)
+            {
+                allReported.TrySetResult();
+            }
+        }
+
         for (var i = 0; i < rows.Count; i++)
         {
+            var index = i;
             try
             {
-                await sends[i];
-                acknowledged.Add(rows[i].Id);
+                Publish(rows[i], report => Report(index, report.Error));
             }
-            catch (ProduceException<string, byte[]> rejected) when (IsPermanent(rejected.Error.Code))
+            catch (ProduceException<string, byte[]> refused)
             {
-                // The broker will never take this one (too large, not allowed): retrying it forever
-                // would hold back every row behind it. It is set aside, loudly, for a person.
-                parked.Add((rows[i].Id, $"{rejected.Error.Code}: {rejected.Error.Reason}"));
+                Report(index, refused.Error);
             }
-            catch (Exception exception)
+        }
+
+        try
+        {
+            await allReported.Task.WaitAsync(_options.PublishTimeout, stoppingToken);
+        }
+        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
+        {
+            // Rows without a report are not marked: they go again next round.
+        }
+
+        var acknowledged = new List<long>(rows.Count);
+        var parked = new List<(long Id, string Reason)>();
+        string? firstFailure = null;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            switch (Volatile.Read(ref reports[i]))
             {
-                firstFailure ??= exception;
+                case null:
+                    firstFailure ??= "no acknowledgement within the publish timeout";
+                    break;
+                case { IsError: false }:
+                    acknowledged.Add(rows[i].Id);
+                    break;
+                case { } refused when IsPermanent(refused.Code):
+                    // The broker will never take this one (too large, not allowed): retrying it forever
+                    // would hold back every row behind it. It is set aside, loudly, for a person.
+                    parked.Add((rows[i].Id, $"{refused.Code}: {refused.Reason}"));
+                    break;
+                case { } failed:
+                    firstFailure ??= $"{failed.Code}: {failed.Reason}";
+                    break;
             }
         }
 
@@ -184,22 +223,25 @@ internal sealed partial class OutboxRelay(
         stoppingToken.ThrowIfCancellationRequested();
         if (firstFailure is not null)
         {
-            throw new OutboxRelayException($"{rows.Count - acknowledged.Count - parked.Count} of {rows.Count} outbox rows were not acknowledged by the broker; they will be sent again.", firstFailure);
+            throw new OutboxRelayException($"{rows.Count - acknowledged.Count - parked.Count} of {rows.Count} outbox rows were not acknowledged by the broker ({firstFailure}); they will be sent again.");
         }
 
-        return rows.Count == _options.BatchSize ? Round.FullBatch : Round.Partial;
+        // Rows were waiting: look again at once (more may have come, or the batch was cut by size).
+        return Round.FullBatch;
     }
 
     /// <summary>Errors a retry cannot cure: the message itself, or the permission to write it, is wrong.</summary>
     private static bool IsPermanent(ErrorCode code) => code is ErrorCode.MsgSizeTooLarge
         or ErrorCode.InvalidMsg or ErrorCode.InvalidMsgSize or ErrorCode.TopicAuthorizationFailed;
 
-    private Task<TopicPartitionOffset> PublishAsync(OutboxRow row, CancellationToken cancellationToken)
+    private void Publish(OutboxRow row, Action<DeliveryReport<string, byte[]>> delivered)
     {
-        var headers = new Headers { { "content-type", Encoding.UTF8.GetBytes(CloudEvent.ContentType) } };
+        var headers = new Headers { { "content-type", ContentType } };
         ActivityContext.TryParse(row.TraceParent, row.TraceState, isRemote: true, out var parent);
-        return publisher.PublishAsync(row.Topic, row.Key, row.Payload, headers, cancellationToken, parent);
+        publisher.Produce(row.Topic, row.Key, row.Payload, headers, parent, delivered);
     }
+
+    private static readonly byte[] ContentType = Encoding.UTF8.GetBytes(CloudEvent.ContentType);
 
     private sealed record OutboxRow(long Id, string Topic, string Key, byte[] Payload, string? TraceParent, string? TraceState, DateTimeOffset CreatedAt);
 
@@ -210,4 +252,4 @@ internal sealed partial class OutboxRelay(
     private partial void LogRoundFailed(Exception exception, int failures);
 }
 
-internal sealed class OutboxRelayException(string message, Exception inner) : Exception(message, inner);
+internal sealed class OutboxRelayException(string message) : Exception(message);

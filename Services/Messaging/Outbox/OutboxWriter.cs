@@ -15,7 +15,13 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
 {
     internal const string Channel = "boxoffice_outbox";
 
-    public async Task<Guid> EnqueueAsync<T>(NpgsqlConnection connection, NpgsqlTransaction transaction, T integrationEvent, CancellationToken cancellationToken)
+    /// <param name="wakeRelay">
+    /// Whether to NOTIFY the relay on commit (at once) or leave the row to its next round or poll
+    /// (within <see cref="OutboxOptions.PollInterval"/>): high-volume, unhurried events skip the
+    /// notification, which PostgreSQL serializes across all committing transactions.
+    /// </param>
+    public async Task<Guid> EnqueueAsync<T>(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, T integrationEvent, CancellationToken cancellationToken, bool wakeRelay = true)
         where T : class, IIntegrationEvent
     {
         var description = CloudEvent.Describe(typeof(T));
@@ -46,10 +52,14 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
                         new() { Value = activity?.TraceStateString is { } traceState ? traceState : DBNull.Value },
                     },
                 },
-                // Wakes the relay when the transaction commits (PostgreSQL delivers notifications only then).
-                new($"SELECT pg_notify('{Channel}', '')"),
             },
         };
+        if (wakeRelay)
+        {
+            // Wakes the relay when the transaction commits (PostgreSQL delivers notifications only then).
+            batch.BatchCommands.Add(new($"SELECT pg_notify('{Channel}', '')"));
+        }
+
         await batch.ExecuteNonQueryAsync(cancellationToken);
         return id;
     }
@@ -61,8 +71,12 @@ public sealed class OutboxOptions
     public string Source { get; set; } = "/boxoffice";
 
     /// <summary>Rows relayed per round; a full batch is followed at once by the next.</summary>
-    [System.ComponentModel.DataAnnotations.Range(1, 10_000)]
-    public int BatchSize { get; set; } = 500;
+    [System.ComponentModel.DataAnnotations.Range(1, 50_000)]
+    public int BatchSize { get; set; } = 5_000;
+
+    /// <summary>The most payload one round reads and sends, whatever <see cref="BatchSize"/> says.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1_024, 1_000_000_000)]
+    public int MaxBatchBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>How often the relay looks for work when no notification woke it (a missed NOTIFY costs at most this).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
