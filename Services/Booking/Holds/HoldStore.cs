@@ -121,21 +121,29 @@ internal static class HoldStore
     private static async Task<Claim> ClaimFromTierAsync(
         NpgsqlTransaction transaction, Guid eventId, Guid tierId, decimal price, int quantity, Guid holdId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
+        // Never-held units first (a small index); units whose hold expired but was not released
+        // yet only when those run out. PostgreSQL re-checks the WHERE on each row it locks.
         var units = new List<HeldUnit>();
-        await using (var claim = transaction.Command(
-            """
-            WITH picked AS (
-                SELECT unit_id FROM units
-                WHERE event_id = $1 AND tier_id = $2 AND order_id IS NULL AND (held_until IS NULL OR held_until < $3)
-                ORDER BY unit_id
-                LIMIT $4
-                FOR UPDATE SKIP LOCKED)
-            UPDATE units u SET hold_id = $5, held_until = $6
-            FROM picked WHERE u.unit_id = picked.unit_id
-            RETURNING u.section, u.row_label, u.seat
-            """, eventId, tierId, now, quantity, holdId, expiresAt))
-        await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
+        foreach (var condition in new[] { "hold_id IS NULL AND order_id IS NULL", "order_id IS NULL AND held_until < $3" })
         {
+            if (units.Count == quantity)
+            {
+                break;
+            }
+
+            await using var claim = transaction.Command(
+                $"""
+                WITH picked AS (
+                    SELECT unit_id FROM units
+                    WHERE event_id = $1 AND tier_id = $2 AND {condition}
+                    ORDER BY unit_id
+                    LIMIT $4
+                    FOR UPDATE SKIP LOCKED)
+                UPDATE units u SET hold_id = $5, held_until = $6
+                FROM picked WHERE u.unit_id = picked.unit_id
+                RETURNING u.section, u.row_label, u.seat
+                """, eventId, tierId, now, quantity - units.Count, holdId, expiresAt);
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 units.Add(new HeldUnit(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), tierId, price));
