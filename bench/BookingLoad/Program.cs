@@ -183,8 +183,9 @@ internal static class Race
 /// </summary>
 internal static class Latency
 {
-    public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int orders, int lanes)
+    public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int orders, int lanes, int pause = 100)
     {
+        var clock = Stopwatch.StartNew();
         using var booking = Sales.Client(bookingUrl, lanes * 2);
         await using var db = NpgsqlDataSource.Create(dbConnection);
         var tokens = await Sales.TokensAsync(upstream, orders, "orderer");
@@ -204,11 +205,13 @@ internal static class Latency
                 using var order = await booking.SendAsync(orderRequest);
                 order.EnsureSuccessStatusCode();
                 placed.Add(JsonDocument.Parse(await order.Content.ReadAsStringAsync()).RootElement.GetProperty("orderId").GetGuid());
-                // A buyer's pace: one order every 20 ms per lane, not a flood that measures queueing.
-                await Task.Delay(20);
+                // A steady pace (about 20 orders/s in 2 lanes), not a flood: this measures how long
+                // one order takes through the pipeline, not how long it queues behind others.
+                await Task.Delay(pause);
             }
         }));
 
+        Console.WriteLine($"orders_per_second={(orders / clock.Elapsed.TotalSeconds).ToString("F1", CultureInfo.InvariantCulture)}");
         var deadline = Stopwatch.StartNew();
         while ((long)(await Sales.ScalarAsync(db, "SELECT count(*) FROM orders WHERE event_id = $1 AND status = 'confirmed'", eventId))! < orders)
         {
