@@ -103,6 +103,16 @@ public sealed class BookingBadInputTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
+    public async Task An_oversized_hold_request_is_a_413_at_the_gateway()
+    {
+        var sale = await SaleAsync();
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var seats = string.Join(",", Enumerable.Range(1, 3000).Select(seat => $"{{\"section\": \"Stalls\", \"row\": \"A\", \"seat\": {seat}}}"));
+        await buyer.ExpectAsync(HttpStatusCode.RequestEntityTooLarge, HttpMethod.Post, $"/events/{sale.EventId}/holds", $"{{\"seats\": [{seats}]}}");
+        Assert.Equal(0L, await HoldsOfAsync(buyer));
+    }
+
+    [Fact]
     public async Task Orders_refuse_missing_unknown_and_used_holds()
     {
         var sale = await SaleAsync();

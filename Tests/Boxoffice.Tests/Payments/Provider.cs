@@ -27,9 +27,12 @@ internal sealed class Provider : IDisposable
     public Task CalmAsync() => SetChaosAsync(new { errorRate = 0, timeoutRate = 0, timeoutMs = 0, spikeRate = 0, spikeMs = 0, latencyMs = 0, declineRate = 0 });
 
     /// <summary>The charge made for an order (its id is the key), or null.</summary>
-    public async Task<JsonElement?> ChargeAsync(Guid orderId)
+    public Task<JsonElement?> ChargeAsync(Guid orderId) => ChargeAsyncByKey(orderId.ToString());
+
+    /// <summary>The charge made with an idempotency key, or null.</summary>
+    public async Task<JsonElement?> ChargeAsyncByKey(string key)
     {
-        using var response = await Http.GetAsync($"/charges/{orderId}", TestContext.Current.CancellationToken);
+        using var response = await Http.GetAsync($"/charges/{Uri.EscapeDataString(key)}", TestContext.Current.CancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
