@@ -65,27 +65,43 @@ public static class CloudEvent
     }
 
     /// <summary>Only the <c>type</c> of an envelope, to route a message before reading its data.</summary>
-    public static string? PeekType(ReadOnlySpan<byte> payload)
+    public static string? PeekType(ReadOnlySpan<byte> payload) => Peek(payload).Type;
+
+    /// <summary>
+    /// The <c>type</c> and <c>id</c> of an envelope in one pass over its top level, without reading
+    /// its data: what a consumer needs to route and de-duplicate a message. Null where absent or
+    /// not a string (an id that is not a UUID is null too).
+    /// </summary>
+    public static (string? Type, Guid? Id) Peek(ReadOnlySpan<byte> payload)
     {
         var reader = new Utf8JsonReader(payload);
+        string? type = null;
+        Guid? id = null;
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            return null;
+            return (null, null);
         }
 
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while ((type is null || id is null) && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isType = reader.ValueTextEquals("type"u8);
+            var isId = reader.ValueTextEquals("id"u8);
             reader.Read();
-            if (isType)
+            if (isType && reader.TokenType == JsonTokenType.String)
             {
-                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                type = reader.GetString();
             }
-
-            reader.Skip();
+            else if (isId && reader.TokenType == JsonTokenType.String && reader.TryGetGuid(out var parsed))
+            {
+                id = parsed;
+            }
+            else
+            {
+                reader.Skip();
+            }
         }
 
-        return null;
+        return (type, id);
     }
 
     private static string SchemaOf(IntegrationEventAttribute description) => $"urn:boxoffice:{description.Type}:v{description.Version}";

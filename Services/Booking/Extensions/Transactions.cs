@@ -25,32 +25,6 @@ internal static class Transactions
             }
         }
     }
-
-    public static NpgsqlCommand Command(this NpgsqlTransaction transaction, string sql, params object?[] parameters)
-    {
-        var command = new NpgsqlCommand(sql, transaction.Connection, transaction);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
-        }
-
-        return command;
-    }
-}
-
-internal static class Sql
-{
-    /// <summary>One statement of an <see cref="NpgsqlBatch"/>, with positional parameters.</summary>
-    public static NpgsqlBatchCommand Batch(string sql, params object?[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
-        }
-
-        return command;
-    }
 }
 
 internal static class Clock

@@ -3,6 +3,7 @@ using Boxoffice.Contracts.Booking;
 using Boxoffice.Messaging.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Boxoffice.Messaging.Postgres;
 
 namespace Boxoffice.Booking.Holds;
 

@@ -3,6 +3,7 @@ using Boxoffice.Messaging;
 using Boxoffice.Messaging.Inbox;
 using Npgsql;
 using NpgsqlTypes;
+using Boxoffice.Messaging.Postgres;
 
 namespace Boxoffice.Booking.Inventory;
 

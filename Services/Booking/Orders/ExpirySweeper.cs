@@ -2,6 +2,7 @@ using Boxoffice.Contracts.Booking;
 using Boxoffice.Messaging.Outbox;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Boxoffice.Messaging.Postgres;
 
 namespace Boxoffice.Booking.Orders;
 

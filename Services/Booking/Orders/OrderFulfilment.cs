@@ -2,6 +2,7 @@ using Boxoffice.Booking.Tickets;
 using Boxoffice.Contracts.Booking;
 using Boxoffice.Messaging.Outbox;
 using Npgsql;
+using Boxoffice.Messaging.Postgres;
 
 namespace Boxoffice.Booking.Orders;
 

@@ -3,6 +3,7 @@ using Boxoffice.Contracts.Booking;
 using Boxoffice.Messaging.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Boxoffice.Messaging.Postgres;
 
 namespace Boxoffice.Booking.Orders;
 
@@ -82,15 +83,10 @@ internal static class OrdersApi
             {
                 BatchCommands =
                 {
-                    new("INSERT INTO orders (order_id, hold_id, event_id, buyer_id, amount, currency, units, status, created_at, pay_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending-payment', $8, $9, $8)")
-                    {
-                        Parameters =
-                        {
-                            new() { Value = order.OrderId }, new() { Value = order.HoldId }, new() { Value = eventId }, new() { Value = buyerId },
-                            new() { Value = amount }, new() { Value = currency }, new() { Value = units }, new() { Value = now }, new() { Value = payBy },
-                        },
-                    },
-                    new("UPDATE holds SET status = 'ordered' WHERE hold_id = $1") { Parameters = { new() { Value = order.HoldId } } },
+                    Sql.Batch(
+                        "INSERT INTO orders (order_id, hold_id, event_id, buyer_id, amount, currency, units, status, created_at, pay_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending-payment', $8, $9, $8)",
+                        order.OrderId, order.HoldId, eventId, buyerId, amount, currency, units, now, payBy),
+                    Sql.Batch("UPDATE holds SET status = 'ordered' WHERE hold_id = $1", order.HoldId),
                 },
             })
             {
@@ -159,17 +155,4 @@ internal static class OrdersApi
     private static OrderView Read(NpgsqlDataReader reader) => new(
         reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), reader.GetDecimal(4), reader.GetString(5), reader.GetInt32(6),
         reader.GetFieldValue<DateTimeOffset>(7), reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetString(9));
-}
-
-internal static class LocationExtensions
-{
-    /// <summary>
-    /// Where a resource created by a POST to a collection lives, relative to the request's URL, so
-    /// it is right both on booking's own address and through the gateway's /api/booking prefix.
-    /// </summary>
-    public static string CreatedLocation(this HttpRequest request, Guid id)
-    {
-        var path = request.Path.Value ?? "";
-        return path.EndsWith('/') ? id.ToString() : $"{path[(path.LastIndexOf('/') + 1)..]}/{id}";
-    }
 }

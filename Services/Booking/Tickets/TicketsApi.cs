@@ -5,6 +5,7 @@ using Boxoffice.Booking.Orders;
 using Boxoffice.Messaging.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Boxoffice.Messaging.Postgres;
 
 namespace Boxoffice.Booking.Tickets;
 

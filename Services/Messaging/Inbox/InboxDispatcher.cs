@@ -8,7 +8,7 @@ namespace Boxoffice.Messaging.Inbox;
 /// <summary>The event types one inbox consumer handles, each with its handler.</summary>
 public sealed class InboxRoutes
 {
-    internal Dictionary<string, Func<IServiceProvider, ConsumeResult<string, byte[]>, NpgsqlTransaction, CancellationToken, Task<Guid>>> Handlers { get; } = [];
+    internal Dictionary<string, Func<IServiceProvider, ConsumeResult<string, byte[]>, NpgsqlTransaction, CancellationToken, Task>> Handlers { get; } = [];
 
     internal List<Type> HandlerTypes { get; } = [];
 
@@ -22,32 +22,8 @@ public sealed class InboxRoutes
         {
             var message = CloudEvent.Deserialize<TEvent>(result.Message.Value);
             await services.GetRequiredService<THandler>().HandleAsync(message, transaction, cancellationToken);
-            return message.Id;
         });
         return this;
-    }
-
-    internal static Guid? IdOf(ReadOnlySpan<byte> payload)
-    {
-        var reader = new System.Text.Json.Utf8JsonReader(payload);
-        if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
-        {
-            return null;
-        }
-
-        while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
-        {
-            var isId = reader.ValueTextEquals("id"u8);
-            reader.Read();
-            if (isId)
-            {
-                return reader.TokenType == System.Text.Json.JsonTokenType.String && reader.TryGetGuid(out var id) ? id : null;
-            }
-
-            reader.Skip();
-        }
-
-        return null;
     }
 }
 
@@ -61,15 +37,21 @@ internal sealed class InboxDispatcher(string consumer, InboxRoutes routes, Npgsq
 {
     public async Task HandleAsync(ConsumeResult<string, byte[]> message, CancellationToken cancellationToken)
     {
-        var type = CloudEvent.PeekType(message.Message.Value)
-            ?? throw new PoisonMessageException("The message is not a CloudEvents JSON envelope with a type.");
+        var (type, id) = CloudEvent.Peek(message.Message.Value);
+        if (type is null)
+        {
+            throw new PoisonMessageException("The message is not a CloudEvents JSON envelope with a type.");
+        }
+
         if (!routes.Handlers.TryGetValue(type, out var handle))
         {
             return;
         }
 
-        var id = InboxRoutes.IdOf(message.Message.Value)
-            ?? throw new PoisonMessageException($"The '{type}' event has no id (a UUID): it cannot be de-duplicated.");
+        if (id is null)
+        {
+            throw new PoisonMessageException($"The '{type}' event has no id (a UUID): it cannot be de-duplicated.");
+        }
 
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -77,7 +59,7 @@ internal sealed class InboxDispatcher(string consumer, InboxRoutes routes, Npgsq
             "INSERT INTO inbox (consumer, message_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", connection, transaction))
         {
             record.Parameters.Add(new() { Value = consumer });
-            record.Parameters.Add(new() { Value = id });
+            record.Parameters.Add(new() { Value = id.Value });
             record.Parameters.Add(new() { Value = type });
             // A concurrent delivery of the same id waits here for the first one's transaction.
             if (await record.ExecuteNonQueryAsync(cancellationToken) == 0)

@@ -3,6 +3,7 @@ using Boxoffice.Contracts.Payments;
 using Boxoffice.Messaging;
 using Boxoffice.Messaging.Inbox;
 using Boxoffice.Messaging.Outbox;
+using Boxoffice.Messaging.Postgres;
 using Boxoffice.Payments.Extensions;
 using Boxoffice.Payments.Provider;
 using Microsoft.Extensions.Options;
@@ -26,8 +27,7 @@ internal sealed partial class OrderEventsHandler(
     {
         var order = message.Data;
         var now = time.GetUtcNow();
-        await using (var insert = Command(transaction,
-            """
+        await using (var insert = transaction.Command("""
             INSERT INTO payments (order_id, buyer_id, amount, currency, pay_by, status, created_at, updated_at)
             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT (order_id) DO NOTHING
             """, order.OrderId, order.BuyerId, order.Amount, order.Currency, order.PayBy.ToUniversalTime(), now))
@@ -91,8 +91,7 @@ internal sealed partial class OrderEventsHandler(
     {
         var orderId = message.Data.OrderId;
         var now = time.GetUtcNow();
-        await using (var insert = Command(transaction,
-            "INSERT INTO payments (order_id, buyer_id, status, created_at, updated_at) VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (order_id) DO NOTHING",
+        await using (var insert = transaction.Command("INSERT INTO payments (order_id, buyer_id, status, created_at, updated_at) VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (order_id) DO NOTHING",
             orderId, message.Data.BuyerId, now))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken);
@@ -120,8 +119,7 @@ internal sealed partial class OrderEventsHandler(
             }
 
             var refund = await provider.RefundAsync(orderId, cancellationToken);
-            await using (var refunded = Command(transaction,
-                "UPDATE payments SET status = 'refunded', charge_id = $2, refund_id = $3, updated_at = $4 WHERE order_id = $1", orderId, charge.Id, refund.Id, now))
+            await using (var refunded = transaction.Command("UPDATE payments SET status = 'refunded', charge_id = $2, refund_id = $3, updated_at = $4 WHERE order_id = $1", orderId, charge.Id, refund.Id, now))
             {
                 await refunded.ExecuteNonQueryAsync(cancellationToken);
             }
@@ -149,27 +147,15 @@ internal sealed partial class OrderEventsHandler(
 
     private async Task SetAsync(NpgsqlTransaction transaction, Guid orderId, string status, string? chargeId, string? error, CancellationToken cancellationToken)
     {
-        await using var update = Command(transaction,
-            "UPDATE payments SET status = $2, charge_id = coalesce($3, charge_id), last_error = $4, updated_at = $5 WHERE order_id = $1",
+        await using var update = transaction.Command("UPDATE payments SET status = $2, charge_id = coalesce($3, charge_id), last_error = $4, updated_at = $5 WHERE order_id = $1",
             orderId, status, chargeId, error, time.GetUtcNow());
         await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task<string?> LockAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
     {
-        await using var select = Command(transaction, "SELECT status FROM payments WHERE order_id = $1 FOR UPDATE", orderId);
+        await using var select = transaction.Command("SELECT status FROM payments WHERE order_id = $1 FOR UPDATE", orderId);
         return (string?)await select.ExecuteScalarAsync(cancellationToken);
-    }
-
-    private static NpgsqlCommand Command(NpgsqlTransaction transaction, string sql, params object?[] parameters)
-    {
-        var command = new NpgsqlCommand(sql, transaction.Connection, transaction);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
-        }
-
-        return command;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Charged order {OrderId}")]
