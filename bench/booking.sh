@@ -20,6 +20,8 @@
 # bench/gateway.sh. 1 % of traces are recorded (BENCH_TRACE_SAMPLING=1 records all).
 #
 # Usage: bench/booking.sh [seconds per run, default 10]
+# BENCH_BOOKING_SETTINGS="Name=value ..." adds settings to booking's environment (for experiments,
+# e.g. Messaging__Outbox__BatchSize=20000).
 set -euo pipefail
 
 duration=${1:-10}
@@ -113,7 +115,7 @@ pids+=($!)
 env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$booking_port" ConnectionStrings__bookingdb="$(connection bookingdb)" \
   ConnectionStrings__redis="127.0.0.1:$redis_port,password=$redis_password" \
   Authentication__Issuer="http://127.0.0.1:$upstream_port/" Authentication__MetadataBaseAddress="http://127.0.0.1:$upstream_port" \
-  Booking__MaxUnitsPerBuyer=100 \
+  Booking__MaxUnitsPerBuyer=100 ${BENCH_BOOKING_SETTINGS:-} \
   dotnet "$(release Services/Booking Boxoffice.Booking)" "$(content_root Services/Booking)" >"$work/booking.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$provider_port/alive"
