@@ -12,7 +12,7 @@ namespace Boxoffice.Booking.Inventory;
 /// and sale window as they change. Changes of one event apply in version order: an older one
 /// arriving after a newer one is ignored; one arriving before the event itself is retried.
 /// </summary>
-internal sealed partial class CatalogEventHandler(ILogger<CatalogEventHandler> logger) :
+internal sealed partial class CatalogEventHandler(Orders.OrderFulfilment fulfilment, ILogger<CatalogEventHandler> logger) :
     IIntegrationEventHandler<EventPublished>, IIntegrationEventHandler<EventUpdated>, IIntegrationEventHandler<EventCancelled>
 {
     public async Task HandleAsync(CloudEvent<EventPublished> message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
@@ -63,10 +63,17 @@ internal sealed partial class CatalogEventHandler(ILogger<CatalogEventHandler> l
     public async Task HandleAsync(CloudEvent<EventUpdated> message, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         await ApplyAsync(transaction, message.Data.EventId, message.Data.Version, message.Data.Status, message.Data.SaleOpensAt, message.Data.SaleClosesAt, cancellationToken);
 
-    public async Task HandleAsync(CloudEvent<EventCancelled> message, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
-        await ApplyAsync(transaction, message.Data.EventId, message.Data.Version, EventStatus.Cancelled, null, null, cancellationToken);
+    /// <summary>Nothing more is sold, and every order of the event, paid or not, is cancelled: Payments refunds the paid ones.</summary>
+    public async Task HandleAsync(CloudEvent<EventCancelled> message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (await ApplyAsync(transaction, message.Data.EventId, message.Data.Version, EventStatus.Cancelled, null, null, cancellationToken))
+        {
+            await fulfilment.CancelEventOrdersAsync(transaction, message.Data.EventId, cancellationToken);
+        }
+    }
 
-    private async Task ApplyAsync(
+    /// <summary>Applies a change of the event; false when a newer one was applied already.</summary>
+    private async Task<bool> ApplyAsync(
         NpgsqlTransaction transaction, Guid eventId, int version, EventStatus status, DateTimeOffset? opens, DateTimeOffset? closes, CancellationToken cancellationToken)
     {
         await using var update = transaction.Command(
@@ -86,10 +93,11 @@ internal sealed partial class CatalogEventHandler(ILogger<CatalogEventHandler> l
             }
 
             LogStaleChange(eventId, version);
-            return;
+            return false;
         }
 
         LogEventChanged(eventId, Statuses.Of(status), version);
+        return true;
     }
 
     private static IEnumerable<(Guid TierId, string Section, string? Row, int Seat)> Units(EventPublished published)

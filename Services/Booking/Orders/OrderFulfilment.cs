@@ -131,6 +131,49 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         return true;
     }
 
+    /// <summary>
+    /// The event was cancelled: pending orders are cancelled (units freed), and confirmed ones too,
+    /// their tickets void; each announces OrderCancelled, so Payments refunds what it charged.
+    /// </summary>
+    public async Task CancelEventOrdersAsync(NpgsqlTransaction transaction, Guid eventId, CancellationToken cancellationToken)
+    {
+        var pending = new List<Guid>();
+        await using (var select = transaction.Command(
+            "SELECT order_id FROM orders WHERE event_id = $1 AND status = 'pending-payment' ORDER BY order_id FOR UPDATE", eventId))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                pending.Add(reader.GetGuid(0));
+            }
+        }
+
+        foreach (var orderId in pending)
+        {
+            await CancelAsync(transaction, orderId, OrderCancellationReason.EventCancelled, cancellationToken);
+        }
+
+        var confirmed = new List<(Guid OrderId, string BuyerId)>();
+        await using (var cancel = transaction.Command(
+            "UPDATE orders SET status = 'cancelled', cancel_reason = 'event-cancelled', updated_at = $2 WHERE event_id = $1 AND status = 'confirmed' RETURNING order_id, buyer_id",
+            eventId, time.Now()))
+        await using (var reader = await cancel.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                confirmed.Add((reader.GetGuid(0), reader.GetString(1)));
+            }
+        }
+
+        foreach (var (orderId, buyerId) in confirmed)
+        {
+            await outbox.EnqueueAsync(transaction.Connection!, transaction, new OrderCancelled(orderId, eventId, buyerId, OrderCancellationReason.EventCancelled), cancellationToken);
+        }
+
+        BookingMetrics.OrdersCancelled.Add(pending.Count + confirmed.Count, new KeyValuePair<string, object?>("reason", "event-cancelled"));
+        LogEventOrdersCancelled(eventId, pending.Count, confirmed.Count);
+    }
+
     public async Task RefundedAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
     {
         await using var refunded = transaction.Command(
@@ -149,6 +192,9 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             ? new LockedOrder(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetDecimal(3), reader.GetString(4), reader.GetInt32(5), reader.GetString(6))
             : null;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} was cancelled: {Pending} pending and {Confirmed} confirmed orders cancelled")]
+    private partial void LogEventOrdersCancelled(Guid eventId, int pending, int confirmed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Order {OrderId} confirmed: {Tickets} tickets issued")]
     private partial void LogConfirmed(Guid orderId, int tickets);

@@ -55,7 +55,12 @@ internal static class TicketsApi
         {
             var now = time.Now();
             await using (var admit = transaction.Command(
-                "UPDATE tickets SET checked_in_at = $2, checked_in_by = $3 WHERE ticket_id = $1 AND checked_in_at IS NULL RETURNING order_id, event_id, seat",
+                """
+                UPDATE tickets t SET checked_in_at = $2, checked_in_by = $3
+                WHERE t.ticket_id = $1 AND t.checked_in_at IS NULL
+                  AND EXISTS (SELECT 1 FROM orders o WHERE o.order_id = t.order_id AND o.status = 'confirmed')
+                RETURNING t.order_id, t.event_id, t.seat
+                """,
                 claims.TicketId, now, staffId))
             await using (var reader = await admit.ExecuteReaderAsync(cancellationToken))
             {
@@ -70,11 +75,22 @@ internal static class TicketsApi
                 }
             }
 
-            await using var earlier = transaction.Command("SELECT checked_in_at FROM tickets WHERE ticket_id = $1", claims.TicketId);
-            if (await earlier.ExecuteScalarAsync(cancellationToken) is not DateTime firstTime)
+            await using var earlier = transaction.Command(
+                "SELECT t.checked_in_at, o.status FROM tickets t JOIN orders o ON o.order_id = t.order_id WHERE t.ticket_id = $1", claims.TicketId);
+            await using var row = await earlier.ExecuteReaderAsync(cancellationToken);
+            if (!await row.ReadAsync(cancellationToken))
             {
                 return Problems.NotFound("ticket");
             }
+
+            if (row.GetString(1) != "confirmed")
+            {
+                BookingMetrics.CheckIns.Add(1, new KeyValuePair<string, object?>("outcome", "void"));
+                return Problems.Conflict("ticket-void", "This ticket is no longer valid.",
+                    "Its order was cancelled (the event was cancelled) and refunded.", new() { ["orderStatus"] = row.GetString(1), ["ticketId"] = claims.TicketId });
+            }
+
+            var firstTime = row.GetDateTime(0);
 
             BookingMetrics.CheckIns.Add(1, new KeyValuePair<string, object?>("outcome", "repeat"));
             var first = new DateTimeOffset(DateTime.SpecifyKind(firstTime, DateTimeKind.Utc));

@@ -44,7 +44,7 @@ public enum OrderCancellationReason
     /// <summary>A payment succeeded after the hold had expired and its units were no longer the buyer's.</summary>
     HoldExpired,
 
-    /// <summary>The organizer cancelled the event before the order was paid.</summary>
+    /// <summary>The organizer cancelled the event (the order was pending or confirmed).</summary>
     EventCancelled,
 }
 

@@ -135,6 +135,35 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
         await other.HoldAsync(sale, quantity: 3);
     }
 
+    [Fact]
+    public async Task Cancelling_an_event_cancels_and_refunds_its_paid_orders_and_voids_their_tickets()
+    {
+        using var organizer = await Catalog.Organizer.NewAsync(boxoffice);
+        var sale = await Sale.OpenAsync(boxoffice, by: organizer);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var orderId = await buyer.OrderAsync((await buyer.HoldAsync(sale)).GetProperty("holdId").GetGuid());
+        Assert.Equal("confirmed", (await buyer.SettledOrderAsync(orderId)).GetProperty("status").GetString());
+        var code = (await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/orders/{orderId}/tickets"))[0].GetProperty("code").GetString();
+
+        await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, $"/organizer/events/{sale.EventId}/cancel");
+
+        using var provider = await Payments.Provider.ConnectAsync(boxoffice);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        JsonElement order;
+        while ((order = await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/orders/{orderId}")).GetProperty("status").GetString() != "refunded")
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The order is {order.GetProperty("status").GetString()}, not refunded, 60 s after the event was cancelled.");
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal("event-cancelled", order.GetProperty("cancelReason").GetString());
+        var charge = (await provider.ChargeAsync(orderId))!.Value;
+        Assert.Equal(charge.GetProperty("amount").GetDecimal(), charge.GetProperty("refundedAmount").GetDecimal());
+        using var staff = await Buyer.StaffAsync(boxoffice);
+        var refused = await staff.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, "/tickets/check-in", new { code });
+        Assert.Equal("https://boxoffice.dev/problems/ticket-void", refused.GetProperty("type").GetString());
+    }
+
     private static bool VerifiesOffline(ECDsa publicKey, string code)
     {
         var parts = code.Split('.');

@@ -109,9 +109,10 @@ internal sealed class Buyer : IDisposable
 /// <summary>An event on sale: a venue with 20 seats (Stalls rows A and B) and a standing area, published and opened through the catalog, and known to booking.</summary>
 internal sealed record Sale(Guid EventId, Guid SeatedTierId, Guid StandingTierId, int StandingPlaces)
 {
-    public static async Task<Sale> OpenAsync(BoxofficeApp boxoffice, int standingPlaces = 100)
+    public static async Task<Sale> OpenAsync(BoxofficeApp boxoffice, int standingPlaces = 100, Catalog.Organizer? by = null)
     {
-        using var organizer = await Catalog.Organizer.NewAsync(boxoffice);
+        using var own = by is null ? await Catalog.Organizer.NewAsync(boxoffice) : null;
+        var organizer = by ?? own!;
         var venueId = await organizer.CreateVenueAsync(new
         {
             name = "Hall",
