@@ -30,6 +30,7 @@ internal static class BookingServiceExtensions
         // Redis only speeds up public counts: its absence must not make booking unready, nor slow.
         builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true,
             options => options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast);
+        builder.Services.ResolveAtStart<StackExchange.Redis.IConnectionMultiplexer>();
         builder.Services.AddSingleton<AvailabilityCache>();
 
         builder.AddInboxConsumer(Topics.CatalogEvents, "booking-catalog", events => events

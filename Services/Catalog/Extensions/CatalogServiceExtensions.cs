@@ -20,6 +20,7 @@ internal static class CatalogServiceExtensions
         // Redis only makes reads faster: its absence must not make the catalog unready, nor slow.
         builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true,
             options => options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast);
+        builder.Services.ResolveAtStart<StackExchange.Redis.IConnectionMultiplexer>();
 
         // Defence in depth: the gateway checked the token, and so does the catalog.
         builder.AddBoxofficeAuthentication();

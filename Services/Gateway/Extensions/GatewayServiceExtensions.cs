@@ -30,6 +30,7 @@ internal static class GatewayServiceExtensions
         // And fail fast: with Redis unreachable a command errors at once (and the request goes
         // through) instead of waiting in SE.Redis's backlog for the timeout.
         builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true, options => options.BacklogPolicy = BacklogPolicy.FailFast);
+        builder.Services.ResolveAtStart<StackExchange.Redis.IConnectionMultiplexer>();
         builder.Services.AddGatewayRateLimiting(builder.Configuration);
 
         // Only listed origins; none by default.

@@ -27,6 +27,7 @@ internal static class IdentityServiceExtensions
         builder.AddNpgsqlDbContext<IdentityDb>("identitydb", configureDbContextOptions: options => options.UseOpenIddict());
         // Redis only holds failed sign-in counters, which fail open: not a readiness dependency.
         builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true, options => options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast);
+        builder.Services.ResolveAtStart<StackExchange.Redis.IConnectionMultiplexer>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddValidation();
         builder.Services.AddAntiforgery(options =>
