@@ -41,6 +41,17 @@ var identity = builder.AddService<Projects.Identity>("identity")
     .WithEnvironment("Identity__Seed__organizer__Email", organizerEmail)
     .WithEnvironment("Identity__Seed__organizer__Password", organizerPassword)
     .WithEnvironment("Identity__Clients__organizer-backoffice__ClientSecret", backofficeSecret);
+if (builder.ExecutionContext.IsRunMode)
+{
+    // The flash-sale harness's machine client (Tests/FlashSale): it signs in a crowd of synthetic
+    // buyers with client credentials. Development and CI only; a deployment never has it.
+    identity
+        .WithEnvironment("Identity__Clients__flash-sale-crowd__ClientSecret", builder.AddGeneratedSecret("crowd-client-secret"))
+        .WithEnvironment("Identity__Clients__flash-sale-crowd__GrantTypes__0", "client_credentials")
+        .WithEnvironment("Identity__Clients__flash-sale-crowd__Scopes__0", "booking")
+        .WithEnvironment("Identity__Clients__flash-sale-crowd__Scopes__1", "catalog.read")
+        .WithEnvironment("Identity__Clients__flash-sale-crowd__ActsForBuyers", "true");
+}
 
 var catalog = builder.AddService<Projects.Catalog>("catalog")
     .WithReplicas(builder.Configuration.GetValue("Catalog:Replicas", 1))

@@ -56,13 +56,7 @@ internal static class ConnectApi
         var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
         if (request.IsClientCredentialsGrantType())
         {
-            var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
-                ?? throw new InvalidOperationException("OpenIddict authenticated an unknown client.");
-            var properties = await applications.GetPropertiesAsync(application, cancellationToken);
-            string[] roles = properties.TryGetValue(IdentitySeeder.RolesProperty, out var value) && value.ValueKind == JsonValueKind.Array
-                ? [.. value.EnumerateArray().Select(role => role.GetString()!)]
-                : [];
-            return Results.SignIn(ClaimsFactory.ForClient(request.ClientId!, roles, request.GetScopes()), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            return await ClientTokenAsync(request, applications, cancellationToken);
         }
 
         if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
@@ -83,6 +77,41 @@ internal static class ConnectApi
 
         return Forbid(Errors.UnsupportedGrantType, "The grant type is not supported.");
     }
+
+    /// <summary>
+    /// A machine client's own identity; or, for a load-test client allowed to act for buyers, the
+    /// synthetic buyer its request names (<c>buyer=</c>), as subject <c>clientId:buyer</c>.
+    /// </summary>
+    private static async Task<IResult> ClientTokenAsync(OpenIddictRequest request, IOpenIddictApplicationManager applications, CancellationToken cancellationToken)
+    {
+        var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
+            ?? throw new InvalidOperationException("OpenIddict authenticated an unknown client.");
+        var properties = await applications.GetPropertiesAsync(application, cancellationToken);
+        string[] roles = properties.TryGetValue(IdentitySeeder.RolesProperty, out var value) && value.ValueKind == JsonValueKind.Array
+            ? [.. value.EnumerateArray().Select(role => role.GetString()!)]
+            : [];
+        var buyer = (string?)request.GetParameter(BuyerParameter);
+        if (buyer is null)
+        {
+            return Results.SignIn(ClaimsFactory.ForClient(request.ClientId!, roles, request.GetScopes()), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        if (!properties.TryGetValue(IdentitySeeder.ActsForBuyersProperty, out var acts) || acts.ValueKind != JsonValueKind.True)
+        {
+            return Forbid(Errors.InvalidRequest, "This client cannot act for a buyer.");
+        }
+
+        if (!SyntheticBuyer.IsMatch(buyer))
+        {
+            return Forbid(Errors.InvalidRequest, "The buyer must be 1-64 letters, digits, '-' or '_'.");
+        }
+
+        return Results.SignIn(ClaimsFactory.ForClient($"{request.ClientId}:{buyer}", [BoxofficeAuth.Roles.Buyer], request.GetScopes()), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private const string BuyerParameter = "buyer";
+
+    private static readonly System.Text.RegularExpressions.Regex SyntheticBuyer = new("^[A-Za-z0-9_-]{1,64}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     private static IResult Forbid(string error, string description) => Results.Forbid(
         new AuthenticationProperties(new Dictionary<string, string?>

@@ -23,6 +23,8 @@ internal sealed class IdentitySeeder(
 {
     public const string RolesProperty = "roles";
 
+    public const string ActsForBuyersProperty = "acts_for_buyers";
+
     public Task SeedAsync(CancellationToken cancellationToken) => db.RunLockedAsync("identity-schema", async token =>
     {
         await CreateSchemaAsync(token);
@@ -60,6 +62,10 @@ internal sealed class IdentitySeeder(
             DisplayName = client.DisplayName ?? clientId,
         };
         descriptor.Properties[RolesProperty] = JsonSerializer.SerializeToElement(client.Roles);
+        if (client.ActsForBuyers)
+        {
+            descriptor.Properties[ActsForBuyersProperty] = JsonSerializer.SerializeToElement(true);
+        }
         foreach (var uri in client.RedirectUris)
         {
             descriptor.RedirectUris.Add(new Uri(uri, UriKind.Absolute));

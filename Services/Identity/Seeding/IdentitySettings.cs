@@ -48,6 +48,13 @@ internal sealed class ClientOptions
     public List<string> RedirectUris { get; set; } = [];
 
     public TimeSpan? AccessTokenLifetime { get; set; }
+
+    /// <summary>
+    /// A load-test client (client credentials) that signs in a crowd of synthetic buyers: its token
+    /// request names a buyer (<c>buyer=</c>), and the token's subject is <c>clientId:buyer</c>, never a
+    /// real account's id. Only the AppHost's run mode configures one; never enable it in production.
+    /// </summary>
+    public bool ActsForBuyers { get; set; }
 }
 
 internal sealed class SeedAccount
