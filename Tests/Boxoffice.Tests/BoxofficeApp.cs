@@ -73,8 +73,9 @@ public sealed class BoxofficeApp : IAsyncLifetime
         builder.CreateResourceBuilder<ProjectResource>("gateway")
             .WithEnvironment("RateLimiting__Authenticated__TokenLimit", RateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("RateLimiting__Authenticated__TokensPerSecond", "1")
-            // Every test signs in from 127.0.0.1: the per-address sign-in bucket must outlast the suite.
-            .WithEnvironment("RateLimiting__SignIn__TokenLimit", "1000")
+            // Every test signs in from 127.0.0.1: the per-address sign-in bucket must outlast the
+            // suite, the flash sale's crowd of 1,000 included.
+            .WithEnvironment("RateLimiting__SignIn__TokenLimit", "5000")
             // Anonymous readers all come from 127.0.0.1 too; the cache test sends a burst of 1,000.
             .WithEnvironment("RateLimiting__Anonymous__TokenLimit", "5000")
             .WithEnvironment("RateLimiting__Anonymous__TokensPerSecond", "1000");

@@ -1,0 +1,87 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+
+namespace Boxoffice.FlashSale;
+
+/// <summary>
+/// The AppHost, started by the harness in embedded mode on a fresh data folder: two replicas of the
+/// gateway, booking and payments (so a killed replica has a sibling), and the gateway's per-address
+/// sign-in limit raised for the crowd, which signs in from this one address.
+/// </summary>
+internal sealed class OwnAppHost : IAsyncDisposable
+{
+    private readonly string _dataPath;
+
+    private OwnAppHost(DistributedApplication app, string dataPath)
+    {
+        App = app;
+        _dataPath = dataPath;
+    }
+
+    public DistributedApplication App { get; }
+
+    public static async Task<OwnAppHost> StartAsync(SaleOptions options, CancellationToken cancellationToken)
+    {
+        var dataPath = Path.Combine(Path.GetTempPath(), "boxoffice-flashsale-" + Guid.NewGuid().ToString("N")[..12]);
+        options.Progress?.WriteLine($"start  the AppHost in embedded mode (data in {dataPath})");
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            ["--infra", "embedded", $"--Infra:DataPath={dataPath}", "--Gateway:Replicas=2", "--Booking:Replicas=2", "--Payments:Replicas=2"], cancellationToken);
+        // The harness prints its own progress; the resources' start-up noise (health checks failing
+        // until each service is up) would drown it.
+        builder.Services.AddLogging(logging =>
+        {
+            logging.ClearProviders();
+            if (options.ServiceLogs)
+            {
+                // --service-logs: the services' own warnings and errors, for a failed run's post-mortem.
+                logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.None)
+                    .AddFilter("AppHost.Resources", LogLevel.Information).AddFilter("AppHost.Resources.postgres", LogLevel.None);
+            }
+        });
+        var crowd = (options.Buyers + 100).ToString(CultureInfo.InvariantCulture);
+        builder.CreateResourceBuilder<ProjectResource>("gateway")
+            .WithEnvironment("RateLimiting__SignIn__TokenLimit", crowd)
+            .WithEnvironment("RateLimiting__SignIn__TokensPerSecond", crowd)
+            .WithEnvironment("RateLimiting__Anonymous__TokenLimit", "1000")
+            .WithEnvironment("RateLimiting__Anonymous__TokensPerSecond", "500");
+        var app = await builder.BuildAsync(cancellationToken);
+        await app.StartAsync(cancellationToken);
+        var host = new OwnAppHost(app, dataPath);
+        await host.WaitUntilHealthyAsync(cancellationToken);
+        options.Progress?.WriteLine("start  every resource healthy");
+        return host;
+    }
+
+    /// <summary>Until every replica of every project and executable runs and reports healthy.</summary>
+    private async Task WaitUntilHealthyAsync(CancellationToken cancellationToken)
+    {
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+        var instances = new Dictionary<string, ResourceEvent>();
+        await foreach (var change in App.ResourceNotifications.WatchAsync(cancellationToken))
+        {
+            instances[change.ResourceId] = change;
+            var healthy = model.Resources.Where(resource => resource is ProjectResource or ExecutableResource).All(resource =>
+            {
+                var replicas = instances.Values.Where(instance => instance.Resource == resource).ToList();
+                return replicas.Any(instance => instance.Snapshot.IsHidden) || replicas.Count >= (resource.Annotations.OfType<ReplicaAnnotation>().FirstOrDefault()?.Replicas ?? 1)
+                    && replicas.All(instance => instance.Snapshot.State?.Text == KnownResourceStates.Running && instance.Snapshot.HealthStatus == HealthStatus.Healthy);
+            });
+            if (healthy)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        if (Directory.Exists(_dataPath))
+        {
+            Directory.Delete(_dataPath, recursive: true);
+        }
+    }
+}

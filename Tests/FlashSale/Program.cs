@@ -1,0 +1,145 @@
+using System.Globalization;
+using Boxoffice.FlashSale;
+
+// Runs one flash sale and prints its report; exit code 0 when every invariant holds, 1 when one
+// fails, 2 for a usage error. Usage: see README.md beside this file, or --help.
+try
+{
+    var arguments = Arguments.Parse(args);
+    if (arguments.Has("help"))
+    {
+        Console.WriteLine(Arguments.Usage);
+        return 0;
+    }
+
+    var faults = arguments.Get("faults", "none")! switch
+    {
+        "none" => [],
+        "all" => FaultSchedule.Known.Keys.ToList(),
+        var list => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
+    };
+    var unknown = faults.Where(fault => !FaultSchedule.Known.ContainsKey(fault)).ToList();
+    if (unknown.Count > 0)
+    {
+        throw new ArgumentException($"Unknown fault(s) {string.Join(", ", unknown)}. Known: {string.Join(", ", FaultSchedule.Known.Keys)}.");
+    }
+
+    var options = new SaleOptions
+    {
+        Buyers = arguments.Number("buyers", 10_000),
+        Seats = arguments.Number("seats", 1_000),
+        HostileShare = arguments.Fraction("hostile", 0.05),
+        Faults = faults,
+        Seed = arguments.Number("seed", Environment.TickCount & 0xFFFFFF),
+        Arrival = TimeSpan.FromSeconds(arguments.Number("arrival-seconds", 5)),
+        ThinkTime = TimeSpan.FromMilliseconds(arguments.Number("think-ms", 800)),
+        Connections = arguments.Number("connections", 256),
+        PaymentGrace = TimeSpan.FromSeconds(arguments.Number("payment-grace-seconds", 60)),
+        HtmlReport = arguments.Get("html", null),
+        ServiceLogs = arguments.Has("service-logs"),
+    };
+    var buyerCap = arguments.Number("buyer-cap", 6);
+    using var interrupt = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) =>
+    {
+        e.Cancel = true;
+        interrupt.Cancel();
+    };
+
+    SaleReport report;
+    if (arguments.Get("gateway", null) is { } gateway)
+    {
+        report = await FlashSaleRun.RunAsync(arguments.RemoteTarget(new Uri(gateway)), options, buyerCap, interrupt.Token);
+    }
+    else
+    {
+        await using var host = await OwnAppHost.StartAsync(options, interrupt.Token);
+        report = await FlashSaleRun.RunAsync(await AspireTarget.CreateAsync(host.App, interrupt.Token), options, buyerCap, interrupt.Token);
+    }
+
+    SaleReportWriter.WriteText(report, Console.Out);
+    if (options.HtmlReport is { } html)
+    {
+        await File.WriteAllTextAsync(html, SaleReportWriter.Html(report), interrupt.Token);
+        Console.WriteLine($"HTML report: {Path.GetFullPath(html)}");
+    }
+
+    return report.Passed ? 0 : 1;
+}
+catch (ArgumentException usage)
+{
+    Console.Error.WriteLine(usage.Message);
+    Console.Error.WriteLine(Arguments.Usage);
+    return 2;
+}
+
+/// <summary><c>--name value</c> pairs; flags without a value are "true".</summary>
+internal sealed class Arguments
+{
+    public const string Usage = """
+        Boxoffice.FlashSale [options]
+          --buyers N               buyers in the crowd (default 10000)
+          --seats M                places on sale (default 1000)
+          --hostile F              share of hostile clients, 0..0.5 (default 0.05)
+          --faults LIST            none | all | comma list of: provider, booking, kafka, payments, redis, gateway, postgres
+          --html FILE              also write the report as an HTML page with charts
+          --service-logs           print the services' warnings and errors (with the harness's own AppHost)
+          --seed N, --arrival-seconds S, --think-ms MS, --connections N
+        Without --gateway the harness starts the AppHost itself (embedded mode, two replicas of the
+        gateway, booking and payments) and every fault is available. Against a running Boxoffice:
+          --gateway URL --backoffice-secret S --crowd-secret S
+          --db bookingdb=CONN --db paymentsdb=CONN --db providerdb=CONN --db catalogdb=CONN
+          [--provider URL --provider-key K] [--broker-control URL] [--buyer-cap N] [--payment-grace-seconds S]
+        """;
+
+    private readonly Dictionary<string, List<string>> _values = [];
+
+    public static Arguments Parse(string[] args)
+    {
+        var parsed = new Arguments();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Unexpected argument '{args[i]}'.");
+            }
+
+            var name = args[i][2..];
+            var value = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
+            if (!parsed._values.TryGetValue(name, out var list))
+            {
+                parsed._values[name] = list = [];
+            }
+
+            list.Add(value);
+        }
+
+        return parsed;
+    }
+
+    public bool Has(string name) => _values.ContainsKey(name);
+
+    public string? Get(string name, string? fallback) => _values.TryGetValue(name, out var list) ? list[^1] : fallback;
+
+    public int Number(string name, int fallback) =>
+        Get(name, null) is not { } text ? fallback
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 ? value
+        : throw new ArgumentException($"--{name} must be a positive whole number, not '{text}'.");
+
+    public double Fraction(string name, double fallback) =>
+        Get(name, null) is not { } text ? fallback
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 0.5 ? value
+        : throw new ArgumentException($"--{name} must be between 0 and 0.5, not '{text}'.");
+
+    public SaleTarget RemoteTarget(Uri gateway) => new()
+    {
+        Gateway = gateway,
+        BackofficeSecret = Get("backoffice-secret", null) ?? throw new ArgumentException("--backoffice-secret is required with --gateway."),
+        CrowdSecret = Get("crowd-secret", null) ?? throw new ArgumentException("--crowd-secret is required with --gateway."),
+        Databases = (_values.GetValueOrDefault("db") ?? []).Select(pair => pair.Split('=', 2)).Where(pair => pair.Length == 2)
+            .ToDictionary(pair => pair[0], pair => pair[1]),
+        Provider = Get("provider", null) is { } provider ? new Uri(provider) : null,
+        ProviderApiKey = Get("provider-key", null),
+        BrokerControl = Get("broker-control", null) is { } broker ? new Uri(broker) : null,
+    };
+}

@@ -1,0 +1,54 @@
+namespace Boxoffice.FlashSale;
+
+/// <summary>The sale to run: its size, the crowd's behaviour, the faults and where the report goes.</summary>
+public sealed record SaleOptions
+{
+    public int Buyers { get; init; } = 10_000;
+
+    public int Seats { get; init; } = 1_000;
+
+    /// <summary>Share of the crowd that is hostile (scalper bots, malformed requests, snoopers on others' ids).</summary>
+    public double HostileShare { get; init; } = 0.05;
+
+    /// <summary>Buyers arrive over this long after the sale opens (everyone refreshing at the opening minute).</summary>
+    public TimeSpan Arrival { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A person's pause between reading and clicking, drawn up to this long.</summary>
+    public TimeSpan ThinkTime { get; init; } = TimeSpan.FromMilliseconds(800);
+
+    /// <summary>How often a buyer told "sold out" looks again (a returned place may come back) before leaving.</summary>
+    public int SoldOutRetries { get; init; } = 3;
+
+    /// <summary>How long a buyer's app polls an order for its payment result.</summary>
+    public TimeSpan OrderPatience { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Largest quantity a buyer asks for (the sale's per-buyer cap is booking's, not ours).</summary>
+    public int MaxQuantity { get; init; } = 4;
+
+    /// <summary>Connections the harness opens to the gateway.</summary>
+    public int Connections { get; init; } = 256;
+
+    /// <summary>Faults, by name, in schedule order (see <see cref="FaultSchedule"/>).</summary>
+    public IReadOnlyList<string> Faults { get; init; } = [];
+
+    /// <summary>The first fault starts this long after the sale opens; the next ones follow this far apart.</summary>
+    public TimeSpan FaultStart { get; init; } = TimeSpan.FromSeconds(3);
+
+    public TimeSpan FaultSpacing { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>After the crowd is done, how long the system may take to settle (no order pending, every event delivered).</summary>
+    public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>The grace booking gives a pending order past its hold (Booking:PaymentGrace); the auditor allows it.</summary>
+    public TimeSpan PaymentGrace { get; init; } = TimeSpan.FromMinutes(1);
+
+    public int Seed { get; init; } = Environment.TickCount;
+
+    public string? HtmlReport { get; init; }
+
+    /// <summary>Print the services' warnings and errors (only when the harness runs the AppHost).</summary>
+    public bool ServiceLogs { get; init; }
+
+    /// <summary>Live progress, one line a second; null for none.</summary>
+    public TextWriter? Progress { get; init; } = Console.Error;
+}
