@@ -81,10 +81,14 @@ internal sealed partial class AvailabilityCache(
     }
 
     /// <summary>The authoritative count, from the units themselves.</summary>
-    public async Task<EventAvailability?> CountAsync(Guid eventId, CancellationToken cancellationToken)
+    public Task<EventAvailability?> CountAsync(Guid eventId, CancellationToken cancellationToken)
     {
         var now = time.Now();
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return Transactions.ReadAsync(db, connection => CountAsync(connection, eventId, now, cancellationToken), cancellationToken);
+    }
+
+    private static async Task<EventAvailability?> CountAsync(NpgsqlConnection connection, Guid eventId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand(
             """
             SELECT e.status, e.currency, e.sale_opens_at, e.sale_closes_at, t.tier_id, t.name, t.price, t.capacity,

@@ -123,16 +123,17 @@ internal static class OrdersApi
         return TypedResults.Ok<IReadOnlyList<OrderView>>(orders);
     }
 
-    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> GetOrder(Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var select = new NpgsqlCommand($"SELECT {OrderColumns} FROM orders WHERE order_id = $1 AND buyer_id = $2", connection)
+    /// <summary>What a buyer's app polls while the payment is processed: patient with a restarting database.</summary>
+    private static Task<Results<Ok<OrderView>, ProblemHttpResult>> GetOrder(Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>
+        Transactions.ReadAsync<Results<Ok<OrderView>, ProblemHttpResult>>(db, async connection =>
         {
-            Parameters = { new() { Value = id }, new() { Value = user.BuyerId() } },
-        };
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? TypedResults.Ok(Read(reader)) : Problems.NotFound("order");
-    }
+            await using var select = new NpgsqlCommand($"SELECT {OrderColumns} FROM orders WHERE order_id = $1 AND buyer_id = $2", connection)
+            {
+                Parameters = { new() { Value = id }, new() { Value = user.BuyerId() } },
+            };
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? TypedResults.Ok(Read(reader)) : Problems.NotFound("order");
+        }, cancellationToken);
 
     private static async Task<Results<Ok<IReadOnlyList<TicketView>>, ProblemHttpResult>> GetOrderTickets(
         Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken)

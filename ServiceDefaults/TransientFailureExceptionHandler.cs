@@ -1,0 +1,37 @@
+using System.Data.Common;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// A dependency that is briefly away (a database restarting, a connection broken under the
+/// request) is not a bug in the request or the service: answer 503 with Retry-After, so clients
+/// and their retry policies know to try again, instead of a 500.
+/// </summary>
+internal sealed class TransientFailureExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not DbException { IsTransient: true } && exception.InnerException is not DbException { IsTransient: true })
+        {
+            return false;
+        }
+
+        httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        httpContext.Response.Headers.RetryAfter = "1";
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "The service is briefly unavailable.",
+                Detail = "A dependency did not answer. Try again in a second.",
+                Type = "https://boxoffice.dev/problems/unavailable",
+            },
+        });
+    }
+}
