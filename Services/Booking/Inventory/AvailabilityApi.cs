@@ -58,7 +58,7 @@ internal sealed partial class AvailabilityCache(
                     return System.Text.Json.JsonSerializer.Deserialize<EventAvailability>((byte[])cached!, System.Text.Json.JsonSerializerOptions.Web);
                 }
             }
-            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            catch (Exception exception) when (exception.IsRedisUnavailable())
             {
                 LogRedisUnavailable(exception.GetType().Name);
             }
@@ -71,7 +71,7 @@ internal sealed partial class AvailabilityCache(
             {
                 await redis.GetDatabase().StringSetAsync(key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(counted, System.Text.Json.JsonSerializerOptions.Web), lifetime);
             }
-            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            catch (Exception exception) when (exception.IsRedisUnavailable())
             {
                 LogRedisUnavailable(exception.GetType().Name);
             }

@@ -54,7 +54,7 @@ internal sealed class FillLease(IConnectionMultiplexer redis, TimeProvider time)
                 await Task.Delay(Poll, time, cancellationToken);
             }
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (exception.IsRedisUnavailable())
         {
             // Redis went away mid-way: load, as without it.
         }
@@ -74,7 +74,7 @@ internal sealed class FillLease(IConnectionMultiplexer redis, TimeProvider time)
         {
             await redis.GetDatabase().KeyDeleteAsync([.. keys.Select(LeaseKey)]);
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (exception.IsRedisUnavailable())
         {
         }
     }

@@ -26,7 +26,7 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
         {
             return await redis.GetDatabase().StringGetAsync(Prefix + key);
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (exception.IsRedisUnavailable())
         {
             Warn(exception);
             return null;
@@ -49,7 +49,7 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
         {
             await redis.GetDatabase().StringSetAsync(Prefix + key, value, expiry is { } ttl && ttl > TimeSpan.Zero ? new Expiration(ttl) : Expiration.Default);
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (exception.IsRedisUnavailable())
         {
             Warn(exception);
         }
@@ -74,7 +74,7 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
         {
             await redis.GetDatabase().KeyDeleteAsync(Prefix + key);
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (exception.IsRedisUnavailable())
         {
             // The entry expires on its own; every replica also drops its in-memory copy on the event.
             Warn(exception);

@@ -61,7 +61,7 @@ internal sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvide
                 Script, [(RedisKey)("gateway:ratelimit:" + bucket)], [settings.TokenLimit, settings.TokensPerSecond, wanted]))!;
             return ((int)result[0], TimeSpan.FromMilliseconds((long)result[1]));
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (exception.IsRedisUnavailable())
         {
             // One warning per interval, not one per request, while Redis is away.
             var now = time.GetTimestamp();

@@ -53,7 +53,7 @@ internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<Iden
         {
             return await action(redis.GetDatabase());
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (exception.IsRedisUnavailable())
         {
             logger.LogWarning(exception, "Sign-in throttle store unavailable; not counting this attempt");
             return whenUnavailable;
