@@ -45,6 +45,8 @@ internal static class GatewayServiceExtensions
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver();
+        // A request whose connection broke under it is sent once more when that is safe.
+        builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Routing.ReplayingForwarderHttpClientFactory>();
         return builder;
     }
 }
