@@ -19,6 +19,7 @@ app.UseRequestBodyLimits();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseOutputCache();
 app.MapReverseProxy(proxy => proxy.UseBodyTooLargeAnswer());
 
 app.Run();

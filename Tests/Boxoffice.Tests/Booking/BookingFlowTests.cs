@@ -175,4 +175,31 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
         var text = System.Text.Encoding.UTF8.GetString(payload);
         return System.Text.Encoding.UTF8.GetBytes(text.Replace("\"seat\":\"", "\"seat\":\"VIP ", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_crowd_refreshing_availability_is_answered_from_the_gateway_for_a_second_each_answer_with_its_own_request_id()
+    {
+        var sale = await Sale.OpenAsync(boxoffice, standingPlaces: 5);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        using var gateway = boxoffice.CreateGatewayClient();
+        var path = $"/api/booking/events/{sale.EventId}/availability";
+
+        // One client, one kept-alive connection, so one gateway replica (each keeps its own copy).
+        using var first = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
+        using var second = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), await second.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.NotNull(second.Headers.Age);
+        Assert.NotEqual(first.Headers.GetValues("X-Request-Id").Single(), second.Headers.GetValues("X-Request-Id").Single());
+
+        // A second later the gateway asks booking again, and a hold taken meanwhile shows.
+        await buyer.HoldAsync(sale, quantity: 2);
+        await Task.Delay(TimeSpan.FromSeconds(3.5), TestContext.Current.CancellationToken);
+        using var later = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
+        var tier = JsonDocument.Parse(await later.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("tiers")
+            .EnumerateArray().Single(t => t.GetProperty("tierId").GetGuid() == sale.StandingTierId);
+        Assert.Equal(3, tier.GetProperty("available").GetInt32());
+        Assert.Null(later.Headers.Age);
+    }
 }
