@@ -30,10 +30,12 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
     public Task RunHostileAsync(int index, string token, CancellationToken cancellationToken)
     {
         var random = new Random(options.Seed + index);
-        return (index % 3) switch
+        // One in five is a scalper bot: with the per-buyer cap, each bot identity can still take
+        // a cap's worth, so a larger share would simply buy the sale.
+        return (index % 5) switch
         {
             0 => ScalpAsync(random, token, cancellationToken),
-            1 => MalformAsync(random, token, cancellationToken),
+            1 or 2 => MalformAsync(random, token, cancellationToken),
             _ => SnoopAsync(random, token, cancellationToken),
         };
     }
@@ -229,6 +231,11 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
     private async Task SnoopAsync(Random random, string token, CancellationToken cancellationToken)
     {
         await Task.Delay(options.Arrival + (options.Arrival * random.NextDouble()), cancellationToken);
+        for (var waited = 0; _seenIds.Count < 3 && waited < 120; waited++)
+        {
+            await Task.Delay(500, cancellationToken); // until other buyers' ids have been seen
+        }
+
         foreach (var (kind, id) in _seenIds.Take(3).ToList())
         {
             await Hostile($"GET other's {kind[..^1]}", HttpMethod.Get, $"/api/booking/{kind}/{id}", token, null, 404, cancellationToken);

@@ -93,7 +93,7 @@ public static class FlashSaleRun
                 {
                     return;
                 }
-                catch (Npgsql.NpgsqlException)
+                catch (Exception exception) when (exception is not OperationCanceledException)
                 {
                     // PostgreSQL is being restarted: the picture resumes when it is back.
                     await Task.Delay(500, CancellationToken.None);
