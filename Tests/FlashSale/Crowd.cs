@@ -255,7 +255,15 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
     private async Task<Answer> Hostile(string endpoint, HttpMethod method, string path, string? token, object? body, int? expected, CancellationToken cancellationToken,
         string? raw = null, string contentType = "application/json")
     {
-        var answer = await caller.SendAsync(endpoint, method, path, token, body, Guid.NewGuid().ToString(), hostile: true, rawBody: raw, contentType: contentType, cancellationToken: cancellationToken);
+        // Like any HTTP client, a bot sends again when its connection was cut with no answer (a
+        // gateway replica killed under it); what the server answers is what is judged.
+        var key = Guid.NewGuid().ToString();
+        var answer = await caller.SendAsync(endpoint, method, path, token, body, key, hostile: true, rawBody: raw, contentType: contentType, cancellationToken: cancellationToken);
+        for (var attempt = 2; answer.Status == 0 && attempt <= 3; attempt++)
+        {
+            answer = await caller.SendAsync(endpoint, method, path, token, body, key, hostile: true, rawBody: raw, contentType: contentType, cancellationToken: cancellationToken);
+        }
+
         Interlocked.Increment(ref outcomes.HostileRequests);
         // A rate-limited (429) hostile request was refused too; no answer at all counts as a failure.
         var refused = expected is null ? answer.Status is > 0 and < 500 : answer.Status == expected || answer.Status == 429;

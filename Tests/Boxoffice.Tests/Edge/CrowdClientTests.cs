@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Boxoffice.Tests.Edge;
+
+/// <summary>
+/// The flash-sale harness's machine client, <c>flash-sale-crowd</c>: it signs in synthetic buyers,
+/// each a subject of its own that no account can be, with a buyer's rights and nothing more.
+/// </summary>
+[Collection<RunningApp>]
+public sealed class CrowdClientTests(BoxofficeApp boxoffice)
+{
+    [Fact]
+    public async Task The_crowd_client_signs_in_a_synthetic_buyer_with_a_buyers_rights_only()
+    {
+        using var response = await TokenAsync("flash-sale-crowd", await boxoffice.ParameterAsync("crowd-client-secret"), "booking", buyer: "b-00042");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var token = new JsonWebToken((await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("access_token").GetString());
+        Assert.Equal("flash-sale-crowd:b-00042", token.Subject);
+        Assert.Equal(["buyer"], token.Claims.Where(claim => claim.Type == "role").Select(claim => claim.Value));
+        Assert.Equal("booking", token.GetClaim("scope").Value);
+    }
+
+    [Fact]
+    public async Task The_crowd_client_cannot_ask_for_an_organizers_or_staffs_scope()
+    {
+        using var response = await TokenAsync("flash-sale-crowd", await boxoffice.ParameterAsync("crowd-client-secret"), "booking catalog.write checkin", buyer: "b-1");
+
+        // OpenIddict refuses a scope the client is not permitted as an invalid request.
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal("invalid_request", error.GetProperty("error").GetString());
+        Assert.False(error.TryGetProperty("access_token", out _));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a b")]
+    [InlineData("../admin")]
+    [InlineData("b:1")]
+    [InlineData("b\u00e9")]
+    [InlineData("b0123456789012345678901234567890123456789012345678901234567890123")]
+    public async Task A_malformed_buyer_gets_invalid_request(string buyer)
+    {
+        using var response = await TokenAsync("flash-sale-crowd", await boxoffice.ParameterAsync("crowd-client-secret"), "booking", buyer);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_request", (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Another_machine_client_cannot_act_for_a_buyer()
+    {
+        using var response = await TokenAsync(Tokens.BackofficeClient, await boxoffice.ParameterAsync("backoffice-client-secret"), "catalog.write", buyer: "b-1");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_request", (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task The_crowd_client_with_a_wrong_secret_gets_nothing()
+    {
+        using var response = await TokenAsync("flash-sale-crowd", "not-the-secret", "booking", buyer: "b-1");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("invalid_client", (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
+    }
+
+    private async Task<HttpResponseMessage> TokenAsync(string clientId, string secret, string scope, string buyer)
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+        return await gateway.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = clientId,
+            ["client_secret"] = secret,
+            ["scope"] = scope,
+            ["buyer"] = buyer,
+        }), TestContext.Current.CancellationToken);
+    }
+}
