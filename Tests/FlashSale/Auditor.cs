@@ -220,30 +220,23 @@ public sealed class Auditor(SaleTarget target, Sale sale, DateTimeOffset since, 
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static async Task<List<string>> ListAsync(NpgsqlDataSource db, string sql, CancellationToken cancellationToken, params object[] parameters)
+    private static Task<List<string>> ListAsync(NpgsqlDataSource db, string sql, CancellationToken cancellationToken, params object[] parameters) =>
+        RowsAsync(db, sql, reader => reader.GetString(0), cancellationToken, parameters);
+
+    private static async Task<HashSet<Guid>> IdsAsync(NpgsqlDataSource db, string sql, CancellationToken cancellationToken, params object[] parameters) =>
+        [.. await RowsAsync(db, sql, reader => reader.GetGuid(0), cancellationToken, parameters)];
+
+    private static async Task<List<T>> RowsAsync<T>(NpgsqlDataSource db, string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, object[] parameters)
     {
         await using var command = Command(db, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<string>();
+        var rows = new List<T>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(reader.GetString(0));
+            rows.Add(read(reader));
         }
 
         return rows;
-    }
-
-    private static async Task<HashSet<Guid>> IdsAsync(NpgsqlDataSource db, string sql, CancellationToken cancellationToken, params object[] parameters)
-    {
-        await using var command = Command(db, sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var ids = new HashSet<Guid>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            ids.Add(reader.GetGuid(0));
-        }
-
-        return ids;
     }
 
     private static NpgsqlCommand Command(NpgsqlDataSource db, string sql, object[] parameters)
