@@ -70,6 +70,34 @@ public sealed class RedisOutageTests(BoxofficeApp boxoffice)
             }
 
             await boxoffice.WaitUntilEverythingHealthyAsync(back.Token);
+            await GatewayLimitsAgainAsync(redisConnection, back.Token);
+        }
+    }
+
+    /// <summary>
+    /// The gateway has no Redis health check (its limits fail open), and its client reconnects on
+    /// its own schedule, seconds after Redis is back. Until the gateway's buckets are written to
+    /// Redis again, through a few fresh connections (so both replicas), the next test's limits
+    /// would not be enforced.
+    /// </summary>
+    private async Task GatewayLimitsAgainAsync(string redisConnection, CancellationToken cancellationToken)
+    {
+        var key = await Tokens.SigningKeyAsync(boxoffice);
+        var issuer = await Tokens.IssuerAsync(boxoffice);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection);
+        for (var inARow = 0; inARow < 4;)
+        {
+            var subject = $"probe-{Guid.NewGuid():N}";
+            using (var gateway = boxoffice.CreateGatewayClient())
+            using (await gateway.SendAsync(Tokens.Get("/api/catalog/organizer/events", Tokens.Mint(key, issuer, subject, "catalog.write", ["organizer"])), cancellationToken))
+            {
+            }
+
+            inARow = await redis.GetDatabase().KeyExistsAsync($"gateway:ratelimit:standard:sub:{subject}") ? inARow + 1 : 0;
+            if (inARow == 0)
+            {
+                await Task.Delay(250, cancellationToken);
+            }
         }
     }
 
