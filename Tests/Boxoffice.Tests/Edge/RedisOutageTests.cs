@@ -71,6 +71,7 @@ public sealed class RedisOutageTests(BoxofficeApp boxoffice)
 
             await boxoffice.WaitUntilEverythingHealthyAsync(back.Token);
             await GatewayLimitsAgainAsync(redisConnection, back.Token);
+            await SignInThrottleAgainAsync(redisConnection, back.Token);
         }
     }
 
@@ -98,6 +99,31 @@ public sealed class RedisOutageTests(BoxofficeApp boxoffice)
             {
                 await Task.Delay(250, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// The same for identity's sign-in throttle, which also fails open: one failed sign-in of an
+    /// unknown address must be counted in Redis again (failures are not counted while it is away,
+    /// so the probes cost the shared per-address count only once).
+    /// </summary>
+    private async Task SignInThrottleAgainAsync(string redisConnection, CancellationToken cancellationToken)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection);
+        var server = redis.GetServers().Single();
+        using var browser = Tokens.Browser(boxoffice);
+        while (true)
+        {
+            using (await Tokens.SignInAsync(browser, "/account/login", $"probe-{Guid.NewGuid():N}@example.com", "not the password of anyone"))
+            {
+            }
+
+            await foreach (var _ in server.KeysAsync(pattern: "identity:signin-failures:account:*"))
+            {
+                return;
+            }
+
+            await Task.Delay(250, cancellationToken);
         }
     }
 
