@@ -2,7 +2,7 @@ using System.Globalization;
 using Boxoffice.FlashSale;
 
 // Runs one flash sale and prints its report; exit code 0 when every invariant holds, 1 when one
-// fails, 2 for a usage error. Usage: see README.md beside this file, or --help.
+// fails, 2 for a usage error, 3 when the sale could not be run or audited. Usage: see README.md beside this file, or --help.
 try
 {
     var arguments = Arguments.Parse(args);
@@ -71,6 +71,18 @@ catch (ArgumentException usage)
     Console.Error.WriteLine(usage.Message);
     Console.Error.WriteLine(Arguments.Usage);
     return 2;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("Stopped before the sale was audited: no verdict.");
+    return 3;
+}
+catch (Exception failure) when (failure is InvalidOperationException or HttpRequestException or Npgsql.NpgsqlException or DistributedApplicationException)
+{
+    // The sale could not be run or audited (the AppHost did not start, a fault could not be
+    // injected, a database was unreachable): say which, without a stack trace, and give no verdict.
+    Console.Error.WriteLine($"The flash sale could not run: {failure.Message}");
+    return 3;
 }
 
 /// <summary><c>--name value</c> pairs; flags without a value are "true".</summary>

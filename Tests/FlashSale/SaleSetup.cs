@@ -23,7 +23,7 @@ internal static class SaleSetup
             ["client_id"] = "organizer-backoffice",
             ["client_secret"] = target.BackofficeSecret,
             ["scope"] = "catalog.write",
-        }, cancellationToken) ?? throw new InvalidOperationException("The organizer's back office could not get a token.");
+        }, cancellationToken) ?? throw new InvalidOperationException($"The organizer's back office (organizer-backoffice) got no token from {new Uri(gateway.BaseAddress!, "/connect/token")}: is the gateway up and the secret right?");
 
         var now = DateTimeOffset.UtcNow;
         var name = $"Flash sale {now:yyyy-MM-dd HH:mm:ss}";
