@@ -128,15 +128,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
     private IEnumerable<ResourceEvent> Visible => _instances.Values.Where(instance => instance.Resource is not ParameterResource && !instance.Snapshot.IsHidden);
 
-    private bool EverythingHealthy(DistributedApplicationModel model) =>
-        model.Resources.Where(resource => resource is not ParameterResource).All(resource =>
-        {
-            var instances = _instances.Values.Where(instance => instance.Resource == resource).ToList();
-            return instances.Any(instance => instance.Snapshot.IsHidden)
-                || (instances.Count >= (resource.Annotations.OfType<ReplicaAnnotation>().FirstOrDefault()?.Replicas ?? 1)
-                    && instances.All(instance => instance.Snapshot.State?.Text == KnownResourceStates.Running
-                        && instance.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy));
-        });
+    private bool EverythingHealthy(DistributedApplicationModel model) => Boxoffice.FlashSale.Readiness.EverythingHealthy(model, _instances.Values);
 
     private async Task WatchAsync(DistributedApplication app, CancellationToken cancellationToken)
     {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
 namespace Boxoffice.FlashSale;
@@ -54,7 +53,7 @@ internal sealed class OwnAppHost : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Until every replica of every project and executable runs and reports healthy.</summary>
+    /// <summary>Until every replica of every resource runs and reports healthy.</summary>
     private async Task WaitUntilHealthyAsync(CancellationToken cancellationToken)
     {
         var model = App.Services.GetRequiredService<DistributedApplicationModel>();
@@ -62,12 +61,7 @@ internal sealed class OwnAppHost : IAsyncDisposable
         await foreach (var change in App.ResourceNotifications.WatchAsync(cancellationToken))
         {
             instances[change.ResourceId] = change;
-            var healthy = model.Resources.Where(resource => resource is ProjectResource or ExecutableResource).All(resource =>
-            {
-                var replicas = instances.Values.Where(instance => instance.Resource == resource).ToList();
-                return replicas.Any(instance => instance.Snapshot.IsHidden) || replicas.Count >= (resource.Annotations.OfType<ReplicaAnnotation>().FirstOrDefault()?.Replicas ?? 1)
-                    && replicas.All(instance => instance.Snapshot.State?.Text == KnownResourceStates.Running && instance.Snapshot.HealthStatus == HealthStatus.Healthy);
-            });
+            var healthy = Readiness.EverythingHealthy(model, instances.Values);
             if (healthy)
             {
                 return;
