@@ -19,7 +19,7 @@ internal sealed class TransientFailureExceptionHandler(IProblemDetailsService pr
             return false;
         }
 
-        httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        httpContext.Response.StatusCode = ProblemTypes.Unavailable.Status;
         httpContext.Response.Headers.RetryAfter = "1";
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
@@ -27,10 +27,10 @@ internal sealed class TransientFailureExceptionHandler(IProblemDetailsService pr
             Exception = exception,
             ProblemDetails = new ProblemDetails
             {
-                Status = StatusCodes.Status503ServiceUnavailable,
+                Status = ProblemTypes.Unavailable.Status,
                 Title = "The service is briefly unavailable.",
                 Detail = "A dependency did not answer. Try again in a second.",
-                Type = "https://boxoffice.dev/problems/unavailable",
+                Type = ProblemTypes.Unavailable.Uri,
             },
         });
     }

@@ -3,7 +3,7 @@ using Boxoffice.Booking.Holds;
 using Boxoffice.Booking.Inventory;
 using Boxoffice.Booking.Orders;
 using Boxoffice.Booking.Tickets;
-using Boxoffice.Messaging.Postgres;
+using Boxoffice.Postgres;
 
 var builder = WebApplication.CreateBuilder(args);
 

@@ -1,7 +1,7 @@
 using Boxoffice.Catalog.Events;
 using Boxoffice.Catalog.Extensions;
 using Boxoffice.Catalog.Venues;
-using Boxoffice.Messaging.Postgres;
+using Boxoffice.Postgres;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);

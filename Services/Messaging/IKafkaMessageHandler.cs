@@ -5,7 +5,9 @@ namespace Boxoffice.Messaging;
 /// <summary>
 /// Handles one message of a subscribed topic. Resolved in a scope of its own per message. The
 /// offset is committed only after this returns, so a message is handled at least once: a
-/// handler must be idempotent (the inbox of a later issue makes that systematic).
+/// handler must be idempotent. An integration event's handler gets that from the inbox
+/// (<c>AddInboxConsumer</c>, <see cref="Inbox.IIntegrationEventHandler{T}"/>); a handler of this
+/// interface has to see to it itself.
 /// </summary>
 public interface IKafkaMessageHandler
 {

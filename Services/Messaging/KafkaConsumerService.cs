@@ -59,47 +59,9 @@ internal sealed partial class KafkaConsumerService(
             .Build();
         consumer.Subscribe(Topic);
         LogSubscribed(Topic, subscription.GroupId);
-        var lagMeasuredAt = time.GetTimestamp();
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                if (time.GetElapsedTime(lagMeasuredAt) > LagInterval)
-                {
-                    KafkaTelemetry.RecordLag(consumer, subscription.GroupId);
-                    lagMeasuredAt = time.GetTimestamp();
-                }
-
-                ConsumeResult<string, byte[]>? result;
-                try
-                {
-                    // A short poll keeps shutdown prompt without a thread parked in librdkafka.
-                    result = consumer.Consume(PollInterval);
-                }
-                catch (ConsumeException exception) when (!exception.Error.IsFatal)
-                {
-                    LogClientError(exception.Error.Code, exception.Error.Reason);
-                    continue;
-                }
-
-                if (result is null || result.IsPartitionEOF)
-                {
-                    continue;
-                }
-
-                if (!retryTopic)
-                {
-                    await HandleAsync(result, attempt: 1, stoppingToken);
-                }
-                else if (Header(result, GroupHeader) == subscription.GroupId)
-                {
-                    // Retry topics are shared by every group of the main topic: take only our own.
-                    await WaitUntilDueAsync(result, stoppingToken);
-                    await HandleAsync(result, int.TryParse(Header(result, AttemptHeader), CultureInfo.InvariantCulture, out var attempt) ? attempt : 2, stoppingToken);
-                }
-
-                consumer.StoreOffset(result);
-            }
+            await ConsumeAsync(consumer, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -109,6 +71,56 @@ internal sealed partial class KafkaConsumerService(
             // Commits what was stored and leaves the group, so partitions move on without a timeout.
             consumer.Close();
         }
+    }
+
+    /// <summary>The consumer loop: poll, handle (or hand over), store the offset; until stopping or a fatal error.</summary>
+    private async Task ConsumeAsync(IConsumer<string, byte[]> consumer, CancellationToken stoppingToken)
+    {
+        var lagMeasuredAt = time.GetTimestamp();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            if (time.GetElapsedTime(lagMeasuredAt) > LagInterval)
+            {
+                KafkaTelemetry.RecordLag(consumer, subscription.GroupId);
+                lagMeasuredAt = time.GetTimestamp();
+            }
+
+            if (Poll(consumer) is not { } result)
+            {
+                continue;
+            }
+
+            if (!retryTopic)
+            {
+                await HandleAsync(result, attempt: 1, stoppingToken);
+            }
+            else if (Header(result, GroupHeader) == subscription.GroupId)
+            {
+                // Retry topics are shared by every group of the main topic: take only our own.
+                await WaitUntilDueAsync(result, stoppingToken);
+                await HandleAsync(result, int.TryParse(Header(result, AttemptHeader), CultureInfo.InvariantCulture, out var attempt) ? attempt : 2, stoppingToken);
+            }
+
+            consumer.StoreOffset(result);
+        }
+    }
+
+    /// <summary>The next message, or null when none came within the poll interval, at a partition's end, or after an error the client recovers from.</summary>
+    private ConsumeResult<string, byte[]>? Poll(IConsumer<string, byte[]> consumer)
+    {
+        ConsumeResult<string, byte[]>? result;
+        try
+        {
+            // A short poll keeps shutdown prompt without a thread parked in librdkafka.
+            result = consumer.Consume(PollInterval);
+        }
+        catch (ConsumeException exception) when (!exception.Error.IsFatal)
+        {
+            LogClientError(exception.Error.Code, exception.Error.Reason);
+            return null;
+        }
+
+        return result is null || result.IsPartitionEOF ? null : result;
     }
 
     /// <summary>A retry waits out its pause here: the retry partition waits, the main topic does not.</summary>

@@ -1,4 +1,4 @@
-using Boxoffice.Messaging.Postgres;
+using Boxoffice.Postgres;
 using Boxoffice.PaymentProvider.Admin;
 using Boxoffice.PaymentProvider.Charges;
 using Boxoffice.PaymentProvider.Extensions;

@@ -1,4 +1,4 @@
-using Boxoffice.Messaging.Postgres;
+using Boxoffice.Postgres;
 using Boxoffice.Payments.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);

@@ -1,13 +1,11 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using Boxoffice.Booking.Holds;
+using Boxoffice.Booking.CatalogEvents;
 using Boxoffice.Booking.Inventory;
 using Boxoffice.Booking.Orders;
 using Boxoffice.Booking.Tickets;
 using Boxoffice.Contracts;
 using Boxoffice.Contracts.Catalog;
 using Boxoffice.Contracts.Payments;
-using Boxoffice.Messaging.Postgres;
+using Boxoffice.Postgres;
 
 namespace Boxoffice.Booking.Extensions;
 
@@ -28,9 +26,7 @@ internal static class BookingServiceExtensions
         builder.AddOutbox("/boxoffice/booking");
 
         // Redis only speeds up public counts: its absence must not make booking unready, nor slow.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true,
-            options => options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast);
-        builder.Services.ResolveAtStart<StackExchange.Redis.IConnectionMultiplexer>();
+        builder.AddBoxofficeRedis();
         builder.Services.AddSingleton<AvailabilityCache>();
 
         builder.AddInboxConsumer(Topics.CatalogEvents, "booking-catalog", events => events
@@ -47,13 +43,9 @@ internal static class BookingServiceExtensions
         builder.Services.AddSingleton<OrderFulfilment>();
         builder.Services.AddHostedService<ExpirySweeper>();
 
-        builder.AddBoxofficeAuthentication();
+        builder.AddBoxofficeApi();
+        // Here, not in AddBoxofficeApi: the validation generator sees only this project's request types.
         builder.Services.AddValidation();
-        builder.Services.ConfigureHttpJsonOptions(options =>
-        {
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
-            options.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default;
-        });
         builder.Services.AddExceptionHandler<UnstorableTextExceptionHandler>();
         return builder;
     }

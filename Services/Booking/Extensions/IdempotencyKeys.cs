@@ -1,17 +1,19 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Boxoffice.Postgres;
 using Npgsql;
-using Boxoffice.Messaging.Postgres;
 
 namespace Boxoffice.Booking;
 
+/// <summary>A state-changing request sent with an <c>Idempotency-Key</c>: the key, and a fingerprint of what was asked.</summary>
+internal sealed record IdempotentRequest(string Key, byte[] Fingerprint);
+
 /// <summary>
-/// The <c>Idempotency-Key</c> header of a state-changing request: a client that retries with the
-/// same key and the same request gets the first successful answer again instead of a second
-/// hold or order; the same key with another request is refused (422). The key is claimed inside
-/// the request's own transaction, so a concurrent retry waits for the first and then replays it,
-/// and a request that failed (rolled back) leaves no key behind and may be retried for real.
+/// The <c>Idempotency-Key</c> header of a state-changing request, as an Api file binds it: a client
+/// that retries with the same key and the same request gets the first successful answer again
+/// instead of a second hold or order; the same key with another request is refused (422).
+/// <see cref="IdempotencyStore"/> keeps the keys.
 /// </summary>
 internal static class IdempotencyKeys
 {
@@ -35,18 +37,46 @@ internal static class IdempotencyKeys
         return (key, null);
     }
 
-    /// <summary>A fingerprint of what was asked: the route and the request as bound.</summary>
-    public static byte[] Fingerprint<T>(HttpRequest request, T body) =>
-        SHA256.HashData(Encoding.UTF8.GetBytes($"{request.Method} {request.Path}\n{JsonSerializer.Serialize(body)}"));
+    /// <summary>
+    /// The request's key with a fingerprint of what was asked (the route and the request as bound),
+    /// null when it has none, or the validation errors of an unusable one.
+    /// </summary>
+    public static (IdempotentRequest? Request, Dictionary<string, string[]>? Errors) Bind<T>(HttpRequest request, T body)
+    {
+        var (key, error) = Read(request);
+        if (error is not null)
+        {
+            return (null, new Dictionary<string, string[]> { [Header] = [error] });
+        }
 
+        return key is null ? (null, null) : (new IdempotentRequest(key, Fingerprint(request, body)), null);
+    }
+
+    /// <summary>The answer to a key sent again with another request.</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Reused() =>
+        Problems.Of(ProblemTypes.IdempotencyKeyReused, "The Idempotency-Key was used for another request.",
+            "A key stands for one request: send a new key for a different request.");
+
+    private static byte[] Fingerprint<T>(HttpRequest request, T body) =>
+        SHA256.HashData(Encoding.UTF8.GetBytes($"{request.Method} {request.Path}\n{JsonSerializer.Serialize(body)}"));
+}
+
+/// <summary>
+/// The first successful answer per buyer and key, in <c>idempotency_keys</c>. The key is claimed
+/// inside the request's own transaction, so a concurrent retry waits for the first and then
+/// replays it, and a request that failed (rolled back) leaves no key behind and may be retried
+/// for real.
+/// </summary>
+internal static class IdempotencyStore
+{
     /// <summary>
     /// Claims the key for this request. Returns null when it is new (the caller does the work and
     /// then <see cref="RecordAsync"/>), else what was answered the first time.
     /// </summary>
-    public static async Task<Earlier?> ClaimAsync(NpgsqlTransaction transaction, string buyerId, string key, byte[] fingerprint, CancellationToken cancellationToken)
+    public static async Task<Earlier?> ClaimAsync(NpgsqlTransaction transaction, string buyerId, IdempotentRequest request, CancellationToken cancellationToken)
     {
         await using (var claim = transaction.Command(
-            "INSERT INTO idempotency_keys (buyer_id, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", buyerId, key, fingerprint))
+            "INSERT INTO idempotency_keys (buyer_id, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", buyerId, request.Key, request.Fingerprint))
         {
             if (await claim.ExecuteNonQueryAsync(cancellationToken) == 1)
             {
@@ -54,18 +84,18 @@ internal static class IdempotencyKeys
             }
         }
 
-        await using var read = transaction.Command("SELECT request_hash, location, body FROM idempotency_keys WHERE buyer_id = $1 AND key = $2", buyerId, key);
+        await using var read = transaction.Command("SELECT request_hash, location, body FROM idempotency_keys WHERE buyer_id = $1 AND key = $2", buyerId, request.Key);
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        var sameRequest = CryptographicOperations.FixedTimeEquals(reader.GetFieldValue<byte[]>(0), fingerprint);
+        var sameRequest = CryptographicOperations.FixedTimeEquals(reader.GetFieldValue<byte[]>(0), request.Fingerprint);
         return new Earlier(sameRequest, reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2));
     }
 
-    public static async Task RecordAsync<T>(NpgsqlTransaction transaction, string buyerId, string key, string location, T answer, CancellationToken cancellationToken)
+    public static async Task RecordAsync<T>(NpgsqlTransaction transaction, string buyerId, IdempotentRequest request, string location, T answer, CancellationToken cancellationToken)
     {
         await using var record = transaction.Command(
             "UPDATE idempotency_keys SET location = $3, body = $4 WHERE buyer_id = $1 AND key = $2",
-            buyerId, key, location, JsonSerializer.SerializeToUtf8Bytes(answer, JsonSerializerOptions.Web));
+            buyerId, request.Key, location, JsonSerializer.SerializeToUtf8Bytes(answer, JsonSerializerOptions.Web));
         await record.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -73,8 +103,4 @@ internal static class IdempotencyKeys
     {
         public T Answer<T>() => JsonSerializer.Deserialize<T>(Body!, JsonSerializerOptions.Web)!;
     }
-
-    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Reused() =>
-        Problems.Unprocessable("idempotency-key-reused", "The Idempotency-Key was used for another request.",
-            "A key stands for one request: send a new key for a different request.");
 }

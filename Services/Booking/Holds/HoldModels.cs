@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Boxoffice.Booking.Inventory;
 
 namespace Boxoffice.Booking.Holds;
 
@@ -11,11 +12,52 @@ public sealed record HoldRequest(Guid? TierId, [Range(1, 100)] int? Quantity, [M
 public sealed record SeatRequest(
     [Required, StringLength(200, MinimumLength = 1)] string Section,
     [StringLength(50, MinimumLength = 1)] string? Row,
-    [Range(1, 1_000_000)] int Seat);
-
-public sealed record HeldUnit(string Section, string? Row, int Seat, Guid TierId, decimal Price);
+    [Range(1, 1_000_000)] int Seat)
+{
+    internal Place Place => new(Section, Row, Seat);
+}
 
 public sealed record HoldView(Guid HoldId, Guid EventId, string Status, DateTimeOffset ExpiresAt, decimal Amount, string Currency, IReadOnlyList<HeldUnit> Units);
+
+/// <summary>What taking a hold came to: a hold, or why not.</summary>
+internal abstract record HoldOutcome
+{
+    /// <summary>The hold; <see cref="Replayed"/> when it is the first answer to the same Idempotency-Key.</summary>
+    public sealed record Taken(HoldView Hold, bool Replayed = false) : HoldOutcome;
+
+    public sealed record KeyReused : HoldOutcome;
+
+    public sealed record EventNotFound : HoldOutcome;
+
+    public sealed record SaleNotOpen(string EventStatus) : HoldOutcome;
+
+    public sealed record OverBuyerLimit(int Limit, int Held) : HoldOutcome;
+
+    public sealed record UnknownTier(Guid TierId) : HoldOutcome;
+
+    /// <summary>The units could not be claimed (sold out, taken, unknown, or contended: try again).</summary>
+    public sealed record NotClaimed(UnitClaim Claim) : HoldOutcome;
+
+    /// <summary>Others' claims held what was free; the runner tries again (docs/adr/0006-holds.md).</summary>
+    public bool IsContended => this is NotClaimed { Claim: UnitClaim.Contended };
+}
+
+/// <summary>What releasing a hold came to.</summary>
+internal abstract record HoldRelease
+{
+    public sealed record Released : HoldRelease;
+
+    /// <summary>It had ended already (released or expired): nothing to do.</summary>
+    public sealed record AlreadyEnded : HoldRelease;
+
+    public sealed record NotFound : HoldRelease;
+
+    /// <summary>It became part of an order; <see cref="Status"/> says how far it got.</summary>
+    public sealed record PartOfOrder(string Status) : HoldRelease;
+}
+
+/// <summary>A hold locked for its order, with its event's currency and status.</summary>
+internal sealed record HoldForOrder(Guid EventId, string Status, DateTimeOffset ExpiresAt, int Units, decimal Amount, string Currency, string EventStatus);
 
 internal static class HoldRules
 {

@@ -1,226 +1,214 @@
 using Boxoffice.Booking.Inventory;
 using Boxoffice.Contracts.Booking;
 using Boxoffice.Messaging.Outbox;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Boxoffice.Postgres;
 using Npgsql;
-using Boxoffice.Messaging.Postgres;
 
 namespace Boxoffice.Booking.Holds;
 
-/// <summary>What a hold attempt came to: a hold, a problem, or "contended" (try again).</summary>
-internal sealed record HoldOutcome(HoldView? Hold, bool Replayed = false, ProblemHttpResult? Problem = null, bool Contended = false);
-
 /// <summary>
-/// Takes holds. Never oversells: units are claimed with row locks in one statement (a tier's free
-/// units with FOR UPDATE SKIP LOCKED, so buyers racing for a tier never wait for each other;
-/// named seats with FOR UPDATE in id order), and a unit counts as free only while it has no order
-/// and no unexpired hold, re-checked by PostgreSQL on the locked row. A buyer's holds on one
-/// event are serialized by an advisory lock, so the per-buyer cap cannot be raced either.
+/// Every statement on <c>holds</c>: take, read, release, and the status changes an order makes.
+/// A buyer's holds on one event are serialized by an advisory lock, so the per-buyer cap cannot be
+/// raced; the units themselves are claimed by <see cref="UnitStore"/>, which never oversells.
 /// docs/adr/0006-holds.md explains the choice.
 /// </summary>
 internal static class HoldStore
 {
     public static async Task<HoldOutcome> TakeAsync(
         NpgsqlTransaction transaction, OutboxWriter outbox, string buyerId, Guid eventId, HoldRequest request,
-        (string Key, byte[] Fingerprint)? idempotency, BookingOptions options, DateTimeOffset now, CancellationToken cancellationToken)
+        IdempotentRequest? idempotency, BookingOptions options, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (idempotency is { } claim && await IdempotencyKeys.ClaimAsync(transaction, buyerId, claim.Key, claim.Fingerprint, cancellationToken) is { } earlier)
+        if (idempotency is not null && await IdempotencyStore.ClaimAsync(transaction, buyerId, idempotency, cancellationToken) is { } earlier)
         {
-            return earlier.SameRequest ? new HoldOutcome(earlier.Answer<HoldView>(), Replayed: true) : new HoldOutcome(null, Problem: IdempotencyKeys.Reused());
+            return earlier.SameRequest ? new HoldOutcome.Taken(earlier.Answer<HoldView>(), Replayed: true) : new HoldOutcome.KeyReused();
         }
 
-        // One round trip for every check: the buyer's lock (their holds on this event are taken
-        // one at a time, so the cap cannot be raced), the sale, what the buyer has, the tier's price.
         var wanted = request.Quantity ?? request.Seats!.Count;
-        string status, currency;
-        DateTimeOffset opens, closes;
-        int already;
-        decimal? tierPrice = null;
-        await using (var checks = new NpgsqlBatch(transaction.Connection, transaction)
+        var checks = await CheckAsync(transaction, buyerId, eventId, request.TierId, now, cancellationToken);
+        if (Refusal(checks, request, wanted, options, now) is { } refused)
         {
-            BatchCommands =
-            {
-                Sql.Batch("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2::text, 0))", buyerId, eventId),
-                Sql.Batch("SELECT status, currency, sale_opens_at, sale_closes_at FROM events WHERE event_id = $1", eventId),
-                Sql.Batch(
-                    """
-                    SELECT coalesce(sum(units), 0)::int FROM holds
-                    WHERE buyer_id = $1 AND event_id = $2 AND (status IN ('ordered', 'confirmed') OR (status = 'active' AND expires_at > $3))
-                    """, buyerId, eventId, now),
-                Sql.Batch("SELECT price FROM tiers WHERE tier_id = $1 AND event_id = $2", request.TierId ?? Guid.Empty, eventId),
-            },
-        })
-        await using (var reader = await checks.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.NextResultAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return new HoldOutcome(null, Problem: Problems.NotFound("event"));
-            }
-
-            (status, currency, opens, closes) = (reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3));
-            await reader.NextResultAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            already = reader.GetInt32(0);
-            await reader.NextResultAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                tierPrice = reader.GetDecimal(0);
-            }
-        }
-
-        if (status != Statuses.OnSale || now < opens || now >= closes)
-        {
-            return new HoldOutcome(null, Problem: Problems.Conflict("sale-not-open", "The event is not on sale.",
-                $"Holds are taken only while the sale is open; the event is {status}.", new() { ["eventStatus"] = status }));
-        }
-
-        if (already + wanted > options.MaxUnitsPerBuyer)
-        {
-            return new HoldOutcome(null, Problem: Problems.Conflict("buyer-limit", "That would be more than one buyer may have.",
-                $"A buyer may hold or own {options.MaxUnitsPerBuyer} units of an event; you have {already}.",
-                new() { ["limit"] = options.MaxUnitsPerBuyer, ["held"] = already }));
-        }
-
-        if (request.TierId is { } askedTier && tierPrice is null)
-        {
-            return new HoldOutcome(null, Problem: Problems.Unprocessable("unknown-tier", "The event has no such tier.", $"Tier {askedTier} is not one of this event's tiers."));
+            return refused;
         }
 
         var holdId = Guid.CreateVersion7(now);
         var expiresAt = now + options.HoldDuration;
-        var claimed = request.TierId is { } tierId
-            ? await ClaimFromTierAsync(transaction, eventId, tierId, tierPrice!.Value, wanted, holdId, now, expiresAt, cancellationToken)
-            : await ClaimSeatsAsync(transaction, eventId, request.Seats!, holdId, now, expiresAt, cancellationToken);
-        if (claimed.Problem is not null || claimed.Contended)
+        var claim = request.TierId is { } tierId
+            ? await UnitStore.ClaimFromTierAsync(transaction, eventId, tierId, checks.TierPrice!.Value, wanted, holdId, now, expiresAt, cancellationToken)
+            : await UnitStore.ClaimPlacesAsync(transaction, eventId, [.. request.Seats!.Select(seat => seat.Place)], holdId, now, expiresAt, cancellationToken);
+        if (claim is not UnitClaim.Claimed claimed)
         {
-            return new HoldOutcome(null, Problem: claimed.Problem, Contended: claimed.Contended);
+            return new HoldOutcome.NotClaimed(claim);
         }
 
-        var hold = new HoldView(holdId, eventId, "active", expiresAt, claimed.Units.Sum(unit => unit.Price), currency, claimed.Units);
+        var hold = new HoldView(holdId, eventId, "active", expiresAt, claimed.Units.Sum(unit => unit.Price), checks.Sale!.Currency, claimed.Units);
+        await RecordAsync(transaction, outbox, hold, buyerId, now, cancellationToken);
+        if (idempotency is not null)
+        {
+            await IdempotencyStore.RecordAsync(transaction, buyerId, idempotency, Location(holdId), hold, cancellationToken);
+        }
+
+        return new HoldOutcome.Taken(hold);
+    }
+
+    /// <summary>A buyer's hold as it is now, or null when there is none (or it is another buyer's).</summary>
+    public static async Task<HoldView?> ReadAsync(NpgsqlConnection connection, Guid holdId, string buyerId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        Guid eventId;
+        string status;
+        DateTimeOffset expiresAt;
+        decimal amount;
+        string currency;
+        await using (var hold = connection.Command(
+            "SELECT h.event_id, h.status, h.expires_at, h.amount, e.currency FROM holds h JOIN events e ON e.event_id = h.event_id WHERE h.hold_id = $1 AND h.buyer_id = $2",
+            holdId, buyerId))
+        await using (var reader = await hold.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            (eventId, status, expiresAt, amount, currency) = (reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetDecimal(3), reader.GetString(4));
+        }
+
+        var units = status is "released" or "expired" ? [] : await UnitStore.HeldByAsync(connection, holdId, cancellationToken);
+
+        // An active hold past its time is expired, whether or not the sweeper has come by yet.
+        return new HoldView(holdId, eventId, status == "active" && expiresAt <= now ? "expired" : status, expiresAt, amount, currency, units);
+    }
+
+    /// <summary>Gives the units back at once. Releasing a hold that already ended changes nothing; one that became an order cannot be released.</summary>
+    public static async Task<HoldRelease> ReleaseAsync(NpgsqlTransaction transaction, Guid holdId, string buyerId, CancellationToken cancellationToken)
+    {
+        await using (var hold = transaction.Command("SELECT status FROM holds WHERE hold_id = $1 AND buyer_id = $2 FOR UPDATE", holdId, buyerId))
+        {
+            switch (await hold.ExecuteScalarAsync(cancellationToken))
+            {
+                case null:
+                    return new HoldRelease.NotFound();
+                case "released" or "expired":
+                    return new HoldRelease.AlreadyEnded();
+                case "active":
+                    break;
+                case string status:
+                    return new HoldRelease.PartOfOrder(status);
+            }
+        }
+
+        await using (var release = transaction.Command("UPDATE holds SET status = 'released' WHERE hold_id = $1", holdId))
+        {
+            await release.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await UnitStore.ReleaseAsync(transaction, [holdId], cancellationToken);
+        return new HoldRelease.Released();
+    }
+
+    /// <summary>Ends active holds past their expiry, up to <paramref name="limit"/>, taking only rows no other replica has locked; their units are freed.</summary>
+    public static async Task<IReadOnlyList<HoldExpired>> ExpireAsync(NpgsqlTransaction transaction, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        var expired = new List<HoldExpired>();
+        await using (var expire = transaction.Command(
+            """
+            WITH due AS (
+                SELECT hold_id FROM holds WHERE status = 'active' AND expires_at <= $1
+                ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+            UPDATE holds h SET status = 'expired' FROM due WHERE h.hold_id = due.hold_id
+            RETURNING h.hold_id, h.event_id, h.units
+            """, now, limit))
+        await using (var reader = await expire.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                expired.Add(new HoldExpired(reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(2)));
+            }
+        }
+
+        if (expired.Count > 0)
+        {
+            await UnitStore.ReleaseAsync(transaction, [.. expired.Select(hold => hold.HoldId)], cancellationToken);
+        }
+
+        return expired;
+    }
+
+    /// <summary>
+    /// Locks a buyer's hold for an order and reads it with its event's currency and status, or
+    /// null when there is no such hold of the buyer's.
+    /// </summary>
+    public static async Task<HoldForOrder?> LockForOrderAsync(NpgsqlTransaction transaction, Guid holdId, string buyerId, CancellationToken cancellationToken)
+    {
+        await using var hold = transaction.Command(
+            """
+            SELECT h.event_id, h.status, h.expires_at, h.units, h.amount, e.currency, e.status
+            FROM holds h JOIN events e ON e.event_id = h.event_id
+            WHERE h.hold_id = $1 AND h.buyer_id = $2
+            FOR UPDATE OF h
+            """, holdId, buyerId);
+        await using var reader = await hold.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new HoldForOrder(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3), reader.GetDecimal(4), reader.GetString(5), reader.GetString(6))
+            : null;
+    }
+
+    /// <summary>A batch statement setting a hold's status as its order moves on (<c>ordered</c>, <c>confirmed</c>, <c>cancelled</c>).</summary>
+    public static NpgsqlBatchCommand StatusStatement(Guid holdId, string status) =>
+        Sql.Statement("UPDATE holds SET status = $2 WHERE hold_id = $1", holdId, status);
+
+    /// <summary>Relative to POST .../events/{id}/holds, so it resolves both on booking's own address and through the gateway's /api/booking prefix.</summary>
+    public static string Location(Guid holdId) => $"../../holds/{holdId}";
+
+    private sealed record Checks(EventSale? Sale, int Held, decimal? TierPrice);
+
+    /// <summary>
+    /// One round trip for every check: the buyer's lock (their holds on this event are taken one
+    /// at a time, so the cap cannot be raced), the sale, what the buyer has, the tier's price.
+    /// </summary>
+    private static async Task<Checks> CheckAsync(NpgsqlTransaction transaction, string buyerId, Guid eventId, Guid? tierId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var checks = transaction.Batch(
+            Sql.Statement("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2::text, 0))", buyerId, eventId),
+            EventStore.SaleStatement(eventId),
+            Sql.Statement(
+                """
+                SELECT coalesce(sum(units), 0)::int FROM holds
+                WHERE buyer_id = $1 AND event_id = $2 AND (status IN ('ordered', 'confirmed') OR (status = 'active' AND expires_at > $3))
+                """, buyerId, eventId, now),
+            EventStore.TierPriceStatement(tierId ?? Guid.Empty, eventId));
+        await using var reader = await checks.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        if (await EventStore.ReadSaleAsync(reader, cancellationToken) is not { } sale)
+        {
+            return new Checks(null, 0, null);
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var held = reader.GetInt32(0);
+        await reader.NextResultAsync(cancellationToken);
+        return new Checks(sale, held, await EventStore.ReadTierPriceAsync(reader, cancellationToken));
+    }
+
+    private static HoldOutcome? Refusal(Checks checks, HoldRequest request, int wanted, BookingOptions options, DateTimeOffset now) => checks switch
+    {
+        { Sale: null } => new HoldOutcome.EventNotFound(),
+        { Sale: var sale } when !sale.IsOpenAt(now) => new HoldOutcome.SaleNotOpen(sale.Status),
+        { Held: var held } when held + wanted > options.MaxUnitsPerBuyer => new HoldOutcome.OverBuyerLimit(options.MaxUnitsPerBuyer, held),
+        { TierPrice: null } when request.TierId is { } tierId => new HoldOutcome.UnknownTier(tierId),
+        _ => null,
+    };
+
+    private static async Task RecordAsync(NpgsqlTransaction transaction, OutboxWriter outbox, HoldView hold, string buyerId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         await using (var insert = transaction.Command(
             "INSERT INTO holds (hold_id, event_id, buyer_id, units, amount, status, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, 'active', $6, $7)",
-            holdId, eventId, buyerId, hold.Units.Count, hold.Amount, now, expiresAt))
+            hold.HoldId, hold.EventId, buyerId, hold.Units.Count, hold.Amount, now, hold.ExpiresAt))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
         // No wake-up call to the relay for this one: a NOTIFY per hold would serialize the crowd's
         // commits on PostgreSQL's notification queue; the relay's next round or poll takes it.
-        await outbox.EnqueueAsync(transaction.Connection!, transaction, new HoldCreated(holdId, eventId, buyerId, hold.Units.Count, expiresAt), cancellationToken, wakeRelay: false);
-        if (idempotency is { } used)
-        {
-            await IdempotencyKeys.RecordAsync(transaction, buyerId, used.Key, Location(holdId), hold, cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return new HoldOutcome(hold);
+        await outbox.EnqueueAsync(transaction.Connection!, transaction, new HoldCreated(hold.HoldId, hold.EventId, buyerId, hold.Units.Count, hold.ExpiresAt), cancellationToken, wakeRelay: false);
     }
-
-    private sealed record Claim(IReadOnlyList<HeldUnit> Units, ProblemHttpResult? Problem = null, bool Contended = false);
-
-    private static async Task<Claim> ClaimFromTierAsync(
-        NpgsqlTransaction transaction, Guid eventId, Guid tierId, decimal price, int quantity, Guid holdId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
-    {
-        // Never-held units first (a small index); units whose hold expired but was not released
-        // yet only when those run out. PostgreSQL re-checks the WHERE on each row it locks.
-        var units = new List<HeldUnit>();
-        foreach (var condition in new[] { "hold_id IS NULL AND order_id IS NULL", "order_id IS NULL AND held_until < $3" })
-        {
-            if (units.Count == quantity)
-            {
-                break;
-            }
-
-            await using var claim = transaction.Command(
-                $"""
-                WITH picked AS (
-                    SELECT unit_id FROM units
-                    WHERE event_id = $1 AND tier_id = $2 AND {condition}
-                    ORDER BY unit_id
-                    LIMIT $4
-                    FOR UPDATE SKIP LOCKED)
-                UPDATE units u SET hold_id = $5, held_until = $6
-                FROM picked WHERE u.unit_id = picked.unit_id
-                RETURNING u.section, u.row_label, u.seat
-                """, eventId, tierId, now, quantity - units.Count, holdId, expiresAt);
-            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                units.Add(new HeldUnit(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), tierId, price));
-            }
-        }
-
-        if (units.Count == quantity)
-        {
-            return new Claim(units);
-        }
-
-        // Fewer than asked: either sold out, or other buyers' claims had the rest locked and may
-        // still roll back. Counting without locks (their changes are not visible yet) tells which.
-        await using var free = transaction.Command(
-            "SELECT count(*)::int FROM units WHERE event_id = $1 AND tier_id = $2 AND order_id IS NULL AND (held_until IS NULL OR held_until < $3)",
-            eventId, tierId, now);
-        var available = (int)(await free.ExecuteScalarAsync(cancellationToken))!;
-        return available + units.Count >= quantity
-            ? new Claim([], Contended: true)
-            : new Claim([], SoldOut(available + units.Count));
-    }
-
-    private static async Task<Claim> ClaimSeatsAsync(
-        NpgsqlTransaction transaction, Guid eventId, IReadOnlyList<SeatRequest> seats, Guid holdId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
-    {
-        var found = new List<(long Id, HeldUnit Unit, bool Free)>();
-        await using (var select = transaction.Command(
-            """
-            SELECT u.unit_id, u.section, u.row_label, u.seat, u.tier_id, t.price,
-                   u.order_id IS NULL AND (u.held_until IS NULL OR u.held_until < $5)
-            FROM units u
-            JOIN tiers t ON t.tier_id = u.tier_id
-            JOIN unnest($2::text[], $3::text[], $4::int[]) AS w(section, row_label, seat)
-              ON u.section = w.section AND u.row_label IS NOT DISTINCT FROM w.row_label AND u.seat = w.seat
-            WHERE u.event_id = $1
-            ORDER BY u.unit_id
-            FOR UPDATE OF u
-            """,
-            eventId, seats.Select(seat => seat.Section).ToArray(), seats.Select(seat => seat.Row).ToArray(), seats.Select(seat => seat.Seat).ToArray(), now))
-        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                found.Add((reader.GetInt64(0),
-                    new HeldUnit(reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3), reader.GetGuid(4), reader.GetDecimal(5)),
-                    reader.GetBoolean(6)));
-            }
-        }
-
-        if (found.Count < seats.Count)
-        {
-            var unknown = seats.Where(seat => !found.Any(unit => unit.Unit.Section == seat.Section && unit.Unit.Row == seat.Row && unit.Unit.Seat == seat.Seat));
-            return new Claim([], Problems.Unprocessable("unknown-seats", "Some seats are not sold for this event.",
-                "Not sold here: " + string.Join(", ", unknown.Select(Label)) + "."));
-        }
-
-        if (found.Where(unit => !unit.Free).Select(unit => unit.Unit).ToList() is { Count: > 0 } taken)
-        {
-            return new Claim([], Problems.Conflict("seats-unavailable", "Some seats are taken.",
-                "Taken: " + string.Join(", ", taken.Select(unit => Label(new SeatRequest(unit.Section, unit.Row, unit.Seat)))) + ".",
-                new() { ["seats"] = taken.Select(unit => new SeatRequest(unit.Section, unit.Row, unit.Seat)).ToList() }));
-        }
-
-        await using var update = transaction.Command(
-            "UPDATE units SET hold_id = $1, held_until = $2 WHERE unit_id = ANY($3)", holdId, expiresAt, found.Select(unit => unit.Id).ToArray());
-        await update.ExecuteNonQueryAsync(cancellationToken);
-        return new Claim([.. found.Select(unit => unit.Unit)]);
-    }
-
-    /// <summary>Relative to POST .../events/{id}/holds, so it resolves both on booking's own address and through the gateway's /api/booking prefix.</summary>
-    internal static string Location(Guid holdId) => $"../../holds/{holdId}";
-
-    internal static ProblemHttpResult SoldOut(int available) =>
-        Problems.Conflict("sold-out", "Not enough places left.",
-            available == 0 ? "This tier is sold out." : $"Only {available} left in this tier.",
-            new() { ["available"] = available });
-
-    internal static string Label(SeatRequest seat) => seat.Row is null ? $"{seat.Section} place {seat.Seat}" : $"{seat.Section} {seat.Row}-{seat.Seat}";
 }

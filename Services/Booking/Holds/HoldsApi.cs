@@ -1,9 +1,10 @@
 using System.Security.Claims;
+using Boxoffice.Booking.Inventory;
 using Boxoffice.Messaging.Outbox;
+using Boxoffice.Postgres;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Boxoffice.Messaging.Postgres;
 
 namespace Boxoffice.Booking.Holds;
 
@@ -23,10 +24,10 @@ internal static class HoldsApi
         Guid id, HoldRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, OutboxWriter outbox,
         IOptions<BookingOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (key, keyError) = IdempotencyKeys.Read(http);
-        if (keyError is not null)
+        var (idempotency, keyErrors) = IdempotencyKeys.Bind(http, request);
+        if (keyErrors is not null)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [IdempotencyKeys.Header] = [keyError] });
+            return TypedResults.ValidationProblem(keyErrors);
         }
 
         if (HoldRules.Check(request, options.Value) is { Count: > 0 } errors)
@@ -35,115 +36,74 @@ internal static class HoldsApi
         }
 
         var buyerId = user.BuyerId();
-        (string, byte[])? idempotency = key is null ? null : (key, IdempotencyKeys.Fingerprint(http, request));
-        for (var attempt = 1; ; attempt++)
+        var outcome = await db.RunAsync(
+            transaction => HoldStore.TakeAsync(transaction, outbox, buyerId, id, request, idempotency, options.Value, time.Now(), cancellationToken),
+            outcome => outcome switch
+            {
+                HoldOutcome.Taken { Replayed: false } => TransactionEnd.Commit,
+                { IsContended: true } => TransactionEnd.TryAgain,
+                _ => TransactionEnd.Rollback,
+            },
+            cancellationToken);
+        if (outcome is HoldOutcome.Taken taken)
         {
-            var outcome = await Transactions.RunAsync(db, (_, transaction) =>
-                HoldStore.TakeAsync(transaction, outbox, buyerId, id, request, idempotency, options.Value, time.Now(), cancellationToken), cancellationToken);
-            if (outcome.Hold is { } hold)
+            if (!taken.Replayed)
             {
-                if (!outcome.Replayed)
-                {
-                    BookingMetrics.HoldsTaken.Add(1);
-                    BookingMetrics.UnitsHeld.Add(hold.Units.Count);
-                }
-
-                return TypedResults.Created(HoldStore.Location(hold.HoldId), hold);
+                BookingMetrics.HoldsTaken.Add(1);
+                BookingMetrics.UnitsHeld.Add(taken.Hold.Units.Count);
             }
 
-            if (!outcome.Contended)
-            {
-                BookingMetrics.HoldsRefused.Add(1, new KeyValuePair<string, object?>("reason", outcome.Problem!.ProblemDetails.Type?.Replace(Problems.TypeBase, "", StringComparison.Ordinal)));
-                return outcome.Problem!;
-            }
-
-            if (attempt == 3)
-            {
-                // Still contended after three tries: what is free is being claimed by others right now.
-                BookingMetrics.HoldsRefused.Add(1, new KeyValuePair<string, object?>("reason", "sold-out"));
-                return HoldStore.SoldOut(0);
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25)), time, cancellationToken);
+            return TypedResults.Created(HoldStore.Location(taken.Hold.HoldId), taken.Hold);
         }
+
+        var (problem, reason) = Refused(outcome);
+        BookingMetrics.HoldsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason.Name));
+        return problem;
     }
 
-    private static async Task<Results<Ok<HoldView>, ProblemHttpResult>> GetHold(
-        Guid id, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        return await ReadAsync(transaction, id, user.BuyerId(), time.Now(), cancellationToken) is { } hold
-            ? TypedResults.Ok(hold)
-            : Problems.NotFound("hold");
-    }
+    private static Task<Results<Ok<HoldView>, ProblemHttpResult>> GetHold(
+        Guid id, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken) =>
+        db.ReadAsync<Results<Ok<HoldView>, ProblemHttpResult>>(async connection =>
+            await HoldStore.ReadAsync(connection, id, user.BuyerId(), time.Now(), cancellationToken) is { } hold
+                ? TypedResults.Ok(hold)
+                : Problems.NotFound("hold"),
+            cancellationToken);
 
     /// <summary>Gives the units back at once. Releasing a hold that already ended is a no-op; one that became an order cannot be released.</summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> ReleaseHold(
-        Guid id, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken) =>
-        await Transactions.RunAsync<Results<NoContent, ProblemHttpResult>>(db, async (_, transaction) =>
+        Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>
+        await db.RunAsync(transaction => HoldStore.ReleaseAsync(transaction, id, user.BuyerId(), cancellationToken), cancellationToken) switch
         {
-            await using (var hold = transaction.Command("SELECT status FROM holds WHERE hold_id = $1 AND buyer_id = $2 FOR UPDATE", id, user.BuyerId()))
-            {
-                switch (await hold.ExecuteScalarAsync(cancellationToken))
-                {
-                    case null:
-                        return Problems.NotFound("hold");
-                    case "released" or "expired":
-                        return TypedResults.NoContent();
-                    case "active":
-                        break;
-                    case string status:
-                        return Problems.Conflict("hold-state", "The hold is part of an order.", $"The hold is {status}; cancel nothing here.", new() { ["holdStatus"] = status });
-                }
-            }
+            HoldRelease.NotFound => Problems.NotFound("hold"),
+            HoldRelease.PartOfOrder(var status) => Problems.Of(ProblemTypes.HoldState, "The hold is part of an order.",
+                $"The hold is {status}; cancel nothing here.", new Dictionary<string, object?> { ["holdStatus"] = status }),
+            _ => TypedResults.NoContent(),
+        };
 
-            await using (var release = transaction.Command(
-                """
-                UPDATE holds SET status = 'released' WHERE hold_id = $1;
-                """, id))
-            {
-                await release.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            await Orders.OrderFulfilmentSql.ReleaseUnitsAsync(transaction, id, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return TypedResults.NoContent();
-        }, cancellationToken);
-
-    internal static async Task<HoldView?> ReadAsync(NpgsqlTransaction transaction, Guid holdId, string buyerId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The answer to a refused hold, and its type (the reason the refusal metric counts).</summary>
+    private static (ProblemHttpResult Problem, ProblemType Type) Refused(HoldOutcome outcome) => outcome switch
     {
-        Guid eventId;
-        string status;
-        DateTimeOffset expiresAt;
-        decimal amount;
-        string currency;
-        await using (var hold = transaction.Command(
-            "SELECT h.event_id, h.status, h.expires_at, h.amount, e.currency FROM holds h JOIN events e ON e.event_id = h.event_id WHERE h.hold_id = $1 AND h.buyer_id = $2",
-            holdId, buyerId))
-        await using (var reader = await hold.ExecuteReaderAsync(cancellationToken))
-        {
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return null;
-            }
+        HoldOutcome.KeyReused => (IdempotencyKeys.Reused(), ProblemTypes.IdempotencyKeyReused),
+        HoldOutcome.EventNotFound => (Problems.NotFound("event"), ProblemTypes.NotFound),
+        HoldOutcome.SaleNotOpen(var status) => Problem(ProblemTypes.SaleNotOpen, "The event is not on sale.",
+            $"Holds are taken only while the sale is open; the event is {status}.", new() { ["eventStatus"] = status }),
+        HoldOutcome.OverBuyerLimit(var limit, var held) => Problem(ProblemTypes.BuyerLimit, "That would be more than one buyer may have.",
+            $"A buyer may hold or own {limit} units of an event; you have {held}.", new() { ["limit"] = limit, ["held"] = held }),
+        HoldOutcome.UnknownTier(var tierId) => Problem(ProblemTypes.UnknownTier, "The event has no such tier.", $"Tier {tierId} is not one of this event's tiers."),
+        HoldOutcome.NotClaimed(UnitClaim.UnknownPlaces(var places)) => Problem(ProblemTypes.UnknownSeats, "Some seats are not sold for this event.",
+            "Not sold here: " + string.Join(", ", places.Select(place => place.Label)) + "."),
+        HoldOutcome.NotClaimed(UnitClaim.PlacesTaken(var places)) => Problem(ProblemTypes.SeatsUnavailable, "Some seats are taken.",
+            "Taken: " + string.Join(", ", places.Select(place => place.Label)) + ".", new() { ["seats"] = places.Select(place => new SeatRequest(place.Section, place.Row, place.Seat)).ToList() }),
+        HoldOutcome.NotClaimed(UnitClaim.SoldOut(var available)) => SoldOut(available),
+        // Still contended after three tries: what is free is being claimed by others right now.
+        HoldOutcome.NotClaimed(UnitClaim.Contended) => SoldOut(0),
+        _ => throw new InvalidOperationException($"A hold outcome without an answer: {outcome}."),
+    };
 
-            (eventId, status, expiresAt, amount, currency) = (reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetDecimal(3), reader.GetString(4));
-        }
+    private static (ProblemHttpResult, ProblemType) SoldOut(int available) =>
+        Problem(ProblemTypes.SoldOut, "Not enough places left.",
+            available == 0 ? "This tier is sold out." : $"Only {available} left in this tier.", new() { ["available"] = available });
 
-        var units = new List<HeldUnit>();
-        await using (var held = transaction.Command(
-            "SELECT u.section, u.row_label, u.seat, u.tier_id, t.price FROM units u JOIN tiers t ON t.tier_id = u.tier_id WHERE u.hold_id = $1 ORDER BY u.unit_id", holdId))
-        await using (var reader = await held.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                units.Add(new HeldUnit(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), reader.GetGuid(3), reader.GetDecimal(4)));
-            }
-        }
-
-        // An active hold past its time is expired, whether or not the sweeper has come by yet.
-        return new HoldView(holdId, eventId, status == "active" && expiresAt <= now ? "expired" : status, expiresAt, amount, currency,
-            status is "released" or "expired" ? [] : units);
-    }
+    private static (ProblemHttpResult, ProblemType) Problem(ProblemType type, string title, string detail, Dictionary<string, object?>? extensions = null) =>
+        (Problems.Of(type, title, detail, extensions), type);
 }

@@ -1,8 +1,9 @@
+using Boxoffice.Booking.Holds;
 using Boxoffice.Contracts.Booking;
 using Boxoffice.Messaging.Outbox;
+using Boxoffice.Postgres;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Boxoffice.Messaging.Postgres;
 
 namespace Boxoffice.Booking.Orders;
 
@@ -40,69 +41,36 @@ internal sealed partial class ExpirySweeper(
         }
     }
 
-    internal async Task<int> ExpireHoldsAsync(CancellationToken cancellationToken) =>
-        await Transactions.RunAsync(db, async (connection, transaction) =>
+    internal async Task<int> ExpireHoldsAsync(CancellationToken cancellationToken)
+    {
+        var expired = await db.RunAsync(async transaction =>
         {
-            var expired = new List<(Guid HoldId, Guid EventId, int Units)>();
-            await using (var expire = transaction.Command(
-                """
-                WITH due AS (
-                    SELECT hold_id FROM holds WHERE status = 'active' AND expires_at <= $1
-                    ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-                UPDATE holds h SET status = 'expired' FROM due WHERE h.hold_id = due.hold_id
-                RETURNING h.hold_id, h.event_id, h.units
-                """, time.Now(), BatchSize))
-            await using (var reader = await expire.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    expired.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(2)));
-                }
-            }
-
-            if (expired.Count == 0)
-            {
-                return 0;
-            }
-
-            await using (var release = transaction.Command(
-                "UPDATE units SET hold_id = NULL, held_until = NULL WHERE hold_id = ANY($1) AND order_id IS NULL", expired.Select(hold => hold.HoldId).ToArray()))
-            {
-                await release.ExecuteNonQueryAsync(cancellationToken);
-            }
-
+            var expired = await HoldStore.ExpireAsync(transaction, time.Now(), BatchSize, cancellationToken);
             foreach (var hold in expired)
             {
-                await outbox.EnqueueAsync(connection, transaction, new HoldExpired(hold.HoldId, hold.EventId, hold.Units), cancellationToken);
+                await outbox.EnqueueAsync(transaction.Connection!, transaction, hold, cancellationToken);
             }
 
-            await transaction.CommitAsync(cancellationToken);
-            BookingMetrics.HoldsExpired.Add(expired.Count);
-            LogHoldsExpired(expired.Count);
             return expired.Count;
         }, cancellationToken);
-
-    internal async Task<int> CancelOverdueOrdersAsync(CancellationToken cancellationToken) =>
-        await Transactions.RunAsync(db, async (_, transaction) =>
+        if (expired > 0)
         {
-            var overdue = new List<Guid>();
-            await using (var select = transaction.Command(
-                "SELECT order_id FROM orders WHERE status = 'pending-payment' AND pay_by <= $1 ORDER BY pay_by LIMIT $2 FOR UPDATE SKIP LOCKED",
-                time.Now() - options.Value.PaymentGrace, BatchSize))
-            await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    overdue.Add(reader.GetGuid(0));
-                }
-            }
+            BookingMetrics.HoldsExpired.Add(expired);
+            LogHoldsExpired(expired);
+        }
 
+        return expired;
+    }
+
+    internal Task<int> CancelOverdueOrdersAsync(CancellationToken cancellationToken) =>
+        db.RunAsync(async transaction =>
+        {
+            var overdue = await OrderStore.LockOverdueAsync(transaction, time.Now() - options.Value.PaymentGrace, BatchSize, cancellationToken);
             foreach (var orderId in overdue)
             {
                 await fulfilment.CancelAsync(transaction, orderId, OrderCancellationReason.PaymentTimeout, cancellationToken);
             }
 
-            await transaction.CommitAsync(cancellationToken);
             return overdue.Count;
         }, cancellationToken);
 

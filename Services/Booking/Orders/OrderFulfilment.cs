@@ -1,23 +1,68 @@
+using Boxoffice.Booking.Holds;
+using Boxoffice.Booking.Inventory;
 using Boxoffice.Booking.Tickets;
 using Boxoffice.Contracts.Booking;
+using Boxoffice.Contracts.Catalog;
 using Boxoffice.Messaging.Outbox;
+using Boxoffice.Postgres;
 using Npgsql;
-using Boxoffice.Messaging.Postgres;
 
 namespace Boxoffice.Booking.Orders;
 
 /// <summary>
-/// An order's end: confirmed when its payment arrives while the hold's units are still the
-/// buyer's (they are sold and ticketed), cancelled otherwise (they are free again, and any money
-/// taken is refunded by Payments when it sees OrderCancelled). Every change is one transaction
-/// with its events in the outbox; the order row is locked first, so a payment result and the
-/// sweeper never both decide.
+/// An order's life: placed from an active hold; confirmed when its payment arrives while the
+/// hold's units are still the buyer's (they are sold and ticketed); cancelled otherwise (they are
+/// free again, and any money taken is refunded by Payments when it sees OrderCancelled). Every
+/// change is made in the caller's transaction with its events in the outbox; the order row is
+/// locked first, so a payment result and the sweeper never both decide.
 /// </summary>
 internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner signer, TimeProvider time, ILogger<OrderFulfilment> logger)
 {
+    /// <summary>Turns a buyer's active hold into an order waiting for payment until the hold expires; Payments charges it.</summary>
+    public async Task<OrderPlacement> PlaceAsync(
+        NpgsqlTransaction transaction, string buyerId, Guid holdId, IdempotentRequest? idempotency, Func<Guid, string> location, CancellationToken cancellationToken)
+    {
+        if (idempotency is not null && await IdempotencyStore.ClaimAsync(transaction, buyerId, idempotency, cancellationToken) is { } earlier)
+        {
+            return earlier.SameRequest ? new OrderPlacement.Placed(earlier.Answer<OrderView>(), earlier.Location!, Replayed: true) : new OrderPlacement.KeyReused();
+        }
+
+        var now = time.Now();
+        if (await HoldStore.LockForOrderAsync(transaction, holdId, buyerId, cancellationToken) is not { } hold)
+        {
+            return new OrderPlacement.HoldNotFound();
+        }
+
+        if (hold.Status != "active" || hold.ExpiresAt <= now)
+        {
+            return new OrderPlacement.HoldNotActive(hold.Status == "active" ? "expired" : hold.Status);
+        }
+
+        if (hold.EventStatus == EventStatusNames.Cancelled)
+        {
+            return new OrderPlacement.EventCancelled();
+        }
+
+        var order = new OrderView(Guid.CreateVersion7(now), hold.EventId, holdId, "pending-payment", hold.Amount, hold.Currency, hold.Units, now, hold.ExpiresAt, null);
+        await using (var insert = transaction.Batch(OrderStore.InsertStatement(order, buyerId), HoldStore.StatusStatement(holdId, "ordered")))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await outbox.EnqueueAsync(transaction.Connection!, transaction,
+            new OrderPlaced(order.OrderId, order.EventId, buyerId, order.Amount, order.Currency, order.Units, order.PayBy), cancellationToken);
+        var placedAt = location(order.OrderId);
+        if (idempotency is not null)
+        {
+            await IdempotencyStore.RecordAsync(transaction, buyerId, idempotency, placedAt, order, cancellationToken);
+        }
+
+        return new OrderPlacement.Placed(order, placedAt);
+    }
+
     public async Task ConfirmAsync(NpgsqlTransaction transaction, Guid orderId, string chargeId, CancellationToken cancellationToken)
     {
-        if (await LockAsync(transaction, orderId, cancellationToken) is not { } order)
+        if (await OrderStore.LockAsync(transaction, orderId, cancellationToken) is not { } order)
         {
             throw new InvalidOperationException($"A payment arrived for order {orderId}, which booking does not know.");
         }
@@ -29,27 +74,14 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             return;
         }
 
-        await using (var eventStatus = transaction.Command("SELECT status FROM events WHERE event_id = $1", order.EventId))
+        if (await EventStore.StatusAsync(transaction, order.EventId, cancellationToken) == EventStatusNames.Cancelled)
         {
-            if (await eventStatus.ExecuteScalarAsync(cancellationToken) is "cancelled")
-            {
-                // Paid for an event that will not happen: cancel, and Payments refunds.
-                await CancelAsync(transaction, orderId, OrderCancellationReason.EventCancelled, cancellationToken);
-                return;
-            }
+            // Paid for an event that will not happen: cancel, and Payments refunds.
+            await CancelAsync(transaction, orderId, OrderCancellationReason.EventCancelled, cancellationToken);
+            return;
         }
 
-        var units = new List<(long Id, string Seat)>();
-        await using (var locked = transaction.Command(
-            "SELECT unit_id, section, row_label, seat FROM units WHERE hold_id = $1 AND order_id IS NULL ORDER BY unit_id FOR UPDATE", order.HoldId))
-        await using (var reader = await locked.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                units.Add((reader.GetInt64(0), Holds.HoldStore.Label(new(reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3)))));
-            }
-        }
-
+        var units = await UnitStore.LockUnsoldAsync(transaction, order.HoldId, cancellationToken);
         if (units.Count != order.Units)
         {
             // The hold expired and some of its units went to another buyer: never sell them twice.
@@ -58,37 +90,11 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             return;
         }
 
-        var now = time.Now();
-        var key = await signer.KeyAsync(cancellationToken);
-        var tickets = units.Select(unit =>
-        {
-            var ticketId = Guid.CreateVersion7(now);
-            return (unit.Id, TicketId: ticketId, unit.Seat, Code: signer.Sign(key, new TicketClaims(ticketId, order.EventId, unit.Seat)));
-        }).ToList();
-        await using (var sell = new NpgsqlBatch(transaction.Connection, transaction)
-        {
-            BatchCommands =
-            {
-                Sql.Batch("UPDATE units SET order_id = $1 WHERE unit_id = ANY($2)", orderId, units.Select(unit => unit.Id).ToArray()),
-                Sql.Batch("UPDATE orders SET status = 'confirmed', charge_id = $2, updated_at = $3 WHERE order_id = $1", orderId, chargeId, now),
-                Sql.Batch("UPDATE holds SET status = 'confirmed' WHERE hold_id = $1", order.HoldId),
-                Sql.Batch(
-                    """
-                    INSERT INTO tickets (ticket_id, order_id, event_id, unit_id, buyer_id, seat, code, issued_at)
-                    SELECT t.id, $1, $2, t.unit, $3, t.seat, t.code, $4 FROM unnest($5::uuid[], $6::bigint[], $7::text[], $8::text[]) AS t(id, unit, seat, code)
-                    """,
-                    orderId, order.EventId, order.BuyerId, now,
-                    tickets.Select(t => t.TicketId).ToArray(), tickets.Select(t => t.Id).ToArray(), tickets.Select(t => t.Seat).ToArray(), tickets.Select(t => t.Code).ToArray()),
-            },
-        })
-        {
-            await sell.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        var tickets = await SellAsync(transaction, orderId, chargeId, order, units, cancellationToken);
         var connection = transaction.Connection!;
         await outbox.EnqueueAsync(connection, transaction, new OrderConfirmed(orderId, order.EventId, order.BuyerId, order.Amount, order.Currency, order.Units), cancellationToken);
         await outbox.EnqueueAsync(connection, transaction,
-            new TicketsIssued(orderId, order.EventId, order.BuyerId, [.. tickets.Select(t => new IssuedTicket(t.TicketId, t.Seat))]), cancellationToken);
+            new TicketsIssued(orderId, order.EventId, order.BuyerId, [.. tickets.Select(ticket => new IssuedTicket(ticket.TicketId, ticket.Seat))]), cancellationToken);
         BookingMetrics.OrdersConfirmed.Add(1);
         BookingMetrics.TicketsSold.Add(tickets.Count);
         LogConfirmed(orderId, tickets.Count);
@@ -104,28 +110,17 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             OrderCancellationReason.EventCancelled => "event-cancelled",
             _ => "hold-expired",
         };
-        Guid holdId, eventId;
-        string buyerId;
-        await using (var cancel = transaction.Command(
-            "UPDATE orders SET status = 'cancelled', cancel_reason = $2, updated_at = $3 WHERE order_id = $1 AND status = 'pending-payment' RETURNING hold_id, event_id, buyer_id",
-            orderId, reasonName, time.Now()))
-        await using (var reader = await cancel.ExecuteReaderAsync(cancellationToken))
+        if (await OrderStore.CancelPendingAsync(transaction, orderId, reasonName, time.Now(), cancellationToken) is not { } cancelled)
         {
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return false;
-            }
-
-            (holdId, eventId, buyerId) = (reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2));
+            return false;
         }
 
-        await using (var hold = transaction.Command("UPDATE holds SET status = 'cancelled' WHERE hold_id = $1", holdId))
+        await using (var release = transaction.Batch(HoldStore.StatusStatement(cancelled.HoldId, "cancelled"), UnitStore.ReleaseStatement([cancelled.HoldId])))
         {
-            await hold.ExecuteNonQueryAsync(cancellationToken);
+            await release.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await OrderFulfilmentSql.ReleaseUnitsAsync(transaction, holdId, cancellationToken);
-        await outbox.EnqueueAsync(transaction.Connection!, transaction, new OrderCancelled(orderId, eventId, buyerId, reason), cancellationToken);
+        await outbox.EnqueueAsync(transaction.Connection!, transaction, new OrderCancelled(orderId, cancelled.EventId, cancelled.BuyerId, reason), cancellationToken);
         BookingMetrics.OrdersCancelled.Add(1, new KeyValuePair<string, object?>("reason", reasonName));
         LogCancelled(orderId, reasonName);
         return true;
@@ -137,34 +132,13 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
     /// </summary>
     public async Task CancelEventOrdersAsync(NpgsqlTransaction transaction, Guid eventId, CancellationToken cancellationToken)
     {
-        var pending = new List<Guid>();
-        await using (var select = transaction.Command(
-            "SELECT order_id FROM orders WHERE event_id = $1 AND status = 'pending-payment' ORDER BY order_id FOR UPDATE", eventId))
-        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                pending.Add(reader.GetGuid(0));
-            }
-        }
-
+        var pending = await OrderStore.LockPendingOfEventAsync(transaction, eventId, cancellationToken);
         foreach (var orderId in pending)
         {
             await CancelAsync(transaction, orderId, OrderCancellationReason.EventCancelled, cancellationToken);
         }
 
-        var confirmed = new List<(Guid OrderId, string BuyerId)>();
-        await using (var cancel = transaction.Command(
-            "UPDATE orders SET status = 'cancelled', cancel_reason = 'event-cancelled', updated_at = $2 WHERE event_id = $1 AND status = 'confirmed' RETURNING order_id, buyer_id",
-            eventId, time.Now()))
-        await using (var reader = await cancel.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                confirmed.Add((reader.GetGuid(0), reader.GetString(1)));
-            }
-        }
-
+        var confirmed = await OrderStore.CancelConfirmedOfEventAsync(transaction, eventId, time.Now(), cancellationToken);
         foreach (var (orderId, buyerId) in confirmed)
         {
             await outbox.EnqueueAsync(transaction.Connection!, transaction, new OrderCancelled(orderId, eventId, buyerId, OrderCancellationReason.EventCancelled), cancellationToken);
@@ -174,23 +148,27 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         LogEventOrdersCancelled(eventId, pending.Count, confirmed.Count);
     }
 
-    public async Task RefundedAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
-    {
-        await using var refunded = transaction.Command(
-            "UPDATE orders SET status = 'refunded', updated_at = $2 WHERE order_id = $1 AND status = 'cancelled'", orderId, time.Now());
-        await refunded.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public Task RefundedAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken) =>
+        OrderStore.MarkRefundedAsync(transaction, orderId, time.Now(), cancellationToken);
 
-    private sealed record LockedOrder(Guid HoldId, Guid EventId, string BuyerId, decimal Amount, string Currency, int Units, string Status);
-
-    private static async Task<LockedOrder?> LockAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
+    /// <summary>Sells the units to the order for good, confirms it and its hold, and issues a signed ticket per unit, in one round trip.</summary>
+    private async Task<IReadOnlyList<NewTicket>> SellAsync(
+        NpgsqlTransaction transaction, Guid orderId, string chargeId, LockedOrder order, IReadOnlyList<UnsoldUnit> units, CancellationToken cancellationToken)
     {
-        await using var select = transaction.Command(
-            "SELECT hold_id, event_id, buyer_id, amount, currency, units, status FROM orders WHERE order_id = $1 FOR UPDATE", orderId);
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new LockedOrder(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetDecimal(3), reader.GetString(4), reader.GetInt32(5), reader.GetString(6))
-            : null;
+        var now = time.Now();
+        var key = await signer.KeyAsync(cancellationToken);
+        var tickets = units.Select(unit =>
+        {
+            var ticketId = Guid.CreateVersion7(now);
+            return new NewTicket(ticketId, unit.UnitId, unit.Label, signer.Sign(key, new TicketClaims(ticketId, order.EventId, unit.Label)));
+        }).ToList();
+        await using var sell = transaction.Batch(
+            UnitStore.SellStatement(orderId, units.Select(unit => unit.UnitId)),
+            OrderStore.ConfirmStatement(orderId, chargeId, now),
+            HoldStore.StatusStatement(order.HoldId, "confirmed"),
+            TicketStore.IssueStatement(orderId, order.EventId, order.BuyerId, now, tickets));
+        await sell.ExecuteNonQueryAsync(cancellationToken);
+        return tickets;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} was cancelled: {Pending} pending and {Confirmed} confirmed orders cancelled")]
@@ -204,14 +182,4 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment for order {OrderId} ignored: the order is {Status}")]
     private partial void LogPaymentIgnored(Guid orderId, string status);
-}
-
-internal static class OrderFulfilmentSql
-{
-    /// <summary>Frees the units a hold still has (those another hold took since are not touched; sold ones never).</summary>
-    public static async Task ReleaseUnitsAsync(NpgsqlTransaction transaction, Guid holdId, CancellationToken cancellationToken)
-    {
-        await using var release = transaction.Command("UPDATE units SET hold_id = NULL, held_until = NULL WHERE hold_id = $1 AND order_id IS NULL", holdId);
-        await release.ExecuteNonQueryAsync(cancellationToken);
-    }
 }

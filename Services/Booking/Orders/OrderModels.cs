@@ -9,4 +9,24 @@ public sealed record OrderView(
     Guid OrderId, Guid EventId, Guid HoldId, string Status, decimal Amount, string Currency, int Units,
     DateTimeOffset CreatedAt, DateTimeOffset PayBy, string? CancelReason);
 
-public sealed record TicketView(Guid TicketId, Guid OrderId, Guid EventId, string Seat, string Code, DateTimeOffset IssuedAt, DateTimeOffset? CheckedInAt);
+/// <summary>What placing an order came to: an order, or why not.</summary>
+internal abstract record OrderPlacement
+{
+    /// <summary>The order, where it lives; <see cref="Replayed"/> when it is the first answer to the same Idempotency-Key.</summary>
+    public sealed record Placed(OrderView Order, string Location, bool Replayed = false) : OrderPlacement;
+
+    public sealed record KeyReused : OrderPlacement;
+
+    public sealed record HoldNotFound : OrderPlacement;
+
+    /// <summary>The hold cannot become an order: <see cref="Status"/> is what it is (<c>expired</c> once past its time).</summary>
+    public sealed record HoldNotActive(string Status) : OrderPlacement;
+
+    public sealed record EventCancelled : OrderPlacement;
+}
+
+/// <summary>An order locked for its end, with what the end needs to know.</summary>
+internal sealed record LockedOrder(Guid HoldId, Guid EventId, string BuyerId, decimal Amount, string Currency, int Units, string Status);
+
+/// <summary>A pending order just cancelled: whose it was and which hold it had.</summary>
+internal sealed record CancelledOrder(Guid HoldId, Guid EventId, string BuyerId);

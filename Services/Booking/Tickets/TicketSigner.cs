@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Boxoffice.Messaging.Postgres;
+using Boxoffice.Postgres;
 
 namespace Boxoffice.Booking.Tickets;
 
@@ -74,10 +74,11 @@ internal sealed class TicketSigner(NpgsqlDataSource db, IOptions<BookingOptions>
         }
     }
 
-    private async Task<SigningKey> LoadOrCreateAsync(CancellationToken cancellationToken)
+    private Task<SigningKey> LoadOrCreateAsync(CancellationToken cancellationToken) =>
+        db.RunAsync(transaction => LoadOrCreateAsync(transaction, cancellationToken), cancellationToken);
+
+    private static async Task<SigningKey> LoadOrCreateAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // Replicas starting together: the first creates the key, the others wait and read it.
         await using (var lockKeys = transaction.Command("SELECT pg_advisory_xact_lock(hashtext('boxoffice-ticket-key'))"))
         {
@@ -101,7 +102,6 @@ internal sealed class TicketSigner(NpgsqlDataSource db, IOptions<BookingOptions>
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
         return key;
     }
 

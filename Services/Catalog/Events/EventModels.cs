@@ -53,29 +53,6 @@ internal sealed record SeatMap(Guid EventId, Guid VenueId, int Capacity, IReadOn
 
 internal sealed record SeatMapSection(string Name, SectionKind Kind, int Capacity, Guid? TierId, IReadOnlyList<SeatRow> Rows);
 
-internal static class EventStatuses
-{
-    public static string Name(EventStatus status) => status switch
-    {
-        EventStatus.Draft => "draft",
-        EventStatus.Published => "published",
-        EventStatus.OnSale => "on-sale",
-        EventStatus.Closed => "closed",
-        EventStatus.Cancelled => "cancelled",
-        _ => throw new ArgumentOutOfRangeException(nameof(status)),
-    };
-
-    public static EventStatus Parse(string status) => status switch
-    {
-        "draft" => EventStatus.Draft,
-        "published" => EventStatus.Published,
-        "on-sale" => EventStatus.OnSale,
-        "closed" => EventStatus.Closed,
-        "cancelled" => EventStatus.Cancelled,
-        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Unknown event status in catalogdb."),
-    };
-}
-
 internal static class EventRules
 {
     public const int MaxTiers = 50;
@@ -118,6 +95,13 @@ internal static class EventRules
             errors["saleClosesAt"] = ["The sale closes no later than the event starts."];
         }
 
+        CheckTiers(request, venue, errors);
+        return errors;
+    }
+
+    /// <summary>Unique names, prices of at most two decimals, and each of the venue's sections priced by one tier at most.</summary>
+    private static void CheckTiers(EventRequest request, Venues.VenueDetail? venue, Dictionary<string, string[]> errors)
+    {
         var tierNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var priced = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var sections = venue?.Sections.Select(section => section.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -152,7 +136,5 @@ internal static class EventRules
                 }
             }
         }
-
-        return errors;
     }
 }

@@ -1,5 +1,6 @@
 using Boxoffice.Catalog.Venues;
 using Boxoffice.Contracts.Catalog;
+using Boxoffice.Postgres;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -14,80 +15,55 @@ internal static class EventStore
         v.id, v.name, v.city, v.address
         """;
 
-    public static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string organizerId, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
+    public static async Task InsertAsync(NpgsqlTransaction transaction, Guid id, string organizerId, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        await using var command = transaction.Command(
             """
             INSERT INTO events (id, organizer_id, venue_id, name, description, starts_at, sale_opens_at, sale_closes_at, currency, status)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft')
-            """, connection, transaction);
-        command.Parameters.AddWithValue(id);
-        command.Parameters.AddWithValue(organizerId);
-        AddDetails(command, request, venue);
+            """, [id, organizerId, .. Details(request, venue)]);
         await command.ExecuteNonQueryAsync(cancellationToken);
-        await ReplaceTiersAsync(connection, transaction, id, request, venue, cancellationToken);
+        await ReplaceTiersAsync(transaction, id, request, venue, cancellationToken);
     }
 
     /// <summary>Changes a draft; false when the event is not the organizer's draft (the caller tells which).</summary>
-    public static async Task<bool> UpdateDraftAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string organizerId, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
+    public static async Task<bool> UpdateDraftAsync(NpgsqlTransaction transaction, Guid id, string organizerId, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        await using var command = transaction.Command(
             """
             UPDATE events SET venue_id = $3, name = $4, description = $5, starts_at = $6, sale_opens_at = $7, sale_closes_at = $8,
                 currency = $9, version = version + 1, updated_at = now()
             WHERE id = $1 AND organizer_id = $2 AND status = 'draft'
-            """, connection, transaction);
-        command.Parameters.AddWithValue(id);
-        command.Parameters.AddWithValue(organizerId);
-        AddDetails(command, request, venue);
+            """, [id, organizerId, .. Details(request, venue)]);
         if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
         {
             return false;
         }
 
-        await ReplaceTiersAsync(connection, transaction, id, request, venue, cancellationToken);
+        await ReplaceTiersAsync(transaction, id, request, venue, cancellationToken);
         return true;
     }
 
-    private static void AddDetails(NpgsqlCommand command, EventRequest request, VenueDetail venue)
-    {
-        command.Parameters.AddWithValue(venue.Id);
-        command.Parameters.AddWithValue(request.Name.Trim());
-        command.Parameters.AddWithValue(request.Description?.Trim() ?? "");
-        command.Parameters.AddWithValue(request.StartsAt!.Value.ToUniversalTime());
-        command.Parameters.AddWithValue(request.SaleOpensAt!.Value.ToUniversalTime());
-        command.Parameters.AddWithValue(request.SaleClosesAt!.Value.ToUniversalTime());
-        command.Parameters.AddWithValue(request.Currency);
-    }
+    /// <summary>Parameters $3 to $9 of the insert and the update.</summary>
+    private static object?[] Details(EventRequest request, VenueDetail venue) =>
+    [
+        venue.Id,
+        request.Name.Trim(),
+        request.Description?.Trim() ?? "",
+        request.StartsAt!.Value.ToUniversalTime(),
+        request.SaleOpensAt!.Value.ToUniversalTime(),
+        request.SaleClosesAt!.Value.ToUniversalTime(),
+        request.Currency,
+    ];
 
-    private static async Task ReplaceTiersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
+    private static async Task ReplaceTiersAsync(NpgsqlTransaction transaction, Guid id, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
     {
         // Section names are stored as the venue spells them, whatever case the request used.
         var canonical = venue.Sections.ToDictionary(section => section.Name, section => section.Name, StringComparer.OrdinalIgnoreCase);
-        await using var batch = new NpgsqlBatch(connection, transaction)
-        {
-            BatchCommands =
-            {
-                new("DELETE FROM price_tiers WHERE event_id = $1") { Parameters = { new() { Value = id } } },
-            },
-        };
-        for (var i = 0; i < request.Tiers.Count; i++)
-        {
-            var tier = request.Tiers[i];
-            batch.BatchCommands.Add(new("INSERT INTO price_tiers (event_id, id, position, name, price, sections) VALUES ($1, $2, $3, $4, $5, $6)")
-            {
-                Parameters =
-                {
-                    new() { Value = id },
-                    new() { Value = Guid.CreateVersion7() },
-                    new() { Value = i },
-                    new() { Value = tier.Name.Trim() },
-                    new() { Value = tier.Price!.Value },
-                    new() { Value = tier.Sections.Select(section => canonical[section.Trim()]).ToArray() },
-                },
-            });
-        }
-
+        var inserts = request.Tiers.Select((tier, i) => Sql.Statement(
+            "INSERT INTO price_tiers (event_id, id, position, name, price, sections) VALUES ($1, $2, $3, $4, $5, $6)",
+            id, Guid.CreateVersion7(), i, tier.Name.Trim(), tier.Price!.Value, tier.Sections.Select(section => canonical[section.Trim()]).ToArray()));
+        await using var batch = transaction.Batch([Sql.Statement("DELETE FROM price_tiers WHERE event_id = $1", id), .. inserts]);
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -97,21 +73,16 @@ internal static class EventStore
     /// </summary>
     public static async Task<EventDetail?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, string? organizerId, CancellationToken cancellationToken)
     {
-        await using var batch = new NpgsqlBatch(connection, transaction)
-        {
-            BatchCommands =
-            {
-                new($"""
-                    SELECT {DetailColumns}
-                    FROM events e JOIN venues v ON v.id = e.venue_id
-                    WHERE e.id = $1 AND (CASE WHEN $2::text IS NULL THEN e.published_at IS NOT NULL ELSE e.organizer_id = $2 END)
-                    """)
-                {
-                    Parameters = { new() { Value = id }, new() { Value = (object?)organizerId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } },
-                },
-                new("SELECT id, name, price, sections FROM price_tiers WHERE event_id = $1 ORDER BY position") { Parameters = { new() { Value = id } } },
-            },
-        };
+        NpgsqlBatchCommand[] statements =
+        [
+            Sql.Statement($"""
+                SELECT {DetailColumns}
+                FROM events e JOIN venues v ON v.id = e.venue_id
+                WHERE e.id = $1 AND (CASE WHEN $2::text IS NULL THEN e.published_at IS NOT NULL ELSE e.organizer_id = $2 END)
+                """, id, Sql.Typed(organizerId, NpgsqlDbType.Text)),
+            Sql.Statement("SELECT id, name, price, sections FROM price_tiers WHERE event_id = $1 ORDER BY position", id),
+        ];
+        await using var batch = transaction is null ? connection.Batch(statements) : transaction.Batch(statements);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -119,7 +90,7 @@ internal static class EventStore
         }
 
         var venue = new VenueRef(reader.GetGuid(9), reader.GetString(10), reader.GetString(11), reader.GetString(12));
-        var (name, description, status) = (reader.GetString(1), reader.GetString(2), EventStatuses.Parse(reader.GetString(3)));
+        var (name, description, status) = (reader.GetString(1), reader.GetString(2), EventStatusNames.Parse(reader.GetString(3)));
         var (startsAt, opensAt, closesAt) = (reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6));
         var (currency, version) = (reader.GetString(7), reader.GetInt32(8));
         await reader.NextResultAsync(cancellationToken);
@@ -135,13 +106,13 @@ internal static class EventStore
     /// <summary>The organizer's own events, whatever their state.</summary>
     public static async Task<IReadOnlyList<EventSummary>> ListOwnAsync(NpgsqlDataSource db, string organizerId, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand(
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var command = connection.Command(
             """
             SELECT e.id, e.name, v.city, e.starts_at, e.status
             FROM events e JOIN venues v ON v.id = e.venue_id
             WHERE e.organizer_id = $1 ORDER BY e.starts_at, e.id LIMIT 500
-            """);
-        command.Parameters.AddWithValue(organizerId);
+            """, organizerId);
         return await ReadSummariesAsync(command, cancellationToken);
     }
 
@@ -159,30 +130,26 @@ internal static class EventStore
 
     /// <summary>From a row whose first columns are id, name, city, starts_at, status.</summary>
     public static EventSummary ReadSummary(NpgsqlDataReader reader) =>
-        new(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), EventStatuses.Parse(reader.GetString(4)));
+        new(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), EventStatusNames.Parse(reader.GetString(4)));
 
     /// <summary>The state of an event the organizer owns, locked until the transaction ends; null when it is not theirs.</summary>
-    public static async Task<(EventStatus Status, DateTimeOffset SaleClosesAt)?> LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string organizerId, CancellationToken cancellationToken)
+    public static async Task<(EventStatus Status, DateTimeOffset SaleClosesAt)?> LockAsync(NpgsqlTransaction transaction, Guid id, string organizerId, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT status, sale_closes_at FROM events WHERE id = $1 AND organizer_id = $2 FOR UPDATE", connection, transaction);
-        command.Parameters.AddWithValue(id);
-        command.Parameters.AddWithValue(organizerId);
+        await using var command = transaction.Command("SELECT status, sale_closes_at FROM events WHERE id = $1 AND organizer_id = $2 FOR UPDATE", id, organizerId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? (EventStatuses.Parse(reader.GetString(0)), reader.GetFieldValue<DateTimeOffset>(1))
+            ? (EventStatusNames.Parse(reader.GetString(0)), reader.GetFieldValue<DateTimeOffset>(1))
             : null;
     }
 
-    public static async Task SetStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, EventStatus status, CancellationToken cancellationToken)
+    public static async Task SetStatusAsync(NpgsqlTransaction transaction, Guid id, EventStatus status, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        await using var command = transaction.Command(
             """
             UPDATE events SET status = $2, version = version + 1, updated_at = now(),
                 published_at = CASE WHEN $2 = 'published' THEN coalesce(published_at, now()) ELSE published_at END
             WHERE id = $1
-            """, connection, transaction);
-        command.Parameters.AddWithValue(id);
-        command.Parameters.AddWithValue(EventStatuses.Name(status));
+            """, id, status.Name());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

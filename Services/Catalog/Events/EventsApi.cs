@@ -3,6 +3,7 @@ using System.Text.Json;
 using Boxoffice.Catalog.Caching;
 using Boxoffice.Catalog.Venues;
 using Boxoffice.Contracts.Catalog;
+using Boxoffice.Postgres;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -106,9 +107,11 @@ internal static class EventsApi
             """;
 
         // The page and the total in one round trip; the total stays right past the last page.
-        await using var batch = db.CreateBatch();
-        batch.BatchCommands.Add(FilterCommand($"SELECT e.id, e.name, v.city, e.starts_at, e.status {Where} ORDER BY e.starts_at, e.id LIMIT $5 OFFSET $6", filter, paged: true));
-        batch.BatchCommands.Add(FilterCommand($"SELECT count(*) {Where}", filter, paged: false));
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var batch = connection.Batch(
+            Sql.Statement($"SELECT e.id, e.name, v.city, e.starts_at, e.status {Where} ORDER BY e.starts_at, e.id LIMIT $5 OFFSET $6",
+                [.. FilterParameters(filter), filter.PageSize, (long)(filter.Page - 1) * filter.PageSize]),
+            Sql.Statement($"SELECT count(*) {Where}", FilterParameters(filter)));
 
         var items = new List<EventSummary>();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
@@ -122,26 +125,14 @@ internal static class EventsApi
         return CachedDocument.From(new EventPage(items, filter.Page, filter.PageSize, reader.GetInt64(0)), options);
     }
 
-    private static NpgsqlBatchCommand FilterCommand(string sql, ListFilter filter, bool paged)
-    {
-        var command = new NpgsqlBatchCommand(sql)
-        {
-            Parameters =
-            {
-                new() { Value = (object?)filter.City ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-                new() { Value = (object?)filter.From ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-                new() { Value = (object?)filter.To ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-                new() { Value = filter.Text is null ? DBNull.Value : $"%{EscapeLike(filter.Text)}%", NpgsqlDbType = NpgsqlDbType.Text },
-            },
-        };
-        if (paged)
-        {
-            command.Parameters.Add(new() { Value = filter.PageSize });
-            command.Parameters.Add(new() { Value = (long)(filter.Page - 1) * filter.PageSize });
-        }
-
-        return command;
-    }
+    /// <summary>$1 to $4 of both statements; new parameters each time (a parameter belongs to one statement).</summary>
+    private static object?[] FilterParameters(ListFilter filter) =>
+    [
+        Sql.Typed(filter.City, NpgsqlDbType.Text),
+        Sql.Typed(filter.From, NpgsqlDbType.TimestampTz),
+        Sql.Typed(filter.To, NpgsqlDbType.TimestampTz),
+        Sql.Typed(filter.Text is null ? null : $"%{EscapeLike(filter.Text)}%", NpgsqlDbType.Text),
+    ];
 
     /// <summary>The text is matched literally: % and _ in a search are not wildcards.</summary>
     private static string EscapeLike(string text) => text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");

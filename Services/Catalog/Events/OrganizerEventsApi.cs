@@ -60,7 +60,7 @@ internal static class OrganizerEventsApi
 
         var id = Guid.CreateVersion7();
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await EventStore.InsertAsync(connection, transaction, id, organizerId, request, venue!, cancellationToken);
+        await EventStore.InsertAsync(transaction, id, organizerId, request, venue!, cancellationToken);
         var detail = (await EventStore.FindAsync(connection, transaction, id, organizerId, cancellationToken))!;
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Created(http.CreatedLocation(id), detail);
@@ -75,14 +75,14 @@ internal static class OrganizerEventsApi
         request = request.Normalized();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await EventStore.LockAsync(connection, transaction, id, organizerId, cancellationToken) is not { } current)
+        if (await EventStore.LockAsync(transaction, id, organizerId, cancellationToken) is not { } current)
         {
             return TypedResults.NotFound();
         }
 
         if (current.Status != EventStatus.Draft)
         {
-            return Conflict(current.Status, "Only a draft can be changed; this event is " + EventStatuses.Name(current.Status) + ".");
+            return Conflict(current.Status, "Only a draft can be changed; this event is " + current.Status.Name() + ".");
         }
 
         var venue = await VenueStore.FindAsync(connection, request.VenueId!.Value, organizerId, cancellationToken);
@@ -91,7 +91,7 @@ internal static class OrganizerEventsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        await EventStore.UpdateDraftAsync(connection, transaction, id, organizerId, request, venue!, cancellationToken);
+        await EventStore.UpdateDraftAsync(transaction, id, organizerId, request, venue!, cancellationToken);
         var detail = (await EventStore.FindAsync(connection, transaction, id, organizerId, cancellationToken))!;
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(detail);
@@ -103,14 +103,14 @@ internal static class OrganizerEventsApi
         var organizerId = user.OrganizerId();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await EventStore.LockAsync(connection, transaction, id, organizerId, cancellationToken) is not { } current)
+        if (await EventStore.LockAsync(transaction, id, organizerId, cancellationToken) is not { } current)
         {
             return TypedResults.NotFound();
         }
 
         if (!transition.From.Contains(current.Status))
         {
-            return Conflict(current.Status, $"An event that is {EventStatuses.Name(current.Status)} cannot {transition.Verb}.");
+            return Conflict(current.Status, $"An event that is {current.Status.Name()} cannot {transition.Verb}.");
         }
 
         if (transition.To is EventStatus.Published or EventStatus.OnSale && current.SaleClosesAt <= time.GetUtcNow())
@@ -118,8 +118,28 @@ internal static class OrganizerEventsApi
             return Conflict(current.Status, "The event's sale window has already closed.");
         }
 
-        await EventStore.SetStatusAsync(connection, transaction, id, transition.To, cancellationToken);
+        await EventStore.SetStatusAsync(transaction, id, transition.To, cancellationToken);
         var detail = (await EventStore.FindAsync(connection, transaction, id, organizerId, cancellationToken))!;
+        if (await AnnounceAsync(transition, current.Status, detail, organizerId, transaction, outbox, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+
+        // This replica forgets at once; the others when the event reaches them through Kafka.
+        await cache.InvalidateEventAsync(id, CancellationToken.None);
+        return TypedResults.Ok(detail);
+    }
+
+    /// <summary>
+    /// Writes to the outbox what the transition tells booking and the caches, in its transaction;
+    /// a problem when the announcement cannot be sent (nothing is then committed).
+    /// </summary>
+    private static async Task<ProblemHttpResult?> AnnounceAsync(
+        EventTransition transition, EventStatus from, EventDetail detail, string organizerId, NpgsqlTransaction transaction, OutboxWriter outbox, CancellationToken cancellationToken)
+    {
+        var connection = transaction.Connection!;
         switch (transition.To)
         {
             case EventStatus.Published:
@@ -131,36 +151,28 @@ internal static class OrganizerEventsApi
                 catch (OutboxMessageTooLargeException tooLarge)
                 {
                     // Nothing is committed: the event stays a draft.
-                    return TypedResults.Problem(
-                        statusCode: StatusCodes.Status422UnprocessableEntity,
+                    return Problems.Of(ProblemTypes.InventoryTooLarge,
                         title: "The event's inventory is too large to announce.",
-                        detail: tooLarge.Message + " Use fewer, longer rows or shorter names.",
-                        type: "https://boxoffice.dev/problems/inventory-too-large");
+                        detail: tooLarge.Message + " Use fewer, longer rows or shorter names.");
                 }
 
                 break;
-            case EventStatus.Cancelled when current.Status != EventStatus.Draft:
-                await outbox.EnqueueAsync(connection, transaction, new EventCancelled(id, detail.Version), cancellationToken);
+            case EventStatus.Cancelled when from != EventStatus.Draft:
+                await outbox.EnqueueAsync(connection, transaction, new EventCancelled(detail.Id, detail.Version), cancellationToken);
                 break;
             case EventStatus.OnSale or EventStatus.Closed:
-                await outbox.EnqueueAsync(connection, transaction, new EventUpdated(id, detail.Version, detail.Status, detail.SaleOpensAt, detail.SaleClosesAt), cancellationToken);
+                await outbox.EnqueueAsync(connection, transaction, new EventUpdated(detail.Id, detail.Version, detail.Status, detail.SaleOpensAt, detail.SaleClosesAt), cancellationToken);
                 break;
         }
 
-        await transaction.CommitAsync(cancellationToken);
-
-        // This replica forgets at once; the others when the event reaches them through Kafka.
-        await cache.InvalidateEventAsync(id, CancellationToken.None);
-        return TypedResults.Ok(detail);
+        return null;
     }
 
     private static ProblemHttpResult Conflict(EventStatus status, string detail) =>
-        TypedResults.Problem(
-            statusCode: StatusCodes.Status409Conflict,
+        Problems.Of(ProblemTypes.EventState,
             title: "The event is not in a state that allows this.",
             detail: detail,
-            type: "https://boxoffice.dev/problems/event-state",
-            extensions: new Dictionary<string, object?> { ["eventStatus"] = EventStatuses.Name(status) });
+            extensions: new Dictionary<string, object?> { ["eventStatus"] = status.Name() });
 }
 
 /// <summary>The life cycle: draft → published → on-sale → closed, and cancelled from any state before closed.</summary>

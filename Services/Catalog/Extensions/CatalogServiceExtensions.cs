@@ -1,8 +1,6 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Boxoffice.Catalog.Caching;
 using Boxoffice.Contracts;
-using Boxoffice.Messaging.Postgres;
+using Boxoffice.Postgres;
 using Confluent.Kafka;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.OpenApi;
@@ -17,21 +15,13 @@ internal static class CatalogServiceExtensions
         builder.AddNpgsqlDataSource("catalogdb");
         builder.Services.AddMigrationSeries("catalog", typeof(CatalogServiceExtensions).Assembly);
         builder.AddOutbox("/boxoffice/catalog");
-        // Redis only makes reads faster: its absence must not make the catalog unready, nor slow.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true,
-            options => options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast);
-        builder.Services.ResolveAtStart<StackExchange.Redis.IConnectionMultiplexer>();
+        // Redis only makes reads faster (the cache's shared level and its fill lease).
+        builder.AddBoxofficeRedis();
 
         // Defence in depth: the gateway checked the token, and so does the catalog.
-        builder.AddBoxofficeAuthentication();
+        builder.AddBoxofficeApi();
+        // Here, not in AddBoxofficeApi: the validation generator sees only this project's request types.
         builder.Services.AddValidation();
-        builder.Services.ConfigureHttpJsonOptions(options =>
-        {
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
-            // Organizers' text reaches buyers' pages: escape HTML-significant characters (< > & ' ")
-            // as \uXXXX, not the relaxed default, so a name is inert even where it is pasted into HTML.
-            options.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default;
-        });
         builder.Services.AddExceptionHandler<UnstorableTextExceptionHandler>();
 
         builder.AddCatalogCache();

@@ -52,63 +52,80 @@ internal static class VenueRules
         long capacity = 0;
         for (var i = 0; i < request.Sections.Count; i++)
         {
-            var section = request.Sections[i];
-            var field = $"sections[{i}]";
-            if (section is null)
+            capacity += CheckSection(request.Sections[i], $"sections[{i}]", names, errors);
+        }
+
+        CheckSize(request, capacity, errors);
+        return errors;
+    }
+
+    /// <summary>Checks one section against its kind and the names before it; returns the places it adds (none when it is unusable).</summary>
+    private static long CheckSection(SectionRequest? section, string field, HashSet<string> names, Dictionary<string, string[]> errors)
+    {
+        if (section is null)
+        {
+            errors[field] = ["A section is required here."];
+            return 0;
+        }
+
+        if (!names.Add(section.Name.Trim()))
+        {
+            errors[$"{field}.name"] = ["Another section of this venue has the same name."];
+        }
+
+        return section.Kind == SectionKind.Seated
+            ? CheckSeated(section, field, errors)
+            : CheckGeneralAdmission(section, field, errors);
+    }
+
+    private static long CheckSeated(SectionRequest section, string field, Dictionary<string, string[]> errors)
+    {
+        if (section.Rows is not { Count: > 0 } rows)
+        {
+            errors[$"{field}.rows"] = ["A seated section lists at least one row."];
+            return 0;
+        }
+
+        if (section.Capacity is not null)
+        {
+            errors[$"{field}.capacity"] = ["A seated section's capacity is its seats; leave it out."];
+        }
+
+        var labels = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var r = 0; r < rows.Count; r++)
+        {
+            if (rows[r] is null)
             {
-                errors[field] = ["A section is required here."];
-                continue;
+                errors[$"{field}.rows[{r}]"] = ["A row is required here."];
             }
-            if (!names.Add(section.Name.Trim()))
+            else if (!labels.Add(rows[r].Label.Trim()))
             {
-                errors[$"{field}.name"] = ["Another section of this venue has the same name."];
-            }
-
-            if (section.Kind == SectionKind.Seated)
-            {
-                if (section.Rows is not { Count: > 0 } rows)
-                {
-                    errors[$"{field}.rows"] = ["A seated section lists at least one row."];
-                    continue;
-                }
-
-                if (section.Capacity is not null)
-                {
-                    errors[$"{field}.capacity"] = ["A seated section's capacity is its seats; leave it out."];
-                }
-
-                var labels = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-                for (var r = 0; r < rows.Count; r++)
-                {
-                    if (rows[r] is null)
-                    {
-                        errors[$"{field}.rows[{r}]"] = ["A row is required here."];
-                    }
-                    else if (!labels.Add(rows[r].Label.Trim()))
-                    {
-                        errors[$"{field}.rows[{r}].label"] = ["Another row of this section has the same label."];
-                    }
-                }
-
-                capacity += rows.Sum(row => (long)(row?.Seats ?? 0));
-            }
-            else
-            {
-                if (section.Capacity is not { } places)
-                {
-                    errors[$"{field}.capacity"] = ["A general-admission area gives its capacity."];
-                    continue;
-                }
-
-                if (section.Rows is { Count: > 0 })
-                {
-                    errors[$"{field}.rows"] = ["A general-admission area has no rows."];
-                }
-
-                capacity += places;
+                errors[$"{field}.rows[{r}].label"] = ["Another row of this section has the same label."];
             }
         }
 
+        return rows.Sum(row => (long)(row?.Seats ?? 0));
+    }
+
+    private static long CheckGeneralAdmission(SectionRequest section, string field, Dictionary<string, string[]> errors)
+    {
+        if (section.Capacity is not { } places)
+        {
+            errors[$"{field}.capacity"] = ["A general-admission area gives its capacity."];
+            return 0;
+        }
+
+        if (section.Rows is { Count: > 0 })
+        {
+            errors[$"{field}.rows"] = ["A general-admission area has no rows."];
+        }
+
+        return places;
+    }
+
+    /// <summary>The whole venue's limits; a capacity over the limit is the error reported when both are.</summary>
+    private static void CheckSize(CreateVenueRequest request, long capacity, Dictionary<string, string[]> errors)
+    {
         var rowCount = request.Sections.Sum(section => section?.Rows?.Count ?? 0);
         if (rowCount > MaxRows)
         {
@@ -119,7 +136,5 @@ internal static class VenueRules
         {
             errors["sections"] = [$"The venue holds {capacity} places; at most {MaxCapacity} are supported."];
         }
-
-        return errors;
     }
 }

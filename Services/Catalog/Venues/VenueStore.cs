@@ -1,4 +1,5 @@
 using Boxoffice.Contracts.Catalog;
+using Boxoffice.Postgres;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -9,78 +10,73 @@ internal static class VenueStore
 {
     public static async Task<VenueDetail> CreateAsync(NpgsqlDataSource db, string organizerId, CreateVenueRequest request, CancellationToken cancellationToken)
     {
-        var id = Guid.CreateVersion7();
-        var sections = request.Sections.Select(section => new SectionView(
-            section.Name.Trim(),
-            section.Kind!.Value,
-            section.Kind == SectionKind.Seated ? section.Rows!.Sum(row => row.Seats) : section.Capacity!.Value,
-            section.Kind == SectionKind.Seated ? [.. section.Rows!.Select(row => new SeatRow(row.Label.Trim(), row.Seats))] : [])).ToList();
-        var venue = new VenueDetail(id, request.Name.Trim(), request.City.Trim(), request.Address?.Trim() ?? "", sections.Sum(s => s.Capacity), sections);
+        var venue = Describe(Guid.CreateVersion7(), request);
 
         // One round trip, one transaction: the venue, its sections and every row go in together or not at all.
-        var rowSections = new List<int>();
-        var rowPositions = new List<int>();
-        var rowLabels = new List<string>();
-        var rowSeats = new List<int>();
-        for (var s = 0; s < sections.Count; s++)
-        {
-            for (var r = 0; r < sections[s].Rows.Count; r++)
-            {
-                rowSections.Add(s);
-                rowPositions.Add(r);
-                rowLabels.Add(sections[s].Rows[r].Label);
-                rowSeats.Add(sections[s].Rows[r].Seats);
-            }
-        }
-
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction)
-        {
-            BatchCommands =
-            {
-                new("INSERT INTO venues (id, organizer_id, name, city, address, capacity) VALUES ($1, $2, $3, $4, $5, $6)")
-                {
-                    Parameters = { new() { Value = id }, new() { Value = organizerId }, new() { Value = venue.Name }, new() { Value = venue.City }, new() { Value = venue.Address }, new() { Value = venue.Capacity } },
-                },
-                new("""
-                    INSERT INTO sections (venue_id, position, name, kind, capacity)
-                    SELECT $1, position - 1, name, kind, capacity FROM unnest($2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS s(name, kind, capacity, position)
-                    """)
-                {
-                    Parameters =
-                    {
-                        new() { Value = id },
-                        new() { Value = sections.Select(s => s.Name).ToArray() },
-                        new() { Value = sections.Select(s => KindName(s.Kind)).ToArray() },
-                        new() { Value = sections.Select(s => s.Capacity).ToArray() },
-                    },
-                },
-                new("""
-                    INSERT INTO seat_rows (venue_id, section_position, position, label, seats)
-                    SELECT $1, section_position, position, label, seats FROM unnest($2::int[], $3::int[], $4::text[], $5::int[]) AS r(section_position, position, label, seats)
-                    """)
-                {
-                    Parameters =
-                    {
-                        new() { Value = id },
-                        new() { Value = rowSections.ToArray() },
-                        new() { Value = rowPositions.ToArray() },
-                        new() { Value = rowLabels.ToArray() },
-                        new() { Value = rowSeats.ToArray() },
-                    },
-                },
-            },
-        };
+        await using var batch = transaction.Batch(InsertVenue(venue, organizerId), InsertSections(venue), InsertRows(venue));
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return venue;
     }
 
+    /// <summary>The venue as it is stored: trimmed text, and a seated section's capacity is the sum of its seats.</summary>
+    private static VenueDetail Describe(Guid id, CreateVenueRequest request)
+    {
+        var sections = request.Sections.Select(section => new SectionView(
+            section.Name.Trim(),
+            section.Kind!.Value,
+            section.Kind == SectionKind.Seated ? section.Rows!.Sum(row => row.Seats) : section.Capacity!.Value,
+            section.Kind == SectionKind.Seated ? [.. section.Rows!.Select(row => new SeatRow(row.Label.Trim(), row.Seats))] : [])).ToList();
+        return new VenueDetail(id, request.Name.Trim(), request.City.Trim(), request.Address?.Trim() ?? "", sections.Sum(s => s.Capacity), sections);
+    }
+
+    private static NpgsqlBatchCommand InsertVenue(VenueDetail venue, string organizerId) => Sql.Statement(
+        "INSERT INTO venues (id, organizer_id, name, city, address, capacity) VALUES ($1, $2, $3, $4, $5, $6)",
+        venue.Id, organizerId, venue.Name, venue.City, venue.Address, venue.Capacity);
+
+    /// <summary>Every section in one statement: the columns as arrays, in the venue's order.</summary>
+    private static NpgsqlBatchCommand InsertSections(VenueDetail venue) => Sql.Statement(
+        """
+        INSERT INTO sections (venue_id, position, name, kind, capacity)
+        SELECT $1, position - 1, name, kind, capacity FROM unnest($2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS s(name, kind, capacity, position)
+        """,
+        venue.Id,
+        venue.Sections.Select(s => s.Name).ToArray(),
+        venue.Sections.Select(s => KindName(s.Kind)).ToArray(),
+        venue.Sections.Select(s => s.Capacity).ToArray());
+
+    /// <summary>Every row of every seated section in one statement: the columns as arrays.</summary>
+    private static NpgsqlBatchCommand InsertRows(VenueDetail venue)
+    {
+        var rowSections = new List<int>();
+        var rowPositions = new List<int>();
+        var rowLabels = new List<string>();
+        var rowSeats = new List<int>();
+        for (var s = 0; s < venue.Sections.Count; s++)
+        {
+            for (var r = 0; r < venue.Sections[s].Rows.Count; r++)
+            {
+                rowSections.Add(s);
+                rowPositions.Add(r);
+                rowLabels.Add(venue.Sections[s].Rows[r].Label);
+                rowSeats.Add(venue.Sections[s].Rows[r].Seats);
+            }
+        }
+
+        return Sql.Statement(
+            """
+            INSERT INTO seat_rows (venue_id, section_position, position, label, seats)
+            SELECT $1, section_position, position, label, seats FROM unnest($2::int[], $3::int[], $4::text[], $5::int[]) AS r(section_position, position, label, seats)
+            """,
+            venue.Id, rowSections.ToArray(), rowPositions.ToArray(), rowLabels.ToArray(), rowSeats.ToArray());
+    }
+
     public static async Task<IReadOnlyList<VenueSummary>> ListAsync(NpgsqlDataSource db, string organizerId, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("SELECT id, name, city, capacity FROM venues WHERE organizer_id = $1 ORDER BY created_at, id LIMIT 500");
-        command.Parameters.AddWithValue(organizerId);
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var command = connection.Command("SELECT id, name, city, capacity FROM venues WHERE organizer_id = $1 ORDER BY created_at, id LIMIT 500", organizerId);
         var venues = new List<VenueSummary>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -94,18 +90,10 @@ internal static class VenueStore
     /// <summary>The venue with its seat map, or null when it does not exist or belongs to someone else.</summary>
     public static async Task<VenueDetail?> FindAsync(NpgsqlConnection connection, Guid id, string? organizerId, CancellationToken cancellationToken)
     {
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                new("SELECT name, city, address, capacity FROM venues WHERE id = $1 AND ($2::text IS NULL OR organizer_id = $2)")
-                {
-                    Parameters = { new() { Value = id }, new() { Value = (object?)organizerId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } },
-                },
-                new("SELECT position, name, kind, capacity FROM sections WHERE venue_id = $1 ORDER BY position") { Parameters = { new() { Value = id } } },
-                new("SELECT section_position, label, seats FROM seat_rows WHERE venue_id = $1 ORDER BY section_position, position") { Parameters = { new() { Value = id } } },
-            },
-        };
+        await using var batch = connection.Batch(
+            Sql.Statement("SELECT name, city, address, capacity FROM venues WHERE id = $1 AND ($2::text IS NULL OR organizer_id = $2)", id, Sql.Typed(organizerId, NpgsqlDbType.Text)),
+            Sql.Statement("SELECT position, name, kind, capacity FROM sections WHERE venue_id = $1 ORDER BY position", id),
+            Sql.Statement("SELECT section_position, label, seats FROM seat_rows WHERE venue_id = $1 ORDER BY section_position, position", id));
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {

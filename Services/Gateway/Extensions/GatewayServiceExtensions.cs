@@ -1,4 +1,3 @@
-using StackExchange.Redis;
 using Boxoffice.Gateway.RateLimiting;
 using Boxoffice.Gateway.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -25,12 +24,9 @@ internal static class GatewayServiceExtensions
         });
 
         builder.AddBoxofficeAuthentication();
-        // No Redis health check: rate limiting fails open, so Redis being down must not take the
-        // gateway out of the load balancer (that would turn lost protection into an outage).
-        // And fail fast: with Redis unreachable a command errors at once (and the request goes
-        // through) instead of waiting in SE.Redis's backlog for the timeout.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true, options => options.BacklogPolicy = BacklogPolicy.FailFast);
-        builder.Services.ResolveAtStart<StackExchange.Redis.IConnectionMultiplexer>();
+        // Rate limiting fails open: while Redis is away requests go through at once, and the gateway
+        // stays in the load balancer. A Redis outage costs protection, never availability.
+        builder.AddBoxofficeRedis();
         builder.Services.AddGatewayRateLimiting(builder.Configuration);
 
         // Only listed origins; none by default.

@@ -39,7 +39,7 @@ internal static class RateLimitingExtensions
             options.AddPolicy(Standard, context => Partition(context, Standard, context.User.Identity?.IsAuthenticated == true ? settings.Authenticated : settings.Anonymous));
             options.AddPolicy(Strict, context => Partition(context, Strict, settings.Strict));
             options.AddPolicy(SignIn, context => Partition(context, SignIn, settings.SignIn, byAddressOnly: true));
-            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.RejectionStatusCode = ProblemTypes.RateLimited.Status;
             options.OnRejected = RejectAsync;
         });
         return services;
@@ -63,11 +63,7 @@ internal static class RateLimitingExtensions
             ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
             : 1;
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await TypedResults.Problem(
-                statusCode: StatusCodes.Status429TooManyRequests,
-                title: "Too many requests.",
-                detail: $"Try again in {seconds} s.",
-                type: "https://boxoffice.dev/problems/rate-limited")
+        await Problems.Of(ProblemTypes.RateLimited, title: "Too many requests.", detail: $"Try again in {seconds} s.")
             .ExecuteAsync(http);
     }
 }

@@ -203,8 +203,17 @@ internal sealed class RedisTokenBucketLimiter(RedisTokenBucket store, string buc
             previous = _previousWindowCount;
         }
 
-        return Math.Clamp(Math.Max(previous / 20, 1 + Volatile.Read(ref _waiting)), 1, Math.Max(1, settings.TokenLimit / 4));
+        return BatchSize(previous, Volatile.Read(ref _waiting), settings.TokenLimit);
     }
+
+    /// <summary>
+    /// How many tokens to take from the shared bucket at once: about 50 ms of the caller's rate in
+    /// the last second (<paramref name="requestsLastSecond"/> / 20), or this request and the
+    /// <paramref name="waiting"/> ones behind it if more; at least 1, at most a quarter of the
+    /// bucket, so one replica's batch never holds much of a caller's allowance.
+    /// </summary>
+    internal static int BatchSize(int requestsLastSecond, int waiting, int tokenLimit) =>
+        Math.Clamp(Math.Max(requestsLastSecond / 20, 1 + waiting), 1, Math.Max(1, tokenLimit / 4));
 
     private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
     {

@@ -45,11 +45,9 @@ internal static class RequestLimits
             await next(context);
         });
 
-    public static IResult TooLarge(long limit) => TypedResults.Problem(
-        statusCode: StatusCodes.Status413PayloadTooLarge,
+    public static IResult TooLarge(long limit) => Problems.Of(ProblemTypes.BodyTooLarge,
         title: "The request body is too large.",
-        detail: $"This endpoint accepts at most {limit} bytes.",
-        type: "https://boxoffice.dev/problems/body-too-large");
+        detail: $"This endpoint accepts at most {limit} bytes.");
 }
 
 internal static class ProxyPipelineExtensions

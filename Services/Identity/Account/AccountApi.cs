@@ -107,8 +107,7 @@ internal static class AccountApi
         var normalized = User.Normalize(email);
         if (await db.Users.AnyAsync(u => u.NormalizedEmail == normalized, cancellationToken))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "An account with this email already exists.",
-                type: "https://boxoffice.dev/problems/account-exists");
+            return AccountExists();
         }
 
         var user = new User
@@ -128,12 +127,14 @@ internal static class AccountApi
         }
         catch (DbUpdateException exception) when (exception.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "An account with this email already exists.",
-                type: "https://boxoffice.dev/problems/account-exists");
+            return AccountExists();
         }
 
         return TypedResults.Created($"/account/users/{user.Id}", new RegisteredUser(user.Id, user.Email, user.Roles));
     }
+
+    private static ProblemHttpResult AccountExists() =>
+        Problems.Of(ProblemTypes.AccountExists, title: "An account with this email already exists.");
 
     private static ContentHttpResult Page(HttpContext http, IAntiforgery antiforgery, string returnUrl, string email, string? error, int status)
     {

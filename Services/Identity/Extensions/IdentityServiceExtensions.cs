@@ -16,6 +16,10 @@ namespace Boxoffice.Identity.Extensions;
 
 internal static class IdentityServiceExtensions
 {
+    /// <summary>
+    /// identitydb with the accounts, clients and keys, Redis for the sign-in throttle, the sign-in
+    /// cookie, and the OpenIddict server that issues Boxoffice tokens.
+    /// </summary>
     public static IHostApplicationBuilder AddIdentityServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<IdentitySettings>()
@@ -26,8 +30,7 @@ internal static class IdentityServiceExtensions
 
         builder.AddNpgsqlDbContext<IdentityDb>("identitydb", configureDbContextOptions: options => options.UseOpenIddict());
         // Redis only holds failed sign-in counters, which fail open: not a readiness dependency.
-        builder.AddRedisClient("redis", settings => settings.DisableHealthChecks = true, options => options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast);
-        builder.Services.ResolveAtStart<StackExchange.Redis.IConnectionMultiplexer>();
+        builder.AddBoxofficeRedis();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddValidation();
         builder.Services.AddAntiforgery(options =>
@@ -36,16 +39,29 @@ internal static class IdentityServiceExtensions
             options.Cookie.SecurePolicy = settings.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
         });
 
+        builder.Services.AddKeysAndAccounts();
+        builder.Services.AddSignInCookie(settings);
+        builder.Services.AddTokenServer(settings);
+        builder.Services.TrustTheGatewaysForwardedHeaders();
+        return builder;
+    }
+
+    private static void AddKeysAndAccounts(this IServiceCollection services)
+    {
         // Shared by replicas: the Data Protection key ring (cookies, antiforgery, the protected
         // token keys) lives in identitydb.
-        builder.Services.AddDataProtection().SetApplicationName("boxoffice-identity").PersistKeysToDbContext<IdentityDb>();
-        builder.Services.AddSingleton<TokenKeys>();
-        builder.Services.AddScoped<TokenKeyStore>();
-        builder.Services.AddScoped<IdentitySeeder>();
-        builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
-        builder.Services.AddSingleton<SignInThrottle>();
+        services.AddDataProtection().SetApplicationName("boxoffice-identity").PersistKeysToDbContext<IdentityDb>();
+        services.AddSingleton<TokenKeys>();
+        services.AddScoped<TokenKeyStore>();
+        services.AddScoped<IdentitySeeder>();
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddSingleton<SignInThrottle>();
+    }
 
-        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+    /// <summary>The identity server's own sign-in: a cookie set by the login page, read by the authorization endpoint.</summary>
+    private static void AddSignInCookie(this IServiceCollection services, IdentitySettings settings)
+    {
+        services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(options =>
             {
                 options.Cookie.Name = "boxoffice.identity";
@@ -56,9 +72,13 @@ internal static class IdentityServiceExtensions
                 options.ExpireTimeSpan = TimeSpan.FromHours(8);
                 options.SlidingExpiration = false;
             });
-        builder.Services.AddAuthorization();
+        services.AddAuthorization();
+    }
 
-        builder.Services.AddOpenIddict()
+    /// <summary>OpenIddict: the code (with PKCE), refresh and client-credentials flows, and the Boxoffice scopes.</summary>
+    private static void AddTokenServer(this IServiceCollection services, IdentitySettings settings)
+    {
+        services.AddOpenIddict()
             .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityDb>())
             .AddServer(server =>
             {
@@ -83,24 +103,24 @@ internal static class IdentityServiceExtensions
             });
 
         // Issuer and keys come from configuration and identitydb once the app has started.
-        builder.Services.AddOptions<OpenIddictServerOptions>()
+        services.AddOptions<OpenIddictServerOptions>()
             .Configure<IOptions<IdentitySettings>, TokenKeys>((server, identity, keys) =>
             {
                 server.Issuer = new Uri(identity.Value.Issuer, UriKind.Absolute);
                 server.SigningCredentials.Add(new SigningCredentials(keys.Signing, SecurityAlgorithms.RsaSha256));
                 server.EncryptionCredentials.Add(new EncryptingCredentials(keys.Encryption, SecurityAlgorithms.RsaOAEP, SecurityAlgorithms.Aes256CbcHmacSha512));
             });
+    }
 
-        // Behind the gateway: the client address is the gateway's X-Forwarded-For (one hop).
-        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+    /// <summary>Behind the gateway: the client address is the gateway's X-Forwarded-For (one hop).</summary>
+    private static void TrustTheGatewaysForwardedHeaders(this IServiceCollection services) =>
+        services.Configure<ForwardedHeadersOptions>(options =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             options.ForwardLimit = 1;
             options.KnownIPNetworks.Clear();
             options.KnownProxies.Clear();
         });
-        return builder;
-    }
 
     /// <summary>Creates the schema, seeds clients and accounts, and loads the token keys, before the first request.</summary>
     public static async Task PrepareIdentityAsync(this IServiceProvider services, CancellationToken cancellationToken)

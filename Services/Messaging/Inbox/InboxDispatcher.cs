@@ -1,4 +1,5 @@
 using Boxoffice.Contracts;
+using Boxoffice.Postgres;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -55,12 +56,9 @@ internal sealed class InboxDispatcher(string consumer, InboxRoutes routes, Npgsq
 
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var record = new NpgsqlCommand(
-            "INSERT INTO inbox (consumer, message_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", connection, transaction))
+        await using (var record = transaction.Command(
+            "INSERT INTO inbox (consumer, message_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", consumer, id.Value, type))
         {
-            record.Parameters.Add(new() { Value = consumer });
-            record.Parameters.Add(new() { Value = id.Value });
-            record.Parameters.Add(new() { Value = type });
             // A concurrent delivery of the same id waits here for the first one's transaction.
             if (await record.ExecuteNonQueryAsync(cancellationToken) == 0)
             {

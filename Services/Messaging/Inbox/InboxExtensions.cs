@@ -1,6 +1,6 @@
 using Boxoffice.Messaging;
 using Boxoffice.Messaging.Inbox;
-using Boxoffice.Messaging.Postgres;
+using Boxoffice.Postgres;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;

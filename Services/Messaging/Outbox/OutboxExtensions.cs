@@ -1,5 +1,5 @@
 using Boxoffice.Messaging.Outbox;
-using Boxoffice.Messaging.Postgres;
+using Boxoffice.Postgres;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

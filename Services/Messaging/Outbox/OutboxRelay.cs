@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
+using Boxoffice.Postgres;
 using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -85,98 +86,129 @@ internal sealed partial class OutboxRelay(
     private async Task<NpgsqlConnection> ListenAsync(CancellationToken cancellationToken)
     {
         var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var listen = new NpgsqlCommand($"LISTEN {OutboxWriter.Channel}", connection);
+        await using var listen = connection.Command($"LISTEN {OutboxWriter.Channel}");
         await listen.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
 
     private enum Round { Idle, FullBatch, Busy }
 
+    /// <summary>
+    /// One round, in one transaction that holds the relay lock: read the oldest pending rows,
+    /// publish them all, wait for their acknowledgements, mark what the broker took or refused for
+    /// good, commit.
+    /// </summary>
     private async Task<Round> RelayBatchAsync(CancellationToken stoppingToken)
     {
         await using var connection = await db.OpenConnectionAsync(stoppingToken);
         await using var transaction = await connection.BeginTransactionAsync(stoppingToken);
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(hashtext('boxoffice-outbox-relay'))", connection, transaction))
+        if (!await TryLockAsync(transaction, stoppingToken))
         {
-            if (await lockCommand.ExecuteScalarAsync(stoppingToken) is not true)
-            {
-                return Round.Busy;
-            }
+            return Round.Busy;
         }
 
-        var rows = new List<OutboxRow>();
-        await using (var select = new NpgsqlCommand(
-            """
-            SELECT id, topic, key, payload, traceparent, tracestate, created_at FROM (
-                SELECT *, sum(length(payload)) OVER (ORDER BY id) AS running
-                FROM outbox WHERE published_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT $1) AS pending
-            WHERE running - length(payload) < $2
-            ORDER BY id
-            """, connection, transaction))
-        {
-            // BatchSize rows, but no more than MaxBatchBytes of payload (always at least one row).
-            select.Parameters.AddWithValue(_options.BatchSize);
-            select.Parameters.AddWithValue((long)_options.MaxBatchBytes);
-            await using var reader = await select.ExecuteReaderAsync(stoppingToken);
-            while (await reader.ReadAsync(stoppingToken))
-            {
-                rows.Add(new OutboxRow(
-                    reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
-                    reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-                    reader.GetFieldValue<DateTimeOffset>(6)));
-            }
-        }
-
-        Volatile.Write(ref _oldestPendingSeconds, rows.Count == 0 ? 0 : Math.Max(0, (time.GetUtcNow() - rows[0].CreatedAt).TotalSeconds));
+        var rows = await ReadPendingAsync(transaction, stoppingToken);
+        RecordLag(rows);
         if (rows.Count == 0)
         {
             await transaction.CommitAsync(stoppingToken);
             return Round.Idle;
         }
 
-        // All handed to the client at once (the idempotent producer keeps their order per
-        // partition), then the round waits for every delivery report, up to PublishTimeout; only
-        // acknowledged rows are marked.
-        var reports = new Error?[rows.Count];
-        var pending = rows.Count;
-        var allReported = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void Report(int index, Error error)
+        var deliveries = PublishAll(rows);
+        await deliveries.WaitAsync(_options.PublishTimeout, stoppingToken);
+        var tally = Tally(rows, deliveries);
+
+        // Whatever the broker acknowledged is marked, even when stopping, so a restart does not send it again.
+        await MarkAsync(transaction, tally);
+        await transaction.CommitAsync(CancellationToken.None);
+        Record(tally);
+
+        stoppingToken.ThrowIfCancellationRequested();
+        if (tally.FirstFailure is not null)
         {
-            Volatile.Write(ref reports[index], error);
-            if (Interlocked.Decrement(ref pending) == 0)
-            {
-                allReported.TrySetResult();
-            }
+            throw new OutboxRelayException($"{rows.Count - tally.Acknowledged.Count - tally.Parked.Count} of {rows.Count} outbox rows were not acknowledged by the broker ({tally.FirstFailure}); they will be sent again.");
         }
 
+        // Rows were waiting: look again at once (more may have come, or the batch was cut by size).
+        return Round.FullBatch;
+    }
+
+    /// <summary>Whether this replica is the one relaying, until the round's transaction ends.</summary>
+    private static async Task<bool> TryLockAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var lockCommand = transaction.Command("SELECT pg_try_advisory_xact_lock(hashtext('boxoffice-outbox-relay'))");
+        return await lockCommand.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    /// <summary>The oldest rows neither published nor set aside, in id order: BatchSize rows, but no more than MaxBatchBytes of payload (always at least one row).</summary>
+    private async Task<List<OutboxRow>> ReadPendingAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var rows = new List<OutboxRow>();
+        await using var select = transaction.Command(
+            """
+            SELECT id, topic, key, payload, traceparent, tracestate, created_at FROM (
+                SELECT *, sum(length(payload)) OVER (ORDER BY id) AS running
+                FROM outbox WHERE published_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT $1) AS pending
+            WHERE running - length(payload) < $2
+            ORDER BY id
+            """,
+            _options.BatchSize, (long)_options.MaxBatchBytes);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new OutboxRow(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.GetFieldValue<DateTimeOffset>(6)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The age of the oldest pending row, for <c>boxoffice.outbox.lag</c>.</summary>
+    private void RecordLag(List<OutboxRow> rows) =>
+        Volatile.Write(ref _oldestPendingSeconds, rows.Count == 0 ? 0 : Math.Max(0, (time.GetUtcNow() - rows[0].CreatedAt).TotalSeconds));
+
+    /// <summary>
+    /// Hands every row to the client at once (the idempotent producer keeps their order per
+    /// partition); each delivery report lands in the returned <see cref="Deliveries"/>.
+    /// </summary>
+    private Deliveries PublishAll(List<OutboxRow> rows)
+    {
+        var deliveries = new Deliveries(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
             var index = i;
             try
             {
-                Publish(rows[i], report => Report(index, report.Error));
+                Publish(rows[i], report => deliveries.Report(index, report.Error));
             }
             catch (ProduceException<string, byte[]> refused)
             {
-                Report(index, refused.Error);
+                deliveries.Report(index, refused.Error);
             }
         }
 
-        try
-        {
-            await allReported.Task.WaitAsync(_options.PublishTimeout, stoppingToken);
-        }
-        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
-        {
-            // Rows without a report are not marked: they go again next round.
-        }
+        return deliveries;
+    }
 
+    private void Publish(OutboxRow row, Action<DeliveryReport<string, byte[]>> delivered)
+    {
+        var headers = new Headers { { "content-type", ContentType } };
+        ActivityContext.TryParse(row.TraceParent, row.TraceState, isRemote: true, out var parent);
+        publisher.Produce(row.Topic, row.Key, row.Payload, headers, parent, delivered);
+    }
+
+    /// <summary>Sorts the rows by their delivery report: acknowledged, refused for good (parked), or to be sent again.</summary>
+    private static RoundTally Tally(List<OutboxRow> rows, Deliveries deliveries)
+    {
         var acknowledged = new List<long>(rows.Count);
         var parked = new List<(long Id, string Reason)>();
         string? firstFailure = null;
         for (var i = 0; i < rows.Count; i++)
         {
-            switch (Volatile.Read(ref reports[i]))
+            switch (deliveries[i])
             {
                 case null:
                     firstFailure ??= "no acknowledgement within the publish timeout";
@@ -195,55 +227,81 @@ internal sealed partial class OutboxRelay(
             }
         }
 
-        // Whatever the broker acknowledged is marked, even when stopping, so a restart does not send it again.
-        if (acknowledged.Count > 0 || parked.Count > 0)
-        {
-            await using var mark = new NpgsqlBatch(connection, transaction)
-            {
-                BatchCommands =
-                {
-                    new("UPDATE outbox SET published_at = now() WHERE id = ANY($1)") { Parameters = { new() { Value = acknowledged.ToArray() } } },
-                    new("UPDATE outbox SET failed_at = now(), last_error = r.reason FROM unnest($1::bigint[], $2::text[]) AS r(id, reason) WHERE outbox.id = r.id")
-                    {
-                        Parameters = { new() { Value = parked.Select(p => p.Id).ToArray() }, new() { Value = parked.Select(p => p.Reason).ToArray() } },
-                    },
-                },
-            };
-            await mark.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-
-        await transaction.CommitAsync(CancellationToken.None);
-        Relayed.Add(acknowledged.Count);
-        foreach (var (id, reason) in parked)
-        {
-            Parked.Add(1);
-            LogParked(id, reason);
-        }
-
-        stoppingToken.ThrowIfCancellationRequested();
-        if (firstFailure is not null)
-        {
-            throw new OutboxRelayException($"{rows.Count - acknowledged.Count - parked.Count} of {rows.Count} outbox rows were not acknowledged by the broker ({firstFailure}); they will be sent again.");
-        }
-
-        // Rows were waiting: look again at once (more may have come, or the batch was cut by size).
-        return Round.FullBatch;
+        return new RoundTally(acknowledged, parked, firstFailure);
     }
 
     /// <summary>Errors a retry cannot cure: the message itself, or the permission to write it, is wrong.</summary>
     private static bool IsPermanent(ErrorCode code) => code is ErrorCode.MsgSizeTooLarge
         or ErrorCode.InvalidMsg or ErrorCode.InvalidMsgSize or ErrorCode.TopicAuthorizationFailed;
 
-    private void Publish(OutboxRow row, Action<DeliveryReport<string, byte[]>> delivered)
+    /// <summary>Sets published_at on the acknowledged rows and failed_at on the parked ones, in one round trip; rows without a report stay pending.</summary>
+    private static async Task MarkAsync(NpgsqlTransaction transaction, RoundTally tally)
     {
-        var headers = new Headers { { "content-type", ContentType } };
-        ActivityContext.TryParse(row.TraceParent, row.TraceState, isRemote: true, out var parent);
-        publisher.Produce(row.Topic, row.Key, row.Payload, headers, parent, delivered);
+        if (tally.Acknowledged.Count == 0 && tally.Parked.Count == 0)
+        {
+            return;
+        }
+
+        await using var mark = transaction.Batch(
+            Sql.Statement("UPDATE outbox SET published_at = now() WHERE id = ANY($1)", tally.Acknowledged.ToArray()),
+            Sql.Statement(
+                "UPDATE outbox SET failed_at = now(), last_error = r.reason FROM unnest($1::bigint[], $2::text[]) AS r(id, reason) WHERE outbox.id = r.id",
+                tally.Parked.Select(p => p.Id).ToArray(), tally.Parked.Select(p => p.Reason).ToArray()));
+        await mark.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    /// <summary>Counts and logs what a committed round marked.</summary>
+    private void Record(RoundTally tally)
+    {
+        Relayed.Add(tally.Acknowledged.Count);
+        foreach (var (id, reason) in tally.Parked)
+        {
+            Parked.Add(1);
+            LogParked(id, reason);
+        }
     }
 
     private static readonly byte[] ContentType = Encoding.UTF8.GetBytes(CloudEvent.ContentType);
 
     private sealed record OutboxRow(long Id, string Topic, string Key, byte[] Payload, string? TraceParent, string? TraceState, DateTimeOffset CreatedAt);
+
+    /// <summary>What a round's delivery reports said: rows to mark published, rows to set aside, and why any other row goes again.</summary>
+    private readonly record struct RoundTally(List<long> Acknowledged, List<(long Id, string Reason)> Parked, string? FirstFailure);
+
+    /// <summary>
+    /// The delivery reports of one round, written on the client's delivery thread as the broker
+    /// answers: null until a row's report arrives.
+    /// </summary>
+    private sealed class Deliveries(int count)
+    {
+        private readonly Error?[] _reports = new Error?[count];
+        private readonly TaskCompletionSource _allReported = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _pending = count;
+
+        public Error? this[int index] => Volatile.Read(ref _reports[index]);
+
+        public void Report(int index, Error error)
+        {
+            Volatile.Write(ref _reports[index], error);
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                _allReported.TrySetResult();
+            }
+        }
+
+        /// <summary>Until every row has its report, at most <paramref name="timeout"/>, or until stopping.</summary>
+        public async Task WaitAsync(TimeSpan timeout, CancellationToken stoppingToken)
+        {
+            try
+            {
+                await _allReported.Task.WaitAsync(timeout, stoppingToken);
+            }
+            catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
+            {
+                // Rows without a report are not marked: they go again next round.
+            }
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Outbox row {OutboxId} can never be published and was set aside (failed_at): {Reason}")]
     private partial void LogParked(long outboxId, string reason);

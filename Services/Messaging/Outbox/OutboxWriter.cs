@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Boxoffice.Contracts;
+using Boxoffice.Postgres;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -39,25 +40,17 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
         {
             BatchCommands =
             {
-                new("INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                {
-                    Parameters =
-                    {
-                        new() { Value = id },
-                        new() { Value = description.Topic },
-                        new() { Value = integrationEvent.AggregateId },
-                        new() { Value = description.Type },
-                        new() { Value = payload },
-                        new() { Value = activity?.Id is { } traceParent && activity.IdFormat == ActivityIdFormat.W3C ? traceParent : DBNull.Value },
-                        new() { Value = activity?.TraceStateString is { } traceState ? traceState : DBNull.Value },
-                    },
-                },
+                Sql.Statement(
+                    "INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    id, description.Topic, integrationEvent.AggregateId, description.Type, payload,
+                    activity?.Id is { } traceParent && activity.IdFormat == ActivityIdFormat.W3C ? traceParent : null,
+                    activity?.TraceStateString),
             },
         };
         if (wakeRelay)
         {
             // Wakes the relay when the transaction commits (PostgreSQL delivers notifications only then).
-            batch.BatchCommands.Add(new($"SELECT pg_notify('{Channel}', '')"));
+            batch.BatchCommands.Add(Sql.Statement($"SELECT pg_notify('{Channel}', '')"));
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken);

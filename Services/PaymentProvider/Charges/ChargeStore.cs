@@ -1,3 +1,4 @@
+using Boxoffice.Postgres;
 using Npgsql;
 
 namespace Boxoffice.PaymentProvider.Charges;
@@ -13,8 +14,8 @@ internal static class ChargeStore
 
     public static async Task<StoredCharge?> FindAsync(NpgsqlDataSource db, string idempotencyKey, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand($"SELECT {Columns} FROM charges WHERE idempotency_key = $1");
-        command.Parameters.AddWithValue(idempotencyKey);
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var command = connection.Command($"SELECT {Columns} FROM charges WHERE idempotency_key = $1", idempotencyKey);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
@@ -22,30 +23,22 @@ internal static class ChargeStore
     /// <summary>Records the charge as started; false when a charge with this key already exists (a concurrent duplicate).</summary>
     public static async Task<bool> TryStartAsync(NpgsqlDataSource db, Guid id, string idempotencyKey, byte[] requestHash, ChargeRequest request, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand(
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var command = connection.Command(
             """
             INSERT INTO charges (id, idempotency_key, request_hash, amount, currency, reference, status, created_at)
             VALUES ($1, $2, $3, $4, $5, $6, 'processing', $7)
             ON CONFLICT (idempotency_key) DO NOTHING
-            """);
-        command.Parameters.AddWithValue(id);
-        command.Parameters.AddWithValue(idempotencyKey);
-        command.Parameters.AddWithValue(requestHash);
-        command.Parameters.AddWithValue(request.Amount!.Value);
-        command.Parameters.AddWithValue(request.Currency);
-        command.Parameters.AddWithValue(request.Reference);
-        command.Parameters.AddWithValue(now);
+            """, id, idempotencyKey, requestHash, request.Amount!.Value, request.Currency, request.Reference, now);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     /// <summary>Gives a started charge its outcome.</summary>
     public static async Task<Charge> CompleteAsync(NpgsqlDataSource db, Guid id, string status, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand(
-            $"UPDATE charges SET status = $2, completed_at = $3 WHERE id = $1 AND status = 'processing' RETURNING {Columns}");
-        command.Parameters.AddWithValue(id);
-        command.Parameters.AddWithValue(status);
-        command.Parameters.AddWithValue(now);
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var command = connection.Command(
+            $"UPDATE charges SET status = $2, completed_at = $3 WHERE id = $1 AND status = 'processing' RETURNING {Columns}", id, status, now);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? Read(reader).Charge

@@ -1,3 +1,4 @@
+using Boxoffice.Postgres;
 using Npgsql;
 
 namespace Boxoffice.PaymentProvider.Charges;
@@ -10,13 +11,13 @@ internal static class RefundStore
 
     public static async Task<StoredRefund?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string idempotencyKey, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        const string Query =
             """
             SELECT r.id, r.idempotency_key, r.charge_id, c.idempotency_key, r.amount, r.created_at, r.request_hash
             FROM refunds r JOIN charges c ON c.id = r.charge_id
             WHERE r.idempotency_key = $1
-            """, connection, transaction);
-        command.Parameters.AddWithValue(idempotencyKey);
+            """;
+        await using var command = transaction is null ? connection.Command(Query, idempotencyKey) : transaction.Command(Query, idempotencyKey);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -32,12 +33,10 @@ internal static class RefundStore
     /// Locks the charge until the transaction ends: refunds of one charge take turns, so each sees
     /// the amount the ones before it gave back, and a duplicate sees the refund the first one made.
     /// </summary>
-    public static async Task<LockedCharge?> LockChargeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string chargeKey, CancellationToken cancellationToken)
+    public static async Task<LockedCharge?> LockChargeAsync(NpgsqlTransaction transaction, string chargeKey, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
-            "SELECT id, status, amount - refunded_amount FROM charges WHERE idempotency_key = $1 FOR UPDATE",
-            connection, transaction);
-        command.Parameters.AddWithValue(chargeKey);
+        await using var command = transaction.Command(
+            "SELECT id, status, amount - refunded_amount FROM charges WHERE idempotency_key = $1 FOR UPDATE", chargeKey);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? new LockedCharge(reader.GetGuid(0), reader.GetString(1), reader.GetDecimal(2))
@@ -46,31 +45,22 @@ internal static class RefundStore
 
     /// <summary>The refund's stored creation time, or null when a refund with this key was made meanwhile (for another charge).</summary>
     public static async Task<DateTimeOffset?> TryInsertAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string idempotencyKey, byte[] requestHash, Guid chargeId, decimal amount, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid id, string idempotencyKey, byte[] requestHash, Guid chargeId, decimal amount, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        await using var command = transaction.Command(
             """
             INSERT INTO refunds (id, idempotency_key, request_hash, charge_id, amount, created_at)
             VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING created_at
-            """, connection, transaction);
-        command.Parameters.AddWithValue(id);
-        command.Parameters.AddWithValue(idempotencyKey);
-        command.Parameters.AddWithValue(requestHash);
-        command.Parameters.AddWithValue(chargeId);
-        command.Parameters.AddWithValue(amount);
-        command.Parameters.AddWithValue(now);
+            """, id, idempotencyKey, requestHash, chargeId, amount, now);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? reader.GetFieldValue<DateTimeOffset>(0) : null;
     }
 
-    public static async Task AddRefundedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid chargeId, decimal amount, CancellationToken cancellationToken)
+    public static async Task AddRefundedAsync(NpgsqlTransaction transaction, Guid chargeId, decimal amount, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
-            "UPDATE charges SET refunded_amount = refunded_amount + $2 WHERE id = $1", connection, transaction);
-        command.Parameters.AddWithValue(chargeId);
-        command.Parameters.AddWithValue(amount);
+        await using var command = transaction.Command("UPDATE charges SET refunded_amount = refunded_amount + $2 WHERE id = $1", chargeId, amount);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -50,7 +50,7 @@ internal static class RefundsApi
         NpgsqlConnection connection, string key, byte[] hash, RefundRequest request, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await RefundStore.LockChargeAsync(connection, transaction, request.ChargeKey, cancellationToken) is not { } charge)
+        if (await RefundStore.LockChargeAsync(transaction, request.ChargeKey, cancellationToken) is not { } charge)
         {
             return ProviderProblems.ChargeNotFound();
         }
@@ -74,7 +74,7 @@ internal static class RefundsApi
         }
 
         var id = Guid.CreateVersion7(time.GetUtcNow());
-        if (await RefundStore.TryInsertAsync(connection, transaction, id, key, hash, charge.Id, amount, time.GetUtcNow(), cancellationToken) is not { } createdAt)
+        if (await RefundStore.TryInsertAsync(transaction, id, key, hash, charge.Id, amount, time.GetUtcNow(), cancellationToken) is not { } createdAt)
         {
             // The key was taken meanwhile by a refund of another charge: a different request.
             await transaction.RollbackAsync(cancellationToken);
@@ -83,7 +83,7 @@ internal static class RefundsApi
             return Replay(first, hash);
         }
 
-        await RefundStore.AddRefundedAsync(connection, transaction, charge.Id, amount, cancellationToken);
+        await RefundStore.AddRefundedAsync(transaction, charge.Id, amount, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         ProviderLog.Refunded(logger, key, request.ChargeKey, amount);
         return TypedResults.Created($"refunds/{Uri.EscapeDataString(key)}", new Refund(id, key, charge.Id, request.ChargeKey, amount, createdAt));

@@ -3,7 +3,7 @@ using Boxoffice.Contracts.Payments;
 using Boxoffice.Messaging;
 using Boxoffice.Messaging.Inbox;
 using Boxoffice.Messaging.Outbox;
-using Boxoffice.Messaging.Postgres;
+using Boxoffice.Postgres;
 using Boxoffice.Payments.Extensions;
 using Boxoffice.Payments.Provider;
 using Microsoft.Extensions.Options;
@@ -47,23 +47,7 @@ internal sealed partial class OrderEventsHandler(
             return;
         }
 
-        ChargeOutcome outcome;
-        ProviderCharge? charge;
-        try
-        {
-            (outcome, charge) = await provider.ChargeAsync(order.OrderId, order.Amount, order.Currency, cancellationToken);
-        }
-        catch (BrokenCircuitException broken)
-        {
-            PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "circuit-open"));
-            throw new RetryLaterException("The payment provider's circuit is open.", options.Value.RetryWhileBroken, broken);
-        }
-        catch (ProviderUnavailableException unavailable)
-        {
-            PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "unavailable"));
-            throw new RetryLaterException(unavailable.Message, inner: unavailable);
-        }
-
+        var (outcome, charge) = await ChargeAsync(order, cancellationToken);
         switch (outcome)
         {
             case ChargeOutcome.Succeeded:
@@ -79,6 +63,25 @@ internal sealed partial class OrderEventsHandler(
             default:
                 PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "in-progress"));
                 throw new RetryLaterException("The provider is still working on this charge.", TimeSpan.FromSeconds(1));
+        }
+    }
+
+    /// <summary>Asks the provider to charge the order; while it cannot answer, the order waits on the retry topic.</summary>
+    private async Task<(ChargeOutcome Outcome, ProviderCharge? Charge)> ChargeAsync(OrderPlaced order, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await provider.ChargeAsync(order.OrderId, order.Amount, order.Currency, cancellationToken);
+        }
+        catch (BrokenCircuitException broken)
+        {
+            PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "circuit-open"));
+            throw new RetryLaterException("The payment provider's circuit is open.", options.Value.RetryWhileBroken, broken);
+        }
+        catch (ProviderUnavailableException unavailable)
+        {
+            PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "unavailable"));
+            throw new RetryLaterException(unavailable.Message, inner: unavailable);
         }
     }
 

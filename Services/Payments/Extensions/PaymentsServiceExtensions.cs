@@ -1,7 +1,7 @@
 using System.Net;
 using Boxoffice.Contracts;
 using Boxoffice.Contracts.Booking;
-using Boxoffice.Messaging.Postgres;
+using Boxoffice.Postgres;
 using Boxoffice.Payments.Charging;
 using Boxoffice.Payments.Provider;
 using Microsoft.Extensions.Http.Resilience;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Boxoffice.Messaging.Postgres;
+namespace Boxoffice.Postgres;
 
 /// <summary>
 /// A numbered series of SQL scripts embedded in an assembly under <c>migrations/NNNN_name.sql</c>
@@ -66,7 +66,24 @@ public static partial class DatabaseMigrations
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var prepare = new NpgsqlCommand(
+        await LockAndPrepareAsync(transaction, cancellationToken);
+        var applied = await AppliedAsync(transaction, cancellationToken);
+        foreach (var one in series)
+        {
+            foreach (var (version, name, sql) in one.Scripts().Where(script => !applied.Contains((one.Name, script.Version))))
+            {
+                await ApplyAsync(transaction, one.Name, version, name, sql, cancellationToken);
+                LogApplied(logger, one.Name, name);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Waits for a replica that is migrating (no timeout: a long script may run long), then makes sure the record table exists.</summary>
+    private static async Task LockAndPrepareAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var prepare = transaction.Command(
             """
             SELECT pg_advisory_xact_lock(hashtext('boxoffice-migrations'));
             CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -76,44 +93,34 @@ public static partial class DatabaseMigrations
                 applied_at  timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (series, version)
             );
-            """, connection, transaction) { CommandTimeout = 0 })
-        {
-            // No timeout: replicas wait for the one migrating, and a long script may run long.
-            await prepare.ExecuteNonQueryAsync(cancellationToken);
-        }
+            """);
+        prepare.CommandTimeout = 0;
+        await prepare.ExecuteNonQueryAsync(cancellationToken);
+    }
 
+    private static async Task<HashSet<(string Series, int Version)>> AppliedAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
         var applied = new HashSet<(string, int)>();
-        await using (var read = new NpgsqlCommand("SELECT series, version FROM schema_migrations", connection, transaction))
-        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        await using var read = transaction.Command("SELECT series, version FROM schema_migrations");
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                applied.Add((reader.GetString(0), reader.GetInt32(1)));
-            }
+            applied.Add((reader.GetString(0), reader.GetInt32(1)));
         }
 
-        foreach (var one in series)
+        return applied;
+    }
+
+    private static async Task ApplyAsync(NpgsqlTransaction transaction, string series, int version, string name, string sql, CancellationToken cancellationToken)
+    {
+        await using (var apply = transaction.Command(sql))
         {
-            foreach (var (version, name, sql) in one.Scripts().Where(script => !applied.Contains((one.Name, script.Version))))
-            {
-                await using (var apply = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 })
-                {
-                    await apply.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                await using (var record = new NpgsqlCommand("INSERT INTO schema_migrations (series, version, name) VALUES ($1, $2, $3)", connection, transaction))
-                {
-                    record.Parameters.AddWithValue(one.Name);
-                    record.Parameters.AddWithValue(version);
-                    record.Parameters.AddWithValue(name);
-                    await record.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                LogApplied(logger, one.Name, name);
-            }
+            apply.CommandTimeout = 0;
+            await apply.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        await using var record = transaction.Command("INSERT INTO schema_migrations (series, version, name) VALUES ($1, $2, $3)", series, version, name);
+        await record.ExecuteNonQueryAsync(cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Series}/{Migration}")]

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 
-namespace Boxoffice.Messaging.Postgres;
+namespace Boxoffice.Postgres;
 
 /// <summary>
 /// Text PostgreSQL cannot store (a NUL character, which JSON allows as \u0000) is the client's

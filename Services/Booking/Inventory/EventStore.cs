@@ -1,0 +1,83 @@
+using Boxoffice.Contracts.Catalog;
+using Boxoffice.Postgres;
+using Npgsql;
+
+namespace Boxoffice.Booking.Inventory;
+
+/// <summary>Booking's copy of the catalog's events and their price tiers: every statement on <c>events</c> and <c>tiers</c>.</summary>
+internal static class EventStore
+{
+    /// <summary>Creates a published event and its tiers; false when it exists already (a redelivery).</summary>
+    public static async Task<bool> InsertPublishedAsync(NpgsqlTransaction transaction, EventPublished published, CancellationToken cancellationToken)
+    {
+        await using (var insert = transaction.Command(
+            """
+            INSERT INTO events (event_id, version, organizer_id, name, currency, status, starts_at, sale_opens_at, sale_closes_at)
+            VALUES ($1, $2, $3, $4, $5, 'published', $6, $7, $8) ON CONFLICT (event_id) DO NOTHING
+            """,
+            published.EventId, published.Version, published.OrganizerId, published.Name, published.Currency,
+            published.StartsAt.ToUniversalTime(), published.SaleOpensAt.ToUniversalTime(), published.SaleClosesAt.ToUniversalTime()))
+        {
+            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                return false;
+            }
+        }
+
+        var capacity = published.Sections.GroupBy(section => section.TierId).ToDictionary(group => group.Key, group => group.Sum(section => section.Capacity));
+        await using var tiers = transaction.Command(
+            "INSERT INTO tiers (tier_id, event_id, name, price, capacity) SELECT t.id, $1, t.name, t.price, t.capacity FROM unnest($2::uuid[], $3::text[], $4::numeric[], $5::int[]) AS t(id, name, price, capacity)",
+            published.EventId,
+            published.Tiers.Select(tier => tier.TierId).ToArray(),
+            published.Tiers.Select(tier => tier.Name).ToArray(),
+            published.Tiers.Select(tier => tier.Price).ToArray(),
+            published.Tiers.Select(tier => capacity.GetValueOrDefault(tier.TierId)).ToArray());
+        await tiers.ExecuteNonQueryAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Sets the status and, when given, the sale window, if <paramref name="version"/> is newer than the stored one.</summary>
+    public static async Task<EventChange> ApplyChangeAsync(
+        NpgsqlTransaction transaction, Guid eventId, int version, string status, DateTimeOffset? opens, DateTimeOffset? closes, CancellationToken cancellationToken)
+    {
+        await using (var update = transaction.Command(
+            """
+            UPDATE events SET version = $2, status = $3, sale_opens_at = coalesce($4, sale_opens_at), sale_closes_at = coalesce($5, sale_closes_at)
+            WHERE event_id = $1 AND version < $2
+            RETURNING 1
+            """,
+            eventId, version, status, opens?.ToUniversalTime(), closes?.ToUniversalTime()))
+        {
+            if (await update.ExecuteScalarAsync(cancellationToken) is not null)
+            {
+                return EventChange.Applied;
+            }
+        }
+
+        await using var exists = transaction.Command("SELECT version FROM events WHERE event_id = $1", eventId);
+        return await exists.ExecuteScalarAsync(cancellationToken) is null ? EventChange.Unknown : EventChange.Stale;
+    }
+
+    /// <summary>The event's status, or null for an event booking does not know.</summary>
+    public static async Task<string?> StatusAsync(NpgsqlTransaction transaction, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var select = transaction.Command("SELECT status FROM events WHERE event_id = $1", eventId);
+        return await select.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    /// <summary>A batch statement reading the event's sale (<see cref="ReadSaleAsync"/> reads its answer).</summary>
+    public static NpgsqlBatchCommand SaleStatement(Guid eventId) =>
+        Sql.Statement("SELECT status, currency, sale_opens_at, sale_closes_at FROM events WHERE event_id = $1", eventId);
+
+    public static async Task<EventSale?> ReadSaleAsync(NpgsqlDataReader reader, CancellationToken cancellationToken) =>
+        await reader.ReadAsync(cancellationToken)
+            ? new EventSale(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3))
+            : null;
+
+    /// <summary>A batch statement reading a tier's price, if the tier is the event's (<see cref="ReadTierPriceAsync"/> reads its answer).</summary>
+    public static NpgsqlBatchCommand TierPriceStatement(Guid tierId, Guid eventId) =>
+        Sql.Statement("SELECT price FROM tiers WHERE tier_id = $1 AND event_id = $2", tierId, eventId);
+
+    public static async Task<decimal?> ReadTierPriceAsync(NpgsqlDataReader reader, CancellationToken cancellationToken) =>
+        await reader.ReadAsync(cancellationToken) ? reader.GetDecimal(0) : null;
+}

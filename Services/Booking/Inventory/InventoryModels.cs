@@ -1,0 +1,57 @@
+using Boxoffice.Contracts.Catalog;
+
+namespace Boxoffice.Booking.Inventory;
+
+/// <summary>A place by section, row and number; a general-admission place has no row.</summary>
+internal sealed record Place(string Section, string? Row, int Seat)
+{
+    /// <summary>How a ticket and an error message name the place: "Stalls C-12", or "Floor place 7".</summary>
+    public string Label => Row is null ? $"{Section} place {Seat}" : $"{Section} {Row}-{Seat}";
+}
+
+/// <summary>A unit as a hold shows it: where it is, its tier, and its price.</summary>
+public sealed record HeldUnit(string Section, string? Row, int Seat, Guid TierId, decimal Price);
+
+/// <summary>A unit a paid order is about to take for good, with the label its ticket carries.</summary>
+internal sealed record UnsoldUnit(long UnitId, string Label);
+
+/// <summary>What a claim on units came to.</summary>
+internal abstract record UnitClaim
+{
+    /// <summary>All the units asked for, now under the hold.</summary>
+    public sealed record Claimed(IReadOnlyList<HeldUnit> Units) : UnitClaim;
+
+    /// <summary>Fewer free than asked: <see cref="Available"/> is how many are.</summary>
+    public sealed record SoldOut(int Available) : UnitClaim;
+
+    /// <summary>Enough are free, but others' claims have them locked and may still roll back: try again.</summary>
+    public sealed record Contended : UnitClaim;
+
+    /// <summary>Some named places are not sold for the event.</summary>
+    public sealed record UnknownPlaces(IReadOnlyList<Place> Places) : UnitClaim;
+
+    /// <summary>Some named places are held or sold.</summary>
+    public sealed record PlacesTaken(IReadOnlyList<Place> Places) : UnitClaim;
+}
+
+/// <summary>A published event's sale as a hold checks it.</summary>
+internal sealed record EventSale(string Status, string Currency, DateTimeOffset OpensAt, DateTimeOffset ClosesAt)
+{
+    public bool IsOpenAt(DateTimeOffset now) => Status == EventStatusNames.OnSale && now >= OpensAt && now < ClosesAt;
+}
+
+/// <summary>What applying a change of an event came to.</summary>
+internal enum EventChange
+{
+    Applied,
+
+    /// <summary>A newer version was applied already.</summary>
+    Stale,
+
+    /// <summary>The event is not known yet (its EventPublished is still to come).</summary>
+    Unknown,
+}
+
+public sealed record TierAvailability(Guid TierId, string Name, decimal Price, int Capacity, int Available);
+
+public sealed record EventAvailability(Guid EventId, string Status, string Currency, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, DateTimeOffset CountedAt, IReadOnlyList<TierAvailability> Tiers);

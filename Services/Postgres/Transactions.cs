@@ -1,0 +1,126 @@
+using Npgsql;
+
+namespace Boxoffice.Postgres;
+
+/// <summary>What the runner does with a transaction once its work returned an outcome.</summary>
+public enum TransactionEnd
+{
+    /// <summary>Keep what the work wrote.</summary>
+    Commit,
+
+    /// <summary>Keep nothing: the work refused (a claimed idempotency key, a lock taken, is let go).</summary>
+    Rollback,
+
+    /// <summary>Keep nothing and run the work again shortly: others held what it needed and may still let it go.</summary>
+    TryAgain,
+}
+
+/// <summary>
+/// The one place that opens, commits and retries a transaction. Stores write their statements in
+/// the transaction they are given and return a domain outcome; the runner commits it (or rolls it
+/// back, or runs it again, as the caller's <c>end</c> says of that outcome) and retries what
+/// PostgreSQL itself failed:
+/// <list type="bullet">
+/// <item>a deadlock victim or a serialization failure, at once (the work saw nothing of its first try);</item>
+/// <item>for about three seconds, a server that is unreachable or restarting (a pooled connection
+/// broken by a restart fails on its first use). Such a failure can hide a commit that happened:
+/// requests that must not run twice carry an idempotency key, which the retry replays.</item>
+/// </list>
+/// </summary>
+public static class Transactions
+{
+    private const int DeadlockAttempts = 5;
+    private const int TransientAttempts = 6;
+    private const int TryAgainAttempts = 3;
+
+    /// <summary>Runs <paramref name="work"/> in a transaction of its own and commits it.</summary>
+    public static Task<T> RunAsync<T>(this NpgsqlDataSource db, Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        db.RunAsync(work, static _ => TransactionEnd.Commit, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction of its own and ends it as <paramref name="end"/>
+    /// says of the outcome. An outcome that asks to try again is run again up to three times in
+    /// all, a few milliseconds apart; the last one is returned whatever it is.
+    /// </summary>
+    public static async Task<T> RunAsync<T>(
+        this NpgsqlDataSource db, Func<NpgsqlTransaction, Task<T>> work, Func<T, TransactionEnd> end, CancellationToken cancellationToken)
+    {
+        var tries = 0;
+        for (var attempt = 1; ; attempt++)
+        {
+            NpgsqlConnection? connection = null;
+            NpgsqlTransaction? transaction = null;
+            try
+            {
+                connection = await db.OpenConnectionAsync(cancellationToken);
+                transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var outcome = await work(transaction);
+                switch (end(outcome))
+                {
+                    case TransactionEnd.Commit:
+                        await transaction.CommitAsync(cancellationToken);
+                        return outcome;
+                    case TransactionEnd.TryAgain when ++tries < TryAgainAttempts:
+                        await transaction.RollbackAsync(CancellationToken.None);
+                        await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25)), cancellationToken);
+                        continue;
+                    default:
+                        await transaction.RollbackAsync(CancellationToken.None);
+                        return outcome;
+                }
+            }
+            catch (PostgresException exception) when (attempt < DeadlockAttempts && exception.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                await transaction!.RollbackAsync(CancellationToken.None);
+                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken);
+            }
+            catch (NpgsqlException exception) when (attempt < TransientAttempts && exception.IsTransient && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TransientPause(attempt), cancellationToken);
+            }
+            finally
+            {
+                if (transaction is not null)
+                {
+                    await transaction.DisposeAsync();
+                }
+
+                if (connection is not null)
+                {
+                    await connection.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs a read outside a transaction, with the same patience for a server that is restarting.</summary>
+    public static async Task<T> ReadAsync<T>(this NpgsqlDataSource db, Func<NpgsqlConnection, Task<T>> read, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await db.OpenConnectionAsync(cancellationToken);
+                return await read(connection);
+            }
+            catch (NpgsqlException exception) when (attempt < TransientAttempts && exception.IsTransient && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TransientPause(attempt), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>100, 200, 400, 800, 1,600 ms: about three seconds in all, a restart's length.</summary>
+    private static TimeSpan TransientPause(int attempt) => TimeSpan.FromMilliseconds(100 << (attempt - 1));
+}
+
+/// <summary>Time as PostgreSQL keeps it.</summary>
+public static class PostgresClock
+{
+    /// <summary>Now, at PostgreSQL's precision (microseconds), so a time answered at once equals the one read back later.</summary>
+    public static DateTimeOffset Now(this TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % 10));
+    }
+}
