@@ -66,6 +66,13 @@ public static class Sql
 
     private static void AddParameters(NpgsqlParameterCollection collection, object?[] parameters)
     {
+        // A lone string[] (or other reference-type array) would arrive here as the parameters
+        // themselves, one per element, instead of as one array parameter.
+        if (parameters.GetType() != typeof(object[]))
+        {
+            throw new ArgumentException($"Pass an array as one parameter: (object){parameters.GetType().Name}.", nameof(parameters));
+        }
+
         foreach (var parameter in parameters)
         {
             collection.Add(parameter as NpgsqlParameter ?? new NpgsqlParameter { Value = parameter ?? DBNull.Value });

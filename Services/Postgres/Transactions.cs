@@ -35,19 +35,37 @@ public static class Transactions
 
     /// <summary>Runs <paramref name="work"/> in a transaction of its own and commits it.</summary>
     public static Task<T> RunAsync<T>(this NpgsqlDataSource db, Func<NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
-        db.RunAsync(work, static _ => TransactionEnd.Commit, cancellationToken);
+        db.RunAsync(work, static _ => TransactionEnd.Commit, TimeProvider.System, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="work"/> in a transaction of its own and ends it as <paramref name="end"/>
-    /// says of the outcome. An outcome that asks to try again is run again up to three times in
-    /// all, a few milliseconds apart; the last one is returned whatever it is.
+    /// says of the outcome. An outcome that asks to try again is run again, a few milliseconds
+    /// later on a connection taken anew, up to three times in all; the last one is returned
+    /// whatever it is. Trying again does not use up the retries of PostgreSQL's own failures.
     /// </summary>
     public static async Task<T> RunAsync<T>(
-        this NpgsqlDataSource db, Func<NpgsqlTransaction, Task<T>> work, Func<T, TransactionEnd> end, CancellationToken cancellationToken)
+        this NpgsqlDataSource db, Func<NpgsqlTransaction, Task<T>> work, Func<T, TransactionEnd> end, TimeProvider time, CancellationToken cancellationToken)
     {
-        var tries = 0;
+        for (var tries = 1; ; tries++)
+        {
+            var (outcome, ending) = await RunOnceAsync(db, work, end, cancellationToken);
+            if (ending != TransactionEnd.TryAgain || tries == TryAgainAttempts)
+            {
+                return outcome;
+            }
+
+            // After the connection went back to the pool: others may need it to finish their claims.
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25)), time, cancellationToken);
+        }
+    }
+
+    /// <summary>One run of the work, retried only for PostgreSQL's own failures. Whatever is not committed is rolled back when the transaction is disposed.</summary>
+    private static async Task<(T Outcome, TransactionEnd End)> RunOnceAsync<T>(
+        NpgsqlDataSource db, Func<NpgsqlTransaction, Task<T>> work, Func<T, TransactionEnd> end, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
+            TimeSpan pause;
             NpgsqlConnection? connection = null;
             NpgsqlTransaction? transaction = null;
             try
@@ -55,28 +73,21 @@ public static class Transactions
                 connection = await db.OpenConnectionAsync(cancellationToken);
                 transaction = await connection.BeginTransactionAsync(cancellationToken);
                 var outcome = await work(transaction);
-                switch (end(outcome))
+                var ending = end(outcome);
+                if (ending == TransactionEnd.Commit)
                 {
-                    case TransactionEnd.Commit:
-                        await transaction.CommitAsync(cancellationToken);
-                        return outcome;
-                    case TransactionEnd.TryAgain when ++tries < TryAgainAttempts:
-                        await transaction.RollbackAsync(CancellationToken.None);
-                        await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 25)), cancellationToken);
-                        continue;
-                    default:
-                        await transaction.RollbackAsync(CancellationToken.None);
-                        return outcome;
+                    await transaction.CommitAsync(cancellationToken);
                 }
+
+                return (outcome, ending);
             }
             catch (PostgresException exception) when (attempt < DeadlockAttempts && exception.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
             {
-                await transaction!.RollbackAsync(CancellationToken.None);
-                await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken);
+                pause = TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt));
             }
             catch (NpgsqlException exception) when (attempt < TransientAttempts && exception.IsTransient && !cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(TransientPause(attempt), cancellationToken);
+                pause = TransientPause(attempt);
             }
             finally
             {
@@ -90,6 +101,9 @@ public static class Transactions
                     await connection.DisposeAsync();
                 }
             }
+
+            // Only after the rollback: a deadlock victim waits without the locks it held.
+            await Task.Delay(pause, cancellationToken);
         }
     }
 

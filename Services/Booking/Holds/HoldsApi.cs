@@ -44,6 +44,7 @@ internal static class HoldsApi
                 { IsContended: true } => TransactionEnd.TryAgain,
                 _ => TransactionEnd.Rollback,
             },
+            time,
             cancellationToken);
         if (outcome is HoldOutcome.Taken taken)
         {

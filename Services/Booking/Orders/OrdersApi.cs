@@ -21,7 +21,7 @@ internal static class OrdersApi
 
     /// <summary>Turns an active hold into an order waiting for payment until the hold expires; Payments charges it.</summary>
     private static async Task<Results<Created<OrderView>, ValidationProblem, ProblemHttpResult>> PlaceOrder(
-        OrderRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, OrderFulfilment orders, CancellationToken cancellationToken)
+        OrderRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, OrderFulfilment orders, TimeProvider time, CancellationToken cancellationToken)
     {
         var (idempotency, keyErrors) = IdempotencyKeys.Bind(http, request);
         if (keyErrors is not null)
@@ -33,6 +33,7 @@ internal static class OrdersApi
         var placement = await db.RunAsync(
             transaction => orders.PlaceAsync(transaction, buyerId, request.HoldId!.Value, idempotency, http.CreatedLocation, cancellationToken),
             placement => placement is OrderPlacement.Placed { Replayed: false } ? TransactionEnd.Commit : TransactionEnd.Rollback,
+            time,
             cancellationToken);
         switch (placement)
         {
