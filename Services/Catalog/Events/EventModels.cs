@@ -138,3 +138,11 @@ internal static class EventRules
         }
     }
 }
+
+/// <summary>A page of the public event list, filtered.</summary>
+internal sealed record ListFilter(int Page, int PageSize, string? City, DateTimeOffset? From, DateTimeOffset? To, string? Text)
+{
+    // Free text is escaped, so no two filters share a key.
+    public string CacheKey =>
+        $"events:{Page}:{PageSize}:{Uri.EscapeDataString(City?.ToLowerInvariant() ?? "")}:{From?.UtcTicks}:{To?.UtcTicks}:{Uri.EscapeDataString(Text ?? "")}";
+}

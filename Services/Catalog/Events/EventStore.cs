@@ -152,4 +152,47 @@ internal static class EventStore
             """, id, status.Name());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>A page of the published and on-sale events that match the filter, and how many match in all.</summary>
+    public static async Task<EventPage> ListPublishedAsync(NpgsqlConnection connection, ListFilter filter, CancellationToken cancellationToken)
+    {
+        const string Where =
+            """
+            FROM events e JOIN venues v ON v.id = e.venue_id
+            WHERE e.status IN ('published', 'on-sale')
+              AND ($1::text IS NULL OR lower(v.city) = lower($1))
+              AND ($2::timestamptz IS NULL OR e.starts_at >= $2)
+              AND ($3::timestamptz IS NULL OR e.starts_at < $3)
+              AND ($4::text IS NULL OR e.name ILIKE $4 ESCAPE '\' OR v.name ILIKE $4 ESCAPE '\')
+            """;
+
+        // The page and the total in one round trip; the total stays right past the last page.
+        await using var batch = connection.Batch(
+            Sql.Statement($"SELECT e.id, e.name, v.city, e.starts_at, e.status {Where} ORDER BY e.starts_at, e.id LIMIT $5 OFFSET $6",
+                [.. FilterParameters(filter), filter.PageSize, (long)(filter.Page - 1) * filter.PageSize]),
+            Sql.Statement($"SELECT count(*) {Where}", FilterParameters(filter)));
+
+        var items = new List<EventSummary>();
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(ReadSummary(reader));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new EventPage(items, filter.Page, filter.PageSize, reader.GetInt64(0));
+    }
+
+    /// <summary>$1 to $4 of both statements; new parameters each time (a parameter belongs to one statement).</summary>
+    private static object?[] FilterParameters(ListFilter filter) =>
+    [
+        Sql.Typed(filter.City, NpgsqlDbType.Text),
+        Sql.Typed(filter.From, NpgsqlDbType.TimestampTz),
+        Sql.Typed(filter.To, NpgsqlDbType.TimestampTz),
+        Sql.Typed(filter.Text is null ? null : $"%{EscapeLike(filter.Text)}%", NpgsqlDbType.Text),
+    ];
+
+    /// <summary>The text is matched literally: % and _ in a search are not wildcards.</summary>
+    private static string EscapeLike(string text) => text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
 }
