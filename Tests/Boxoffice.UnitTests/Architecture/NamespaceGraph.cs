@@ -46,6 +46,18 @@ internal sealed class NamespaceGraph
         return graph;
     }
 
+    /// <summary>A graph of the given edges, for testing the graph itself.</summary>
+    public static NamespaceGraph Of(params (string From, string To)[] edges)
+    {
+        var graph = new NamespaceGraph([.. edges.SelectMany(edge => new[] { edge.From, edge.To }).Distinct().Order(StringComparer.Ordinal)]);
+        foreach (var edge in edges)
+        {
+            graph._edges[edge] = ["(given)"];
+        }
+
+        return graph;
+    }
+
     public bool HasEdge(string from, string to) => _edges.ContainsKey((from, to));
 
     public void RemoveEdgesFrom(string from, Func<string, bool> to)

@@ -19,15 +19,23 @@ public sealed partial class ProblemCatalogueTests
     }
 
     [Fact]
-    public void Every_problem_type_is_a_uri_under_the_one_base()
+    public void Every_problem_name_is_a_kebab_case_word_and_its_type_an_absolute_uri()
     {
         Assert.All(ProblemTypes.All, type =>
         {
-            Assert.StartsWith(Problems.TypeBase, type.Uri, StringComparison.Ordinal);
-            Assert.Equal(Problems.TypeBase + type.Name, type.Uri);
             Assert.Matches(ProblemName(), type.Name);
             Assert.True(Uri.IsWellFormedUriString(type.Uri, UriKind.Absolute), type.Uri);
         });
+    }
+
+    [Fact]
+    public void Every_problem_type_declared_is_in_the_catalogue()
+    {
+        var declared = typeof(ProblemTypes).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(field => field.FieldType == typeof(ProblemType))
+            .Select(field => ((ProblemType)field.GetValue(null)!).Name);
+
+        Assert.Equal(declared.Order(StringComparer.Ordinal), ProblemTypes.All.Select(type => type.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -56,6 +56,42 @@ public sealed class IdempotencyKeysTests
         Assert.Equal((null, Refused), IdempotencyKeys.Read(RequestWith(new StringValues(["first", "second"]))));
     }
 
+    [Fact]
+    public void A_bound_key_carries_a_fingerprint_of_the_route_and_the_request()
+    {
+        var first = Bound("POST", "/events/1/holds", "k", new { quantity = 2 });
+
+        Assert.Equal("k", first.Key);
+        Assert.Equal(first.Fingerprint, Bound("POST", "/events/1/holds", "k", new { quantity = 2 }).Fingerprint);
+        Assert.NotEqual(first.Fingerprint, Bound("POST", "/events/1/holds", "k", new { quantity = 3 }).Fingerprint);
+        Assert.NotEqual(first.Fingerprint, Bound("POST", "/events/2/holds", "k", new { quantity = 2 }).Fingerprint);
+    }
+
+    [Fact]
+    public void Binding_without_a_key_gives_neither_a_key_nor_errors()
+    {
+        Assert.Equal((null, null), IdempotencyKeys.Bind(new DefaultHttpContext().Request, new { quantity = 2 }));
+    }
+
+    [Fact]
+    public void Binding_an_unusable_key_gives_the_error_under_the_header_name()
+    {
+        var (request, errors) = IdempotencyKeys.Bind(RequestWith(""), new { quantity = 2 });
+
+        Assert.Null(request);
+        Assert.Equal([Refused], Assert.Contains(IdempotencyKeys.Header, errors!));
+    }
+
+    private static IdempotentRequest Bound<T>(string method, string path, string key, T body)
+    {
+        var request = RequestWith(key);
+        request.Method = method;
+        request.Path = path;
+        var (bound, errors) = IdempotencyKeys.Bind(request, body);
+        Assert.Null(errors);
+        return bound!;
+    }
+
     private static HttpRequest RequestWith(StringValues value)
     {
         var request = new DefaultHttpContext().Request;
