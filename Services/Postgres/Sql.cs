@@ -27,28 +27,12 @@ public static class Sql
     }
 
     /// <summary>Several statements sent in one round trip, in <paramref name="transaction"/>.</summary>
-    public static NpgsqlBatch Batch(this NpgsqlTransaction transaction, params IEnumerable<NpgsqlBatchCommand> statements)
-    {
-        var batch = new NpgsqlBatch(transaction.Connection, transaction);
-        foreach (var statement in statements)
-        {
-            batch.BatchCommands.Add(statement);
-        }
-
-        return batch;
-    }
+    public static NpgsqlBatch Batch(this NpgsqlTransaction transaction, params IEnumerable<NpgsqlBatchCommand> statements) =>
+        NewBatch(new NpgsqlBatch(transaction.Connection, transaction), statements);
 
     /// <summary>Several statements sent in one round trip on <paramref name="connection"/>, outside any transaction.</summary>
-    public static NpgsqlBatch Batch(this NpgsqlConnection connection, params IEnumerable<NpgsqlBatchCommand> statements)
-    {
-        var batch = new NpgsqlBatch(connection);
-        foreach (var statement in statements)
-        {
-            batch.BatchCommands.Add(statement);
-        }
-
-        return batch;
-    }
+    public static NpgsqlBatch Batch(this NpgsqlConnection connection, params IEnumerable<NpgsqlBatchCommand> statements) =>
+        NewBatch(new NpgsqlBatch(connection), statements);
 
     /// <summary>One statement of a <see cref="Batch(NpgsqlTransaction, IEnumerable{NpgsqlBatchCommand})"/>.</summary>
     public static NpgsqlBatchCommand Statement(string sql, params object?[] parameters)
@@ -63,6 +47,16 @@ public static class Sql
     /// does not tell its type (<c>$2 IS NULL OR …</c>).
     /// </summary>
     public static NpgsqlParameter Typed(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+
+    private static NpgsqlBatch NewBatch(NpgsqlBatch batch, IEnumerable<NpgsqlBatchCommand> statements)
+    {
+        foreach (var statement in statements)
+        {
+            batch.BatchCommands.Add(statement);
+        }
+
+        return batch;
+    }
 
     private static void AddParameters(NpgsqlParameterCollection collection, object?[] parameters)
     {

@@ -209,6 +209,6 @@ internal static class HoldStore
 
         // No wake-up call to the relay for this one: a NOTIFY per hold would serialize the crowd's
         // commits on PostgreSQL's notification queue; the relay's next round or poll takes it.
-        await outbox.EnqueueAsync(transaction.Connection!, transaction, new HoldCreated(hold.HoldId, hold.EventId, buyerId, hold.Units.Count, hold.ExpiresAt), cancellationToken, wakeRelay: false);
+        await outbox.EnqueueAsync(transaction, new HoldCreated(hold.HoldId, hold.EventId, buyerId, hold.Units.Count, hold.ExpiresAt), cancellationToken, wakeRelay: false);
     }
 }

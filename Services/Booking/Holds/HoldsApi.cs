@@ -38,7 +38,7 @@ internal static class HoldsApi
         var buyerId = user.BuyerId();
         var outcome = await db.RunAsync(
             transaction => HoldStore.TakeAsync(transaction, outbox, buyerId, id, request, idempotency, options.Value, time.Now(), cancellationToken),
-            outcome => outcome switch
+            result => result switch
             {
                 HoldOutcome.Taken { Replayed: false } => TransactionEnd.Commit,
                 { IsContended: true } => TransactionEnd.TryAgain,

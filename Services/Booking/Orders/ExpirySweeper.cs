@@ -45,13 +45,13 @@ internal sealed partial class ExpirySweeper(
     {
         var expired = await db.RunAsync(async transaction =>
         {
-            var expired = await HoldStore.ExpireAsync(transaction, time.Now(), BatchSize, cancellationToken);
-            foreach (var hold in expired)
+            var holds = await HoldStore.ExpireAsync(transaction, time.Now(), BatchSize, cancellationToken);
+            foreach (var hold in holds)
             {
-                await outbox.EnqueueAsync(transaction.Connection!, transaction, hold, cancellationToken);
+                await outbox.EnqueueAsync(transaction, hold, cancellationToken);
             }
 
-            return expired.Count;
+            return holds.Count;
         }, cancellationToken);
         if (expired > 0)
         {

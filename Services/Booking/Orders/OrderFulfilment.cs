@@ -49,7 +49,7 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await outbox.EnqueueAsync(transaction.Connection!, transaction,
+        await outbox.EnqueueAsync(transaction,
             new OrderPlaced(order.OrderId, order.EventId, buyerId, order.Amount, order.Currency, order.Units, order.PayBy), cancellationToken);
         var placedAt = location(order.OrderId);
         if (idempotency is not null)
@@ -91,9 +91,8 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         }
 
         var tickets = await SellAsync(transaction, orderId, chargeId, order, units, cancellationToken);
-        var connection = transaction.Connection!;
-        await outbox.EnqueueAsync(connection, transaction, new OrderConfirmed(orderId, order.EventId, order.BuyerId, order.Amount, order.Currency, order.Units), cancellationToken);
-        await outbox.EnqueueAsync(connection, transaction,
+        await outbox.EnqueueAsync(transaction, new OrderConfirmed(orderId, order.EventId, order.BuyerId, order.Amount, order.Currency, order.Units), cancellationToken);
+        await outbox.EnqueueAsync(transaction,
             new TicketsIssued(orderId, order.EventId, order.BuyerId, [.. tickets.Select(ticket => new IssuedTicket(ticket.TicketId, ticket.Seat))]), cancellationToken);
         BookingMetrics.OrdersConfirmed.Add(1);
         BookingMetrics.TicketsSold.Add(tickets.Count);
@@ -120,7 +119,7 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             await release.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await outbox.EnqueueAsync(transaction.Connection!, transaction, new OrderCancelled(orderId, cancelled.EventId, cancelled.BuyerId, reason), cancellationToken);
+        await outbox.EnqueueAsync(transaction, new OrderCancelled(orderId, cancelled.EventId, cancelled.BuyerId, reason), cancellationToken);
         BookingMetrics.OrdersCancelled.Add(1, new KeyValuePair<string, object?>("reason", reasonName));
         LogCancelled(orderId, reasonName);
         return true;
@@ -141,7 +140,7 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         var confirmed = await OrderStore.CancelConfirmedOfEventAsync(transaction, eventId, time.Now(), cancellationToken);
         foreach (var (orderId, buyerId) in confirmed)
         {
-            await outbox.EnqueueAsync(transaction.Connection!, transaction, new OrderCancelled(orderId, eventId, buyerId, OrderCancellationReason.EventCancelled), cancellationToken);
+            await outbox.EnqueueAsync(transaction, new OrderCancelled(orderId, eventId, buyerId, OrderCancellationReason.EventCancelled), cancellationToken);
         }
 
         BookingMetrics.OrdersCancelled.Add(pending.Count + confirmed.Count, new KeyValuePair<string, object?>("reason", "event-cancelled"));

@@ -32,7 +32,7 @@ internal static class OrdersApi
         var buyerId = user.BuyerId();
         var placement = await db.RunAsync(
             transaction => orders.PlaceAsync(transaction, buyerId, request.HoldId!.Value, idempotency, http.CreatedLocation, cancellationToken),
-            placement => placement is OrderPlacement.Placed { Replayed: false } ? TransactionEnd.Commit : TransactionEnd.Rollback,
+            result => result is OrderPlacement.Placed { Replayed: false } ? TransactionEnd.Commit : TransactionEnd.Rollback,
             time,
             cancellationToken);
         switch (placement)

@@ -44,7 +44,7 @@ internal static class TicketStore
             {
                 var (orderId, eventId, seat) = (reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2));
                 await reader.DisposeAsync();
-                await outbox.EnqueueAsync(transaction.Connection!, transaction, new TicketCheckedIn(ticketId, orderId, eventId, now), cancellationToken);
+                await outbox.EnqueueAsync(transaction, new TicketCheckedIn(ticketId, orderId, eventId, now), cancellationToken);
                 return new CheckIn.Admitted(new CheckInView(ticketId, eventId, seat, "checked-in", now));
             }
         }

@@ -16,6 +16,11 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
 {
     internal const string Channel = "boxoffice_outbox";
 
+    /// <summary>Writes the event in <paramref name="transaction"/>, on its connection; see the overload for <paramref name="wakeRelay"/>.</summary>
+    public Task<Guid> EnqueueAsync<T>(NpgsqlTransaction transaction, T integrationEvent, CancellationToken cancellationToken, bool wakeRelay = true)
+        where T : class, IIntegrationEvent =>
+        EnqueueAsync(transaction.Connection!, transaction, integrationEvent, cancellationToken, wakeRelay);
+
     /// <param name="wakeRelay">
     /// Whether to NOTIFY the relay on commit (at once) or leave the row to its next round or poll
     /// (within <see cref="OutboxOptions.PollInterval"/>): high-volume, unhurried events skip the
