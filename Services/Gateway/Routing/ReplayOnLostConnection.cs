@@ -15,8 +15,10 @@ internal sealed class ReplayingForwarderHttpClientFactory(ILogger<ForwarderHttpC
 /// Sends a request once more when the connection to the service broke before an answer came
 /// back (a replica killed or restarted under it), but only a request that may be sent twice:
 /// an idempotent method (GET, HEAD, PUT, DELETE, OPTIONS) or one carrying an
-/// <c>Idempotency-Key</c>, which the service replays instead of repeating. The second attempt
-/// opens a new connection, which the orchestrator's load balancer gives to a live replica. A
+/// <c>Idempotency-Key</c>, which the service replays instead of repeating. Each further attempt
+/// opens a new connection, which the orchestrator's load balancer gives to a live replica; right
+/// after a kill it may still pick the dead one, so up to three more attempts are made, 100, 200
+/// and 400 ms apart (the CI-sized sale saw 502s when a single replay met the dead replica). A
 /// keyed body is buffered first (the routes that take keys cap bodies at 64 KiB); a body of
 /// unknown length is never replayed.
 /// </summary>
@@ -24,7 +26,8 @@ internal sealed class ReplayOnLostConnection(HttpMessageHandler inner) : Delegat
 {
     public const long MaxReplayedBody = 64 * 1024;
 
-    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(100);
+    private const int Replays = 3;
+    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(100);
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -33,14 +36,16 @@ internal sealed class ReplayOnLostConnection(HttpMessageHandler inner) : Delegat
             return await base.SendAsync(request, cancellationToken);
         }
 
-        try
+        for (var replay = 0; ; replay++)
         {
-            return await base.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
-        {
-            await Task.Delay(Pause, cancellationToken);
-            return await base.SendAsync(request, cancellationToken);
+            try
+            {
+                return await base.SendAsync(request, cancellationToken);
+            }
+            catch (HttpRequestException) when (replay < Replays && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(FirstPause * (1 << replay), cancellationToken);
+            }
         }
     }
 
