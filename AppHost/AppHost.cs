@@ -32,6 +32,8 @@ var publicUrl = gateway.GetEndpoint("http");
 var organizerEmail = builder.AddParameter("organizer-email", "organizer@boxoffice.local", publishValueAsDefault: true);
 var organizerPassword = builder.AddGeneratedSecret("organizer-password");
 var backofficeSecret = builder.AddGeneratedSecret("backoffice-client-secret");
+// The operators' machine client (boxoffice-operator): lists and replays dead letters and parked outbox rows.
+var operatorSecret = builder.AddGeneratedSecret("operator-client-secret");
 
 var identity = builder.AddService<Projects.Identity>("identity")
     .WithReference(identityDb).WaitFor(identityDb)
@@ -40,7 +42,8 @@ var identity = builder.AddService<Projects.Identity>("identity")
     .WithEnvironment("Identity__RequireHttps", builder.ExecutionContext.IsRunMode ? "false" : "true")
     .WithEnvironment("Identity__Seed__organizer__Email", organizerEmail)
     .WithEnvironment("Identity__Seed__organizer__Password", organizerPassword)
-    .WithEnvironment("Identity__Clients__organizer-backoffice__ClientSecret", backofficeSecret);
+    .WithEnvironment("Identity__Clients__organizer-backoffice__ClientSecret", backofficeSecret)
+    .WithEnvironment("Identity__Clients__boxoffice-operator__ClientSecret", operatorSecret);
 if (builder.ExecutionContext.IsRunMode)
 {
     // The flash-sale harness's machine client (Tests/FlashSale): it signs in a crowd of synthetic

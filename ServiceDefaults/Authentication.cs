@@ -47,7 +47,10 @@ public static class BoxofficeAuth
         public const string CheckIn = "checkin";
         public const string Webhooks = "webhooks";
 
-        public static IReadOnlyList<string> All { get; } = [CatalogRead, CatalogWrite, Booking, CheckIn, Webhooks];
+        /// <summary>Operating the services: list and replay dead-lettered messages and parked outbox rows.</summary>
+        public const string Operations = "operations";
+
+        public static IReadOnlyList<string> All { get; } = [CatalogRead, CatalogWrite, Booking, CheckIn, Webhooks, Operations];
     }
 
     public static class Roles
@@ -56,7 +59,10 @@ public static class BoxofficeAuth
         public const string Organizer = "organizer";
         public const string Staff = "staff";
 
-        public static IReadOnlyList<string> All { get; } = [Buyer, Organizer, Staff];
+        /// <summary>Who runs the system (the <c>boxoffice-operator</c> machine client), not a customer.</summary>
+        public const string Operator = "operator";
+
+        public static IReadOnlyList<string> All { get; } = [Buyer, Organizer, Staff, Operator];
     }
 
     /// <summary>Named policies; the gateway's routes name them in <c>AuthorizationPolicy</c>.</summary>
@@ -67,6 +73,7 @@ public static class BoxofficeAuth
         public const string Buyer = "buyer";
         public const string Staff = "staff";
         public const string WebhooksAdmin = "webhooks";
+        public const string Operator = "operator";
     }
 
     /// <summary>The role a scope needs; a token must carry both (scopes say what the client may do, roles who the user is).</summary>
@@ -77,6 +84,7 @@ public static class BoxofficeAuth
         [Scopes.Booking] = Roles.Buyer,
         [Scopes.CheckIn] = Roles.Staff,
         [Scopes.Webhooks] = Roles.Organizer,
+        [Scopes.Operations] = Roles.Operator,
     };
 
     public static bool HasScope(this ClaimsPrincipal user, string scope) =>
@@ -134,7 +142,8 @@ public static class BoxofficeAuth
             .AddPolicy(Policies.Organizer, policy => policy.RequireScopeAndRole(Scopes.CatalogWrite))
             .AddPolicy(Policies.Buyer, policy => policy.RequireScopeAndRole(Scopes.Booking))
             .AddPolicy(Policies.Staff, policy => policy.RequireScopeAndRole(Scopes.CheckIn))
-            .AddPolicy(Policies.WebhooksAdmin, policy => policy.RequireScopeAndRole(Scopes.Webhooks));
+            .AddPolicy(Policies.WebhooksAdmin, policy => policy.RequireScopeAndRole(Scopes.Webhooks))
+            .AddPolicy(Policies.Operator, policy => policy.RequireScopeAndRole(Scopes.Operations));
         return builder;
     }
 

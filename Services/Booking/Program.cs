@@ -22,5 +22,6 @@ app.MapAvailabilityApi();
 app.MapHoldsApi();
 app.MapOrdersApi();
 app.MapTicketsApi();
+app.MapMessagingAdmin();
 
 app.Run();

@@ -25,5 +25,6 @@ if (app.Environment.IsDevelopment())
 app.MapEventsApi();
 app.MapVenuesApi();
 app.MapOrganizerEventsApi();
+app.MapMessagingAdmin();
 
 app.Run();

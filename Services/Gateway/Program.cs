@@ -17,8 +17,10 @@ app.UseInternalEndpointsHidden();
 app.UseCors();
 app.UseRequestBodyLimits();
 app.UseAuthentication();
-app.UseRateLimiter();
+// Authorization first: a missing or bad token is always 401 and spends no caller's tokens
+// (validation already ran in authentication, so refusing it costs nothing more).
 app.UseAuthorization();
+app.UseRateLimiter();
 app.UseOutputCache();
 app.MapReverseProxy(proxy => proxy.UseBodyTooLargeAnswer());
 

@@ -26,7 +26,10 @@ public sealed class PoisonMessageException(string message, Exception? inner = nu
 /// offset is stored only after its handler succeeded, or after it was safely handed to the retry
 /// or the dead-letter topic with the reason in its headers; stored offsets are committed in the
 /// background and on shutdown. A poison message therefore never blocks its partition, and nothing
-/// is skipped unhandled.
+/// is skipped unhandled. A handler that failed because the database is away is not charged an
+/// attempt: the message waits in place until the database answers again (see
+/// <see cref="TransientDatabaseFailure"/>). The consumer outlives its client: whatever ends the
+/// loop but shutdown is logged, and the client is built anew after a pause.
 /// </summary>
 internal sealed partial class KafkaConsumerService(
     KafkaSubscription subscription,
@@ -42,8 +45,18 @@ internal sealed partial class KafkaConsumerService(
     internal const string RetryAtHeader = "boxoffice-retry-at";
     internal const string GroupHeader = "boxoffice-group";
     internal const string ReasonHeader = "boxoffice-error";
+    internal const string DeadLetterReasonHeader = "boxoffice-dlq-reason";
+    internal const string DeadLetterSourceHeader = "boxoffice-dlq-source";
+    internal const string DeadLetterGroupHeader = "boxoffice-dlq-group";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan LagInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RebuildPause = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Partitions taken from this consumer since the message in hand was polled. Written by the
+    /// rebalance callbacks, which librdkafka runs inside <c>Consume</c> on the loop's own thread.
+    /// </summary>
+    private readonly HashSet<TopicPartition> _revoked = [];
 
     private string Topic => retryTopic ? Topics.Retry(subscription.Topic) : subscription.Topic;
 
@@ -51,11 +64,44 @@ internal sealed partial class KafkaConsumerService(
     {
         // Leave the host's start-up path before the first (blocking) poll.
         await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunClientAsync(stoppingToken);
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                // Shutting down: whatever broke on the way out (a disposed producer) does not matter.
+                return;
+            }
+            catch (Exception exception)
+            {
+                // A consumer that ended here would be gone until the service restarts, and its
+                // partitions with it: start a new client instead. Nothing was stored for the
+                // message in hand, so the group hands it out again.
+                KafkaTelemetry.ConsumerRestarts.Add(1, new KeyValuePair<string, object?>("topic", Topic), new KeyValuePair<string, object?>("group", subscription.GroupId));
+                LogConsumerFailed(exception, Topic, subscription.GroupId, RebuildPause.TotalSeconds);
+                try
+                {
+                    await Task.Delay(RebuildPause, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
 
+    /// <summary>One client's life: join the group, consume until stopping or an error, then leave.</summary>
+    private async Task RunClientAsync(CancellationToken stoppingToken)
+    {
         using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetLogHandler((_, message) => LogClient(message.Level.ToString(), message.Facility, message.Message))
             .SetErrorHandler((_, error) => LogClientError(error.Code, error.Reason))
-            .SetPartitionsRevokedHandler((_, revoked) => KafkaTelemetry.ForgetLag(subscription.GroupId, revoked.Select(partition => partition.TopicPartition)))
+            .SetPartitionsRevokedHandler((_, revoked) => Forget(revoked.Select(partition => partition.TopicPartition)))
+            .SetPartitionsLostHandler((_, lost) => Forget(lost.Select(partition => partition.TopicPartition)))
             .Build();
         consumer.Subscribe(Topic);
         LogSubscribed(Topic, subscription.GroupId);
@@ -63,17 +109,28 @@ internal sealed partial class KafkaConsumerService(
         {
             await ConsumeAsync(consumer, stoppingToken);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
         finally
         {
-            // Commits what was stored and leaves the group, so partitions move on without a timeout.
-            consumer.Close();
+            try
+            {
+                // Commits what was stored and leaves the group, so partitions move on without a timeout.
+                consumer.Close();
+            }
+            catch (KafkaException exception)
+            {
+                LogCloseFailed(exception, Topic, subscription.GroupId);
+            }
         }
     }
 
-    /// <summary>The consumer loop: poll, handle (or hand over), store the offset; until stopping or a fatal error.</summary>
+    private void Forget(IEnumerable<TopicPartition> partitions)
+    {
+        var taken = partitions.ToList();
+        _revoked.UnionWith(taken);
+        KafkaTelemetry.ForgetLag(subscription.GroupId, taken);
+    }
+
+    /// <summary>The consumer loop: poll, handle (or hand over), store the offset; until stopping or an error.</summary>
     private async Task ConsumeAsync(IConsumer<string, byte[]> consumer, CancellationToken stoppingToken)
     {
         var lagMeasuredAt = time.GetTimestamp();
@@ -90,29 +147,57 @@ internal sealed partial class KafkaConsumerService(
                 continue;
             }
 
+            _revoked.Clear();
+            var done = true;
             if (!retryTopic)
             {
-                await HandleAsync(result, attempt: 1, stoppingToken);
+                done = await HandleAsync(consumer, result, attempt: 1, stoppingToken);
             }
             else if (Header(result, GroupHeader) == subscription.GroupId)
             {
                 // Retry topics are shared by every group of the main topic: take only our own.
                 await WaitUntilDueAsync(result, stoppingToken);
-                await HandleAsync(result, int.TryParse(Header(result, AttemptHeader), CultureInfo.InvariantCulture, out var attempt) ? attempt : 2, stoppingToken);
+                done = await HandleAsync(consumer, result, int.TryParse(Header(result, AttemptHeader), CultureInfo.InvariantCulture, out var attempt) ? attempt : 2, stoppingToken);
             }
 
+            if (done)
+            {
+                StoreOffset(consumer, result);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores the offset after the message, unless its partition was taken away meanwhile (a
+    /// cooperative rebalance, a replica killed nearby): the new owner reads the message again from
+    /// the committed offset, and the inbox knows whether it was handled.
+    /// </summary>
+    private void StoreOffset(IConsumer<string, byte[]> consumer, ConsumeResult<string, byte[]> result)
+    {
+        if (_revoked.Contains(result.TopicPartition))
+        {
+            LogOffsetNotStored(result.Topic, result.Partition.Value, result.Offset.Value, "the partition was revoked");
+            return;
+        }
+
+        try
+        {
             consumer.StoreOffset(result);
+        }
+        catch (KafkaException exception) when (!exception.Error.IsFatal)
+        {
+            LogOffsetNotStored(result.Topic, result.Partition.Value, result.Offset.Value, exception.Error.Reason);
         }
     }
 
     /// <summary>The next message, or null when none came within the poll interval, at a partition's end, or after an error the client recovers from.</summary>
-    private ConsumeResult<string, byte[]>? Poll(IConsumer<string, byte[]> consumer)
+    private ConsumeResult<string, byte[]>? Poll(IConsumer<string, byte[]> consumer, TimeSpan? timeout = null)
     {
         ConsumeResult<string, byte[]>? result;
         try
         {
             // A short poll keeps shutdown prompt without a thread parked in librdkafka.
-            result = consumer.Consume(PollInterval);
+            result = consumer.Consume(timeout ?? PollInterval);
         }
         catch (ConsumeException exception) when (!exception.Error.IsFatal)
         {
@@ -136,24 +221,41 @@ internal sealed partial class KafkaConsumerService(
         }
     }
 
-    private async Task HandleAsync(ConsumeResult<string, byte[]> result, int attempt, CancellationToken stoppingToken)
+    /// <summary>
+    /// Handles the message until it succeeds, is handed over (retry or dead-letter topic), or its
+    /// partition is taken away while it waits for the database. Returns whether its offset may be stored.
+    /// </summary>
+    private async Task<bool> HandleAsync(IConsumer<string, byte[]> consumer, ConsumeResult<string, byte[]> result, int attempt, CancellationToken stoppingToken)
     {
         var tags = new KeyValuePair<string, object?>[] { new("topic", subscription.Topic), new("group", subscription.GroupId) };
-        for (; ; attempt++)
+        var waits = 0;
+        var paused = false;
+        try
         {
-            using var activity = KafkaTelemetry.StartConsume(result, subscription.GroupId);
-            activity?.SetTag("messaging.boxoffice.attempt", attempt);
-            try
+            while (true)
             {
-                await using var scope = scopes.CreateAsyncScope();
-                var handler = subscription.CreateHandler(scope.ServiceProvider);
-                await handler.HandleAsync(result, stoppingToken);
-                KafkaTelemetry.Handled.Add(1, tags);
-                return;
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, exception.GetType().Name);
+                if (await AttemptAsync(result, attempt, tags, stoppingToken) is not { } exception)
+                {
+                    return true;
+                }
+
+                if (TransientDatabaseFailure.IsCause(exception))
+                {
+                    // The database is away, not the message at fault: no attempt is charged, and
+                    // the message waits in place for as long as the outage lasts.
+                    var pause = TransientDatabaseFailure.Pause(++waits);
+                    KafkaTelemetry.HandleDeferred.Add(1, tags);
+                    LogHandlerDeferred(result.Topic, result.Partition.Value, result.Offset.Value, attempt, waits, pause.TotalMilliseconds, exception.GetType().Name, exception.Message);
+                    paused = true;
+                    if (!await WaitInGroupAsync(consumer, result, pause, stoppingToken))
+                    {
+                        LogAbandoned(result.Topic, result.Partition.Value, result.Offset.Value);
+                        return false;
+                    }
+
+                    continue;
+                }
+
                 KafkaTelemetry.HandleFailed.Add(1, tags);
                 LogHandlerFailed(exception, result.Topic, result.Partition.Value, result.Offset.Value, attempt);
                 var poison = exception is PoisonMessageException or JsonException;
@@ -162,7 +264,7 @@ internal sealed partial class KafkaConsumerService(
                     await HandOverAsync(Topics.DeadLetter(subscription.Topic), result, exception, attempt, dueAt: null, stoppingToken);
                     KafkaTelemetry.DeadLettered.Add(1, tags);
                     LogDeadLettered(result.Topic, result.Partition.Value, result.Offset.Value, attempt);
-                    return;
+                    return true;
                 }
 
                 var delay = retry.DelayBefore(attempt + 1, exception);
@@ -170,11 +272,89 @@ internal sealed partial class KafkaConsumerService(
                 {
                     await HandOverAsync(Topics.Retry(subscription.Topic), result, exception, attempt + 1, time.GetUtcNow() + delay, stoppingToken);
                     KafkaTelemetry.Retried.Add(1, tags);
-                    return;
+                    return true;
                 }
 
                 await Task.Delay(delay, time, stoppingToken);
+                attempt++;
             }
+        }
+        finally
+        {
+            if (paused)
+            {
+                Resume(consumer);
+            }
+        }
+    }
+
+    /// <summary>One call of the handler, in a span of its own; the exception it threw, or null.</summary>
+    private async Task<Exception?> AttemptAsync(ConsumeResult<string, byte[]> result, int attempt, KeyValuePair<string, object?>[] tags, CancellationToken stoppingToken)
+    {
+        using var activity = KafkaTelemetry.StartConsume(result, subscription.GroupId);
+        activity?.SetTag("messaging.boxoffice.attempt", attempt);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var handler = subscription.CreateHandler(scope.ServiceProvider);
+            await handler.HandleAsync(result, stoppingToken);
+            KafkaTelemetry.Handled.Add(1, tags);
+            return null;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, exception.GetType().Name);
+            return exception;
+        }
+    }
+
+    /// <summary>
+    /// Waits <paramref name="pause"/> without leaving the group: every assigned partition is
+    /// paused and the client keeps polling, which returns no message but counts as a poll, so
+    /// <c>max.poll.interval.ms</c> never runs out however long the database stays away, and
+    /// rebalances are answered meanwhile. Returns false if the message's partition was taken away.
+    /// </summary>
+    private async Task<bool> WaitInGroupAsync(IConsumer<string, byte[]> consumer, ConsumeResult<string, byte[]> result, TimeSpan pause, CancellationToken stoppingToken)
+    {
+        var started = time.GetTimestamp();
+        do
+        {
+            stoppingToken.ThrowIfCancellationRequested();
+            // Again on every turn: a rebalance may have added partitions, which come unpaused.
+            consumer.Pause(consumer.Assignment);
+            // Never a negative timeout: librdkafka would read it as "wait forever".
+            var left = pause - time.GetElapsedTime(started);
+            var poll = left <= TimeSpan.Zero ? TimeSpan.Zero : left < PollInterval ? left : PollInterval;
+            if (Poll(consumer, poll) is { } early)
+            {
+                // From a partition assigned during the wait (or fetched before the pause): put it
+                // back, so it is read again after the wait, in its place.
+                consumer.Seek(early.TopicPartitionOffset);
+                consumer.Pause([early.TopicPartition]);
+            }
+
+            if (_revoked.Contains(result.TopicPartition))
+            {
+                return false;
+            }
+
+            await Task.Yield();
+        }
+        while (time.GetElapsedTime(started) < pause);
+
+        return true;
+    }
+
+    private void Resume(IConsumer<string, byte[]> consumer)
+    {
+        try
+        {
+            consumer.Resume(consumer.Assignment);
+        }
+        catch (KafkaException exception) when (!exception.Error.IsFatal)
+        {
+            // Partitions revoked meanwhile: the next rebalance assigns whatever is ours unpaused.
+            LogClientError(exception.Error.Code, exception.Error.Reason);
         }
     }
 
@@ -205,9 +385,9 @@ internal sealed partial class KafkaConsumerService(
         }
         else
         {
-            headers.Add("boxoffice-dlq-reason", Encoding.UTF8.GetBytes(reason));
-            headers.Add("boxoffice-dlq-source", Encoding.UTF8.GetBytes($"{result.Topic}/{result.Partition.Value}/{result.Offset.Value}"));
-            headers.Add("boxoffice-dlq-group", Encoding.UTF8.GetBytes(subscription.GroupId));
+            headers.Add(DeadLetterReasonHeader, Encoding.UTF8.GetBytes(reason));
+            headers.Add(DeadLetterSourceHeader, Encoding.UTF8.GetBytes($"{result.Topic}/{result.Partition.Value}/{result.Offset.Value}"));
+            headers.Add(DeadLetterGroupHeader, Encoding.UTF8.GetBytes(subscription.GroupId));
         }
 
         for (var publishAttempt = 1; ; publishAttempt++)
@@ -234,11 +414,27 @@ internal sealed partial class KafkaConsumerService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handling {Topic}/{Partition}@{Offset} failed (attempt {Attempt})")]
     private partial void LogHandlerFailed(Exception exception, string topic, int partition, long offset, int attempt);
 
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Handling {Topic}/{Partition}@{Offset} (attempt {Attempt}) waits for the database (wait {Wait}, {PauseMs} ms): {ExceptionType}: {Reason}")]
+    private partial void LogHandlerDeferred(string topic, int partition, long offset, int attempt, int wait, double pauseMs, string exceptionType, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gave up {Topic}/{Partition}@{Offset} while it waited for the database: the partition was revoked, its new owner reads it again")]
+    private partial void LogAbandoned(string topic, int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Did not store the offset of {Topic}/{Partition}@{Offset} ({Reason}): its partition's new owner reads it again")]
+    private partial void LogOffsetNotStored(string topic, int partition, long offset, string reason);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Moved {Topic}/{Partition}@{Offset} to the dead-letter topic after {Attempt} attempts")]
     private partial void LogDeadLettered(string topic, int partition, long offset, int attempt);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not hand {Topic}/{Partition}@{Offset} over to {Target} (attempt {Attempt}); retrying")]
     private partial void LogHandOverFailed(Exception exception, string target, string topic, int partition, long offset, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The consumer of {Topic} as group {GroupId} failed; a new client starts in {PauseSeconds} s")]
+    private partial void LogConsumerFailed(Exception exception, string topic, string groupId, double pauseSeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the consumer of {Topic} as group {GroupId} failed")]
+    private partial void LogCloseFailed(Exception exception, string topic, string groupId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Kafka client {Level} {Facility}: {Text}")]
     private partial void LogClient(string level, string facility, string text);

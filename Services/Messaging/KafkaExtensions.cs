@@ -1,4 +1,5 @@
 using Boxoffice.Messaging;
+using Boxoffice.Messaging.Admin;
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,6 +43,15 @@ public static class KafkaExtensions
                 .Build();
         });
         builder.Services.TryAddSingleton<KafkaPublisher>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        // For the operators' endpoints (MapMessagingAdmin): reads dead-letter topics with clients of its own.
+        builder.Services.TryAddSingleton(services => ActivatorUtilities.CreateInstance<DeadLetterReader>(services, () =>
+        {
+            var config = new ConsumerConfig();
+            builder.Configuration.GetSection("Messaging:Kafka:Consumer").Bind(config);
+            config.BootstrapServers = bootstrapServers;
+            return config;
+        }));
         builder.AddKafkaHealthCheck(bootstrapServers);
         return builder;
     }
@@ -76,6 +86,8 @@ public static class KafkaExtensions
         ArgumentOutOfRangeException.ThrowIfLessThan(subscription.MaxAttempts, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(consumers, 1);
         builder.AddKafkaProducer(connectionName);
+        // What the service consumes: the operators' endpoints show only these topics' dead letters.
+        builder.Services.AddSingleton(subscription);
         var bootstrapServers = BootstrapServers(builder.Configuration, connectionName);
         builder.Services.TryAddSingleton(TimeProvider.System);
         var retry = new KafkaRetryOptions();

@@ -23,6 +23,12 @@ public static class KafkaTelemetry
     internal static readonly Counter<long> Retried = Meter.CreateCounter<long>("boxoffice.messaging.retried", "{message}", "Messages moved to the retry topic after a failed attempt.");
     internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("boxoffice.messaging.dead_lettered", "{message}", "Messages moved to the dead-letter topic.");
     internal static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("boxoffice.messaging.duplicates", "{message}", "Redelivered messages the inbox had already handled.");
+    internal static readonly Counter<long> HandleDeferred = Meter.CreateCounter<long>(
+        "boxoffice.messaging.handle_deferred", "{wait}", "Handler failures caused by the database being away: waited out in place, no attempt charged.");
+    internal static readonly Counter<long> ConsumerRestarts = Meter.CreateCounter<long>(
+        "boxoffice.messaging.consumer_restarts", "{restart}", "Consumer clients rebuilt after their loop failed.");
+    internal static readonly Counter<long> Replayed = Meter.CreateCounter<long>(
+        "boxoffice.messaging.replayed", "{message}", "Messages an operator replayed: dead letters copied back to their topic, parked outbox rows released to the relay.");
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Group, string Topic, int Partition), long> Lags = new();
     private static readonly ObservableGauge<long> ConsumerLag = Meter.CreateObservableGauge(

@@ -39,6 +39,17 @@ public sealed class BoxofficeApp : IAsyncLifetime
     /// <summary>How long past its hold a pending order may wait for a payment result in the tests.</summary>
     public static readonly TimeSpan PaymentGrace = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// Payments' reconciliation sweep in the tests: it runs every 2 s, over charges at least 5 s old
+    /// (longer than any chaos the tests cause takes), and refunds a charge without an order once it
+    /// is 30 s old (longer than any test order waits for its charge: the hold and the grace).
+    /// </summary>
+    public static readonly TimeSpan ReconciliationInterval = TimeSpan.FromSeconds(2);
+
+    public static readonly TimeSpan ReconciliationSettleAfter = TimeSpan.FromSeconds(5);
+
+    public static readonly TimeSpan ReconciliationUnknownAfter = TimeSpan.FromSeconds(30);
+
     /// <summary>Units one buyer may hold or own per event in the tests.</summary>
     public const int MaxUnitsPerBuyer = 4;
 
@@ -87,9 +98,13 @@ public sealed class BoxofficeApp : IAsyncLifetime
             .WithEnvironment("Booking__HoldDuration", HoldDuration.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("Booking__PaymentGrace", PaymentGrace.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("Booking__MaxUnitsPerBuyer", MaxUnitsPerBuyer.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .WithEnvironment("Messaging__Kafka__Retry__MaxDelay", "00:00:03");
+            .WithEnvironment("Messaging__Kafka__Retry__MaxDelay", "00:00:03")
+            .WithEnvironment("Messaging__Retention__Interval", "00:00:05");
         builder.CreateResourceBuilder<ProjectResource>("payments")
-            .WithEnvironment("Messaging__Kafka__Retry__MaxDelay", "00:00:03");
+            .WithEnvironment("Messaging__Kafka__Retry__MaxDelay", "00:00:03")
+            .WithEnvironment("Payments__Reconciliation__Interval", ReconciliationInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("Payments__Reconciliation__SettleAfter", ReconciliationSettleAfter.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("Payments__Reconciliation__UnknownAfter", ReconciliationUnknownAfter.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
         builder.CreateResourceBuilder<ProjectResource>("kafka-broker")
             .WithEnvironment("Broker__ExtraTopics__0", TraceTopic)
             .WithEnvironment("Broker__ExtraTopics__1", PoisonTopic)

@@ -61,8 +61,8 @@ internal static class Sales
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = kafka, EnableIdempotence = true, Acks = Acks.All }).Build();
         foreach (var payload in new[]
         {
-            CloudEvent.Serialize(published, Guid.NewGuid(), "/bench", now),
-            CloudEvent.Serialize(new EventUpdated(eventId, 3, EventStatus.OnSale, published.SaleOpensAt, published.SaleClosesAt), Guid.NewGuid(), "/bench", now),
+            CloudEvent.Serialize(published, Guid.NewGuid(), EventSources.Catalog, now),
+            CloudEvent.Serialize(new EventUpdated(eventId, 3, EventStatus.OnSale, published.SaleOpensAt, published.SaleClosesAt), Guid.NewGuid(), EventSources.Catalog, now),
         })
         {
             await producer.ProduceAsync(Topics.CatalogEvents, new Message<string, byte[]> { Key = eventId.ToString(), Value = payload });

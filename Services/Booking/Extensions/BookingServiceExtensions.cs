@@ -23,25 +23,29 @@ internal static class BookingServiceExtensions
         builder.AddNpgsqlDataSource("bookingdb", configureDataSourceBuilder: dataSource =>
             dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Booking:MaxDatabaseConnections", 30));
         builder.Services.AddMigrationSeries("booking", typeof(BookingServiceExtensions).Assembly);
-        builder.AddOutbox("/boxoffice/booking");
+        builder.AddOutbox(EventSources.Booking);
 
         // Redis only speeds up public counts: its absence must not make booking unready, nor slow.
         builder.AddBoxofficeRedis();
         builder.Services.AddSingleton<AvailabilityCache>();
 
         builder.AddInboxConsumer(Topics.CatalogEvents, "booking-catalog", events => events
-            .On<EventPublished, CatalogEventHandler>()
-            .On<EventUpdated, CatalogEventHandler>()
-            .On<EventCancelled, CatalogEventHandler>());
+            .On<EventPublished, CatalogEventHandler>(from: EventSources.Catalog)
+            .On<EventUpdated, CatalogEventHandler>(from: EventSources.Catalog)
+            .On<EventCancelled, CatalogEventHandler>(from: EventSources.Catalog));
         builder.AddInboxConsumer(Topics.Payments, "booking-payments", events => events
-                .On<PaymentSucceeded, PaymentResultHandler>()
-                .On<PaymentFailed, PaymentResultHandler>()
-                .On<PaymentRefunded, PaymentResultHandler>(),
+                .On<PaymentSucceeded, PaymentResultHandler>(from: EventSources.Payments)
+                .On<PaymentFailed, PaymentResultHandler>(from: EventSources.Payments)
+                .On<PaymentRefunded, PaymentResultHandler>(from: EventSources.Payments),
             consumers: builder.Configuration.GetValue("Booking:PaymentConsumers", 2));
 
         builder.Services.AddSingleton<TicketSigner>();
         builder.Services.AddSingleton<OrderFulfilment>();
         builder.Services.AddHostedService<ExpirySweeper>();
+        // Old idempotency keys and ended holds go with the outbox's and inbox's purge (Messaging:Retention:Interval).
+        builder.Services.AddOptions<BookingRetentionOptions>().BindConfiguration(BookingRetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddRetentionRule<IdempotencyKeysRetention>();
+        builder.Services.AddRetentionRule<EndedHoldsRetention>();
 
         builder.AddBoxofficeApi();
         // Here, not in AddBoxofficeApi: the validation generator sees only this project's request types.

@@ -99,6 +99,20 @@ internal static class IdempotencyStore
         await record.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> keys claimed before <paramref name="before"/> (index
+    /// <c>idempotency_keys_by_age</c>). A key sent again after that is a new request.
+    /// </summary>
+    public static async Task<int> PurgeAsync(NpgsqlTransaction transaction, DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        await using var purge = transaction.Command(
+            """
+            DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
+                SELECT ctid FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2))
+            """, before, limit);
+        return await purge.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public sealed record Earlier(bool SameRequest, string? Location, byte[]? Body)
     {
         public T Answer<T>() => JsonSerializer.Deserialize<T>(Body!, JsonSerializerOptions.Web)!;

@@ -151,6 +151,27 @@ internal static class HoldStore
             : null;
     }
 
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> holds that ended without an order (<c>released</c> or
+    /// <c>expired</c>) and whose time ran out before <paramref name="before"/> (a released hold ended
+    /// earlier still), through the partial index <c>holds_ended</c>. Never a hold an order refers
+    /// to (orders.hold_id is a foreign key), nor one a unit still names: ending a hold clears its
+    /// units' hold_id, so that guard only keeps a row that would otherwise leave a unit dangling.
+    /// </summary>
+    public static async Task<int> PurgeEndedAsync(NpgsqlTransaction transaction, DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        await using var purge = transaction.Command(
+            """
+            DELETE FROM holds WHERE hold_id = ANY(ARRAY(
+                SELECT h.hold_id FROM holds h
+                WHERE h.status IN ('released', 'expired') AND h.expires_at < $1
+                  AND NOT EXISTS (SELECT 1 FROM units u WHERE u.hold_id = h.hold_id)
+                  AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.hold_id = h.hold_id)
+                ORDER BY h.expires_at LIMIT $2))
+            """, before, limit);
+        return await purge.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>A batch statement setting a hold's status as its order moves on (<c>ordered</c>, <c>confirmed</c>, <c>cancelled</c>).</summary>
     public static NpgsqlBatchCommand StatusStatement(Guid holdId, string status) =>
         Sql.Statement("UPDATE holds SET status = $2 WHERE hold_id = $1", holdId, status);

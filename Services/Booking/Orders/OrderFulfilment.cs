@@ -3,6 +3,7 @@ using Boxoffice.Booking.Inventory;
 using Boxoffice.Booking.Tickets;
 using Boxoffice.Contracts.Booking;
 using Boxoffice.Contracts.Catalog;
+using Boxoffice.Contracts.Payments;
 using Boxoffice.Messaging.Outbox;
 using Boxoffice.Postgres;
 using Npgsql;
@@ -60,25 +61,36 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         return new OrderPlacement.Placed(order, placedAt);
     }
 
-    public async Task ConfirmAsync(NpgsqlTransaction transaction, Guid orderId, string chargeId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies a successful charge to its order, under the order's lock: the order is confirmed,
+    /// or cancelled when it can no longer be sold. A charge that cannot be this order's (unknown
+    /// order, another amount or currency) changes nothing and comes back as the mismatch.
+    /// </summary>
+    public async Task<PaymentMismatch?> ConfirmAsync(NpgsqlTransaction transaction, PaymentSucceeded payment, CancellationToken cancellationToken)
     {
+        var (orderId, chargeId) = (payment.OrderId, payment.ChargeId);
         if (await OrderStore.LockAsync(transaction, orderId, cancellationToken) is not { } order)
         {
-            throw new InvalidOperationException($"A payment arrived for order {orderId}, which booking does not know.");
+            return PaymentChecks.UnknownOrder(orderId);
+        }
+
+        if (PaymentChecks.Succeeded(payment, order) is { } mismatch)
+        {
+            return mismatch;
         }
 
         if (order.Status != "pending-payment")
         {
             // Cancelled first (its OrderCancelled makes Payments refund), or confirmed already.
             LogPaymentIgnored(orderId, order.Status);
-            return;
+            return null;
         }
 
         if (await EventStore.StatusAsync(transaction, order.EventId, cancellationToken) == EventStatusNames.Cancelled)
         {
             // Paid for an event that will not happen: cancel, and Payments refunds.
             await CancelAsync(transaction, orderId, OrderCancellationReason.EventCancelled, cancellationToken);
-            return;
+            return null;
         }
 
         var units = await UnitStore.LockUnsoldAsync(transaction, order.HoldId, cancellationToken);
@@ -87,7 +99,7 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             // The hold expired and some of its units went to another buyer: never sell them twice.
             BookingMetrics.OversellChecks.Add(1);
             await CancelAsync(transaction, orderId, OrderCancellationReason.HoldExpired, cancellationToken);
-            return;
+            return null;
         }
 
         var tickets = await SellAsync(transaction, orderId, chargeId, order, units, cancellationToken);
@@ -97,6 +109,7 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         BookingMetrics.OrdersConfirmed.Add(1);
         BookingMetrics.TicketsSold.Add(tickets.Count);
         LogConfirmed(orderId, tickets.Count);
+        return null;
     }
 
     /// <summary>Cancels a pending order and frees its units. Returns false when the order was no longer pending.</summary>
@@ -147,8 +160,34 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         LogEventOrdersCancelled(eventId, pending.Count, confirmed.Count);
     }
 
-    public Task RefundedAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken) =>
-        OrderStore.MarkRefundedAsync(transaction, orderId, time.Now(), cancellationToken);
+    /// <summary>A declined or overdue charge cancels its order if it is still pending; one for an order booking does not know comes back as the mismatch.</summary>
+    public async Task<PaymentMismatch?> PaymentFailedAsync(NpgsqlTransaction transaction, PaymentFailed failure, CancellationToken cancellationToken)
+    {
+        if (await OrderStore.LockAsync(transaction, failure.OrderId, cancellationToken) is null)
+        {
+            return PaymentChecks.UnknownOrder(failure.OrderId);
+        }
+
+        await CancelAsync(transaction, failure.OrderId, OrderCancellationReason.PaymentFailed, cancellationToken);
+        return null;
+    }
+
+    /// <summary>A refund marks a cancelled order refunded; one that cannot be of this order's charge comes back as the mismatch.</summary>
+    public async Task<PaymentMismatch?> RefundedAsync(NpgsqlTransaction transaction, PaymentRefunded refund, CancellationToken cancellationToken)
+    {
+        if (await OrderStore.LockAsync(transaction, refund.OrderId, cancellationToken) is not { } order)
+        {
+            return PaymentChecks.UnknownOrder(refund.OrderId);
+        }
+
+        if (PaymentChecks.Refunded(refund, order) is { } mismatch)
+        {
+            return mismatch;
+        }
+
+        await OrderStore.MarkRefundedAsync(transaction, refund.OrderId, time.Now(), cancellationToken);
+        return null;
+    }
 
     /// <summary>Sells the units to the order for good, confirms it and its hold, and issues a signed ticket per unit, in one round trip.</summary>
     private async Task<IReadOnlyList<NewTicket>> SellAsync(

@@ -28,5 +28,8 @@ internal abstract record OrderPlacement
 /// <summary>An order locked for its end, with what the end needs to know.</summary>
 internal sealed record LockedOrder(Guid HoldId, Guid EventId, string BuyerId, decimal Amount, string Currency, int Units, string Status);
 
+/// <summary>Why a payment result cannot be about the order it names (see <see cref="PaymentChecks"/>): it is refused and changes nothing.</summary>
+internal sealed record PaymentMismatch(string Reason);
+
 /// <summary>A pending order just cancelled: whose it was and which hold it had.</summary>
 internal sealed record CancelledOrder(Guid HoldId, Guid EventId, string BuyerId);

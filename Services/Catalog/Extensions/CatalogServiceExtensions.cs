@@ -14,7 +14,7 @@ internal static class CatalogServiceExtensions
     {
         builder.AddNpgsqlDataSource("catalogdb");
         builder.Services.AddMigrationSeries("catalog", typeof(CatalogServiceExtensions).Assembly);
-        builder.AddOutbox("/boxoffice/catalog");
+        builder.AddOutbox(EventSources.Catalog);
         // Redis only makes reads faster (the cache's shared level and its fill lease).
         builder.AddBoxofficeRedis();
 

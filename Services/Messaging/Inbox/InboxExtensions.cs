@@ -12,7 +12,8 @@ public static class InboxExtensions
     /// <summary>
     /// Consumes <paramref name="topic"/> as <paramref name="consumer"/> (the group id and the
     /// inbox's consumer name) through the inbox on the service's <c>NpgsqlDataSource</c>: each
-    /// event handled at most once, failures retried on the retry topic with growing pauses, and
+    /// event handled at most once and only from the source its route trusts (others are
+    /// dead-lettered unhandled), failures retried on the retry topic with growing pauses, and
     /// dead-lettered after <paramref name="maxAttempts"/>. <paramref name="consumers"/> consumers
     /// share the partitions, so that many events are handled at once.
     /// </summary>

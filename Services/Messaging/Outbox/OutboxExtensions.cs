@@ -9,8 +9,9 @@ public static class OutboxExtensions
 {
     /// <summary>
     /// Adds the transactional outbox on the service's <c>NpgsqlDataSource</c>: the
-    /// <see cref="OutboxWriter"/>, its table (a migration series applied with the service's own)
-    /// and the relay to Kafka. Settings under <c>Messaging:Outbox</c>.
+    /// <see cref="OutboxWriter"/>, its table (a migration series applied with the service's own),
+    /// the relay to Kafka, the count of parked rows, and the retention purge that deletes
+    /// published rows after <c>Messaging:Retention:Outbox</c>. Settings under <c>Messaging:Outbox</c>.
     /// </summary>
     public static IHostApplicationBuilder AddOutbox(this IHostApplicationBuilder builder, string source)
     {
@@ -24,6 +25,9 @@ public static class OutboxExtensions
         builder.Services.AddMigrationSeries("outbox", typeof(OutboxWriter).Assembly, "outbox-migrations/");
         builder.Services.AddSingleton<OutboxWriter>();
         builder.Services.AddHostedService<OutboxRelay>();
+        builder.Services.AddHostedService<ParkedRowsGauge>();
+        builder.AddMessagingRetention();
+        builder.Services.AddRetentionRule<OutboxRetention>();
         return builder;
     }
 }

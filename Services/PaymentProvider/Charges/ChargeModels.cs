@@ -36,8 +36,15 @@ internal sealed record Charge(
     DateTimeOffset? CompletedAt,
     decimal RefundedAmount);
 
-/// <summary>A charge as stored, with the hash of the request that made it (never sent back).</summary>
-internal sealed record StoredCharge(Charge Charge, byte[] RequestHash);
+/// <summary>
+/// A charge as stored, with the hash of the request that made it and when it is due to complete
+/// (neither is sent back).
+/// </summary>
+internal sealed record StoredCharge(Charge Charge, byte[] RequestHash, DateTimeOffset CompletesAt)
+{
+    /// <summary>Still processing, though its time has come: its process died or its completion failed. Whoever reads it completes it.</summary>
+    public bool IsDue(DateTimeOffset now) => Charge.Status == ChargeStatus.Processing && CompletesAt <= now;
+}
 
 internal sealed record Refund(Guid Id, string IdempotencyKey, Guid ChargeId, string ChargeKey, decimal Amount, DateTimeOffset CreatedAt);
 

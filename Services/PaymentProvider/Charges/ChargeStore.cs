@@ -1,17 +1,21 @@
 using Boxoffice.Postgres;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Boxoffice.PaymentProvider.Charges;
 
 /// <summary>
 /// Charges in providerdb. Each statement runs on a connection of its own from the data source:
-/// a charge waits out its chaos delay holding no connection.
+/// a charge waits out its chaos delay holding no connection. A charge's fate (its outcome and when
+/// it completes) is written with it, so completing it is the same statement whoever runs it: the
+/// request that started it, a later read of it, or the sweep.
 /// </summary>
 internal static class ChargeStore
 {
     private const string Columns =
-        "id, idempotency_key, amount, currency, reference, status, created_at, completed_at, refunded_amount, request_hash";
+        "id, idempotency_key, amount, currency, reference, status, created_at, completed_at, refunded_amount, request_hash, completes_at";
 
+    /// <summary>The charge with this key as stored, <c>processing</c> even when it is due (see <see cref="StoredCharge.IsDue"/>).</summary>
     public static async Task<StoredCharge?> FindAsync(NpgsqlDataSource db, string idempotencyKey, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -20,29 +24,89 @@ internal static class ChargeStore
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
-    /// <summary>Records the charge as started; false when a charge with this key already exists (a concurrent duplicate).</summary>
-    public static async Task<bool> TryStartAsync(NpgsqlDataSource db, Guid id, string idempotencyKey, byte[] requestHash, ChargeRequest request, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the charge as started, with its fate: the outcome <paramref name="fate"/> rolled and
+    /// when it completes. False when a charge with this key already exists (a concurrent duplicate).
+    /// </summary>
+    public static async Task<bool> TryStartAsync(
+        NpgsqlDataSource db, Guid id, string idempotencyKey, byte[] requestHash, ChargeRequest request, ChargeFate fate, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var command = connection.Command(
             """
-            INSERT INTO charges (id, idempotency_key, request_hash, amount, currency, reference, status, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, 'processing', $7)
+            INSERT INTO charges (id, idempotency_key, request_hash, amount, currency, reference, status, created_at, outcome, completes_at)
+            VALUES ($1, $2, $3, $4, $5, $6, 'processing', $7, $8, $9)
             ON CONFLICT (idempotency_key) DO NOTHING
-            """, id, idempotencyKey, requestHash, request.Amount!.Value, request.Currency, request.Reference, now);
+            """,
+            id, idempotencyKey, requestHash, request.Amount!.Value, request.Currency, request.Reference, now,
+            fate.Declined ? ChargeStatus.Declined : ChargeStatus.Succeeded, now + fate.Delay);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>Gives a started charge its outcome.</summary>
-    public static async Task<Charge> CompleteAsync(NpgsqlDataSource db, Guid id, string status, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gives a started charge the outcome it was recorded with, completed at
+    /// <paramref name="completedAt"/> (or, when null, at the time it was due). A charge completed
+    /// meanwhile by someone else is returned as it is: the outcome is the same either way.
+    /// </summary>
+    public static async Task<StoredCharge> CompleteAsync(NpgsqlDataSource db, Guid id, DateTimeOffset? completedAt, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using (var complete = connection.Command(
+            $"UPDATE charges SET status = outcome, completed_at = coalesce($2, completes_at) WHERE id = $1 AND status = 'processing' RETURNING {Columns}",
+            id, Sql.Typed(completedAt, NpgsqlDbType.TimestampTz)))
+        await using (var reader = await complete.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                return Read(reader);
+            }
+        }
+
+        await using var select = connection.Command($"SELECT {Columns} FROM charges WHERE id = $1", id);
+        await using var completed = await select.ExecuteReaderAsync(cancellationToken);
+        return await completed.ReadAsync(cancellationToken)
+            ? Read(completed)
+            : throw new InvalidOperationException($"Charge {id} is gone.");
+    }
+
+    /// <summary>Completes every charge that was due at <paramref name="due"/> and is still processing; returns them.</summary>
+    public static async Task<IReadOnlyList<Charge>> CompleteDueAsync(NpgsqlDataSource db, DateTimeOffset due, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var command = connection.Command(
-            $"UPDATE charges SET status = $2, completed_at = $3 WHERE id = $1 AND status = 'processing' RETURNING {Columns}", id, status, now);
+            $"UPDATE charges SET status = outcome, completed_at = completes_at WHERE status = 'processing' AND completes_at <= $1 RETURNING {Columns}", due);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? Read(reader).Charge
-            : throw new InvalidOperationException($"Charge {id} was not processing when it completed.");
+        var completed = new List<Charge>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            completed.Add(Read(reader).Charge);
+        }
+
+        return completed;
+    }
+
+    /// <summary>One page of the charges created in the query's window, in id order, and whether more follow.</summary>
+    public static async Task<ChargePage> ListAsync(NpgsqlDataSource db, ChargeListQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var command = connection.Command(
+            $"""
+            SELECT {Columns} FROM charges
+            WHERE ($1::timestamptz IS NULL OR created_at >= $1) AND ($2::timestamptz IS NULL OR created_at < $2) AND ($3::uuid IS NULL OR id > $3)
+            ORDER BY id
+            LIMIT $4
+            """,
+            Sql.Typed(query.CreatedFrom, NpgsqlDbType.TimestampTz), Sql.Typed(query.CreatedBefore, NpgsqlDbType.TimestampTz),
+            Sql.Typed(query.StartingAfter, NpgsqlDbType.Uuid), query.Limit + 1);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var charges = new List<Charge>(query.Limit + 1);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            charges.Add(Read(reader).Charge);
+        }
+
+        // One more than asked for was read only to tell whether another page follows.
+        return charges.Count > query.Limit ? new ChargePage(charges[..query.Limit], HasMore: true) : new ChargePage(charges, HasMore: false);
     }
 
     private static StoredCharge Read(NpgsqlDataReader reader) => new(
@@ -56,5 +120,6 @@ internal static class ChargeStore
             reader.GetFieldValue<DateTimeOffset>(6),
             reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
             reader.GetDecimal(8)),
-        reader.GetFieldValue<byte[]>(9));
+        reader.GetFieldValue<byte[]>(9),
+        reader.GetFieldValue<DateTimeOffset>(10));
 }

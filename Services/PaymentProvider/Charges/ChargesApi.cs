@@ -1,4 +1,5 @@
 using Boxoffice.PaymentProvider.Admin;
+using Boxoffice.Postgres;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using ChargeResult = Microsoft.AspNetCore.Http.HttpResults.Results<
@@ -13,7 +14,9 @@ namespace Boxoffice.PaymentProvider.Charges;
 /// <summary>
 /// Charges, idempotent by the caller's Idempotency-Key: however often a request is sent, and
 /// however many arrive at once, one key charges at most once, and every retry gets the same
-/// answer as the first (201 or 200 made, 402 declined).
+/// answer as the first (201 or 200 made, 402 declined). A charge's fate is decided when it is
+/// recorded; one still <c>processing</c> after its time has come (its process died, or completing
+/// it failed) is completed by whoever reads it next, before the answer.
 /// </summary>
 internal static class ChargesApi
 {
@@ -21,6 +24,7 @@ internal static class ChargesApi
     {
         var charges = routes.MapGroup("/charges").WithTags("Charges");
         charges.MapPost("/", CreateCharge).WithName("CreateCharge");
+        charges.MapGet("/", ListCharges).WithName("ListCharges");
         charges.MapGet("/{key}", GetCharge).WithName("GetCharge");
         return routes;
     }
@@ -36,7 +40,8 @@ internal static class ChargesApi
         }
 
         var hash = PaymentRules.Hash(request);
-        if (await ChargeStore.FindAsync(db, key, cancellationToken) is { } existing)
+        var logger = loggers.CreateLogger(typeof(ChargesApi));
+        if (await FindAsync(db, key, time, logger, cancellationToken) is { } existing)
         {
             return Replay(existing, hash, http.Response);
         }
@@ -44,22 +49,25 @@ internal static class ChargesApi
         var fate = ChargeFate.Roll(chaos.Current);
         return fate.Unavailable
             ? ProviderProblems.Unavailable()
-            : await ChargeAsync(key, hash, request, fate, db, time, loggers.CreateLogger(typeof(ChargesApi)), http.Response);
+            : await ChargeAsync(key, hash, request, fate, db, time, logger, http.Response);
     }
 
     /// <summary>
     /// Once started, a charge completes even if the caller hangs up (a real PSP finishes what it
-    /// started): nothing from here on listens to the request's cancellation. The caller learns the
-    /// outcome by retrying with the same key.
+    /// started): nothing from here on listens to the request's cancellation. Its outcome and the
+    /// time it completes are recorded with it, so it completes even if this process dies during
+    /// the delay or cannot write the completion: the next read of it, or the sweep, does it. The
+    /// caller learns the outcome by retrying with the same key.
     /// </summary>
     private static async Task<ChargeResult> ChargeAsync(
         string key, byte[] hash, ChargeRequest request, ChargeFate fate, NpgsqlDataSource db, TimeProvider time, ILogger logger, HttpResponse response)
     {
-        var id = Guid.CreateVersion7(time.GetUtcNow());
-        if (!await ChargeStore.TryStartAsync(db, id, key, hash, request, time.GetUtcNow(), CancellationToken.None))
+        var now = time.Now();
+        var id = Guid.CreateVersion7(now);
+        if (!await ChargeStore.TryStartAsync(db, id, key, hash, request, fate, now, CancellationToken.None))
         {
             // A request with the same key started first, between the look-up and here: answer as to a retry.
-            var first = await ChargeStore.FindAsync(db, key, CancellationToken.None)
+            var first = await FindAsync(db, key, time, logger, CancellationToken.None)
                 ?? throw new InvalidOperationException("A charge that conflicted on its key is gone.");
             return Replay(first, hash, response);
         }
@@ -69,8 +77,9 @@ internal static class ChargesApi
             await Task.Delay(fate.Delay, time, CancellationToken.None);
         }
 
-        var charge = await ChargeStore.CompleteAsync(db, id, fate.Declined ? ChargeStatus.Declined : ChargeStatus.Succeeded, time.GetUtcNow(), CancellationToken.None);
-        if (fate.Declined)
+        // Completed already if a read came after its time and before this: the same outcome either way.
+        var charge = (await ChargeStore.CompleteAsync(db, id, time.Now(), CancellationToken.None)).Charge;
+        if (charge.Status == ChargeStatus.Declined)
         {
             ProviderLog.ChargeDeclined(logger, key, charge.Amount);
             return Declined(charge);
@@ -101,8 +110,46 @@ internal static class ChargesApi
     private static JsonHttpResult<Charge> Declined(Charge charge) =>
         TypedResults.Json(charge, statusCode: StatusCodes.Status402PaymentRequired);
 
-    private static async Task<Results<Ok<Charge>, ProblemHttpResult>> GetCharge(string key, NpgsqlDataSource db, CancellationToken cancellationToken) =>
-        await ChargeStore.FindAsync(db, key, cancellationToken) is { } stored
+    private static async Task<Results<Ok<Charge>, ProblemHttpResult>> GetCharge(
+        string key, NpgsqlDataSource db, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+        await FindAsync(db, key, time, loggers.CreateLogger(typeof(ChargesApi)), cancellationToken) is { } stored
             ? TypedResults.Ok(stored.Charge)
             : ProviderProblems.ChargeNotFound();
+
+    /// <summary>
+    /// The charges created in a window, a page at a time in id order, for reconciling against the
+    /// caller's own records. Charges due to complete are completed first, so none is listed as
+    /// processing after its time.
+    /// </summary>
+    private static async Task<Results<Ok<ChargePage>, ValidationProblem>> ListCharges(
+        HttpRequest request, NpgsqlDataSource db, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var (query, errors) = ChargeListQuery.Parse(request.Query);
+        if (query is null)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var logger = loggers.CreateLogger(typeof(ChargesApi));
+        foreach (var completed in await ChargeStore.CompleteDueAsync(db, time.GetUtcNow(), cancellationToken))
+        {
+            ProviderLog.ChargeCompletedLate(logger, completed.IdempotencyKey, completed.Status, completed.Amount);
+        }
+
+        return TypedResults.Ok(await ChargeStore.ListAsync(db, query, cancellationToken));
+    }
+
+    /// <summary>The charge with this key, completed first if it is due.</summary>
+    private static async Task<StoredCharge?> FindAsync(NpgsqlDataSource db, string key, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    {
+        var stored = await ChargeStore.FindAsync(db, key, cancellationToken);
+        if (stored is null || !stored.IsDue(time.GetUtcNow()))
+        {
+            return stored;
+        }
+
+        var completed = await ChargeStore.CompleteAsync(db, stored.Charge.Id, completedAt: null, cancellationToken);
+        ProviderLog.ChargeCompletedLate(logger, key, completed.Charge.Status, completed.Charge.Amount);
+        return completed;
+    }
 }

@@ -6,8 +6,8 @@ namespace Boxoffice.PaymentProvider.Charges;
 /// <summary>Refunds in providerdb, written under their charge's row lock.</summary>
 internal static class RefundStore
 {
-    /// <summary>What a refund needs to know of its charge: how much of it can still be given back.</summary>
-    public sealed record LockedCharge(Guid Id, string Status, decimal Refundable);
+    /// <summary>What a refund needs to know of its charge: how much of it can still be given back, and whether it was completed just now because it was due.</summary>
+    public sealed record LockedCharge(Guid Id, string Status, decimal Refundable, decimal Amount, bool CompletedNow);
 
     public static async Task<StoredRefund?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string idempotencyKey, CancellationToken cancellationToken)
     {
@@ -32,15 +32,32 @@ internal static class RefundStore
     /// <summary>
     /// Locks the charge until the transaction ends: refunds of one charge take turns, so each sees
     /// the amount the ones before it gave back, and a duplicate sees the refund the first one made.
+    /// A charge still processing after its time is completed first, with the outcome it was recorded with.
     /// </summary>
-    public static async Task<LockedCharge?> LockChargeAsync(NpgsqlTransaction transaction, string chargeKey, CancellationToken cancellationToken)
+    public static async Task<LockedCharge?> LockChargeAsync(NpgsqlTransaction transaction, string chargeKey, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = transaction.Command(
-            "SELECT id, status, amount - refunded_amount FROM charges WHERE idempotency_key = $1 FOR UPDATE", chargeKey);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new LockedCharge(reader.GetGuid(0), reader.GetString(1), reader.GetDecimal(2))
-            : null;
+        LockedCharge charge;
+        await using (var command = transaction.Command(
+            "SELECT id, status, amount - refunded_amount, amount, outcome, completes_at FROM charges WHERE idempotency_key = $1 FOR UPDATE", chargeKey))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            var (status, outcome, completesAt) = (reader.GetString(1), reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5));
+            var due = status == ChargeStatus.Processing && completesAt <= now;
+            charge = new LockedCharge(reader.GetGuid(0), due ? outcome : status, reader.GetDecimal(2), reader.GetDecimal(3), due);
+        }
+
+        if (charge.CompletedNow)
+        {
+            await using var complete = transaction.Command("UPDATE charges SET status = outcome, completed_at = completes_at WHERE id = $1", charge.Id);
+            await complete.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return charge;
     }
 
     /// <summary>The refund's stored creation time, or null when a refund with this key was made meanwhile (for another charge).</summary>

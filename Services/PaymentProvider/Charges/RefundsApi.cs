@@ -50,9 +50,18 @@ internal static class RefundsApi
         NpgsqlConnection connection, string key, byte[] hash, RefundRequest request, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await RefundStore.LockChargeAsync(transaction, request.ChargeKey, cancellationToken) is not { } charge)
+        if (await RefundStore.LockChargeAsync(transaction, request.ChargeKey, time.GetUtcNow(), cancellationToken) is not { } charge)
         {
             return ProviderProblems.ChargeNotFound();
+        }
+
+        if (charge.CompletedNow)
+        {
+            // The completion is kept whatever becomes of the refund: committed now, and the refund
+            // starts again in a transaction of its own (the charge is no longer due, so this happens once).
+            await transaction.CommitAsync(cancellationToken);
+            ProviderLog.ChargeCompletedLate(logger, request.ChargeKey, charge.Status, charge.Amount);
+            return await RefundAsync(connection, key, hash, request, time, logger, cancellationToken);
         }
 
         // A duplicate that waited for the lock finds the first one's refund here, before the

@@ -17,4 +17,8 @@ internal sealed class ProviderOptions
 
     /// <summary>The chaos at start (<c>PaymentProvider:Chaos</c>); none when absent. <c>PUT /admin/chaos</c> replaces it.</summary>
     public ChaosSettings? Chaos { get; set; }
+
+    /// <summary>How often charges still processing after their time are completed, when nobody reads them first.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan CompletionSweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,12 +1,13 @@
 using Boxoffice.Postgres;
 using Boxoffice.PaymentProvider.Admin;
+using Boxoffice.PaymentProvider.Charges;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Boxoffice.PaymentProvider.Extensions;
 
 internal static class ProviderServiceExtensions
 {
-    /// <summary>The provider's own database with its migrations, its API key, and the chaos it is told to cause.</summary>
+    /// <summary>The provider's own database with its migrations, its API key, the chaos it is told to cause, and the sweep that completes orphaned charges.</summary>
     public static IHostApplicationBuilder AddPaymentProviderServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("providerdb");
@@ -20,6 +21,7 @@ internal static class ProviderServiceExtensions
             .ValidateOnStart();
 
         builder.Services.AddSingleton<ChaosState>();
+        builder.Services.AddHostedService<ChargeCompletionSweep>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddValidation();
         return builder;

@@ -17,7 +17,9 @@ namespace Boxoffice.Payments.Charging;
 /// locked while the provider is called, so a charge and a cancellation of one order never cross.
 /// The provider is asked with the order id as idempotency key: retried after a crash, a timeout or
 /// from the retry topic, the order is charged at most once. While the provider's circuit is open
-/// the order waits on the retry topic; once it can no longer be paid in time it fails.
+/// the order waits on the retry topic; once it can no longer be paid in time it fails. An answer
+/// that is not the order's charge (<see cref="ChargeEcho"/>) fails the order and is never confirmed
+/// on; if money was taken, the reconciliation sweep gives it back.
 /// </summary>
 internal sealed partial class OrderEventsHandler(
     ProviderClient provider, OutboxWriter outbox, IOptions<PaymentsOptions> options, TimeProvider time, ILogger<OrderEventsHandler> logger) :
@@ -35,7 +37,7 @@ internal sealed partial class OrderEventsHandler(
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        if (await LockAsync(transaction, order.OrderId, cancellationToken) is not "pending")
+        if ((await LockAsync(transaction, order.OrderId, cancellationToken))?.Status is not "pending")
         {
             // Cancelled before it could be charged, or settled already.
             return;
@@ -48,6 +50,13 @@ internal sealed partial class OrderEventsHandler(
         }
 
         var (outcome, charge) = await ChargeAsync(order, cancellationToken);
+        if (charge is not null
+            && ChargeEcho.Mismatch(charge, order.OrderId, order.Amount, order.Currency, outcome == ChargeOutcome.Succeeded ? "succeeded" : "declined") is { } mismatch)
+        {
+            await MismatchAsync(transaction, order.OrderId, charge.Id, mismatch, cancellationToken);
+            return;
+        }
+
         switch (outcome)
         {
             case ChargeOutcome.Succeeded:
@@ -100,8 +109,8 @@ internal sealed partial class OrderEventsHandler(
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var status = await LockAsync(transaction, orderId, cancellationToken);
-        if (status is "refunded" or "cancelled")
+        var payment = await LockAsync(transaction, orderId, cancellationToken);
+        if (payment?.Status is "refunded" or "cancelled")
         {
             return;
         }
@@ -110,6 +119,12 @@ internal sealed partial class OrderEventsHandler(
         try
         {
             charge = await provider.FindChargeAsync(orderId, cancellationToken);
+            if (charge is not null && ChargeEcho.Mismatch(charge, orderId, payment?.Amount, payment?.Currency) is { } mismatch)
+            {
+                await MismatchAsync(transaction, orderId, charge.Id, mismatch, cancellationToken);
+                return;
+            }
+
             if (charge?.Status == "processing")
             {
                 throw new RetryLaterException("The provider is still working on this order's charge.", TimeSpan.FromSeconds(1));
@@ -141,9 +156,21 @@ internal sealed partial class OrderEventsHandler(
         }
     }
 
-    private async Task FailAsync(NpgsqlTransaction transaction, Guid orderId, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// The provider answered about another charge than the order's: record it as a failure (never
+    /// a success) and say so loudly. A charge it may have made all the same is refunded by the
+    /// reconciliation sweep, which finds it succeeded against a failed payment.
+    /// </summary>
+    private async Task MismatchAsync(NpgsqlTransaction transaction, Guid orderId, string chargeId, string mismatch, CancellationToken cancellationToken)
     {
-        await SetAsync(transaction, orderId, "failed", null, reason, cancellationToken);
+        PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "mismatch"));
+        LogMismatch(orderId, mismatch);
+        await FailAsync(transaction, orderId, $"The payment provider's answer does not match the order: {mismatch}.", cancellationToken, chargeId);
+    }
+
+    private async Task FailAsync(NpgsqlTransaction transaction, Guid orderId, string reason, CancellationToken cancellationToken, string? chargeId = null)
+    {
+        await SetAsync(transaction, orderId, "failed", chargeId, reason, cancellationToken);
         await outbox.EnqueueAsync(transaction.Connection!, transaction, new PaymentFailed(orderId, reason), cancellationToken);
         LogFailed(orderId, reason);
     }
@@ -155,17 +182,26 @@ internal sealed partial class OrderEventsHandler(
         await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<string?> LockAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
+    private static async Task<LockedPayment?> LockAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
     {
-        await using var select = transaction.Command("SELECT status FROM payments WHERE order_id = $1 FOR UPDATE", orderId);
-        return (string?)await select.ExecuteScalarAsync(cancellationToken);
+        await using var select = transaction.Command("SELECT status, amount, currency FROM payments WHERE order_id = $1 FOR UPDATE", orderId);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new LockedPayment(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetDecimal(1), reader.IsDBNull(2) ? null : reader.GetString(2))
+            : null;
     }
+
+    /// <summary>An order's payment row, locked: its status, and what OrderPlaced said it costs (none when it was cancelled first).</summary>
+    private sealed record LockedPayment(string Status, decimal? Amount, string? Currency);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Charged order {OrderId}")]
     private partial void LogCharged(Guid orderId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment of order {OrderId} failed: {Reason}")]
     private partial void LogFailed(Guid orderId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The payment provider's answer for order {OrderId} is not its charge: {Mismatch}. The payment is recorded as failed")]
+    private partial void LogMismatch(Guid orderId, string mismatch);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Refunded order {OrderId}, which was cancelled")]
     private partial void LogRefunded(Guid orderId);

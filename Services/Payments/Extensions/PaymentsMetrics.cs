@@ -7,14 +7,29 @@ internal static class PaymentsMetrics
 {
     private static readonly Meter Meter = new("Boxoffice.Payments");
     private static int _breakerOpen;
+    private static int _unsettled;
 
-    public static readonly Counter<long> Charges = Meter.CreateCounter<long>("boxoffice.payments.charges", "{charge}", "Charge attempts, by outcome.");
+    public static readonly Counter<long> Charges = Meter.CreateCounter<long>("boxoffice.payments.charges", "{charge}", "Charge attempts, by outcome (mismatch: the answer was not the order's charge).");
     public static readonly Counter<long> Refunds = Meter.CreateCounter<long>("boxoffice.payments.refunds", "{refund}", "Charges refunded because their order was cancelled.");
     public static readonly Counter<long> BreakerTransitions = Meter.CreateCounter<long>(
         "boxoffice.payments.breaker_transitions", "{transition}", "The payment provider's circuit breaker changing state, by the state it entered.");
 
     private static readonly ObservableGauge<int> BreakerOpen = Meter.CreateObservableGauge(
         "boxoffice.payments.breaker_open", () => Volatile.Read(ref _breakerOpen), "{state}", "1 while the payment provider's circuit is open, else 0.");
+
+    public static readonly Counter<long> Reconciled = Meter.CreateCounter<long>(
+        "boxoffice.payments.reconciled", "{charge}", "Charges the reconciliation sweep refunded, by action: refunded (its order did not keep it), unknown-refunded (no order was known for it).");
+
+    private static readonly ObservableGauge<int> Unsettled = Meter.CreateObservableGauge(
+        "boxoffice.payments.unsettled_charges", () => Volatile.Read(ref _unsettled), "{charge}",
+        "Charges this replica's last reconciliation sweep found not yet settled (still processing, their payment pending, or too young to call unknown).");
+
+    /// <summary>What the last completed sweep left for the next one.</summary>
+    public static void SweptUnsettled(int count)
+    {
+        _ = Unsettled;
+        Volatile.Write(ref _unsettled, count);
+    }
 
     public static ValueTask BreakerChanged(string state)
     {

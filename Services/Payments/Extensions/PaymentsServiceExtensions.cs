@@ -12,23 +12,24 @@ namespace Boxoffice.Payments.Extensions;
 
 internal static class PaymentsServiceExtensions
 {
-    /// <summary>Payments' own database (with its migrations, outbox and inbox), booking's order events, and the provider's client.</summary>
+    /// <summary>Payments' own database (with its migrations, outbox and inbox), booking's order events, the provider's client, and the reconciliation sweep.</summary>
     public static IHostApplicationBuilder AddPaymentsServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("paymentsdb", configureDataSourceBuilder: dataSource =>
             dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Payments:MaxDatabaseConnections", 20));
         builder.Services.AddMigrationSeries("payments", typeof(PaymentsServiceExtensions).Assembly);
-        builder.AddOutbox("/boxoffice/payments");
+        builder.AddOutbox(EventSources.Payments);
         builder.Services.AddOptions<PaymentsOptions>().BindConfiguration("Payments").ValidateDataAnnotations().ValidateOnStart();
         builder.AddProviderClient();
+        builder.AddReconciliation();
 
         // Charges wait on the provider: several consumers share the partitions so a slow charge
         // does not hold up the orders behind it. Attempts are many (hours at the longest pause):
         // an order stops retrying by itself once it is past due, but a cancelled order's refund
         // must outlast any provider outage rather than end on the dead-letter topic.
         builder.AddInboxConsumer(Topics.BookingOrders, "payments", events => events
-                .On<OrderPlaced, OrderEventsHandler>()
-                .On<OrderCancelled, OrderEventsHandler>(),
+                .On<OrderPlaced, OrderEventsHandler>(from: EventSources.Booking)
+                .On<OrderCancelled, OrderEventsHandler>(from: EventSources.Booking),
             maxAttempts: builder.Configuration.GetValue("Payments:MaxAttempts", 1000),
             consumers: builder.Configuration.GetValue("Payments:Consumers", 4));
         return builder;

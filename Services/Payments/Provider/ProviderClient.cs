@@ -1,10 +1,27 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace Boxoffice.Payments.Provider;
 
-internal sealed record ProviderCharge(string Id, string IdempotencyKey, decimal Amount, string Currency, string Status);
+/// <summary>
+/// A charge as the provider tells it. Nothing here is taken on trust: <see cref="ChargeEcho"/>
+/// checks it is the charge that was asked for before Payments acts on it.
+/// </summary>
+internal sealed record ProviderCharge(
+    string Id,
+    string IdempotencyKey,
+    string Reference,
+    decimal Amount,
+    string Currency,
+    string Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? CompletedAt,
+    decimal RefundedAmount);
+
+/// <summary>One page of <c>GET /charges</c>; more follow the last one when <see cref="HasMore"/>.</summary>
+internal sealed record ProviderChargePage(IReadOnlyList<ProviderCharge> Data, bool HasMore);
 
 internal sealed record ProviderRefund(string Id, string IdempotencyKey, decimal Amount);
 
@@ -59,6 +76,25 @@ internal sealed class ProviderClient(HttpClient http)
             HttpStatusCode.NotFound => null,
             _ => throw Unexpected(response),
         };
+    }
+
+    /// <summary>
+    /// The charges created in [<paramref name="createdFrom"/>, <paramref name="createdBefore"/>), in
+    /// id order, after the charge <paramref name="startingAfter"/>: at most <paramref name="limit"/>.
+    /// </summary>
+    public async Task<ProviderChargePage> ListChargesAsync(
+        DateTimeOffset createdFrom, DateTimeOffset createdBefore, string? startingAfter, int limit, CancellationToken cancellationToken)
+    {
+        var query = $"charges?createdFrom={Time(createdFrom)}&createdBefore={Time(createdBefore)}&limit={limit.ToString(CultureInfo.InvariantCulture)}"
+            + (startingAfter is null ? "" : $"&startingAfter={Uri.EscapeDataString(startingAfter)}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, query);
+        using var response = await SendAsync(request, cancellationToken);
+        var page = response.StatusCode == HttpStatusCode.OK ? await ReadAsync<ProviderChargePage>(response, cancellationToken) : throw Unexpected(response);
+        return page.Data is null
+            ? throw new ProviderUnavailableException("The payment provider answered a list of charges without its data.")
+            : page;
+
+        static string Time(DateTimeOffset time) => Uri.EscapeDataString(time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
     }
 
     public async Task<ProviderRefund> RefundAsync(Guid orderId, CancellationToken cancellationToken)

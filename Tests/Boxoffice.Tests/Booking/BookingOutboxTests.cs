@@ -35,8 +35,8 @@ public sealed class BookingOutboxTests(BoxofficeApp boxoffice)
             Assert.Equal(1L, await UnpublishedAsync(db, orderId));
             // The orchestrator runs a project as `dotnet run`, which starts the service as its child.
             var processes = boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking")
-                .Select(instance => ServiceProcess(Convert.ToInt32(
-                    instance.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture)))
+                .Select(instance => ServiceProcesses.Find(Convert.ToInt32(
+                    instance.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture), "Boxoffice.Booking"))
                 .ToList();
             Assert.Equal(BoxofficeApp.BookingReplicas, processes.Count);
             foreach (var process in processes)
@@ -102,7 +102,7 @@ public sealed class BookingOutboxTests(BoxofficeApp boxoffice)
         await kafka.Publisher.PublishAsync(Topics.Payments, orderId.ToString(), payload, cancellationToken: cancellationToken);
         // A marker behind it on the same partition: once booking has handled the marker, it has handled the copy.
         var markerId = Guid.NewGuid();
-        var marker = CloudEvent.Serialize(new PaymentRefunded(orderId, "marker", "marker", 0m, "EUR"), markerId, "/tests", DateTimeOffset.UtcNow);
+        var marker = CloudEvent.Serialize(new PaymentRefunded(orderId, "marker", "marker", 0.01m, "EUR"), markerId, EventSources.Payments, DateTimeOffset.UtcNow);
         await kafka.Publisher.PublishAsync(Topics.Payments, orderId.ToString(), marker, cancellationToken: cancellationToken);
 
         await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
@@ -112,38 +112,6 @@ public sealed class BookingOutboxTests(BoxofficeApp boxoffice)
         Assert.Equal(2L, await BookingInvariantTests.ScalarAsync(db, "SELECT count(*) FROM tickets WHERE order_id = $1", orderId));
         Assert.Equal(1L, await BookingInvariantTests.ScalarAsync(db, "SELECT count(*) FROM outbox WHERE key = $1 AND type = 'boxoffice.booking.order-confirmed'", orderId.ToString()));
         Assert.Equal("confirmed", (await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/orders/{orderId}")).GetProperty("status").GetString());
-    }
-
-    /// <summary>The Boxoffice.Booking process under <paramref name="launcher"/> (itself, or a descendant).</summary>
-    private static Process ServiceProcess(int launcher)
-    {
-        var pending = new Queue<int>([launcher]);
-        while (pending.TryDequeue(out var pid))
-        {
-            if (File.ReadAllText($"/proc/{pid}/cmdline").Split('\0')[0].EndsWith("Boxoffice.Booking", StringComparison.Ordinal))
-            {
-                return Process.GetProcessById(pid);
-            }
-
-            foreach (var child in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(name => name!.All(char.IsAsciiDigit)))
-            {
-                try
-                {
-                    // /proc/PID/stat: "pid (name) state ppid ..."; the name may hold spaces, so read after its ')'.
-                    var stat = File.ReadAllText($"/proc/{child}/stat");
-                    if (int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) == pid)
-                    {
-                        pending.Enqueue(int.Parse(child!, System.Globalization.CultureInfo.InvariantCulture));
-                    }
-                }
-                catch (IOException)
-                {
-                    // Gone while we looked.
-                }
-            }
-        }
-
-        throw new InvalidOperationException($"No Boxoffice.Booking process under {launcher}.");
     }
 
     private static async Task<long> UnpublishedAsync(NpgsqlDataSource db, Guid orderId) =>

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Boxoffice.Tests;
+
+/// <summary>
+/// The service processes the orchestrator runs for a resource. DCP runs a project as
+/// <c>dotnet run</c>, whose child is the service, so the pid the dashboard shows is the launcher's:
+/// the service is found below it by its assembly name.
+/// </summary>
+internal static class ServiceProcesses
+{
+    /// <summary>Every running replica's service process of <paramref name="resource"/>.</summary>
+    public static List<Process> Of(BoxofficeApp boxoffice, string resource, string assemblyName) =>
+        [.. boxoffice.Instances.Values
+            .Where(instance => instance.Resource.Name == resource && instance.Snapshot.State?.Text == KnownResourceStates.Running)
+            .Select(instance => Find(Convert.ToInt32(instance.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, CultureInfo.InvariantCulture), assemblyName))];
+
+    /// <summary>Kills every replica of <paramref name="resource"/> with SIGKILL (no shutdown hooks), then starts each again and waits until everything is healthy.</summary>
+    public static async Task KillAndStartAsync(BoxofficeApp boxoffice, string resource, string assemblyName, CancellationToken cancellationToken)
+    {
+        var processes = Of(boxoffice, resource, assemblyName);
+        Assert.NotEmpty(processes);
+        foreach (var process in processes)
+        {
+            process.Kill();
+        }
+
+        foreach (var process in processes)
+        {
+            await process.WaitForExitAsync(cancellationToken);
+            process.Dispose();
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (boxoffice.Instances.Values.Any(instance => instance.Resource.Name == resource && instance.Snapshot.State?.Text == KnownResourceStates.Running))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The orchestrator still shows {resource} running 30 s after it was killed.");
+            await Task.Delay(200, cancellationToken);
+        }
+
+        foreach (var instance in boxoffice.Instances.Values.Where(instance => instance.Resource.Name == resource))
+        {
+            var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(instance.ResourceId, KnownResourceCommands.StartCommand, cancellationToken);
+            Assert.True(started.Success, started.Message);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(90));
+        await boxoffice.WaitUntilEverythingHealthyAsync(timeout.Token);
+    }
+
+    /// <summary>The process named <paramref name="assemblyName"/> under <paramref name="launcher"/> (itself, or a descendant).</summary>
+    public static Process Find(int launcher, string assemblyName)
+    {
+        var pending = new Queue<int>([launcher]);
+        while (pending.TryDequeue(out var pid))
+        {
+            if (File.ReadAllText($"/proc/{pid}/cmdline").Split('\0')[0].EndsWith(assemblyName, StringComparison.Ordinal))
+            {
+                return Process.GetProcessById(pid);
+            }
+
+            foreach (var child in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(name => name!.All(char.IsAsciiDigit)))
+            {
+                try
+                {
+                    // /proc/PID/stat: "pid (name) state ppid ..."; the name may hold spaces, so read after its ')'.
+                    var stat = File.ReadAllText($"/proc/{child}/stat");
+                    if (int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture) == pid)
+                    {
+                        pending.Enqueue(int.Parse(child!, CultureInfo.InvariantCulture));
+                    }
+                }
+                catch (IOException)
+                {
+                    // Gone while we looked.
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"No {assemblyName} process under {launcher}.");
+    }
+}
