@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -44,6 +43,7 @@ public static class AspireTarget
 /// </summary>
 internal sealed class AspireResources : IResourceControl
 {
+    /// <summary>How long a stopped resource may take to be seen stopped, and a started one to be healthy.</summary>
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
 
     private readonly DistributedApplication _app;
@@ -52,55 +52,80 @@ internal sealed class AspireResources : IResourceControl
 
     public async Task<string> KillAndRestartReplicaAsync(string resource, CancellationToken cancellationToken)
     {
-        var instance = (await InstancesAsync(resource, cancellationToken)).FirstOrDefault(IsRunning)
+        var replica = (await RunningReplicasAsync(resource, cancellationToken)).FirstOrDefault()
             ?? throw new InvalidOperationException($"No running replica of '{resource}'.");
-        using (var process = Process.GetProcessById(Pid(instance)))
-        {
-            process.Kill(entireProcessTree: true);
-        }
-
-        await StartAgainAsync(instance.ResourceId, cancellationToken);
-        return instance.ResourceId;
+        Kill(replica);
+        await StartAgainAsync(replica, cancellationToken);
+        return replica.Id;
     }
 
-    public async Task<string> RestartAsync(string resource, CancellationToken cancellationToken)
+    public async Task<string> RestartAsync(string resource, TimeSpan down, CancellationToken cancellationToken)
     {
-        var instance = (await InstancesAsync(resource, cancellationToken)).FirstOrDefault(IsRunning)
+        var instance = (await RunningReplicasAsync(resource, cancellationToken)).FirstOrDefault()
             ?? throw new InvalidOperationException($"'{resource}' is not running.");
         if (resource == "postgres")
         {
             // SIGINT is PostgreSQL's fast shutdown: sessions are ended, the server stops cleanly.
             // (DCP's stop sends SIGTERM, a smart shutdown, which waits for every pooled connection.)
-            if (Kill(Pid(instance), Sigint) != 0)
+            if (!ProcessSignals.Send(instance.Pid, ProcessSignals.Interrupt))
             {
-                throw new InvalidOperationException($"Could not signal PostgreSQL (errno {Marshal.GetLastPInvokeError()}).");
+                throw new InvalidOperationException($"PostgreSQL (process {instance.Pid}) was gone before it could be stopped.");
             }
         }
         else
         {
-            var stopped = await _app.ResourceCommands.ExecuteCommandAsync(instance.ResourceId, KnownResourceCommands.StopCommand, cancellationToken);
+            var stopped = await _app.ResourceCommands.ExecuteCommandAsync(instance.Id, KnownResourceCommands.StopCommand, cancellationToken);
             if (!stopped.Success)
             {
-                throw new InvalidOperationException($"Could not stop '{instance.ResourceId}': {stopped.Message}");
+                throw new InvalidOperationException($"Could not stop '{instance.Id}': {stopped.Message}");
             }
         }
 
-        await StartAgainAsync(instance.ResourceId, cancellationToken);
-        return instance.ResourceId;
+        await StartAgainAsync(instance.Id, down, cancellationToken);
+        return instance.Id;
     }
 
-    private async Task StartAgainAsync(string instanceId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Replica>> RunningReplicasAsync(string resource, CancellationToken cancellationToken) =>
+        [.. (await InstancesAsync(resource, cancellationToken)).Where(IsRunning).Select(instance => new Replica(instance.ResourceId, Pid(instance)))];
+
+    public void Kill(Replica replica)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Patience);
-        await WaitForAsync(instanceId, state => !IsRunning(state), timeout.Token);
-        var started = await _app.ResourceCommands.ExecuteCommandAsync(instanceId, KnownResourceCommands.StartCommand, timeout.Token);
+        try
+        {
+            using var process = Process.GetProcessById(replica.Pid);
+            process.Kill(entireProcessTree: true);
+        }
+        catch (ArgumentException)
+        {
+            // Already gone: DCP will see it stopped all the same.
+        }
+    }
+
+    public Task StartAgainAsync(Replica replica, CancellationToken cancellationToken) => StartAgainAsync(replica.Id, TimeSpan.Zero, cancellationToken);
+
+    /// <summary>Once DCP has seen the instance stop: <paramref name="down"/> later, its Start command, then until it is healthy.</summary>
+    private async Task StartAgainAsync(string instanceId, TimeSpan down, CancellationToken cancellationToken)
+    {
+        using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            stopping.CancelAfter(Patience);
+            await WaitForAsync(instanceId, state => !IsRunning(state), stopping.Token);
+        }
+
+        if (down > TimeSpan.Zero)
+        {
+            await Task.Delay(down, cancellationToken);
+        }
+
+        using var starting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        starting.CancelAfter(Patience);
+        var started = await _app.ResourceCommands.ExecuteCommandAsync(instanceId, KnownResourceCommands.StartCommand, starting.Token);
         if (!started.Success)
         {
             throw new InvalidOperationException($"Could not start '{instanceId}' again: {started.Message}");
         }
 
-        await WaitForAsync(instanceId, state => IsRunning(state) && state.Snapshot.HealthStatus is null or HealthStatus.Healthy, timeout.Token);
+        await WaitForAsync(instanceId, state => IsRunning(state) && state.Snapshot.HealthStatus is null or HealthStatus.Healthy, starting.Token);
     }
 
     private async Task<List<ResourceEvent>> InstancesAsync(string resource, CancellationToken cancellationToken)
@@ -144,9 +169,4 @@ internal sealed class AspireResources : IResourceControl
 
     private static int Pid(ResourceEvent instance) => Convert.ToInt32(
         instance.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
-
-    private const int Sigint = 2;
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

@@ -126,6 +126,9 @@ public sealed class Auditor(SaleTarget target, Sale sale, DateTimeOffset since, 
     /// Every event the services wrote to their outboxes since the sale began was published, and
     /// every one a consumer group handles is in that consumer's inbox: booking's order events in
     /// Payments', Payments' results in booking's, the catalog's events of the sale in booking's.
+    /// An event missing from an inbox is listed with what the ledgers know of it (whether it left
+    /// the outbox, and where its order stands on the other side), so a reader can tell an event
+    /// still being retried from one that was lost. Either way it is a FAIL.
     /// </summary>
     private async Task<Verdict> DeliveryAsync(CancellationToken cancellationToken)
     {
@@ -138,19 +141,71 @@ public sealed class Auditor(SaleTarget target, Sale sale, DateTimeOffset since, 
                 "FROM outbox WHERE created_at >= $1 AND published_at IS NULL", cancellationToken, since));
         }
 
-        async Task Consumed(string route, NpgsqlDataSource source, string sourceFilter, NpgsqlDataSource consumerDb, string consumer)
+        async Task Consumed(string route, NpgsqlDataSource source, string sourceFilter, NpgsqlDataSource consumerDb, string consumer, Func<IReadOnlyList<Guid>, Task<Dictionary<Guid, string>>>? whereOrdersStand)
         {
             var sent = await IdsAsync(source, $"SELECT message_id FROM outbox WHERE created_at >= $1 AND {sourceFilter}", cancellationToken, since, sale.EventId.ToString());
             var handled = sent.Count == 0 ? [] : await IdsAsync(consumerDb, "SELECT message_id FROM inbox WHERE consumer = $1 AND message_id = ANY($2)", cancellationToken, consumer, sent.ToArray());
             details.Add($"{route} {handled.Count}/{sent.Count}");
-            offending.AddRange(sent.Except(handled).Select(id => $"{route}: {id} not in {consumer}'s inbox"));
+            var missing = sent.Except(handled).ToArray();
+            if (missing.Length == 0)
+            {
+                return;
+            }
+
+            var events = await UndeliveredAsync(source, missing, cancellationToken);
+            var orders = events.Select(e => e.OrderId).OfType<Guid>().Distinct().ToList();
+            var standing = whereOrdersStand is null || orders.Count == 0 ? [] : await whereOrdersStand(orders);
+            offending.AddRange(events.Select(e => $"{route}: {e.Id} ({e.Type}{(e.OrderId is { } order ? $", order {order}" : "")}, {e.Outbox}) not in {consumer}'s inbox"
+                + (e.OrderId is { } id && standing.TryGetValue(id, out var known) ? $"; {known}" : "")));
         }
 
-        await Consumed("booking.orders -> payments", _booking, "topic = 'booking.orders' AND type IN ('boxoffice.booking.order-placed', 'boxoffice.booking.order-cancelled') AND $2 <> ''", _payments, "payments");
-        await Consumed("payments -> booking", _payments, "topic = 'payments' AND $2 <> ''", _booking, "booking-payments");
-        await Consumed("catalog.events -> booking", _catalog, "topic = 'catalog.events' AND key = $2", _booking, "booking-catalog");
+        await Consumed("booking.orders -> payments", _booking, "topic = 'booking.orders' AND type IN ('boxoffice.booking.order-placed', 'boxoffice.booking.order-cancelled') AND $2 <> ''", _payments, "payments", PaymentsSideAsync);
+        await Consumed("payments -> booking", _payments, "topic = 'payments' AND $2 <> ''", _booking, "booking-payments", BookingSideAsync);
+        await Consumed("catalog.events -> booking", _catalog, "topic = 'catalog.events' AND key = $2", _booking, "booking-catalog", null);
         return new("every outbox event delivered", offending.Count == 0, string.Join(", ", details), offending);
+
+        // Payments' row of each order (none while a retried event's transaction keeps rolling back)
+        // and the provider's charge, keyed by the order id.
+        async Task<Dictionary<Guid, string>> PaymentsSideAsync(IReadOnlyList<Guid> orders)
+        {
+            var payments = await FactsAsync(_payments,
+                "SELECT order_id, status || coalesce(' (last error: ' || left(last_error, 120) || ')', '') FROM payments WHERE order_id = ANY($1)", orders.ToArray(), cancellationToken);
+            var charges = await FactsAsync(_provider,
+                "SELECT idempotency_key::uuid, status FROM charges WHERE idempotency_key = ANY($1)", orders.Select(order => order.ToString()).ToArray(), cancellationToken);
+            return orders.ToDictionary(order => order, order =>
+                $"payments: {payments.GetValueOrDefault(order) ?? "no row"}; provider: {(charges.GetValueOrDefault(order) is { } charge ? $"charge {charge}" : "no charge")}");
+        }
+
+        async Task<Dictionary<Guid, string>> BookingSideAsync(IReadOnlyList<Guid> orders)
+        {
+            var booking = await FactsAsync(_booking,
+                "SELECT order_id, status || coalesce(' (' || cancel_reason || ')', '') FROM orders WHERE order_id = ANY($1)", orders.ToArray(), cancellationToken);
+            return orders.ToDictionary(order => order, order => $"booking: order {booking.GetValueOrDefault(order) ?? "not found"}");
+        }
     }
+
+    /// <summary>An outbox row not in its consumer's inbox: its type (short), its order (the key, when it is one) and whether it left the outbox.</summary>
+    private sealed record Undelivered(Guid Id, string Type, Guid? OrderId, string Outbox);
+
+    private static async Task<List<Undelivered>> UndeliveredAsync(NpgsqlDataSource source, Guid[] ids, CancellationToken cancellationToken) =>
+        await RowsAsync(source, """
+            SELECT message_id, type, key,
+                   CASE WHEN published_at IS NOT NULL THEN 'published ' || to_char(published_at, 'HH24:MI:SS.MS')
+                        WHEN failed_at IS NOT NULL THEN 'parked in the outbox: ' || coalesce(last_error, '')
+                        ELSE 'still in the outbox' END
+            FROM outbox WHERE message_id = ANY($1) ORDER BY id
+            """,
+            reader => new Undelivered(
+                reader.GetGuid(0),
+                reader.GetString(1)[(reader.GetString(1).LastIndexOf('.') + 1)..],
+                Guid.TryParse(reader.GetString(2), out var order) ? order : null,
+                reader.GetString(3)),
+            cancellationToken, [ids]);
+
+    /// <summary>One line of facts per order id, from a query answering (order id, text).</summary>
+    private static async Task<Dictionary<Guid, string>> FactsAsync(NpgsqlDataSource db, string sql, object orders, CancellationToken cancellationToken) =>
+        (await RowsAsync(db, sql, reader => (Id: reader.GetGuid(0), Text: reader.GetString(1)), cancellationToken, [orders]))
+            .ToDictionary(row => row.Id, row => row.Text);
 
     private async Task<Verdict> BuyerCapAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace Boxoffice.FlashSale;
 
@@ -12,7 +13,12 @@ namespace Boxoffice.FlashSale;
 /// </summary>
 internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outcomes outcomes)
 {
-    private const int ClickAttempts = 12;
+    /// <summary>
+    /// How long an app keeps sending one click again while nothing or a 5xx comes back: past the
+    /// longest outage the harness causes (PostgreSQL down 60 s), as a buyer's app that shows
+    /// "trying again" rather than an error would.
+    /// </summary>
+    private static readonly TimeSpan ClickPatience = TimeSpan.FromMinutes(2);
 
     private readonly ConcurrentQueue<(string Kind, Guid Id)> _seenIds = new();
 
@@ -161,14 +167,18 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
             return null;
         }
 
-        /// <summary>One click: sent again with the same Idempotency-Key while no answer or a 5xx comes back, after Retry-After on a 429.</summary>
+        /// <summary>
+        /// One click: sent again with the same Idempotency-Key while no answer or a 5xx comes back
+        /// (backing off to 4 s), after Retry-After on a 429 or a 503, for up to <see cref="ClickPatience"/>.
+        /// </summary>
         private async Task<Answer> ClickAsync(string endpoint, HttpMethod method, string path, object? body, CancellationToken cancellationToken, bool key = true)
         {
             var idempotencyKey = key ? Guid.NewGuid().ToString() : null;
+            var clicked = Stopwatch.GetTimestamp();
             for (var attempt = 1; ; attempt++)
             {
                 var answer = await crowd.Caller.SendAsync(endpoint, method, path, token, body, idempotencyKey, cancellationToken: cancellationToken);
-                if (!answer.Retryable || attempt == ClickAttempts)
+                if (!answer.Retryable || Stopwatch.GetElapsedTime(clicked) > ClickPatience)
                 {
                     return answer;
                 }

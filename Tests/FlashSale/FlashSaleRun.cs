@@ -14,7 +14,8 @@ public sealed record SaleReport(
     IReadOnlyList<(double Second, long Sold, long Held, long Pending)> Inventory,
     TimeSpan CrowdDone,
     TimeSpan? SoldOut,
-    TimeSpan? Settled)
+    TimeSpan? Settled,
+    IReadOnlyCollection<string> FaultsNotInjected)
 {
     public bool Passed => Verdicts.All(verdict => verdict.Passed);
 }
@@ -49,23 +50,26 @@ public static class FlashSaleRun
         log?.WriteLine($"setup  event {sale.EventId} on sale in booking");
 
         var outcomes = new Outcomes();
+        await using var faults = new FaultSchedule(target, options, log);
         var signIn = Stopwatch.StartNew();
         string[] tokens;
-        using (Progress(log, () => $"lobby  signed in {outcomes.SignedIn:N0}/{options.Buyers:N0}", cancellationToken))
+        using (Progress(log, () => $"lobby  signed in {outcomes.SignedIn:N0}/{options.Buyers:N0}{(faults.Current is { } fault ? $" | fault: {fault}" : "")}", cancellationToken))
         {
-            tokens = await SaleSetup.SignInAsync(http, target, run, options.Buyers, outcomes, cancellationToken);
+            // Lobby faults strike while the crowd signs in; the doors open once both are over.
+            var signingIn = SaleSetup.SignInAsync(http, target, run, options.Buyers, outcomes, cancellationToken);
+            await Task.WhenAll(signingIn, faults.RunLobbyAsync(signIn, () => Volatile.Read(ref outcomes.SignedIn), signingIn, cancellationToken));
+            tokens = await signingIn;
         }
 
-        log?.WriteLine($"lobby  {options.Buyers:N0} buyers signed in through /connect/token in {signIn.Elapsed.TotalSeconds:F1} s");
-        return await RaceAsync(http, target, options, buyerCap, sale, tokens, honest, outcomes, began, cancellationToken);
+        log?.WriteLine($"lobby  {options.Buyers:N0} buyers signed in through /connect/token in {signIn.Elapsed.TotalSeconds:F1} s ({outcomes.SignInRetries:N0} sign-ins sent again)");
+        return await RaceAsync(http, target, options, buyerCap, sale, tokens, honest, outcomes, faults, began, cancellationToken);
     }
 
-    private static async Task<SaleReport> RaceAsync(HttpClient http, SaleTarget target, SaleOptions options, int buyerCap, Sale sale, string[] tokens, int honest, Outcomes outcomes, DateTimeOffset began, CancellationToken cancellationToken)
+    private static async Task<SaleReport> RaceAsync(HttpClient http, SaleTarget target, SaleOptions options, int buyerCap, Sale sale, string[] tokens, int honest, Outcomes outcomes, FaultSchedule faults, DateTimeOffset began, CancellationToken cancellationToken)
     {
         var log = options.Progress;
         var stats = new Stats();
         var crowd = new Crowd(new Caller(http, stats), sale, options, outcomes);
-        var faults = new FaultSchedule(target, options, log);
         await using var auditor = new Auditor(target, sale, began, buyerCap, options.PaymentGrace);
         var inventory = new List<(double, long, long, long)>();
         TimeSpan? soldOut = null;
@@ -101,13 +105,13 @@ public static class FlashSaleRun
             }
         }, CancellationToken.None);
 
-        var faulting = faults.RunAsync(clock, cancellationToken);
         using (Progress(log, () => Line(clock, stats, outcomes, inventory, faults.Current), cancellationToken))
         {
-            var buyers = Enumerable.Range(0, tokens.Length).Select(i => i < honest
+            var buyers = Task.WhenAll(Enumerable.Range(0, tokens.Length).Select(i => i < honest
                 ? crowd.RunBuyerAsync(i, tokens[i], cancellationToken)
-                : crowd.RunHostileAsync(i, tokens[i], cancellationToken)).ToList();
-            await Task.WhenAll(buyers);
+                : crowd.RunHostileAsync(i, tokens[i], cancellationToken)));
+            var faulting = faults.RunAsync(clock, buyers, cancellationToken);
+            await buyers;
             var crowdDone = clock.Elapsed;
             log?.WriteLine($"crowd  done at {crowdDone.TotalSeconds:F1} s; waiting for the fault schedule");
             await faulting;
@@ -142,7 +146,7 @@ public static class FlashSaleRun
                 picture = [.. inventory];
             }
 
-            return new SaleReport(options, sale, stats, outcomes, verdicts, faults.Events, picture, crowdDone, soldOut, settled);
+            return new SaleReport(options, sale, stats, outcomes, verdicts, faults.Events, picture, crowdDone, soldOut, settled, faults.NotInjected);
         }
     }
 

@@ -35,7 +35,9 @@ try
         ThinkTime = TimeSpan.FromMilliseconds(arguments.Number("think-ms", 800)),
         Connections = arguments.Number("connections", 256),
         PaymentGrace = TimeSpan.FromSeconds(arguments.Number("payment-grace-seconds", 60)),
+        FaultWindow = TimeSpan.FromSeconds(arguments.Number("fault-window-seconds", 15)),
         HtmlReport = arguments.Get("html", null),
+        SummaryJson = arguments.Get("summary-json", null),
         ServiceLogs = arguments.Has("service-logs"),
     };
     var buyerCap = arguments.Number("buyer-cap", 6);
@@ -64,6 +66,11 @@ try
         Console.WriteLine($"HTML report: {Path.GetFullPath(html)}");
     }
 
+    if (options.SummaryJson is { } summary)
+    {
+        await File.WriteAllTextAsync(summary, SaleReportWriter.SummaryJson(report), interrupt.Token);
+    }
+
     return report.Passed ? 0 : 1;
 }
 catch (ArgumentException usage)
@@ -88,17 +95,20 @@ catch (Exception failure) when (failure is InvalidOperationException or HttpRequ
 /// <summary><c>--name value</c> pairs; flags without a value are "true".</summary>
 internal sealed class Arguments
 {
-    public const string Usage = """
+    public static readonly string Usage = $"""
         Boxoffice.FlashSale [options]
           --buyers N               buyers in the crowd (default 10000)
           --seats M                places on sale (default 1000)
           --hostile F              share of hostile clients, 0..0.5 (default 0.05)
-          --faults LIST            none | all | comma list of: provider, booking, kafka, payments, redis, gateway, postgres
+          --faults LIST            none | all | comma list, run in the order given, of:
+                                   {string.Join(", ", FaultSchedule.Known.Keys)}
+          --fault-window-seconds S how long provider-timeouts and provider-declines last (default 15)
           --html FILE              also write the report as an HTML page with charts
+          --summary-json FILE      also write a summary (seed, size, faults, invariants, settle time) as JSON
           --service-logs           print the services' warnings and errors (with the harness's own AppHost)
           --seed N, --arrival-seconds S, --think-ms MS, --connections N
         Without --gateway the harness starts the AppHost itself (embedded mode, two replicas of the
-        gateway, booking and payments) and every fault is available. Against a running Boxoffice:
+        gateway, identity, catalog, booking and payments) and every fault is available. Against a running Boxoffice:
           --gateway URL --backoffice-secret S --crowd-secret S
           --db bookingdb=CONN --db paymentsdb=CONN --db providerdb=CONN --db catalogdb=CONN
           [--provider URL --provider-key K] [--broker-control URL] [--buyer-cap N] [--payment-grace-seconds S]

@@ -36,7 +36,10 @@ public sealed record SaleOptions
 
     public TimeSpan FaultSpacing { get; init; } = TimeSpan.FromSeconds(4);
 
-    /// <summary>After the crowd is done, how long the system may take to settle (no order pending, every event delivered).</summary>
+    /// <summary>How long a windowed fault lasts (<c>provider-timeouts</c>, <c>provider-declines</c>).</summary>
+    public TimeSpan FaultWindow { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>After the crowd is done and the last fault is over, how long the system may take to settle (no order pending, every event delivered).</summary>
     public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromMinutes(3);
 
     /// <summary>The grace booking gives a pending order past its hold (Booking:PaymentGrace); the auditor allows it.</summary>
@@ -45,6 +48,9 @@ public sealed record SaleOptions
     public int Seed { get; init; } = Environment.TickCount;
 
     public string? HtmlReport { get; init; }
+
+    /// <summary>Where to write the run's summary as JSON (seed, size, faults, invariants, settle time), for scripts such as bench/soak.sh.</summary>
+    public string? SummaryJson { get; init; }
 
     /// <summary>Print the services' warnings and errors (only when the harness runs the AppHost).</summary>
     public bool ServiceLogs { get; init; }

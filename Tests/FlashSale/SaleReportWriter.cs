@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 
 namespace Boxoffice.FlashSale;
 
@@ -15,7 +16,7 @@ public static class SaleReportWriter
         var o = report.Outcomes;
         var requests = report.Stats.Endpoints().Sum(endpoint => endpoint.Count);
         output.WriteLine();
-        output.WriteLine($"Flash sale: {report.Options.Buyers:N0} buyers for {report.Sale.Seats:N0} places, event {report.Sale.EventId}");
+        output.WriteLine($"Flash sale: {report.Options.Buyers:N0} buyers for {report.Sale.Seats:N0} places, event {report.Sale.EventId}, seed {report.Options.Seed}");
         output.WriteLine($"  crowd done at {report.CrowdDone.TotalSeconds:F1} s; {requests:N0} requests, {requests / Math.Max(1, report.CrowdDone.TotalSeconds):F0}/s on average");
         output.WriteLine($"  sold out at {Seconds(report.SoldOut)}; settled (nothing held or pending, every event delivered, audit clean) at {Seconds(report.Settled)}");
         output.WriteLine($"  buyers: {o.Holds:N0} holds ({o.HoldsReleased:N0} released), {o.Orders:N0} orders, {o.Confirmed:N0} confirmed, {o.Cancelled:N0} cancelled, {o.Pending:N0} still pending, {o.UnitsBought:N0} places bought, {o.SoldOutAnswers:N0} sold-out answers, {o.GaveUp:N0} left empty-handed");
@@ -62,9 +63,42 @@ public static class SaleReportWriter
         output.WriteLine($"server_errors_to_well_formed: {wellFormed.GetValueOrDefault("5xx")} (target: 0)");
         output.WriteLine($"hostile_not_refused: {o.HostileFailures.Count} of {o.HostileRequests} (target: 0)");
         output.WriteLine($"hostile_answered_4xx: {hostile.GetValueOrDefault("4xx")} of {o.HostileRequests} (target: all but a scalper's successes)");
+        output.WriteLine($"faults_not_injected: {report.FaultsNotInjected.Count} of {report.Options.Faults.Count} (target: 0)");
         output.WriteLine($"invariants_failed: {report.Verdicts.Count(verdict => !verdict.Passed)} of {report.Verdicts.Count} (target: 0)");
         output.WriteLine(report.Passed ? "VERDICT: PASS" : "VERDICT: FAIL");
     }
+
+    /// <summary>
+    /// The run in one JSON object, for scripts (bench/soak.sh): what was asked (seed, size,
+    /// faults) and what came of it (each invariant, the faults that could not do their work, the
+    /// settle and sell-out times in seconds, null for never).
+    /// </summary>
+    public static string SummaryJson(SaleReport report)
+    {
+        var statuses = report.Stats.StatusTotals(hostile: false);
+        return JsonSerializer.Serialize(new
+        {
+            seed = report.Options.Seed,
+            buyers = report.Options.Buyers,
+            seats = report.Sale.Seats,
+            hostileShare = report.Options.HostileShare,
+            faults = report.Options.Faults,
+            faultsNotInjected = report.FaultsNotInjected,
+            faultEvents = report.Faults,
+            passed = report.Passed,
+            invariantsPassed = report.Verdicts.Count(verdict => verdict.Passed),
+            invariantsTotal = report.Verdicts.Count,
+            invariants = report.Verdicts.Select(verdict => new { name = verdict.Invariant, verdict.Passed, verdict.Detail, offending = verdict.Offending.Count }),
+            crowdDoneSeconds = Math.Round(report.CrowdDone.TotalSeconds, 1),
+            soldOutSeconds = report.SoldOut is { } soldOut ? Math.Round(soldOut.TotalSeconds, 1) : (double?)null,
+            settleSeconds = report.Settled is { } settled ? Math.Round(settled.TotalSeconds, 1) : (double?)null,
+            requests = report.Stats.Endpoints().Sum(endpoint => endpoint.Count),
+            serverErrorsToWellFormed = statuses.GetValueOrDefault("5xx"),
+            unanswered = statuses.GetValueOrDefault("no answer"),
+        }, SummaryOptions);
+    }
+
+    private static readonly JsonSerializerOptions SummaryOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     private static string Seconds(TimeSpan? time, string suffix = " s") =>
         time is { } value ? value.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + suffix : "never";

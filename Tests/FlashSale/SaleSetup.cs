@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -17,13 +18,13 @@ internal static class SaleSetup
     /// </summary>
     public static async Task<Sale> OpenAsync(HttpClient gateway, SaleTarget target, int seats, CancellationToken cancellationToken)
     {
-        var token = await TokenAsync(gateway, new Dictionary<string, string>
+        var token = (await TokenAsync(gateway, new Dictionary<string, string>
         {
             ["grant_type"] = "client_credentials",
             ["client_id"] = "organizer-backoffice",
             ["client_secret"] = target.BackofficeSecret,
             ["scope"] = "catalog.write",
-        }, cancellationToken) ?? throw new InvalidOperationException($"The organizer's back office (organizer-backoffice) got no token from {new Uri(gateway.BaseAddress!, "/connect/token")}: is the gateway up and the secret right?");
+        }, cancellationToken)).Token ?? throw new InvalidOperationException($"The organizer's back office (organizer-backoffice) got no token from {new Uri(gateway.BaseAddress!, "/connect/token")}: is the gateway up and the secret right?");
 
         var now = DateTimeOffset.UtcNow;
         var name = $"Flash sale {now:yyyy-MM-dd HH:mm:ss}";
@@ -66,19 +67,25 @@ internal static class SaleSetup
         }
     }
 
+    /// <summary>How long a buyer's app keeps trying to sign in while the server does not answer or fails (an identity replica killed under it).</summary>
+    private static readonly TimeSpan SignInPatience = TimeSpan.FromMinutes(2);
+
     /// <summary>
     /// Signs in <paramref name="count"/> synthetic buyers through the gateway with the documented
     /// machine client <c>flash-sale-crowd</c> (client credentials, <c>buyer=</c>): a real token each,
-    /// from the real OAuth2 server, before the sale opens, as people sign in while they wait.
+    /// from the real OAuth2 server, before the sale opens, as people sign in while they wait. A
+    /// sign-in that gets no answer, a 5xx or a 429 is sent again for up to <see cref="SignInPatience"/>;
+    /// one refused outright (a wrong secret, an unknown client) fails the run after 10 attempts.
     /// </summary>
     public static async Task<string[]> SignInAsync(HttpClient gateway, SaleTarget target, string run, int count, Outcomes outcomes, CancellationToken cancellationToken)
     {
         var tokens = new string[count];
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, token) =>
         {
-            for (var attempt = 1; ; attempt++)
+            var started = Stopwatch.GetTimestamp();
+            for (int attempt = 1, refused = 0; ; attempt++)
             {
-                var issued = await TokenAsync(gateway, new Dictionary<string, string>
+                var (issued, status) = await TokenAsync(gateway, new Dictionary<string, string>
                 {
                     ["grant_type"] = "client_credentials",
                     ["client_id"] = "flash-sale-crowd",
@@ -93,32 +100,38 @@ internal static class SaleSetup
                     return;
                 }
 
-                if (attempt == 10)
+                var retryable = status is 0 or 429 or >= 500;
+                if (retryable ? Stopwatch.GetElapsedTime(started) > SignInPatience : ++refused == 10)
                 {
-                    throw new InvalidOperationException("A buyer could not sign in after 10 attempts: is flash-sale-crowd configured (the AppHost's run mode does it)?");
+                    throw new InvalidOperationException(retryable
+                        ? $"A buyer could not sign in within {SignInPatience.TotalMinutes:F0} min: the token endpoint kept failing (last status {status})."
+                        : $"A buyer could not sign in after 10 attempts (status {status}): is flash-sale-crowd configured (the AppHost's run mode does it)?");
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), token);
+                Interlocked.Increment(ref outcomes.SignInRetries);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 200 * attempt) * (1 + Random.Shared.NextDouble())), token);
             }
         });
         return tokens;
     }
 
-    private static async Task<string?> TokenAsync(HttpClient gateway, Dictionary<string, string> form, CancellationToken cancellationToken)
+    /// <summary>A token, or null and the status (0: no answer: a broken connection or a timeout).</summary>
+    private static async Task<(string? Token, int Status)> TokenAsync(HttpClient gateway, Dictionary<string, string> form, CancellationToken cancellationToken)
     {
         try
         {
             using var response = await gateway.PostAsync("/connect/token", new FormUrlEncodedContent(form), cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                return null;
+                return (null, (int)response.StatusCode);
             }
 
-            return JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("access_token").GetString();
+            return (JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("access_token").GetString(), 200);
         }
-        catch (HttpRequestException)
+        catch (Exception exception) when (exception is HttpRequestException or IOException
+            || (exception is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return null;
+            return (null, 0);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 
 namespace Boxoffice.FlashSale;
 
@@ -30,17 +31,39 @@ public sealed record SaleTarget
     /// <summary>Kills and restarts resources; only when the harness (or a test) runs the AppHost itself.</summary>
     public IResourceControl? Resources { get; init; }
 
-    public async Task SetProviderChaosAsync(object chaos, CancellationToken cancellationToken)
+    /// <summary>
+    /// The provider's chaos in force (<c>GET /admin/chaos</c>), what a fault puts back when it is
+    /// over: kept as the provider wrote it, so a setting this harness does not know survives too.
+    /// </summary>
+    public async Task<JsonObject> GetProviderChaosAsync(CancellationToken cancellationToken)
+    {
+        using var http = ProviderClient();
+        return await http.GetFromJsonAsync<JsonObject>("/admin/chaos", cancellationToken)
+            ?? throw new InvalidOperationException("The payment provider answered GET /admin/chaos with no body.");
+    }
+
+    /// <summary>
+    /// Replaces the provider's chaos whole (<c>PUT /admin/chaos</c>; a field left out is 0): rates
+    /// 0..1 (<c>errorRate</c>, <c>timeoutRate</c>, <c>spikeRate</c>, <c>declineRate</c>), delays in ms
+    /// (<c>timeoutMs</c>, <c>spikeMs</c>, <c>latencyMs</c>). See Services/PaymentProvider/README.md.
+    /// </summary>
+    public async Task SetProviderChaosAsync(JsonObject chaos, CancellationToken cancellationToken)
+    {
+        using var http = ProviderClient();
+        using var response = await http.PutAsJsonAsync("/admin/chaos", chaos, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private HttpClient ProviderClient()
     {
         if (Provider is null || ProviderApiKey is null)
         {
             throw new InvalidOperationException("Provider chaos needs the payment provider's URL and API key (--provider, --provider-key).");
         }
 
-        using var http = new HttpClient { BaseAddress = Provider };
+        var http = new HttpClient { BaseAddress = Provider };
         http.DefaultRequestHeaders.Authorization = new("Bearer", ProviderApiKey);
-        using var response = await http.PutAsJsonAsync("/admin/chaos", chaos, cancellationToken);
-        response.EnsureSuccessStatusCode();
+        return http;
     }
 
     public async Task SetBrokerAsync(bool up, CancellationToken cancellationToken)
@@ -56,12 +79,27 @@ public sealed record SaleTarget
     }
 }
 
-/// <summary>Process-level faults: a replica killed and started again, a server restarted.</summary>
+/// <summary>One running replica of a resource: its instance id and the process DCP started for it.</summary>
+public sealed record Replica(string Id, int Pid);
+
+/// <summary>Process-level faults: a replica killed and started again, a server stopped and started.</summary>
 public interface IResourceControl
 {
     /// <summary>Kills one running replica of <paramref name="resource"/> (SIGKILL, no shutdown) and starts it again; returns which.</summary>
     Task<string> KillAndRestartReplicaAsync(string resource, CancellationToken cancellationToken);
 
-    /// <summary>Stops a server the way its operator would (PostgreSQL: fast shutdown) and starts it again.</summary>
-    Task<string> RestartAsync(string resource, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stops a server the way its operator would (PostgreSQL: fast shutdown), leaves it down for
+    /// <paramref name="down"/>, starts it again and waits until it is healthy; returns which.
+    /// </summary>
+    Task<string> RestartAsync(string resource, TimeSpan down, CancellationToken cancellationToken);
+
+    /// <summary>The running replicas of <paramref name="resource"/>, with their process ids.</summary>
+    Task<IReadOnlyList<Replica>> RunningReplicasAsync(string resource, CancellationToken cancellationToken);
+
+    /// <summary>Kills <paramref name="replica"/>'s whole process tree (SIGKILL), frozen or not.</summary>
+    void Kill(Replica replica);
+
+    /// <summary>Starts a killed replica again and waits until it runs and is healthy.</summary>
+    Task StartAgainAsync(Replica replica, CancellationToken cancellationToken);
 }

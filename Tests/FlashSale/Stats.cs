@@ -135,6 +135,10 @@ public sealed class Stats
 public sealed class Outcomes
 {
     public int SignedIn;
+
+    /// <summary>Sign-ins sent again after no answer, a 5xx or a 429 (an identity replica killed in the lobby).</summary>
+    public int SignInRetries;
+
     public int Holds;
     public int HoldsReleased;
     public int Orders;
