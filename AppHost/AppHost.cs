@@ -82,17 +82,20 @@ var paymentProvider = builder.AddService<Projects.PaymentProvider>("payment-prov
     .WithReference(providerDb).WaitFor(providerDb)
     .WithEnvironment("PaymentProvider__ApiKey", providerApiKey);
 
-builder.AddService<Projects.Payments>("payments")
+var payments = builder.AddService<Projects.Payments>("payments")
     .WithReplicas(builder.Configuration.GetValue("Payments:Replicas", 1))
     .WithReference(paymentsDb).WaitFor(paymentsDb)
     .WithReference(infra.Kafka).WaitFor(infra.Kafka)
     .WithReference(paymentProvider).WaitFor(paymentProvider)
-    .WithEnvironment("Payments__Provider__ApiKey", providerApiKey);
+    .WithEnvironment("Payments__Provider__ApiKey", providerApiKey)
+    // Only its operators' endpoints are reachable, through the gateway.
+    .WithTokenValidation(identity, publicUrl);
 
 gateway
     .WithReference(booking).WaitFor(booking)
     .WithReference(infra.Redis).WaitFor(infra.Redis)
     .WithReference(catalog).WaitFor(catalog)
+    .WithReference(payments).WaitFor(payments)
     .WithTokenValidation(identity, publicUrl);
 
 builder.Build().Run();

@@ -3,9 +3,10 @@
 # the AppHost in embedded mode itself and runs BENCH_BUYERS (default 10,000) buyers, 5 % of them
 # hostile, for BENCH_SEATS (default 1,000) places twice:
 #   (a) calm: no faults;
-#   (b) the whole fault schedule (provider failures and spikes, a booking replica killed, Kafka down
-#       10 s, a payments replica killed, Redis restarted, a gateway replica killed, PostgreSQL
-#       restarted), one fault every 4 s from 3 s after the sale opens.
+#   (b) the whole fault schedule (--faults all: provider failures, spikes, timeouts, declines and a
+#       provider killed mid-charge; booking, payments, gateway, catalog and identity replicas killed,
+#       a relay killed mid-round; Kafka down 10 s and 45 s; Redis restarted; PostgreSQL restarted
+#       and down 60 s), one fault every 4 s from 3 s after the sale opens (Tests/FlashSale/README.md).
 # Each run must end with every invariant PASS; the script prints each run's figures prefixed with
 # calm_ and faults_, and the ratio of the two settle times. Reports are left in bench/results/.
 #

@@ -74,6 +74,20 @@ public static class CloudEvent
     /// </summary>
     public static (string? Type, Guid? Id) Peek(ReadOnlySpan<byte> payload)
     {
+        try
+        {
+            return PeekUnchecked(payload);
+        }
+        catch (InvalidOperationException)
+        {
+            // A string that is not valid UTF-8 (or a lone surrogate): not a readable envelope, so
+            // no type, and the consumer treats it as poison instead of retrying it.
+            return (null, null);
+        }
+    }
+
+    private static (string? Type, Guid? Id) PeekUnchecked(ReadOnlySpan<byte> payload)
+    {
         var reader = new Utf8JsonReader(payload);
         string? type = null;
         Guid? id = null;

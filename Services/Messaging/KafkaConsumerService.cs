@@ -239,10 +239,13 @@ internal sealed partial class KafkaConsumerService(
                     return true;
                 }
 
-                if (TransientDatabaseFailure.IsCause(exception))
+                if (TransientDatabaseFailure.IsCause(exception)
+                    && (!TransientDatabaseFailure.IsBusy(exception) || waits < TransientDatabaseFailure.MaxBusyWaits))
                 {
                     // The database is away, not the message at fault: no attempt is charged, and
-                    // the message waits in place for as long as the outage lasts.
+                    // the message waits in place for as long as the outage lasts. A database that
+                    // answers but times out or deadlocks on this message waits only a while: a
+                    // statement that always does so must end as an attempt, not stall the partition.
                     var pause = TransientDatabaseFailure.Pause(++waits);
                     KafkaTelemetry.HandleDeferred.Add(1, tags);
                     LogHandlerDeferred(result.Topic, result.Partition.Value, result.Offset.Value, attempt, waits, pause.TotalMilliseconds, exception.GetType().Name, exception.Message);

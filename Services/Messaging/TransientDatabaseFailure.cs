@@ -14,8 +14,36 @@ internal static class TransientDatabaseFailure
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(5);
 
+    /// <summary>How many waits a "busy" failure (<see cref="IsBusy"/>) gets free before it counts as an attempt: about 45 s.</summary>
+    public const int MaxBusyWaits = 12;
+
     /// <summary>Whether <paramref name="exception"/>, or an exception it wraps (at any depth), is a transient database failure.</summary>
     public static bool IsCause(Exception exception) => IsCause(exception, 0);
+
+    /// <summary>
+    /// Whether the failure may be the message's own doing although the database is there: a
+    /// timeout (a statement, or waiting for a pooled connection), a serialization failure or a
+    /// deadlock. Those wait free only <see cref="MaxBusyWaits"/> times; a server that is away
+    /// (refused, reset, shutting down, starting) waits for as long as it takes.
+    /// </summary>
+    public static bool IsBusy(Exception exception)
+    {
+        for (var (current, depth) = (exception, 0); current is not null && depth < MaxDepth; current = current.InnerException, depth++)
+        {
+            if (current is TimeoutException
+                || current is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.QueryCanceled })
+            {
+                return true;
+            }
+
+            if (current is AggregateException aggregate)
+            {
+                return aggregate.InnerExceptions.Any(IsBusy);
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// A transient failure of PostgreSQL or of the way to it: what Npgsql calls transient (network

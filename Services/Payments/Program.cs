@@ -11,5 +11,8 @@ var app = builder.Build();
 // Payments', the outbox's and the inbox's migrations (docs/adr/0004-database-migrations.md).
 await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapMessagingAdmin();
 
 app.Run();

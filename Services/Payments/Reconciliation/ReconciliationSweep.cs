@@ -103,9 +103,15 @@ internal sealed partial class ReconciliationSweep(
             {
                 var orderId = ReconciliationRules.OrderIdOf(charge);
                 var action = ReconciliationRules.Decide(charge, orderId is { } id ? rows.GetValueOrDefault(id) : null, now, _options.UnknownAfter);
-                if (action is Reconcile.Refund or Reconcile.RefundUnknown)
+                if (tally.ProviderAway)
                 {
-                    action = await SettleAsync(provider, orderId!.Value, unknown: action == Reconcile.RefundUnknown, cancellationToken);
+                    // The provider stopped answering: what is left waits for the next sweep, and
+                    // the cursor stays at the first charge not settled.
+                    action = Reconcile.Wait;
+                }
+                else if (action is Reconcile.Refund or Reconcile.RefundUnknown)
+                {
+                    action = await SettleAsync(provider, orderId!.Value, unknown: action == Reconcile.RefundUnknown, tally, cancellationToken);
                 }
                 else if (action == Reconcile.NotOurs)
                 {
@@ -117,7 +123,7 @@ internal sealed partial class ReconciliationSweep(
 
             startingAfter = page.Data.Count > 0 ? page.Data[^1].Id : null;
         }
-        while (page.HasMore && startingAfter is not null);
+        while (page.HasMore && startingAfter is not null && !tally.ProviderAway);
 
         await ReconciliationStore.MoveCursorAsync(transaction, tally.FirstUnsettled ?? tally.Before, now, cancellationToken);
         return tally;
@@ -129,7 +135,7 @@ internal sealed partial class ReconciliationSweep(
     /// row set <c>refunded</c> and <c>PaymentRefunded</c> in the outbox. Returns what was done.
     /// A charge the provider cannot refund now waits for the next sweep; an open circuit ends this one.
     /// </summary>
-    private async Task<Reconcile> SettleAsync(ProviderClient provider, Guid orderId, bool unknown, CancellationToken cancellationToken)
+    private async Task<Reconcile> SettleAsync(ProviderClient provider, Guid orderId, bool unknown, Tally tally, CancellationToken cancellationToken)
     {
         try
         {
@@ -144,6 +150,7 @@ internal sealed partial class ReconciliationSweep(
         catch (ProviderUnavailableException unavailable)
         {
             LogSettleFailed(orderId, unavailable.Message);
+            tally.ProviderAway = true;
             return Reconcile.Wait;
         }
     }
@@ -176,14 +183,15 @@ internal sealed partial class ReconciliationSweep(
 
         var refund = await provider.RefundAsync(orderId, cancellationToken);
         await ReconciliationStore.MarkRefundedAsync(transaction, orderId, charge.Id, refund.Id, now, cancellationToken);
+        // Told even when Payments never knew the order: booking may (an OrderCancelled that was
+        // dead-lettered, an OrderPlaced later than UnknownAfter), and ignores a refund it cannot place.
+        await outbox.EnqueueAsync(transaction, new PaymentRefunded(orderId, charge.Id, refund.Id, refund.Amount, charge.Currency), cancellationToken);
         if (inserted)
         {
-            // No order was ever known: an event about it would name an order nobody placed.
             LogUnknownRefunded(orderId, charge.Id, refund.Amount, charge.Currency);
             return Reconcile.RefundUnknown;
         }
 
-        await outbox.EnqueueAsync(transaction, new PaymentRefunded(orderId, charge.Id, refund.Id, refund.Amount, charge.Currency), cancellationToken);
         LogRefunded(orderId, charge.Id, row.Status, refund.Amount, charge.Currency);
         return Reconcile.Refund;
     }
@@ -204,6 +212,9 @@ internal sealed partial class ReconciliationSweep(
         public int Unsettled { get; private set; }
 
         public DateTimeOffset? FirstUnsettled { get; private set; }
+
+        /// <summary>Set once the provider did not answer a refund: the sweep ends early.</summary>
+        public bool ProviderAway { get; set; }
 
         public void Count(ProviderCharge charge, Reconcile action)
         {

@@ -105,6 +105,12 @@ public sealed class MessagingAdminTests(BoxofficeApp boxoffice)
         Assert.True(booking.GetProperty("records").GetArrayLength() <= 1);
         await operations.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Get, $"/api/catalog/admin/messaging/dead-letters?topic={Topics.Payments}");
         await operations.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Get, $"{Admin}/dead-letters?topic={Topics.BookingOrders}");
+
+        // Payments: the orders it charges and refunds, and its own parked results.
+        var payments = await operations.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/api/payments/admin/messaging/dead-letters?topic={Topics.BookingOrders}&limit=5");
+        Assert.Equal(Topics.DeadLetter(Topics.BookingOrders), payments.GetProperty("deadLetterTopic").GetString());
+        await operations.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/payments/admin/messaging/parked");
+        await operations.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Get, $"/api/payments/admin/messaging/dead-letters?topic={Topics.Payments}");
     }
 
     [Theory]

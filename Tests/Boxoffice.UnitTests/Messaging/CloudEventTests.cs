@@ -89,4 +89,12 @@ public sealed class CloudEventTests
     }
 
     private static byte[] Json(string text) => Encoding.UTF8.GetBytes(text);
+
+    [Fact]
+    public void An_envelope_whose_type_is_not_valid_UTF8_has_no_type_so_it_is_poison_not_retried()
+    {
+        byte[] payload = [.. "{\"type\":\""u8, 0xC3, 0x28, .. "\",\"id\":\"0193a0a0-0000-7000-8000-000000000001\"}"u8];
+        Assert.Null(CloudEvent.Peek(payload).Type);
+        Assert.Null(CloudEvent.Peek("{\"type\":\"\\ud800\"}"u8).Type);
+    }
 }

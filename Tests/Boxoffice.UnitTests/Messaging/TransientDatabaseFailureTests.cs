@@ -85,4 +85,13 @@ public sealed class TransientDatabaseFailureTests
     }
 
     private static PostgresException Postgres(string sqlState) => new("message", "FATAL", "FATAL", sqlState);
+
+    [Fact]
+    public void A_timeout_or_deadlock_is_busy_and_waits_free_only_a_while_but_a_server_away_is_not()
+    {
+        Assert.True(TransientDatabaseFailure.IsBusy(new NpgsqlException("Exception while reading from stream", new TimeoutException())));
+        Assert.True(TransientDatabaseFailure.IsBusy(new InvalidOperationException("outer", Postgres(PostgresErrorCodes.DeadlockDetected))));
+        Assert.False(TransientDatabaseFailure.IsBusy(new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused))));
+        Assert.False(TransientDatabaseFailure.IsBusy(Postgres(PostgresErrorCodes.AdminShutdown)));
+    }
 }
