@@ -107,6 +107,17 @@ public static class Transactions
         }
     }
 
+    /// <summary>
+    /// Whether this process is the one doing <paramref name="job"/> until the transaction ends: a
+    /// transaction-scoped advisory lock, so work that must run once at a time across replicas (the
+    /// outbox relay, a purge, a sweep) needs no table of its own, and a crash lets go of it.
+    /// </summary>
+    public static async Task<bool> TryLockAsync(this NpgsqlTransaction transaction, string job, CancellationToken cancellationToken)
+    {
+        await using var command = transaction.Command("SELECT pg_try_advisory_xact_lock(hashtext($1))", job);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
     /// <summary>Runs a read outside a transaction, with the same patience for a server that is restarting.</summary>
     public static async Task<T> ReadAsync<T>(this NpgsqlDataSource db, Func<NpgsqlConnection, Task<T>> read, CancellationToken cancellationToken)
     {

@@ -102,7 +102,7 @@ internal sealed partial class OutboxRelay(
     {
         await using var connection = await db.OpenConnectionAsync(stoppingToken);
         await using var transaction = await connection.BeginTransactionAsync(stoppingToken);
-        if (!await TryLockAsync(transaction, stoppingToken))
+        if (!await transaction.TryLockAsync("boxoffice-outbox-relay", stoppingToken))
         {
             return Round.Busy;
         }
@@ -132,13 +132,6 @@ internal sealed partial class OutboxRelay(
 
         // Rows were waiting: look again at once (more may have come, or the batch was cut by size).
         return Round.FullBatch;
-    }
-
-    /// <summary>Whether this replica is the one relaying, until the round's transaction ends.</summary>
-    private static async Task<bool> TryLockAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var lockCommand = transaction.Command("SELECT pg_try_advisory_xact_lock(hashtext('boxoffice-outbox-relay'))");
-        return await lockCommand.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     /// <summary>The oldest rows neither published nor set aside, in id order: BatchSize rows, but no more than MaxBatchBytes of payload (always at least one row).</summary>

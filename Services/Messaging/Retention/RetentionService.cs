@@ -59,7 +59,7 @@ internal sealed partial class RetentionService(
             while (true)
             {
                 var deleted = await db.RunAsync(
-                    async transaction => await TryLockAsync(transaction, stoppingToken)
+                    async transaction => await transaction.TryLockAsync("boxoffice-retention", stoppingToken)
                         ? await rule.PurgeAsync(transaction, before, _options.BatchSize, stoppingToken)
                         : -1,
                     stoppingToken);
@@ -93,12 +93,6 @@ internal sealed partial class RetentionService(
         {
             LogPurged(total, rule.Table, before);
         }
-    }
-
-    private static async Task<bool> TryLockAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var command = transaction.Command("SELECT pg_try_advisory_xact_lock(hashtext('boxoffice-retention'))");
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Purged {Rows} rows of {Table} older than {Before}")]

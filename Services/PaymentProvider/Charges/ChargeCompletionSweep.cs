@@ -26,10 +26,7 @@ internal sealed partial class ChargeCompletionSweep(
             {
                 try
                 {
-                    foreach (var charge in await ChargeStore.CompleteDueAsync(db, time.GetUtcNow() - Grace, stoppingToken))
-                    {
-                        ProviderLog.ChargeCompletedLate(logger, charge.IdempotencyKey, charge.Status, charge.Amount);
-                    }
+                    await ChargeStore.CompleteDueAsync(db, time.GetUtcNow() - Grace, logger, stoppingToken);
                 }
                 catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                 {

@@ -69,8 +69,16 @@ internal static class ChargeStore
             : throw new InvalidOperationException($"Charge {id} is gone.");
     }
 
-    /// <summary>Completes every charge that was due at <paramref name="due"/> and is still processing; returns them.</summary>
-    public static async Task<IReadOnlyList<Charge>> CompleteDueAsync(NpgsqlDataSource db, DateTimeOffset due, CancellationToken cancellationToken)
+    /// <summary>Completes every charge that was due at <paramref name="due"/> and is still processing, and logs each one.</summary>
+    public static async Task CompleteDueAsync(NpgsqlDataSource db, DateTimeOffset due, ILogger logger, CancellationToken cancellationToken)
+    {
+        foreach (var charge in await CompleteDueAsync(db, due, cancellationToken))
+        {
+            ProviderLog.ChargeCompletedLate(logger, charge.IdempotencyKey, charge.Status, charge.Amount);
+        }
+    }
+
+    private static async Task<IReadOnlyList<Charge>> CompleteDueAsync(NpgsqlDataSource db, DateTimeOffset due, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var command = connection.Command(

@@ -131,10 +131,7 @@ internal static class ChargesApi
         }
 
         var logger = loggers.CreateLogger(typeof(ChargesApi));
-        foreach (var completed in await ChargeStore.CompleteDueAsync(db, time.GetUtcNow(), cancellationToken))
-        {
-            ProviderLog.ChargeCompletedLate(logger, completed.IdempotencyKey, completed.Status, completed.Amount);
-        }
+        await ChargeStore.CompleteDueAsync(db, time.GetUtcNow(), logger, cancellationToken);
 
         return TypedResults.Ok(await ChargeStore.ListAsync(db, query, cancellationToken));
     }

@@ -6,13 +6,6 @@ namespace Boxoffice.Payments.Reconciliation;
 /// <summary>The sweep's statements: its cursor and lock, and the payment rows it reads and settles.</summary>
 internal static class ReconciliationStore
 {
-    /// <summary>Whether this replica is the one sweeping, until the transaction ends.</summary>
-    public static async Task<bool> TryLockAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var command = transaction.Command("SELECT pg_try_advisory_xact_lock(hashtext('boxoffice-payments-reconciliation'))");
-        return await command.ExecuteScalarAsync(cancellationToken) is true;
-    }
-
     /// <summary>The creation time up to which every charge is settled.</summary>
     public static async Task<DateTimeOffset> ReadCursorAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {

@@ -80,7 +80,7 @@ internal sealed partial class ReconciliationSweep(
     /// <summary>One sweep in the transaction that holds the sweep's lock; null when another replica holds it.</summary>
     private async Task<Tally?> SweepLockedAsync(NpgsqlTransaction transaction, ProviderClient provider, CancellationToken cancellationToken)
     {
-        if (!await ReconciliationStore.TryLockAsync(transaction, cancellationToken))
+        if (!await transaction.TryLockAsync("boxoffice-payments-reconciliation", cancellationToken))
         {
             return null;
         }
