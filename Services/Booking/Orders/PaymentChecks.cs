@@ -1,4 +1,5 @@
 using Boxoffice.Contracts.Payments;
+using Boxoffice.Messaging;
 
 namespace Boxoffice.Booking.Orders;
 
@@ -17,13 +18,13 @@ internal static class PaymentChecks
 
     /// <summary>Why the charge cannot be this order's; null when it can.</summary>
     public static PaymentMismatch? Succeeded(PaymentSucceeded payment, LockedOrder order) =>
-        !SameCurrency(payment.Currency, order) ? new($"it is in {Shown(payment.Currency)}, the order in '{order.Currency}'")
+        !SameCurrency(payment.Currency, order) ? new($"it is in {ReasonText.Quote(payment.Currency, 20)}, the order in '{order.Currency}'")
         : payment.Amount != order.Amount ? new($"it charged {payment.Amount}, the order is for {order.Amount}")
         : null;
 
     /// <summary>Why the refund cannot be of this order's charge; null when it can. A refund returns something, and never more than the order cost.</summary>
     public static PaymentMismatch? Refunded(PaymentRefunded refund, LockedOrder order) =>
-        !SameCurrency(refund.Currency, order) ? new($"it is in {Shown(refund.Currency)}, the order in '{order.Currency}'")
+        !SameCurrency(refund.Currency, order) ? new($"it is in {ReasonText.Quote(refund.Currency, 20)}, the order in '{order.Currency}'")
         : refund.Amount <= 0 ? new($"it refunds {refund.Amount}, which returns nothing")
         : refund.Amount > order.Amount ? new($"it refunds {refund.Amount}, more than the order's {order.Amount}")
         : null;
@@ -31,15 +32,4 @@ internal static class PaymentChecks
     // Payments passes the order's own currency to the provider, which takes only upper-case ISO 4217
     // codes: the same code comes back, spelled the same.
     private static bool SameCurrency(string? currency, LockedOrder order) => string.Equals(currency, order.Currency, StringComparison.Ordinal);
-
-    /// <summary>
-    /// A value from the event as the reason quotes it, cut short: the reason travels in the
-    /// dead-letter copy's headers, and a huge forged value must not make the copy too large to send.
-    /// </summary>
-    private static string Shown(string? text) => text switch
-    {
-        null => "(none)",
-        { Length: > 20 } => $"'{text[..20]}…'",
-        _ => $"'{text}'",
-    };
 }

@@ -73,7 +73,7 @@ internal sealed class InboxDispatcher(string consumer, InboxRoutes routes, Npgsq
         if (!string.Equals(received.Source, route.TrustedSource, StringComparison.Ordinal))
         {
             throw new PoisonMessageException(
-                $"Untrusted source: the '{type}' event {id} has source {Shown(received.Source)}, but {consumer} takes it only from '{route.TrustedSource}'.");
+                $"Untrusted source: the '{type}' event {id} has source {ReasonText.Quote(received.Source, 100)}, but {consumer} takes it only from '{route.TrustedSource}'.");
         }
 
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -92,15 +92,4 @@ internal sealed class InboxDispatcher(string consumer, InboxRoutes routes, Npgsq
         await received.HandleAsync(services, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
-
-    /// <summary>
-    /// The source as the dead-letter reason quotes it, cut short: the reason travels in headers
-    /// next to the message, and a huge forged value must not make the copy too large for the broker.
-    /// </summary>
-    private static string Shown(string? source) => source switch
-    {
-        null => "(none)",
-        { Length: > 100 } => $"'{source[..100]}…'",
-        _ => $"'{source}'",
-    };
 }

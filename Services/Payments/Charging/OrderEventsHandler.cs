@@ -137,10 +137,7 @@ internal sealed partial class OrderEventsHandler(
             }
 
             var refund = await provider.RefundAsync(orderId, cancellationToken);
-            await using (var refunded = transaction.Command("UPDATE payments SET status = 'refunded', charge_id = $2, refund_id = $3, updated_at = $4 WHERE order_id = $1", orderId, charge.Id, refund.Id, now))
-            {
-                await refunded.ExecuteNonQueryAsync(cancellationToken);
-            }
+            await PaymentStore.MarkRefundedAsync(transaction, orderId, charge.Id, refund.Id, now, cancellationToken);
 
             await outbox.EnqueueAsync(transaction.Connection!, transaction, new PaymentRefunded(orderId, charge.Id, refund.Id, refund.Amount, charge.Currency), cancellationToken);
             PaymentsMetrics.Refunds.Add(1);

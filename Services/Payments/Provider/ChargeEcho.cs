@@ -1,3 +1,5 @@
+using Boxoffice.Messaging;
+
 namespace Boxoffice.Payments.Provider;
 
 /// <summary>
@@ -17,19 +19,11 @@ internal static class ChargeEcho
     public static string? Mismatch(ProviderCharge charge, Guid orderId, decimal? amount = null, string? currency = null, string? status = null)
     {
         var key = orderId.ToString();
-        return !string.Equals(charge.IdempotencyKey, key, StringComparison.Ordinal) ? $"it is the charge with key {Shown(charge.IdempotencyKey)}, not {key}"
-            : !string.Equals(charge.Reference, key, StringComparison.Ordinal) ? $"its reference is {Shown(charge.Reference)}, not {key}"
-            : currency is not null && !string.Equals(charge.Currency, currency, StringComparison.Ordinal) ? $"it is in {Shown(charge.Currency)}, the order in '{currency}'"
+        return !string.Equals(charge.IdempotencyKey, key, StringComparison.Ordinal) ? $"it is the charge with key {ReasonText.Quote(charge.IdempotencyKey, 40)}, not {key}"
+            : !string.Equals(charge.Reference, key, StringComparison.Ordinal) ? $"its reference is {ReasonText.Quote(charge.Reference, 40)}, not {key}"
+            : currency is not null && !string.Equals(charge.Currency, currency, StringComparison.Ordinal) ? $"it is in {ReasonText.Quote(charge.Currency, 40)}, the order in '{currency}'"
             : amount is { } expected && charge.Amount != expected ? $"it is for {charge.Amount}, the order for {expected}"
-            : status is not null && !string.Equals(charge.Status, status, StringComparison.Ordinal) ? $"its status is {Shown(charge.Status)}, the answer said {status}"
+            : status is not null && !string.Equals(charge.Status, status, StringComparison.Ordinal) ? $"its status is {ReasonText.Quote(charge.Status, 40)}, the answer said {status}"
             : null;
     }
-
-    /// <summary>A value from the answer as the reason quotes it, cut short: it goes into a log line, last_error and an event.</summary>
-    private static string Shown(string? text) => text switch
-    {
-        null => "(none)",
-        { Length: > 40 } => $"'{text[..40]}…'",
-        _ => $"'{text}'",
-    };
 }

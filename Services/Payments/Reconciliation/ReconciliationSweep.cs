@@ -1,5 +1,6 @@
 using Boxoffice.Contracts.Payments;
 using Boxoffice.Messaging.Outbox;
+using Boxoffice.Payments.Charging;
 using Boxoffice.Payments.Provider;
 using Boxoffice.Postgres;
 using Microsoft.Extensions.Options;
@@ -182,7 +183,7 @@ internal sealed partial class ReconciliationSweep(
         }
 
         var refund = await provider.RefundAsync(orderId, cancellationToken);
-        await ReconciliationStore.MarkRefundedAsync(transaction, orderId, charge.Id, refund.Id, now, cancellationToken);
+        await PaymentStore.MarkRefundedAsync(transaction, orderId, charge.Id, refund.Id, now, cancellationToken);
         // Told even when Payments never knew the order: booking may (an OrderCancelled that was
         // dead-lettered, an OrderPlaced later than UnknownAfter), and ignores a refund it cannot place.
         await outbox.EnqueueAsync(transaction, new PaymentRefunded(orderId, charge.Id, refund.Id, refund.Amount, charge.Currency), cancellationToken);

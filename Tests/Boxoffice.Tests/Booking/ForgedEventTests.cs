@@ -113,14 +113,7 @@ public sealed class ForgedEventTests(BoxofficeApp boxoffice)
     /// <summary>The dead-letter copies of the given messages about one order, by CloudEvents id; fails unless all arrive within 30 s.</summary>
     private static Dictionary<Guid, ConsumeResult<string, byte[]>> DeadLettered(string kafka, Guid orderId, IReadOnlyCollection<Guid> ids)
     {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = kafka,
-            GroupId = $"tests-{Guid.NewGuid():N}",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).Build();
-        consumer.Subscribe(Topics.DeadLetter(Topics.Payments));
+        using var consumer = KafkaTestReader.From(kafka, Topics.DeadLetter(Topics.Payments));
         var found = new Dictionary<Guid, ConsumeResult<string, byte[]>>();
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (found.Count < ids.Count)

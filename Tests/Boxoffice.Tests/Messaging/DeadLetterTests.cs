@@ -32,14 +32,7 @@ public sealed class DeadLetterTests(BoxofficeApp boxoffice)
 
     private static ConsumeResult<string, byte[]> ReadOne(string kafka, string topic, string key)
     {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = kafka,
-            GroupId = $"tests-{Guid.NewGuid():N}",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).Build();
-        consumer.Subscribe(topic);
+        using var consumer = KafkaTestReader.From(kafka, topic);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
