@@ -80,6 +80,16 @@ public static class ProblemTypes
     public static readonly ProblemType TicketVoid = new("ticket-void", StatusCodes.Status409Conflict,
         "The ticket's order was cancelled (its event was cancelled) and refunded.");
 
+    // Waiting room (the gateway and booking enforce admission; the waiting room queues)
+    public static readonly ProblemType AdmissionRequired = new("admission-required", StatusCodes.Status403Forbidden,
+        "The event sells through a waiting room: holds and orders need the buyer's own, unexpired admission to it in the Boxoffice-Admission header. `queue` names where to join; `reason` says what was wrong.");
+    public static readonly ProblemType InvalidQueueTicket = new("invalid-queue-ticket", StatusCodes.Status422UnprocessableEntity,
+        "The Boxoffice-Queue-Ticket header is missing, malformed, altered, or the ticket is another event's or another buyer's.");
+    public static readonly ProblemType ProofOfWorkFailed = new("proof-of-work-failed", StatusCodes.Status422UnprocessableEntity,
+        "The event's queue asks for a proof of work: the challenge is missing, expired, altered, another buyer's or event's, or the solution does not solve it. Get a new one from `challenge`.");
+    public static readonly ProblemType QueueNotOpen = new("queue-not-open", StatusCodes.Status409Conflict,
+        "The queue takes no one now: its pre-queue has not opened yet (`opensAt`), or the sale has ended (`eventStatus`).");
+
     // Payment provider (the stand-in for a third party)
     public static readonly ProblemType InvalidApiKey = new("invalid-api-key", StatusCodes.Status401Unauthorized,
         "The provider's API key is missing or wrong.");
@@ -104,6 +114,7 @@ public static class ProblemTypes
         AccountExists,
         EventState, InventoryTooLarge,
         SaleNotOpen, SoldOut, SeatsUnavailable, BuyerLimit, UnknownTier, UnknownSeats, HoldState, InvalidTicketCode, AlreadyCheckedIn, TicketVoid,
+        AdmissionRequired, InvalidQueueTicket, ProofOfWorkFailed, QueueNotOpen,
         InvalidApiKey, ProviderUnavailable, ChargeInProgress, ChargeNotFound, RefundNotFound, ChargeNotRefundable, RefundExceedsCharge,
     ];
 }

@@ -47,14 +47,20 @@ public sealed record EventPublished(
     DateTimeOffset SaleClosesAt,
     string Currency,
     IReadOnlyList<PublishedTier> Tiers,
-    IReadOnlyList<PublishedSection> Sections) : IIntegrationEvent
+    IReadOnlyList<PublishedSection> Sections,
+    WaitingRoomSettings? WaitingRoom = null) : IIntegrationEvent
 {
     public string AggregateId => EventId.ToString();
 }
 
-/// <summary>A published event changed state (the sale opened or closed). <see cref="Version"/> orders changes of one event.</summary>
+/// <summary>
+/// A published event changed: its state (the sale opened or closed) or its waiting room.
+/// <see cref="Version"/> orders changes of one event. <see cref="WaitingRoom"/> is the event's
+/// waiting room as it is now (null: the event sells without one).
+/// </summary>
 [IntegrationEvent("boxoffice.catalog.event-updated", Topics.CatalogEvents)]
-public sealed record EventUpdated(Guid EventId, int Version, EventStatus Status, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt) : IIntegrationEvent
+public sealed record EventUpdated(
+    Guid EventId, int Version, EventStatus Status, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, WaitingRoomSettings? WaitingRoom = null) : IIntegrationEvent
 {
     public string AggregateId => EventId.ToString();
 }
@@ -65,3 +71,18 @@ public sealed record EventCancelled(Guid EventId, int Version) : IIntegrationEve
 {
     public string AggregateId => EventId.ToString();
 }
+
+/// <summary>
+/// How an event's waiting room admits buyers (docs/adr/0010-waiting-room.md). Buyers who join
+/// from <see cref="PrequeueOpensAt"/> until the sale opens are shuffled at the opening; later
+/// ones queue in arrival order. At most <see cref="AdmitPerSecond"/> buyers are admitted per
+/// second and at most <see cref="MaxAdmitted"/> hold a valid admission at once (either may be
+/// null, not both); an admission is valid for <see cref="AdmissionMinutes"/>. Joining asks for a
+/// proof of work of <see cref="ProofOfWorkBits"/> leading zero bits (0: none).
+/// </summary>
+public sealed record WaitingRoomSettings(
+    DateTimeOffset PrequeueOpensAt,
+    int? AdmitPerSecond,
+    int? MaxAdmitted,
+    int AdmissionMinutes,
+    int ProofOfWorkBits);

@@ -1,0 +1,107 @@
+namespace Boxoffice.Contracts.WaitingRoom;
+
+/// <summary>The states a buyer's place (and a queue) can be in, as the status answers name them.</summary>
+public static class QueueStates
+{
+    /// <summary>Joined before the sale opened: the place is drawn at the opening.</summary>
+    public const string Prequeue = "pre-queue";
+
+    /// <summary>In line: <c>position</c>, <c>ahead</c> and <c>estimatedWaitSeconds</c> say where.</summary>
+    public const string Waiting = "waiting";
+
+    /// <summary>It is the buyer's turn: <c>admission</c> is the token holds and orders need.</summary>
+    public const string Admitted = "admitted";
+
+    /// <summary>Nothing is left to sell right now; admission resumes if places come back.</summary>
+    public const string SoldOut = "sold-out";
+
+    /// <summary>The sale ended (closed or cancelled): nobody more is admitted.</summary>
+    public const string Closed = "closed";
+}
+
+/// <summary>
+/// One event's queue as the waiting room last wrote it: what every gateway replica answers status
+/// polls from, fetched from the waiting room's <c>GET /internal/queues</c> about twice a second.
+/// <see cref="ServedThrough"/> is the highest rank offered admission so far (-1: none).
+/// </summary>
+public sealed record QueueSnapshot(
+    Guid EventId,
+    string State,
+    DateTimeOffset PrequeueOpensAt,
+    DateTimeOffset SaleOpensAt,
+    bool Shuffled,
+    long PrequeueCount,
+    long ServedThrough,
+    long AdmittedTotal,
+    long Waiting,
+    int? AdmitPerSecond,
+    double AdmittedPerSecond);
+
+/// <summary>
+/// What a buyer is told about their place: by the gateway's status endpoint and stream, and by the
+/// waiting room's join and admission endpoints. <see cref="PollAfterSeconds"/> is when to ask
+/// again (longer the further back); <see cref="Ticket"/> is returned by join, <see cref="Admission"/>
+/// once admitted.
+/// </summary>
+public sealed record QueueStatus(
+    Guid EventId,
+    string State,
+    long? Position,
+    long? Ahead,
+    int? EstimatedWaitSeconds,
+    int? PollAfterSeconds,
+    DateTimeOffset? OpensAt,
+    string? Ticket = null,
+    string? Admission = null,
+    DateTimeOffset? AdmissionExpiresAt = null);
+
+/// <summary>
+/// How a place's status follows from its ticket and its queue's snapshot: one rule for the gateway
+/// (every poll) and the waiting room (join), so both tell a buyer the same thing.
+/// </summary>
+public static class QueueSchedule
+{
+    /// <summary>The shortest and longest time a buyer is told to wait before polling again.</summary>
+    public const int MinPollSeconds = 1;
+    public const int MaxPollSeconds = 20;
+
+    /// <summary>
+    /// A place that has not polled for this long is abandoned: skipped by admission until it polls
+    /// again. Three of the longest poll intervals, so a buyer who follows the schedule is never skipped.
+    /// </summary>
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromSeconds(3 * MaxPollSeconds);
+
+    /// <summary>
+    /// The status of <paramref name="ticket"/>'s place, or null when its turn may have come (its rank
+    /// was offered admission): then only the waiting room can say, from its database.
+    /// </summary>
+    public static QueueStatus? StatusOf(QueueTicket ticket, QueueSnapshot queue, DateTimeOffset now)
+    {
+        switch (queue.State)
+        {
+            case QueueStates.Closed or QueueStates.SoldOut:
+                return new QueueStatus(queue.EventId, queue.State, null, null, null, null, null);
+            case QueueStates.Prequeue:
+            case QueueStates.Waiting when !queue.Shuffled:
+                // Drawn at the opening: ask again then, spread over a few seconds so the crowd does not poll at once.
+                var untilOpening = Math.Max(0, (queue.SaleOpensAt - now).TotalSeconds);
+                var poll = (int)Math.Clamp(Math.Ceiling(untilOpening) + Random.Shared.Next(0, 3), MinPollSeconds, MaxPollSeconds);
+                return new QueueStatus(queue.EventId, QueueStates.Prequeue, null, null, null, poll, queue.SaleOpensAt);
+        }
+
+        if (ticket.Rank <= queue.ServedThrough)
+        {
+            return null;
+        }
+
+        var position = QueueRanks.Position(ticket.Rank, queue.PrequeueCount);
+        var ahead = Math.Max(0, position - queue.AdmittedTotal - 1);
+        var rate = queue.AdmittedPerSecond > 0 ? queue.AdmittedPerSecond : queue.AdmitPerSecond ?? 0;
+        int? wait = rate > 0 ? (int)Math.Ceiling(ahead / rate) : null;
+        return new QueueStatus(queue.EventId, QueueStates.Waiting, position, ahead, wait, PollAfter(wait), queue.SaleOpensAt);
+    }
+
+    /// <summary>A quarter of the expected wait, between <see cref="MinPollSeconds"/> and <see cref="MaxPollSeconds"/>: the front polls often, the back rarely.</summary>
+    public static int PollAfter(int? estimatedWaitSeconds) =>
+        estimatedWaitSeconds is { } wait ? Math.Clamp(wait / 4, MinPollSeconds, MaxPollSeconds) : MaxPollSeconds / 2;
+}
