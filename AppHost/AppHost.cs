@@ -21,6 +21,7 @@ var catalogDb = infra.AddDatabase("catalogdb");
 var bookingDb = infra.AddDatabase("bookingdb");
 var paymentsDb = infra.AddDatabase("paymentsdb");
 var providerDb = infra.AddDatabase("providerdb");
+var waitingRoomDb = infra.AddDatabase("waitingroomdb");
 
 // The gateway is the only public entry; its public URL is the issuer of every access token.
 var gateway = builder.AddService<Projects.Gateway>("gateway")
@@ -32,6 +33,8 @@ var publicUrl = gateway.GetEndpoint("http");
 var organizerEmail = builder.AddParameter("organizer-email", "organizer@boxoffice.local", publishValueAsDefault: true);
 var organizerPassword = builder.AddGeneratedSecret("organizer-password");
 var backofficeSecret = builder.AddGeneratedSecret("backoffice-client-secret");
+// Signs queue tickets and admissions (waiting room); the gateway and booking check them with it.
+var waitingRoomKey = builder.AddGeneratedSecret("waiting-room-signing-key", minLength: 32);
 // The operators' machine client (boxoffice-operator): lists and replays dead letters and parked outbox rows.
 var operatorSecret = builder.AddGeneratedSecret("operator-client-secret");
 
@@ -73,6 +76,17 @@ var booking = builder.AddService<Projects.Booking>("booking")
     .WithReference(bookingDb).WaitFor(bookingDb)
     .WithReference(infra.Redis).WaitFor(infra.Redis)
     .WithReference(infra.Kafka).WaitFor(infra.Kafka)
+    .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
+    .WithTokenValidation(identity, publicUrl);
+
+// The waiting room in front of on-sale events (docs/adr/0010-waiting-room.md): it queues buyers and
+// admits them at each event's rate; it asks booking whether anything is left to sell.
+var waitingRoom = builder.AddService<Projects.WaitingRoom>("waiting-room")
+    .WithReplicas(builder.Configuration.GetValue("WaitingRoom:Replicas", 1))
+    .WithReference(waitingRoomDb).WaitFor(waitingRoomDb)
+    .WithReference(infra.Kafka).WaitFor(infra.Kafka)
+    .WithReference(booking)
+    .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
     .WithTokenValidation(identity, publicUrl);
 
 // The stand-in for a third-party payment provider; in a real deployment Payments is pointed at a
@@ -96,6 +110,8 @@ gateway
     .WithReference(infra.Redis).WaitFor(infra.Redis)
     .WithReference(catalog).WaitFor(catalog)
     .WithReference(payments).WaitFor(payments)
+    .WithReference(waitingRoom).WaitFor(waitingRoom)
+    .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
     .WithTokenValidation(identity, publicUrl);
 
 builder.Build().Run();

@@ -24,6 +24,6 @@ internal static class ServiceResources
         service.WithReference(identity).WithEnvironment("Authentication__Issuer", issuer);
 
     /// <summary>A secret generated once and kept in the AppHost's user secrets (asked for at deployment).</summary>
-    public static IResourceBuilder<ParameterResource> AddGeneratedSecret(this IDistributedApplicationBuilder builder, string name) =>
-        builder.AddParameter(name, new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+    public static IResourceBuilder<ParameterResource> AddGeneratedSecret(this IDistributedApplicationBuilder builder, string name, int minLength = 24) =>
+        builder.AddParameter(name, new GenerateParameterDefault { MinLength = minLength, Special = false }, secret: true, persist: true);
 }

@@ -80,6 +80,8 @@ secret() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
 redis_password=$(secret)
 postgres_password=$(secret)
 provider_key=$(secret)
+# Booking checks waiting-room admissions with it (at least 32 characters); the benchmark's events have no waiting room.
+waiting_room_key=$(secret)$(secret)
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$redis_password" --save "" --appendonly no \
   --daemonize no --logfile "$work/redis.log" &
@@ -115,7 +117,7 @@ pids+=($!)
 env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$booking_port" ConnectionStrings__bookingdb="$(connection bookingdb)" \
   ConnectionStrings__redis="127.0.0.1:$redis_port,password=$redis_password" \
   Authentication__Issuer="http://127.0.0.1:$upstream_port/" Authentication__MetadataBaseAddress="http://127.0.0.1:$upstream_port" \
-  Booking__MaxUnitsPerBuyer=100 ${BENCH_BOOKING_SETTINGS:-} \
+  WaitingRoom__SigningKey="$waiting_room_key" Booking__MaxUnitsPerBuyer=100 ${BENCH_BOOKING_SETTINGS:-} \
   dotnet "$(release Services/Booking Boxoffice.Booking)" "$(content_root Services/Booking)" >"$work/booking.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$provider_port/alive"

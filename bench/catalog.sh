@@ -88,6 +88,10 @@ sampling="Telemetry__TraceSamplingRatio=${BENCH_TRACE_SAMPLING:-0.01}"
 secret() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
 redis_password=$(secret)
 postgres_password=$(secret)
+# The gateway checks waiting-room tickets and admissions with it (at least 32 characters); the
+# benchmark's events have no waiting room, and no waiting room runs: the gateway's queue snapshot
+# fetch is pointed at the upstream, which has none (it logs that once and answers as before).
+waiting_room_key=$(secret)$(secret)
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$redis_password" --save "" --appendonly no \
   --daemonize no --logfile "$work/redis.log" &
@@ -136,6 +140,7 @@ env ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Prod
   ConnectionStrings__redis="127.0.0.1:$redis_port,password=$redis_password" \
   Authentication__Issuer="http://127.0.0.1:$upstream_port/" Authentication__MetadataBaseAddress="http://127.0.0.1:$upstream_port" \
   RateLimiting__Anonymous__TokenLimit=1000000000 RateLimiting__Anonymous__TokensPerSecond=1000000000 \
+  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__Service="http://127.0.0.1:$upstream_port" \
   ReverseProxy__Clusters__catalog__Destinations__catalog__Address="http://127.0.0.1:$catalog_port" \
   $(route constant /bench constant) ReverseProxy__Clusters__constant__Destinations__d__Address="http://127.0.0.1:$constant_port" \
   $(route uncached /uncached uncached) ReverseProxy__Clusters__uncached__Destinations__d__Address="http://127.0.0.1:$uncached_port" \

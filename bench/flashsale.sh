@@ -1,52 +1,96 @@
 #!/usr/bin/env bash
 # The flash sale, full size, one machine, one run: the harness (Tests/FlashSale, Release) starts
 # the AppHost in embedded mode itself and runs BENCH_BUYERS (default 10,000) buyers, 5 % of them
-# hostile, for BENCH_SEATS (default 1,000) places twice:
-#   (a) calm: no faults;
-#   (b) the whole fault schedule (--faults all: provider failures, spikes, timeouts, declines and a
-#       provider killed mid-charge; booking, payments, gateway, catalog and identity replicas killed,
-#       a relay killed mid-round; Kafka down 10 s and 45 s; Redis restarted; PostgreSQL restarted
-#       and down 60 s), one fault every 4 s from 3 s after the sale opens (Tests/FlashSale/README.md).
-# Each run must end with every invariant PASS; the script prints each run's figures prefixed with
-# calm_ and faults_, and the ratio of the two settle times. Reports are left in bench/results/.
+# hostile, for BENCH_SEATS (default 1,000) places four times:
+#   calm                    through the waiting room (docs/adr/0010-waiting-room.md), no faults;
+#   faults                  through the waiting room, with BENCH_FAULTS: by default the seven short
+#                           faults (the payment provider failing 30 % of charges with 2 s spikes;
+#                           booking, payments and gateway replicas killed; Kafka down 10 s; Redis
+#                           restarted; PostgreSQL restarted), one every 4 s from 3 s after the opening;
+#   calm_no_waiting_room    the same sale without a waiting room (--no-waiting-room: everyone
+#   faults_no_waiting_room  clicks at the opening, the free-for-all), calm and with the same faults.
+# The waiting room admits BENCH_ADMIT_RATE (default 100) buyers a second. Each run must end with
+# every invariant PASS. The script prints one line per figure, the waiting room's beside the
+# free-for-all's: settle seconds, the p99 of a hold, the invariants, 5xx answers, the scalper bots'
+# share of the places over their share of the identities, and the queue's own figures. Reports
+# (text, HTML, JSON summary) are left in bench/results/.
 #
-# Usage: bench/flashsale.sh
+# Usage: bench/flashsale.sh          (BENCH_RUNS="calm faults" runs a subset)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 buyers=${BENCH_BUYERS:-10000}
 seats=${BENCH_SEATS:-1000}
+admit_rate=${BENCH_ADMIT_RATE:-100}
+faults=${BENCH_FAULTS:-provider,booking,kafka,payments,redis,gateway,postgres}
+runs=${BENCH_RUNS:-calm faults calm_no_waiting_room faults_no_waiting_room}
 results="$root/bench/results"
 mkdir -p "$results"
 
 dotnet build "$root/Tests/FlashSale" -c Release -v quiet -nologo >/dev/null
+harness=$(dotnet msbuild "$root/Tests/FlashSale" -getProperty:TargetPath -p:Configuration=Release)
 
-run() {
-  local name=$1 faults=$2 status=0
-  echo "== $name: $buyers buyers for $seats places, faults: $faults" >&2
-  dotnet run --project "$root/Tests/FlashSale" -c Release --no-build -- \
-    --buyers "$buyers" --seats "$seats" --faults "$faults" --html "$results/flashsale-$name.html" \
-    >"$results/flashsale-$name.txt" || status=$?
+run() { # name
+  local name=$1 status=0 options=()
+  case $name in
+    calm) options=(--faults none) ;;
+    faults) options=(--faults "$faults") ;;
+    calm_no_waiting_room) options=(--faults none --no-waiting-room) ;;
+    faults_no_waiting_room) options=(--faults "$faults" --no-waiting-room) ;;
+    *) echo "Unknown run '$name' (calm, faults, calm_no_waiting_room, faults_no_waiting_room)." >&2; exit 2 ;;
+  esac
+  echo "== $name: $buyers buyers for $seats places, ${options[*]}" >&2
+  dotnet "$harness" --buyers "$buyers" --seats "$seats" --admit-rate "$admit_rate" "${options[@]}" \
+    --html "$results/flashsale-$name.html" --summary-json "$results/flashsale-$name.json" \
+    >"$results/flashsale-$name.txt" 2>"$results/flashsale-$name.log" || status=$?
   sed -n '/^Flash sale:/,$p' "$results/flashsale-$name.txt" >&2
+  if [ ! -s "$results/flashsale-$name.txt" ] || ! grep -q '^VERDICT:' "$results/flashsale-$name.txt"; then
+    echo "$name: no verdict (exit $status): $(tail -n 1 "$results/flashsale-$name.log" 2>/dev/null || true)" >&2
+  fi
   return $status
 }
 
 verdict=0
-run calm none || verdict=1
-run faults all || verdict=1
+for name in $runs; do
+  run "$name" || verdict=1
+done
 
-figures() {
-  sed -n "s/^\([a-z_0-9]*\): \(.*\)$/$1_\1: \2/p" "$results/flashsale-$1.txt"
+figure() { # run figure: the harness's line "figure: measured (target: X)", prefixed with the run's name
+  local file="$results/flashsale-$1.txt"
+  [ -f "$file" ] || return 0
+  sed -n "s/^$2: \(.*\)$/$1_$2: \1/p" "$file"
 }
-settle() {
-  sed -n 's/^settle_seconds: \([0-9.]*\) .*/\1/p' "$results/flashsale-$1.txt"
+invariants() { # run: PASS when the harness's verdict was PASS
+  local file="$results/flashsale-$1.txt" measured=none
+  [ -f "$file" ] || return 0
+  measured=$(sed -n 's/^VERDICT: \(.*\)$/\1/p' "$file")
+  echo "$1_invariants: ${measured:-none} (target: PASS)"
 }
 
 echo
-figures calm
-figures faults
-calm=$(settle calm) faulted=$(settle faults)
+for pair in "calm calm_no_waiting_room" "faults faults_no_waiting_room"; do
+  read -r with without <<<"$pair"
+  for name in settle_seconds hold_p99_ms; do
+    figure "$with" "$name"
+    figure "$without" "$name"
+  done
+  invariants "$with"
+  invariants "$without"
+  for name in server_errors_to_well_formed scalper_share_ratio; do
+    figure "$with" "$name"
+    figure "$without" "$name"
+  done
+  for name in queue_wait_p50_seconds queue_wait_p99_seconds admitted_per_second sold_out_seconds requests_per_second hostile_not_refused faults_not_injected; do
+    figure "$with" "$name"
+  done
+done
+
+settle() { sed -n 's/^settle_seconds: \([0-9.]*\) .*/\1/p' "$results/flashsale-$1.txt" 2>/dev/null || true; }
+calm=$(settle calm) faulted=$(settle faults) free=$(settle calm_no_waiting_room)
 if [ -n "$calm" ] && [ -n "$faulted" ]; then
   echo "faults_over_calm_settle: $(awk "BEGIN { printf \"%.2f\", $faulted / $calm }") (target: none, the cost of the fault schedule)"
+fi
+if [ -n "$calm" ] && [ -n "$free" ]; then
+  echo "no_waiting_room_over_waiting_room_settle: $(awk "BEGIN { printf \"%.2f\", $free / $calm }") (target: none, calm, what the waiting room is worth)"
 fi
 exit $verdict

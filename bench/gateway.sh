@@ -60,6 +60,9 @@ dotnet build "$root/Services/Gateway" -c Release -nologo -v quiet >/dev/null
 dotnet build "$root/bench/Upstream" -c Release -nologo -v quiet >/dev/null
 
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+# The gateway checks waiting-room tickets and admissions with it (at least 32 characters); no
+# waiting room runs here: its queue snapshot fetch is pointed at the upstream, which has none.
+waiting_room_key=$(head -c 36 /dev/urandom | base64 | tr -d '/+=')
 redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$password" --save "" --appendonly no \
   --daemonize no --logfile "$work/redis.log" &
 pids+=($!)
@@ -80,6 +83,7 @@ ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Producti
   ReverseProxy__Routes__bench__Transforms__0__PathRemovePrefix=/bench \
   ReverseProxy__Clusters__bench__Destinations__upstream__Address="http://127.0.0.1:$upstream_port" \
   RateLimiting__Authenticated__TokenLimit=1000000000 RateLimiting__Authenticated__TokensPerSecond=1000000000 \
+  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__Service="http://127.0.0.1:$upstream_port" \
   Logging__LogLevel__Default=Warning Telemetry__TraceSamplingRatio="${BENCH_TRACE_SAMPLING:-0.01}" \
   dotnet "$root/Services/Gateway/bin/Release/net10.0/Boxoffice.Gateway.dll" \
   --contentRoot="$root/Services/Gateway/bin/Release/net10.0" >"$work/gateway.log" 2>&1 &

@@ -2,6 +2,7 @@ using Boxoffice.Gateway.Extensions;
 using Boxoffice.Gateway.RateLimiting;
 using Boxoffice.Gateway.Routing;
 using Boxoffice.Gateway.Security;
+using Boxoffice.Gateway.WaitingRoom;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -22,6 +23,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseOutputCache();
-app.MapReverseProxy(proxy => proxy.UseBodyTooLargeAnswer());
+app.MapQueueStatus();
+app.MapReverseProxy(proxy => proxy.UseAdmissionCheck().UseBodyTooLargeAnswer());
 
 app.Run();

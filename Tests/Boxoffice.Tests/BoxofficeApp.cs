@@ -53,6 +53,20 @@ public sealed class BoxofficeApp : IAsyncLifetime
     /// <summary>Units one buyer may hold or own per event in the tests.</summary>
     public const int MaxUnitsPerBuyer = 4;
 
+    /// <summary>Two waiting-room replicas prove admission is metered once between them, and that one of them may be killed.</summary>
+    public const int WaitingRoomReplicas = 2;
+
+    /// <summary>
+    /// The per-address join limit of waiting rooms in the tests (policy <c>queue-join</c>): a burst of
+    /// <see cref="QueueJoinLimit"/>, then <see cref="QueueJoinPerSecond"/> a second. Every test buyer
+    /// joins from 127.0.0.1, so the production limit (20, then 5 a second) would make a crowd of
+    /// 1,000 take minutes to queue. Raised only this far, the limit is still reached on purpose by
+    /// a burst of a thousand (JoinLimitTests); the other tests pace their joins by Retry-After.
+    /// </summary>
+    public const int QueueJoinLimit = 200;
+
+    public const int QueueJoinPerSecond = 100;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
     private readonly ConcurrentDictionary<string, ResourceEvent> _instances = new();
@@ -70,7 +84,8 @@ public sealed class BoxofficeApp : IAsyncLifetime
         try
         {
             builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-                ["--infra", "embedded", $"--Infra:DataPath={_dataPath}", $"--Gateway:Replicas={GatewayReplicas}", $"--Catalog:Replicas={CatalogReplicas}", $"--Booking:Replicas={BookingReplicas}"], timeout.Token);
+                ["--infra", "embedded", $"--Infra:DataPath={_dataPath}", $"--Gateway:Replicas={GatewayReplicas}", $"--Catalog:Replicas={CatalogReplicas}", $"--Booking:Replicas={BookingReplicas}",
+                    $"--WaitingRoom:Replicas={WaitingRoomReplicas}"], timeout.Token);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -89,7 +104,10 @@ public sealed class BoxofficeApp : IAsyncLifetime
             .WithEnvironment("RateLimiting__SignIn__TokenLimit", "5000")
             // Anonymous readers all come from 127.0.0.1 too; the cache test sends a burst of 1,000.
             .WithEnvironment("RateLimiting__Anonymous__TokenLimit", "5000")
-            .WithEnvironment("RateLimiting__Anonymous__TokensPerSecond", "1000");
+            .WithEnvironment("RateLimiting__Anonymous__TokensPerSecond", "1000")
+            // Queue joins are limited per address too: see QueueJoinLimit.
+            .WithEnvironment("RateLimiting__QueueJoin__TokenLimit", QueueJoinLimit.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("RateLimiting__QueueJoin__TokensPerSecond", QueueJoinPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // A smaller largest-event limit than the default 900 KB, so a test can exceed it with a
         // venue of a few thousand rows rather than one built to the byte.
         builder.CreateResourceBuilder<ProjectResource>("catalog")

@@ -14,7 +14,41 @@ internal static class ServiceProcesses
     public static List<Process> Of(BoxofficeApp boxoffice, string resource, string assemblyName) =>
         [.. boxoffice.Instances.Values
             .Where(instance => instance.Resource.Name == resource && instance.Snapshot.State?.Text == KnownResourceStates.Running)
-            .Select(instance => Find(Convert.ToInt32(instance.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, CultureInfo.InvariantCulture), assemblyName))];
+            .Select(instance => Find(Launcher(instance), assemblyName))];
+
+    /// <summary>
+    /// Kills one running replica of <paramref name="resource"/> with SIGKILL (the others keep
+    /// running) and waits until the orchestrator sees it stopped; returns the replica's id, for
+    /// <see cref="StartAsync"/>.
+    /// </summary>
+    public static async Task<string> KillOneAsync(BoxofficeApp boxoffice, string resource, string assemblyName, CancellationToken cancellationToken)
+    {
+        var instance = boxoffice.Instances.Values.First(instance => instance.Resource.Name == resource && instance.Snapshot.State?.Text == KnownResourceStates.Running);
+        using (var process = Find(Launcher(instance), assemblyName))
+        {
+            process.Kill();
+            await process.WaitForExitAsync(cancellationToken);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (boxoffice.Instances[instance.ResourceId].Snapshot.State?.Text == KnownResourceStates.Running)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The orchestrator still shows {instance.ResourceId} running 30 s after it was killed.");
+            await Task.Delay(200, cancellationToken);
+        }
+
+        return instance.ResourceId;
+    }
+
+    /// <summary>Starts the stopped replica <paramref name="instanceId"/> again (<see cref="BoxofficeApp.WaitUntilEverythingHealthyAsync"/> waits for it).</summary>
+    public static async Task StartAsync(BoxofficeApp boxoffice, string instanceId, CancellationToken cancellationToken)
+    {
+        var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(instanceId, KnownResourceCommands.StartCommand, cancellationToken);
+        Assert.True(started.Success, started.Message);
+    }
+
+    private static int Launcher(ResourceEvent instance) =>
+        Convert.ToInt32(instance.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, CultureInfo.InvariantCulture);
 
     /// <summary>Kills every replica of <paramref name="resource"/> with SIGKILL (no shutdown hooks), then starts each again and waits until everything is healthy.</summary>
     public static async Task KillAndStartAsync(BoxofficeApp boxoffice, string resource, string assemblyName, CancellationToken cancellationToken)

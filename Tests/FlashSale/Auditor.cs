@@ -32,6 +32,13 @@ public sealed class Auditor(SaleTarget target, Sale sale, DateTimeOffset since, 
         return (sold, held, pending);
     }
 
+    /// <summary>Places in confirmed orders, by buyer (the token's subject): who ended up with the sale.</summary>
+    public async Task<Dictionary<string, long>> PlacesByBuyerAsync(CancellationToken cancellationToken) =>
+        (await RowsAsync(_booking,
+            "SELECT buyer_id, sum(units)::bigint FROM orders WHERE event_id = $1 AND status = 'confirmed' GROUP BY buyer_id",
+            reader => (Buyer: reader.GetString(0), Places: reader.GetInt64(1)), cancellationToken, [sale.EventId]))
+        .ToDictionary(row => row.Buyer, row => row.Places);
+
     public async Task<IReadOnlyList<Verdict>> AuditAsync(Stats stats, Outcomes outcomes, CancellationToken cancellationToken)
     {
         var orders = await OrdersAsync(cancellationToken);

@@ -6,8 +6,9 @@ namespace Boxoffice.FlashSale;
 
 /// <summary>
 /// The AppHost, started by the harness in embedded mode on a fresh data folder: two replicas of the
-/// gateway, identity, catalog, booking and payments (so a killed replica has a sibling), and the
-/// gateway's per-address sign-in limit raised for the crowd, which signs in from this one address.
+/// gateway, identity, catalog, booking, payments and the waiting room (so a killed replica has a
+/// sibling), and the gateway's per-address sign-in and queue-join limits raised for the crowd,
+/// which signs in and joins from this one address.
 /// </summary>
 internal sealed class OwnAppHost : IAsyncDisposable
 {
@@ -26,7 +27,7 @@ internal sealed class OwnAppHost : IAsyncDisposable
         var dataPath = Path.Combine(Path.GetTempPath(), "boxoffice-flashsale-" + Guid.NewGuid().ToString("N")[..12]);
         options.Progress?.WriteLine($"start  the AppHost in embedded mode (data in {dataPath})");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["--infra", "embedded", $"--Infra:DataPath={dataPath}", "--Gateway:Replicas=2", "--Catalog:Replicas=2", "--Booking:Replicas=2", "--Payments:Replicas=2"], cancellationToken);
+            ["--infra", "embedded", $"--Infra:DataPath={dataPath}", "--Gateway:Replicas=2", "--Catalog:Replicas=2", "--Booking:Replicas=2", "--Payments:Replicas=2", "--WaitingRoom:Replicas=2"], cancellationToken);
         // The harness prints its own progress; the resources' start-up noise (health checks failing
         // until each service is up) would drown it.
         builder.Services.AddLogging(logging =>
@@ -43,6 +44,8 @@ internal sealed class OwnAppHost : IAsyncDisposable
         builder.CreateResourceBuilder<ProjectResource>("gateway")
             .WithEnvironment("RateLimiting__SignIn__TokenLimit", crowd)
             .WithEnvironment("RateLimiting__SignIn__TokensPerSecond", crowd)
+            .WithEnvironment("RateLimiting__QueueJoin__TokenLimit", crowd)
+            .WithEnvironment("RateLimiting__QueueJoin__TokensPerSecond", crowd)
             .WithEnvironment("RateLimiting__Anonymous__TokenLimit", "1000")
             .WithEnvironment("RateLimiting__Anonymous__TokensPerSecond", "500");
         // The AppHost has no setting for identity's replicas: it runs one. Two, for the identity fault.

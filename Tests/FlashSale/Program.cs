@@ -12,6 +12,19 @@ try
         return 0;
     }
 
+    if (arguments.Has("queue-load"))
+    {
+        // The queue bench's load client (bench/waitingroom.sh), not a sale.
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        await QueueLoad.RunAsync(arguments.QueueLoadOptions(), Console.Out, Console.Error, stop.Token);
+        return 0;
+    }
+
     var faults = arguments.Get("faults", "none")! switch
     {
         "none" => [],
@@ -39,6 +52,11 @@ try
         HtmlReport = arguments.Get("html", null),
         SummaryJson = arguments.Get("summary-json", null),
         ServiceLogs = arguments.Has("service-logs"),
+        WaitingRoom = !arguments.Has("no-waiting-room"),
+        AdmitPerSecond = arguments.Number("admit-rate", 100),
+        AdmissionMinutes = arguments.Number("admission-minutes", 15),
+        ProofOfWorkBits = arguments.Count("proof-of-work-bits", 8, most: 24),
+        Lobby = arguments.Get("lobby-seconds", null) is null ? null : TimeSpan.FromSeconds(arguments.Number("lobby-seconds", 0)),
     };
     var buyerCap = arguments.Number("buyer-cap", 6);
     using var interrupt = new CancellationTokenSource();
@@ -106,12 +124,23 @@ internal sealed class Arguments
           --html FILE              also write the report as an HTML page with charts
           --summary-json FILE      also write a summary (seed, size, faults, invariants, settle time) as JSON
           --service-logs           print the services' warnings and errors (with the harness's own AppHost)
+          --no-waiting-room        sell without a waiting room: everyone clicks at the opening (the free-for-all)
+          --admit-rate N           buyers the waiting room admits a second (default 100)
+          --admission-minutes N    how long an admission lasts (default 15; more than a hold and its checkout)
+          --proof-of-work-bits N   zero bits a join's proof of work needs, 0..24 (default 8; 0: none)
+          --lobby-seconds S        from setting up the sale to its opening, while the crowd joins the
+                                   pre-queue (default 10 + 4 ms a buyer)
           --seed N, --arrival-seconds S, --think-ms MS, --connections N
         Without --gateway the harness starts the AppHost itself (embedded mode, two replicas of the
         gateway, identity, catalog, booking and payments) and every fault is available. Against a running Boxoffice:
           --gateway URL --backoffice-secret S --crowd-secret S
           --db bookingdb=CONN --db paymentsdb=CONN --db providerdb=CONN --db catalogdb=CONN
           [--provider URL --provider-key K] [--broker-control URL] [--buyer-cap N] [--payment-grace-seconds S]
+        The queue bench's load client (bench/waitingroom.sh): buyers join an event's waiting room through a
+        gateway with tokens from a token endpoint (GET URL?sub=&scope=&role=, as bench/Upstream signs them),
+        and poll as told; prints name=value lines:
+          --queue-load --gateway URL --event ID --token-url URL [--buyers N (50000)] [--poll-seconds S (60)]
+          [--connections N (256)] [--seed N]
         """;
 
     private readonly Dictionary<string, List<string>> _values = [];
@@ -148,10 +177,25 @@ internal sealed class Arguments
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 ? value
         : throw new ArgumentException($"--{name} must be a positive whole number, not '{text}'.");
 
+    /// <summary>A whole number from 0 to <paramref name="most"/>.</summary>
+    public int Count(string name, int fallback, int most) =>
+        Get(name, null) is not { } text ? fallback
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value <= most ? value
+        : throw new ArgumentException($"--{name} must be a whole number from 0 to {most}, not '{text}'.");
+
     public double Fraction(string name, double fallback) =>
         Get(name, null) is not { } text ? fallback
         : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 0.5 ? value
         : throw new ArgumentException($"--{name} must be between 0 and 0.5, not '{text}'.");
+
+    public QueueLoadOptions QueueLoadOptions() => new(
+        new Uri(Get("gateway", null) ?? throw new ArgumentException("--gateway is required with --queue-load.")),
+        Guid.TryParse(Get("event", null), out var eventId) ? eventId : throw new ArgumentException("--event must be the event's id with --queue-load."),
+        new Uri(Get("token-url", null) ?? throw new ArgumentException("--token-url is required with --queue-load.")),
+        Number("buyers", 50_000),
+        TimeSpan.FromSeconds(Number("poll-seconds", 60)),
+        Number("connections", 256),
+        Number("seed", Environment.TickCount & 0xFFFFFF));
 
     public SaleTarget RemoteTarget(Uri gateway) => new()
     {

@@ -25,6 +25,37 @@ public sealed record SaleOptions
     /// <summary>Largest quantity a buyer asks for (the sale's per-buyer cap is booking's, not ours).</summary>
     public int MaxQuantity { get; init; } = 4;
 
+    /// <summary>
+    /// The sale's event sells through a waiting room (docs/adr/0010-waiting-room.md): every buyer
+    /// joins its pre-queue in the lobby and holds and orders only once admitted. False: today's
+    /// free-for-all, everyone clicking at the opening.
+    /// </summary>
+    public bool WaitingRoom { get; init; } = true;
+
+    /// <summary>
+    /// Buyers the waiting room admits a second. 100 lets 1,000 places sell in seconds: about 500
+    /// buyers take them (two places each on average), and a few hundred more are told "sold out" by
+    /// their hold rather than by the queue.
+    /// </summary>
+    public int AdmitPerSecond { get; init; } = 100;
+
+    /// <summary>How long an admission is valid: longer than a hold (booking's default, 10 min) and its checkout.</summary>
+    public int AdmissionMinutes { get; init; } = 15;
+
+    /// <summary>Leading zero bits of the proof of work a join needs (0: none); 8 costs a buyer's app about 256 hashes.</summary>
+    public int ProofOfWorkBits { get; init; } = 8;
+
+    /// <summary>
+    /// With a waiting room: how long after the sale is set up it opens. The crowd joins the pre-queue
+    /// meanwhile; whoever has not joined by then joins as a late arrival. Null: 10 s plus 4 ms a buyer (50 s for 10,000).
+    /// </summary>
+    public TimeSpan? Lobby { get; init; }
+
+    public TimeSpan LobbyOrDefault => Lobby ?? TimeSpan.FromSeconds(10) + (Buyers * TimeSpan.FromMilliseconds(4));
+
+    /// <summary>How long a buyer waits in the queue without being admitted or told "sold out" before leaving.</summary>
+    public TimeSpan QueuePatience { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Connections the harness opens to the gateway.</summary>
     public int Connections { get; init; } = 256;
 

@@ -3,17 +3,26 @@ using System.Diagnostics;
 
 namespace Boxoffice.FlashSale;
 
-/// <summary>Everything the crowd saw: per endpoint and status, latencies, and a per-second timeline.</summary>
+/// <summary>
+/// Everything the crowd saw: per endpoint and status, latencies, and a per-second timeline. Its
+/// clock counts from the opening: negative in the lobby, while buyers join a waiting room.
+/// </summary>
 public sealed class Stats
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly ConcurrentDictionary<string, Endpoint> _endpoints = new();
     private readonly ConcurrentDictionary<int, Second> _timeline = new();
     private readonly ConcurrentQueue<string> _serverErrors = new();
+    private TimeSpan _opening;
 
-    public TimeSpan Elapsed => _clock.Elapsed;
+    /// <summary>Time since the opening (negative before it).</summary>
+    public TimeSpan Elapsed => _clock.Elapsed - _opening;
 
-    public void Restart() => _clock.Restart();
+    /// <summary>The sale opens now: the clock starts at zero.</summary>
+    public void Restart() => OpensIn(TimeSpan.Zero);
+
+    /// <summary>The sale opens <paramref name="delay"/> from now: until then the clock is negative.</summary>
+    public void OpensIn(TimeSpan delay) => _opening = _clock.Elapsed + delay;
 
     /// <summary>One answer (status 0: no answer, a broken connection or a timeout).</summary>
     public void Record(string endpoint, bool hostile, int status, double milliseconds, string? requestId)
@@ -26,7 +35,7 @@ public sealed class Stats
             stats.Statuses[status] = stats.Statuses.GetValueOrDefault(status) + 1;
         }
 
-        var second = _timeline.GetOrAdd((int)_clock.Elapsed.TotalSeconds, _ => new Second());
+        var second = _timeline.GetOrAdd(SecondOf(Elapsed), _ => new Second());
         lock (second)
         {
             second.Requests++;
@@ -76,7 +85,7 @@ public sealed class Stats
     /// <summary>The last complete second: requests, p50, p99, for the live progress line.</summary>
     public (int Requests, double P50, double P99) LastSecond()
     {
-        if (!_timeline.TryGetValue((int)_clock.Elapsed.TotalSeconds - 1, out var second))
+        if (!_timeline.TryGetValue(SecondOf(Elapsed) - 1, out var second))
         {
             return (0, 0, 0);
         }
@@ -110,6 +119,8 @@ public sealed class Stats
 
         return totals;
     }
+
+    private static int SecondOf(TimeSpan time) => (int)Math.Floor(time.TotalSeconds);
 
     public static double Percentile(double[] sorted, double quantile) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(quantile * sorted.Length) - 1)];
@@ -149,6 +160,38 @@ public sealed class Outcomes
     public int GaveUp;
     public int UnitsBought;
     public int HostileRequests;
+
+    /// <summary>
+    /// Purchases begun (an honest buyer's or a scalper's, once admitted with a waiting room) and
+    /// under way now: the sale settles once none is, even while the back of a queue is still
+    /// being told "sold out".
+    /// </summary>
+    public long Purchases;
+    public int Buying;
+
+    /// <summary>Buyers with a place in the waiting room, and those who took it before the opening (the pre-queue).</summary>
+    public int Joined;
+    public int JoinedPrequeue;
+
+    /// <summary>Joins refused for good, or never answered within a click's patience.</summary>
+    public int JoinsFailed;
+
+    /// <summary>Buyers in the queue now: joined, not yet admitted or gone.</summary>
+    public int InQueue;
+
+    public int Admitted;
+
+    /// <summary>Buyers the queue told "sold out" or "closed" (each left), who waited past the queue patience, or whose poll was refused.</summary>
+    public int ToldSoldOut;
+    public int ToldClosed;
+    public int LeftQueue;
+    public int QueueRefused;
+
+    /// <summary>Each admitted buyer's join and admission, in seconds since the opening (a join in the lobby is negative).</summary>
+    public ConcurrentQueue<(double Joined, double Admitted)> Admissions { get; } = new();
+
+    /// <summary>When each buyer heard "sold out" from the queue, in seconds since the opening.</summary>
+    public ConcurrentQueue<double> SoldOutHeard { get; } = new();
 
     /// <summary>Hostile requests not refused with a 4xx (or, for a scalper's burst, answered 5xx).</summary>
     public ConcurrentQueue<string> HostileFailures { get; } = new();

@@ -5,6 +5,7 @@ using Boxoffice.Booking.Tickets;
 using Boxoffice.Contracts;
 using Boxoffice.Contracts.Catalog;
 using Boxoffice.Contracts.Payments;
+using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Postgres;
 
 namespace Boxoffice.Booking.Extensions;
@@ -39,6 +40,9 @@ internal static class BookingServiceExtensions
                 .On<PaymentRefunded, PaymentResultHandler>(from: EventSources.Payments),
             consumers: builder.Configuration.GetValue("Booking:PaymentConsumers", 2));
 
+        // Checks the waiting room's admissions on holds and orders; the key is the secret shared with
+        // the gateway and the waiting room (docs/adr/0010-waiting-room.md). Missing, booking does not start.
+        builder.Services.AddSingleton(new WaitingRoomTokens(builder.Configuration[WaitingRoomTokens.SigningKeySetting] ?? string.Empty));
         builder.Services.AddSingleton<TicketSigner>();
         builder.Services.AddSingleton<OrderFulfilment>();
         builder.Services.AddHostedService<ExpirySweeper>();

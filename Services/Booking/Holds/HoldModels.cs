@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Boxoffice.Booking.Inventory;
+using Boxoffice.Contracts.WaitingRoom;
 
 namespace Boxoffice.Booking.Holds;
 
@@ -31,6 +32,9 @@ internal abstract record HoldOutcome
 
     public sealed record SaleNotOpen(string EventStatus) : HoldOutcome;
 
+    /// <summary>The event sells through a waiting room and the request's admission is not valid for it: <see cref="Check"/> says why.</summary>
+    public sealed record AdmissionRequired(AdmissionCheck Check) : HoldOutcome;
+
     public sealed record OverBuyerLimit(int Limit, int Held) : HoldOutcome;
 
     public sealed record UnknownTier(Guid TierId) : HoldOutcome;
@@ -56,8 +60,8 @@ internal abstract record HoldRelease
     public sealed record PartOfOrder(string Status) : HoldRelease;
 }
 
-/// <summary>A hold locked for its order, with its event's currency and status.</summary>
-internal sealed record HoldForOrder(Guid EventId, string Status, DateTimeOffset ExpiresAt, int Units, decimal Amount, string Currency, string EventStatus);
+/// <summary>A hold locked for its order, with its event's currency, status and whether it sells through a waiting room.</summary>
+internal sealed record HoldForOrder(Guid EventId, string Status, DateTimeOffset ExpiresAt, int Units, decimal Amount, string Currency, string EventStatus, bool WaitingRoom);
 
 internal static class HoldRules
 {

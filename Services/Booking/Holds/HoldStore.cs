@@ -1,5 +1,6 @@
 using Boxoffice.Booking.Inventory;
 using Boxoffice.Contracts.Booking;
+using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Messaging.Outbox;
 using Boxoffice.Postgres;
 using Npgsql;
@@ -16,7 +17,7 @@ internal static class HoldStore
 {
     public static async Task<HoldOutcome> TakeAsync(
         NpgsqlTransaction transaction, OutboxWriter outbox, string buyerId, Guid eventId, HoldRequest request,
-        IdempotentRequest? idempotency, BookingOptions options, DateTimeOffset now, CancellationToken cancellationToken)
+        IdempotentRequest? idempotency, PresentedAdmission admission, BookingOptions options, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (idempotency is not null && await IdempotencyStore.ClaimAsync(transaction, buyerId, idempotency, cancellationToken) is { } earlier)
         {
@@ -25,6 +26,12 @@ internal static class HoldStore
 
         var wanted = request.Quantity ?? request.Seats!.Count;
         var checks = await CheckAsync(transaction, buyerId, eventId, request.TierId, now, cancellationToken);
+        // Before the sale's own checks: without an admission, the answer is the queue.
+        if (checks.Sale is { WaitingRoom: true } && admission.Check(eventId, buyerId, now) is var check and not AdmissionCheck.Valid)
+        {
+            return new HoldOutcome.AdmissionRequired(check);
+        }
+
         if (Refusal(checks, request, wanted, options, now) is { } refused)
         {
             return refused;
@@ -140,14 +147,14 @@ internal static class HoldStore
     {
         await using var hold = transaction.Command(
             """
-            SELECT h.event_id, h.status, h.expires_at, h.units, h.amount, e.currency, e.status
+            SELECT h.event_id, h.status, h.expires_at, h.units, h.amount, e.currency, e.status, e.waiting_room
             FROM holds h JOIN events e ON e.event_id = h.event_id
             WHERE h.hold_id = $1 AND h.buyer_id = $2
             FOR UPDATE OF h
             """, holdId, buyerId);
         await using var reader = await hold.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new HoldForOrder(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3), reader.GetDecimal(4), reader.GetString(5), reader.GetString(6))
+            ? new HoldForOrder(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3), reader.GetDecimal(4), reader.GetString(5), reader.GetString(6), reader.GetBoolean(7))
             : null;
     }
 

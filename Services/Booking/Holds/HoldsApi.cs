@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Boxoffice.Booking.Inventory;
+using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Messaging.Outbox;
 using Boxoffice.Postgres;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -22,7 +23,7 @@ internal static class HoldsApi
 
     private static async Task<Results<Created<HoldView>, ValidationProblem, ProblemHttpResult>> CreateHold(
         Guid id, HoldRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, OutboxWriter outbox,
-        IOptions<BookingOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        WaitingRoomTokens tokens, IOptions<BookingOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var (idempotency, keyErrors) = IdempotencyKeys.Bind(http, request);
         if (keyErrors is not null)
@@ -36,8 +37,9 @@ internal static class HoldsApi
         }
 
         var buyerId = user.BuyerId();
+        var admission = Admissions.Read(http, tokens);
         var outcome = await db.RunAsync(
-            transaction => HoldStore.TakeAsync(transaction, outbox, buyerId, id, request, idempotency, options.Value, time.Now(), cancellationToken),
+            transaction => HoldStore.TakeAsync(transaction, outbox, buyerId, id, request, idempotency, admission, options.Value, time.Now(), cancellationToken),
             result => result switch
             {
                 HoldOutcome.Taken { Replayed: false } => TransactionEnd.Commit,
@@ -57,7 +59,7 @@ internal static class HoldsApi
             return TypedResults.Created(HoldStore.Location(taken.Hold.HoldId), taken.Hold);
         }
 
-        var (problem, reason) = Refused(outcome);
+        var (problem, reason) = Refused(outcome, id);
         BookingMetrics.HoldsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason.Name));
         return problem;
     }
@@ -82,10 +84,11 @@ internal static class HoldsApi
         };
 
     /// <summary>The answer to a refused hold, and its type (the reason the refusal metric counts).</summary>
-    private static (ProblemHttpResult Problem, ProblemType Type) Refused(HoldOutcome outcome) => outcome switch
+    private static (ProblemHttpResult Problem, ProblemType Type) Refused(HoldOutcome outcome, Guid eventId) => outcome switch
     {
         HoldOutcome.KeyReused => (IdempotencyKeys.Reused(), ProblemTypes.IdempotencyKeyReused),
         HoldOutcome.EventNotFound => (Problems.NotFound("event"), ProblemTypes.NotFound),
+        HoldOutcome.AdmissionRequired(var check) => (Admissions.Refused(check, eventId), ProblemTypes.AdmissionRequired),
         HoldOutcome.SaleNotOpen(var status) => Problem(ProblemTypes.SaleNotOpen, "The event is not on sale.",
             $"Holds are taken only while the sale is open; the event is {status}.", new() { ["eventStatus"] = status }),
         HoldOutcome.OverBuyerLimit(var limit, var held) => Problem(ProblemTypes.BuyerLimit, "That would be more than one buyer may have.",

@@ -12,11 +12,12 @@ internal static class EventStore
     {
         await using (var insert = transaction.Command(
             """
-            INSERT INTO events (event_id, version, organizer_id, name, currency, status, starts_at, sale_opens_at, sale_closes_at)
-            VALUES ($1, $2, $3, $4, $5, 'published', $6, $7, $8) ON CONFLICT (event_id) DO NOTHING
+            INSERT INTO events (event_id, version, organizer_id, name, currency, status, starts_at, sale_opens_at, sale_closes_at, waiting_room)
+            VALUES ($1, $2, $3, $4, $5, 'published', $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING
             """,
             published.EventId, published.Version, published.OrganizerId, published.Name, published.Currency,
-            published.StartsAt.ToUniversalTime(), published.SaleOpensAt.ToUniversalTime(), published.SaleClosesAt.ToUniversalTime()))
+            published.StartsAt.ToUniversalTime(), published.SaleOpensAt.ToUniversalTime(), published.SaleClosesAt.ToUniversalTime(),
+            published.WaitingRoom is not null))
         {
             if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
@@ -36,17 +37,22 @@ internal static class EventStore
         return true;
     }
 
-    /// <summary>Sets the status and, when given, the sale window, if <paramref name="version"/> is newer than the stored one.</summary>
+    /// <summary>
+    /// Sets the status and, when given, the sale window and whether the event has a waiting room,
+    /// if <paramref name="version"/> is newer than the stored one.
+    /// </summary>
     public static async Task<EventChange> ApplyChangeAsync(
-        NpgsqlTransaction transaction, Guid eventId, int version, string status, DateTimeOffset? opens, DateTimeOffset? closes, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid eventId, int version, string status, DateTimeOffset? opens, DateTimeOffset? closes, bool? waitingRoom,
+        CancellationToken cancellationToken)
     {
         await using (var update = transaction.Command(
             """
-            UPDATE events SET version = $2, status = $3, sale_opens_at = coalesce($4, sale_opens_at), sale_closes_at = coalesce($5, sale_closes_at)
+            UPDATE events SET version = $2, status = $3, sale_opens_at = coalesce($4, sale_opens_at), sale_closes_at = coalesce($5, sale_closes_at),
+                waiting_room = coalesce($6, waiting_room)
             WHERE event_id = $1 AND version < $2
             RETURNING 1
             """,
-            eventId, version, status, opens?.ToUniversalTime(), closes?.ToUniversalTime()))
+            eventId, version, status, opens?.ToUniversalTime(), closes?.ToUniversalTime(), waitingRoom))
         {
             if (await update.ExecuteScalarAsync(cancellationToken) is not null)
             {
@@ -67,11 +73,11 @@ internal static class EventStore
 
     /// <summary>A batch statement reading the event's sale (<see cref="ReadSaleAsync"/> reads its answer).</summary>
     public static NpgsqlBatchCommand SaleStatement(Guid eventId) =>
-        Sql.Statement("SELECT status, currency, sale_opens_at, sale_closes_at FROM events WHERE event_id = $1", eventId);
+        Sql.Statement("SELECT status, currency, sale_opens_at, sale_closes_at, waiting_room FROM events WHERE event_id = $1", eventId);
 
     public static async Task<EventSale?> ReadSaleAsync(NpgsqlDataReader reader, CancellationToken cancellationToken) =>
         await reader.ReadAsync(cancellationToken)
-            ? new EventSale(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3))
+            ? new EventSale(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetBoolean(4))
             : null;
 
     /// <summary>A batch statement reading a tier's price, if the tier is the event's (<see cref="ReadTierPriceAsync"/> reads its answer).</summary>

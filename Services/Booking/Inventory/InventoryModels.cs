@@ -34,8 +34,8 @@ internal abstract record UnitClaim
     public sealed record PlacesTaken(IReadOnlyList<Place> Places) : UnitClaim;
 }
 
-/// <summary>A published event's sale as a hold checks it.</summary>
-internal sealed record EventSale(string Status, string Currency, DateTimeOffset OpensAt, DateTimeOffset ClosesAt)
+/// <summary>A published event's sale as a hold checks it; <see cref="WaitingRoom"/>: holds need an admission.</summary>
+internal sealed record EventSale(string Status, string Currency, DateTimeOffset OpensAt, DateTimeOffset ClosesAt, bool WaitingRoom)
 {
     public bool IsOpenAt(DateTimeOffset now) => Status == EventStatusNames.OnSale && now >= OpensAt && now < ClosesAt;
 }

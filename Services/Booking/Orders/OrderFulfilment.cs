@@ -4,6 +4,7 @@ using Boxoffice.Booking.Tickets;
 using Boxoffice.Contracts.Booking;
 using Boxoffice.Contracts.Catalog;
 using Boxoffice.Contracts.Payments;
+using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Messaging.Outbox;
 using Boxoffice.Postgres;
 using Npgsql;
@@ -19,9 +20,13 @@ namespace Boxoffice.Booking.Orders;
 /// </summary>
 internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner signer, TimeProvider time, ILogger<OrderFulfilment> logger)
 {
-    /// <summary>Turns a buyer's active hold into an order waiting for payment until the hold expires; Payments charges it.</summary>
+    /// <summary>
+    /// Turns a buyer's active hold into an order waiting for payment until the hold expires;
+    /// Payments charges it. For an event with a waiting room, the buyer's admission must still be valid.
+    /// </summary>
     public async Task<OrderPlacement> PlaceAsync(
-        NpgsqlTransaction transaction, string buyerId, Guid holdId, IdempotentRequest? idempotency, Func<Guid, string> location, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, string buyerId, Guid holdId, IdempotentRequest? idempotency, PresentedAdmission admission, Func<Guid, string> location,
+        CancellationToken cancellationToken)
     {
         if (idempotency is not null && await IdempotencyStore.ClaimAsync(transaction, buyerId, idempotency, cancellationToken) is { } earlier)
         {
@@ -32,6 +37,11 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         if (await HoldStore.LockForOrderAsync(transaction, holdId, buyerId, cancellationToken) is not { } hold)
         {
             return new OrderPlacement.HoldNotFound();
+        }
+
+        if (hold.WaitingRoom && admission.Check(hold.EventId, buyerId, now) is var check and not AdmissionCheck.Valid)
+        {
+            return new OrderPlacement.AdmissionRequired(hold.EventId, check);
         }
 
         if (hold.Status != "active" || hold.ExpiresAt <= now)

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Boxoffice.Contracts.WaitingRoom;
 
 namespace Boxoffice.Booking.Orders;
 
@@ -23,6 +24,9 @@ internal abstract record OrderPlacement
     public sealed record HoldNotActive(string Status) : OrderPlacement;
 
     public sealed record EventCancelled : OrderPlacement;
+
+    /// <summary>The hold's event sells through a waiting room and the request's admission is not valid for it: <see cref="Check"/> says why.</summary>
+    public sealed record AdmissionRequired(Guid EventId, AdmissionCheck Check) : OrderPlacement;
 }
 
 /// <summary>An order locked for its end, with what the end needs to know.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Boxoffice.Booking.Tickets;
+using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Postgres;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -21,7 +22,8 @@ internal static class OrdersApi
 
     /// <summary>Turns an active hold into an order waiting for payment until the hold expires; Payments charges it.</summary>
     private static async Task<Results<Created<OrderView>, ValidationProblem, ProblemHttpResult>> PlaceOrder(
-        OrderRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, OrderFulfilment orders, TimeProvider time, CancellationToken cancellationToken)
+        OrderRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, OrderFulfilment orders, WaitingRoomTokens tokens, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var (idempotency, keyErrors) = IdempotencyKeys.Bind(http, request);
         if (keyErrors is not null)
@@ -30,8 +32,9 @@ internal static class OrdersApi
         }
 
         var buyerId = user.BuyerId();
+        var admission = Admissions.Read(http, tokens);
         var placement = await db.RunAsync(
-            transaction => orders.PlaceAsync(transaction, buyerId, request.HoldId!.Value, idempotency, http.CreatedLocation, cancellationToken),
+            transaction => orders.PlaceAsync(transaction, buyerId, request.HoldId!.Value, idempotency, admission, http.CreatedLocation, cancellationToken),
             result => result is OrderPlacement.Placed { Replayed: false } ? TransactionEnd.Commit : TransactionEnd.Rollback,
             time,
             cancellationToken);
@@ -50,6 +53,8 @@ internal static class OrdersApi
                 return Problems.Of(ProblemTypes.HoldState, "The hold cannot become an order.",
                     status == "ordered" ? "The hold is already an order." : $"The hold is {status}: take a new one.",
                     new Dictionary<string, object?> { ["holdStatus"] = status });
+            case OrderPlacement.AdmissionRequired(var eventId, var check):
+                return Admissions.Refused(check, eventId);
             case OrderPlacement.EventCancelled:
                 return Problems.Of(ProblemTypes.SaleNotOpen, "The event was cancelled.", "Nothing more is sold for a cancelled event.",
                     new Dictionary<string, object?> { ["eventStatus"] = "cancelled" });

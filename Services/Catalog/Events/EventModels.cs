@@ -3,7 +3,10 @@ using Boxoffice.Contracts.Catalog;
 
 namespace Boxoffice.Catalog.Events;
 
-/// <summary>What an organizer sends to create an event, or to change it while it is a draft.</summary>
+/// <summary>
+/// What an organizer sends to create an event, or to change it while it is a draft.
+/// <see cref="WaitingRoom"/>: the event sells through a waiting room; null, it does not.
+/// </summary>
 /// <remarks>Request types are public: .NET's validation generator skips attributes on non-public types.</remarks>
 public sealed record EventRequest(
     [Required] Guid? VenueId,
@@ -13,7 +16,8 @@ public sealed record EventRequest(
     [Required] DateTimeOffset? SaleOpensAt,
     [Required] DateTimeOffset? SaleClosesAt,
     [Required, RegularExpression("^[A-Z]{3}$", ErrorMessage = "The currency is an ISO 4217 code such as EUR.")] string Currency,
-    [Required, MinLength(1), MaxLength(EventRules.MaxTiers)] IReadOnlyList<TierRequest> Tiers);
+    [Required, MinLength(1), MaxLength(EventRules.MaxTiers)] IReadOnlyList<TierRequest> Tiers,
+    WaitingRoomRequest? WaitingRoom = null);
 
 /// <summary>A price for the seats and places of the venue sections it names.</summary>
 public sealed record TierRequest(
@@ -36,6 +40,7 @@ internal sealed record EventDetail(
     string Currency,
     VenueRef Venue,
     IReadOnlyList<TierView> Tiers,
+    WaitingRoomSettings? WaitingRoom,
     int Version)
 {
     /// <summary>The tier that prices each section (by the venue's spelling, any case); unpriced sections are absent.</summary>
@@ -67,9 +72,10 @@ internal static class EventRules
         StartsAt = Microseconds(request.StartsAt),
         SaleOpensAt = Microseconds(request.SaleOpensAt),
         SaleClosesAt = Microseconds(request.SaleClosesAt),
+        WaitingRoom = request.WaitingRoom?.Normalized(),
     };
 
-    private static DateTimeOffset? Microseconds(DateTimeOffset? time) =>
+    public static DateTimeOffset? Microseconds(DateTimeOffset? time) =>
         time is { } value ? value.AddTicks(-(value.UtcTicks % TimeSpan.TicksPerMicrosecond)) : null;
 
     /// <summary>The rules that need the venue or span fields; field-level ones are on the request types.</summary>
@@ -95,9 +101,21 @@ internal static class EventRules
             errors["saleClosesAt"] = ["The sale closes no later than the event starts."];
         }
 
+        if (request.WaitingRoom is { } room)
+        {
+            foreach (var (field, messages) in WaitingRoomRules.Check(room, request.SaleOpensAt!.Value, "waitingRoom."))
+            {
+                errors[field] = messages;
+            }
+        }
+
         CheckTiers(request, venue, errors);
         return errors;
     }
+
+    /// <summary>The waiting room the request asks for, with its defaults filled in; null for none.</summary>
+    public static WaitingRoomSettings? ResolvedWaitingRoom(this EventRequest request) =>
+        request.WaitingRoom is { } room ? WaitingRoomRules.Resolve(room, request.SaleOpensAt!.Value) : null;
 
     /// <summary>Unique names, prices of at most two decimals, and each of the venue's sections priced by one tier at most.</summary>
     private static void CheckTiers(EventRequest request, Venues.VenueDetail? venue, Dictionary<string, string[]> errors)

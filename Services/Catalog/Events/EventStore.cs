@@ -12,15 +12,17 @@ internal static class EventStore
     private const string DetailColumns =
         """
         e.id, e.name, e.description, e.status, e.starts_at, e.sale_opens_at, e.sale_closes_at, e.currency, e.version,
-        v.id, v.name, v.city, v.address
+        v.id, v.name, v.city, v.address,
+        e.waiting_room, e.prequeue_opens_at, e.admit_per_second, e.max_admitted, e.admission_minutes, e.proof_of_work_bits
         """;
 
     public static async Task InsertAsync(NpgsqlTransaction transaction, Guid id, string organizerId, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
     {
         await using var command = transaction.Command(
             """
-            INSERT INTO events (id, organizer_id, venue_id, name, description, starts_at, sale_opens_at, sale_closes_at, currency, status)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft')
+            INSERT INTO events (id, organizer_id, venue_id, name, description, starts_at, sale_opens_at, sale_closes_at, currency,
+                waiting_room, prequeue_opens_at, admit_per_second, max_admitted, admission_minutes, proof_of_work_bits, status)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'draft')
             """, [id, organizerId, .. Details(request, venue)]);
         await command.ExecuteNonQueryAsync(cancellationToken);
         await ReplaceTiersAsync(transaction, id, request, venue, cancellationToken);
@@ -32,7 +34,8 @@ internal static class EventStore
         await using var command = transaction.Command(
             """
             UPDATE events SET venue_id = $3, name = $4, description = $5, starts_at = $6, sale_opens_at = $7, sale_closes_at = $8,
-                currency = $9, version = version + 1, updated_at = now()
+                currency = $9, waiting_room = $10, prequeue_opens_at = $11, admit_per_second = $12, max_admitted = $13,
+                admission_minutes = $14, proof_of_work_bits = $15, version = version + 1, updated_at = now()
             WHERE id = $1 AND organizer_id = $2 AND status = 'draft'
             """, [id, organizerId, .. Details(request, venue)]);
         if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
@@ -44,7 +47,7 @@ internal static class EventStore
         return true;
     }
 
-    /// <summary>Parameters $3 to $9 of the insert and the update.</summary>
+    /// <summary>Parameters $3 to $15 of the insert and the update.</summary>
     private static object?[] Details(EventRequest request, VenueDetail venue) =>
     [
         venue.Id,
@@ -54,6 +57,18 @@ internal static class EventStore
         request.SaleOpensAt!.Value.ToUniversalTime(),
         request.SaleClosesAt!.Value.ToUniversalTime(),
         request.Currency,
+        .. WaitingRoomColumns(request.ResolvedWaitingRoom()),
+    ];
+
+    /// <summary>The values of waiting_room, prequeue_opens_at, admit_per_second, max_admitted, admission_minutes and proof_of_work_bits.</summary>
+    private static object?[] WaitingRoomColumns(WaitingRoomSettings? room) =>
+    [
+        room is not null,
+        room?.PrequeueOpensAt.ToUniversalTime(),
+        room?.AdmitPerSecond,
+        room?.MaxAdmitted,
+        room?.AdmissionMinutes,
+        room?.ProofOfWorkBits,
     ];
 
     private static async Task ReplaceTiersAsync(NpgsqlTransaction transaction, Guid id, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
@@ -93,6 +108,7 @@ internal static class EventStore
         var (name, description, status) = (reader.GetString(1), reader.GetString(2), EventStatusNames.Parse(reader.GetString(3)));
         var (startsAt, opensAt, closesAt) = (reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6));
         var (currency, version) = (reader.GetString(7), reader.GetInt32(8));
+        var waitingRoom = ReadWaitingRoom(reader);
         await reader.NextResultAsync(cancellationToken);
         var tiers = new List<TierView>();
         while (await reader.ReadAsync(cancellationToken))
@@ -100,8 +116,18 @@ internal static class EventStore
             tiers.Add(new TierView(reader.GetGuid(0), reader.GetString(1), reader.GetDecimal(2), reader.GetFieldValue<string[]>(3)));
         }
 
-        return new EventDetail(id, name, description, status, startsAt, opensAt, closesAt, currency, venue, tiers, version);
+        return new EventDetail(id, name, description, status, startsAt, opensAt, closesAt, currency, venue, tiers, waitingRoom, version);
     }
+
+    /// <summary>The waiting room of a row of <see cref="DetailColumns"/> (columns 13 to 18), or null when it has none.</summary>
+    private static WaitingRoomSettings? ReadWaitingRoom(NpgsqlDataReader reader) => reader.GetBoolean(13)
+        ? new WaitingRoomSettings(
+            reader.GetFieldValue<DateTimeOffset>(14),
+            reader.IsDBNull(15) ? null : reader.GetInt32(15),
+            reader.IsDBNull(16) ? null : reader.GetInt32(16),
+            reader.GetInt32(17),
+            reader.GetInt32(18))
+        : null;
 
     /// <summary>The organizer's own events, whatever their state.</summary>
     public static async Task<IReadOnlyList<EventSummary>> ListOwnAsync(NpgsqlDataSource db, string organizerId, CancellationToken cancellationToken)
@@ -133,13 +159,30 @@ internal static class EventStore
         new(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), EventStatusNames.Parse(reader.GetString(4)));
 
     /// <summary>The state of an event the organizer owns, locked until the transaction ends; null when it is not theirs.</summary>
-    public static async Task<(EventStatus Status, DateTimeOffset SaleClosesAt)?> LockAsync(NpgsqlTransaction transaction, Guid id, string organizerId, CancellationToken cancellationToken)
+    public static async Task<(EventStatus Status, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt)?> LockAsync(
+        NpgsqlTransaction transaction, Guid id, string organizerId, CancellationToken cancellationToken)
     {
-        await using var command = transaction.Command("SELECT status, sale_closes_at FROM events WHERE id = $1 AND organizer_id = $2 FOR UPDATE", id, organizerId);
+        await using var command = transaction.Command("SELECT status, sale_opens_at, sale_closes_at FROM events WHERE id = $1 AND organizer_id = $2 FOR UPDATE", id, organizerId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? (EventStatusNames.Parse(reader.GetString(0)), reader.GetFieldValue<DateTimeOffset>(1))
+            ? (EventStatusNames.Parse(reader.GetString(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2))
             : null;
+    }
+
+    /// <summary>
+    /// Puts the event behind <paramref name="room"/>, or with null takes it out of its waiting
+    /// room, as a change of the event (its version grows). False when there was nothing to take
+    /// out: then nothing changed.
+    /// </summary>
+    public static async Task<bool> SetWaitingRoomAsync(NpgsqlTransaction transaction, Guid id, WaitingRoomSettings? room, CancellationToken cancellationToken)
+    {
+        await using var command = transaction.Command(
+            """
+            UPDATE events SET waiting_room = $2, prequeue_opens_at = $3, admit_per_second = $4, max_admitted = $5,
+                admission_minutes = $6, proof_of_work_bits = $7, version = version + 1, updated_at = now()
+            WHERE id = $1 AND ($2 OR waiting_room)
+            """, [id, .. WaitingRoomColumns(room)]);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     public static async Task SetStatusAsync(NpgsqlTransaction transaction, Guid id, EventStatus status, CancellationToken cancellationToken)

@@ -32,6 +32,10 @@ internal static class OrganizerEventsApi
                 .WithSummary(transition.Summary);
         }
 
+        organizer.MapPut("/{id:guid}/waiting-room", SetWaitingRoom).WithName("SetWaitingRoom")
+            .WithSummary("Sells the event through a waiting room, or changes its settings.");
+        organizer.MapDelete("/{id:guid}/waiting-room", RemoveWaitingRoom).WithName("RemoveWaitingRoom")
+            .WithSummary("Sells the event without a waiting room.");
         return routes;
     }
 
@@ -161,11 +165,103 @@ internal static class OrganizerEventsApi
                 await outbox.EnqueueAsync(connection, transaction, new EventCancelled(detail.Id, detail.Version), cancellationToken);
                 break;
             case EventStatus.OnSale or EventStatus.Closed:
-                await outbox.EnqueueAsync(connection, transaction, new EventUpdated(detail.Id, detail.Version, detail.Status, detail.SaleOpensAt, detail.SaleClosesAt), cancellationToken);
+                await outbox.EnqueueAsync(connection, transaction, EventMessages.Updated(detail), cancellationToken);
                 break;
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Puts the event behind a waiting room, or changes its settings, until its sale ends (a
+    /// closed or cancelled event: 409). Omitted settings take their defaults.
+    /// </summary>
+    private static async Task<Results<Ok<EventDetail>, ValidationProblem, NotFound, ProblemHttpResult>> SetWaitingRoom(
+        Guid id, WaitingRoomRequest request, ClaimsPrincipal user, NpgsqlDataSource db, OutboxWriter outbox, CatalogCache cache, CancellationToken cancellationToken)
+    {
+        var organizerId = user.OrganizerId();
+        request = request.Normalized();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await LockForWaitingRoomAsync(transaction, id, organizerId, cancellationToken) is not { } current)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (current.Refusal is { } refused)
+        {
+            return refused;
+        }
+
+        if (WaitingRoomRules.Check(request, current.SaleOpensAt) is { Count: > 0 } errors)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var detail = await ChangeWaitingRoomAsync(transaction, id, organizerId, WaitingRoomRules.Resolve(request, current.SaleOpensAt), outbox, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        await cache.InvalidateEventAsync(id, CancellationToken.None);
+        return TypedResults.Ok(detail!);
+    }
+
+    /// <summary>Takes the event out of its waiting room until its sale ends (409 after). Without one, nothing changes.</summary>
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> RemoveWaitingRoom(
+        Guid id, ClaimsPrincipal user, NpgsqlDataSource db, OutboxWriter outbox, CatalogCache cache, CancellationToken cancellationToken)
+    {
+        var organizerId = user.OrganizerId();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await LockForWaitingRoomAsync(transaction, id, organizerId, cancellationToken) is not { } current)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (current.Refusal is { } refused)
+        {
+            return refused;
+        }
+
+        if (await ChangeWaitingRoomAsync(transaction, id, organizerId, null, outbox, cancellationToken) is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            await cache.InvalidateEventAsync(id, CancellationToken.None);
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The organizer's event locked for a change of its waiting room, with the 409 when its sale has ended; null when it is not theirs.</summary>
+    private static async Task<(DateTimeOffset SaleOpensAt, ProblemHttpResult? Refusal)?> LockForWaitingRoomAsync(
+        NpgsqlTransaction transaction, Guid id, string organizerId, CancellationToken cancellationToken) =>
+        await EventStore.LockAsync(transaction, id, organizerId, cancellationToken) switch
+        {
+            null => null,
+            { Status: EventStatus.Closed or EventStatus.Cancelled } current =>
+                (current.SaleOpensAt, Conflict(current.Status, $"The waiting room of an event that is {current.Status.Name()} cannot change.")),
+            { } current => (current.SaleOpensAt, null),
+        };
+
+    /// <summary>
+    /// Sets (or with null removes) the waiting room in the transaction. A published or on-sale
+    /// event announces it to booking and the waiting room (EventUpdated, through the outbox); a
+    /// draft announces it when it is published. Null when there was nothing to remove.
+    /// </summary>
+    private static async Task<EventDetail?> ChangeWaitingRoomAsync(
+        NpgsqlTransaction transaction, Guid id, string organizerId, WaitingRoomSettings? room, OutboxWriter outbox, CancellationToken cancellationToken)
+    {
+        var connection = transaction.Connection!;
+        if (!await EventStore.SetWaitingRoomAsync(transaction, id, room, cancellationToken))
+        {
+            return null;
+        }
+
+        var detail = (await EventStore.FindAsync(connection, transaction, id, organizerId, cancellationToken))!;
+        if (detail.Status is EventStatus.Published or EventStatus.OnSale)
+        {
+            await outbox.EnqueueAsync(connection, transaction, EventMessages.Updated(detail), cancellationToken);
+        }
+
+        return detail;
     }
 
     private static ProblemHttpResult Conflict(EventStatus status, string detail) =>
@@ -198,6 +294,11 @@ internal static class EventMessages
             detail.StartsAt, detail.SaleOpensAt, detail.SaleClosesAt, detail.Currency,
             [.. detail.Tiers.Select(tier => new PublishedTier(tier.Id, tier.Name, tier.Price))],
             [.. venue.Sections.Where(section => tierOf.ContainsKey(section.Name))
-                .Select(section => new PublishedSection(section.Name, section.Kind, section.Capacity, tierOf[section.Name], section.Rows))]);
+                .Select(section => new PublishedSection(section.Name, section.Kind, section.Capacity, tierOf[section.Name], section.Rows))],
+            detail.WaitingRoom);
     }
+
+    /// <summary>The event's state, sale window and waiting room as they are now.</summary>
+    public static EventUpdated Updated(EventDetail detail) =>
+        new(detail.Id, detail.Version, detail.Status, detail.SaleOpensAt, detail.SaleClosesAt, detail.WaitingRoom);
 }

@@ -63,7 +63,7 @@ public static class QueueSchedule
 {
     /// <summary>The shortest and longest time a buyer is told to wait before polling again.</summary>
     public const int MinPollSeconds = 1;
-    public const int MaxPollSeconds = 20;
+    public const int MaxPollSeconds = 30;
 
     /// <summary>
     /// A place that has not polled for this long is abandoned: skipped by admission until it polls

@@ -35,6 +35,7 @@ public sealed record Admission(
     [JsonPropertyName("k")]
     public string Kind { get; init; } = WaitingRoomTokens.AdmissionKind;
 
+    [JsonIgnore]
     public DateTimeOffset ExpiresAt => DateTimeOffset.FromUnixTimeSeconds(ExpiresAtUnix);
 }
 
@@ -271,4 +272,32 @@ public static class ProofOfWork
 
         return bits;
     }
+}
+
+/// <summary>How a refused admission is explained, the same at the gateway and in booking.</summary>
+public static class AdmissionRefusal
+{
+    /// <summary>The problem's <c>reason</c>: missing, invalid, expired, other-event or other-buyer.</summary>
+    public static string Reason(this AdmissionCheck check) => check switch
+    {
+        AdmissionCheck.Missing => "missing",
+        AdmissionCheck.Invalid => "invalid",
+        AdmissionCheck.Expired => "expired",
+        AdmissionCheck.OtherEvent => "other-event",
+        AdmissionCheck.OtherBuyer => "other-buyer",
+        _ => throw new ArgumentOutOfRangeException(nameof(check), check, "A valid admission is not refused."),
+    };
+
+    /// <summary>The problem's <c>detail</c>, for people.</summary>
+    public static string Detail(this AdmissionCheck check) => check switch
+    {
+        AdmissionCheck.Missing => $"This event sells through a waiting room: join its queue, and send the admission you get in the {WaitingRoomTokens.AdmissionHeader} header.",
+        AdmissionCheck.Expired => "Your admission has expired.",
+        AdmissionCheck.OtherEvent => "The admission is for another event.",
+        AdmissionCheck.OtherBuyer => "The admission is another buyer's.",
+        _ => "The admission is malformed or altered.",
+    };
+
+    /// <summary>The problem's <c>queue</c>: where to join the event's queue, through the gateway.</summary>
+    public static string QueuePath(Guid eventId) => $"/api/waiting-room/events/{eventId}/join";
 }

@@ -34,9 +34,19 @@ internal static class GatewayServiceExtensions
         builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
             .WithOrigins(origins)
             .WithMethods(HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete)
-            .WithHeaders("Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", RequestCorrelation.Header)
+            .WithHeaders("Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", RequestCorrelation.Header,
+                Boxoffice.Contracts.WaitingRoom.WaitingRoomTokens.AdmissionHeader, Boxoffice.Contracts.WaitingRoom.WaitingRoomTokens.TicketHeader)
             .WithExposedHeaders(RequestCorrelation.Header, "Retry-After", "ETag", "Location")
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
+
+        // The waiting room: status answered here from signed tickets and each queue's snapshot; admissions checked before holds.
+        builder.Services.Configure<WaitingRoom.WaitingRoomSettings>(builder.Configuration.GetSection(WaitingRoom.WaitingRoomSettings.Section));
+        builder.Services.AddSingleton(new Boxoffice.Contracts.WaitingRoom.WaitingRoomTokens(
+            builder.Configuration[Boxoffice.Contracts.WaitingRoom.WaitingRoomTokens.SigningKeySetting] ?? string.Empty));
+        builder.Services.AddHttpClient(WaitingRoom.QueueSnapshots.ClientName, (services, client) =>
+            client.BaseAddress = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WaitingRoom.WaitingRoomSettings>>().Value.Service);
+        builder.Services.AddSingleton<WaitingRoom.QueueSnapshots>().AddHostedService(services => services.GetRequiredService<WaitingRoom.QueueSnapshots>());
+        builder.Services.AddSingleton<WaitingRoom.SeenBuyers>().AddHostedService(services => services.GetRequiredService<WaitingRoom.SeenBuyers>());
 
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))

@@ -20,6 +20,13 @@ internal sealed class RateLimitingSettings
 
     /// <summary>Sign-in, registration and tokens, per client address: slows password guessing.</summary>
     public TokenBucketSettings SignIn { get; set; } = new() { TokenLimit = 30, TokensPerSecond = 1 };
+
+    /// <summary>
+    /// Joining a waiting room's queue, per client address: one account gets one place anyway, so this
+    /// slows a bot farm signing up accounts by the thousand behind one address, while a household or
+    /// an office behind one address still gets in at once.
+    /// </summary>
+    public TokenBucketSettings QueueJoin { get; set; } = new() { TokenLimit = 20, TokensPerSecond = 5 };
 }
 
 internal static class RateLimitingExtensions
@@ -28,6 +35,7 @@ internal static class RateLimitingExtensions
     public const string Standard = "standard";
     public const string Strict = "strict";
     public const string SignIn = "sign-in";
+    public const string QueueJoin = "queue-join";
 
     public static IServiceCollection AddGatewayRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
@@ -39,6 +47,7 @@ internal static class RateLimitingExtensions
             options.AddPolicy(Standard, context => Partition(context, Standard, context.User.Identity?.IsAuthenticated == true ? settings.Authenticated : settings.Anonymous));
             options.AddPolicy(Strict, context => Partition(context, Strict, settings.Strict));
             options.AddPolicy(SignIn, context => Partition(context, SignIn, settings.SignIn, byAddressOnly: true));
+            options.AddPolicy(QueueJoin, context => Partition(context, QueueJoin, settings.QueueJoin, byAddressOnly: true));
             options.RejectionStatusCode = ProblemTypes.RateLimited.Status;
             options.OnRejected = RejectAsync;
         });

@@ -16,7 +16,7 @@ public sealed class ExternalModeTests(BoxofficeApp boxoffice)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(TimeSpan.FromMinutes(3));
-        string[] connections = ["redis", "kafka", "identitydb", "catalogdb", "bookingdb", "paymentsdb", "providerdb"];
+        string[] connections = ["redis", "kafka", "identitydb", "catalogdb", "bookingdb", "paymentsdb", "providerdb", "waitingroomdb"];
         var arguments = new List<string> { "--infra", "external" };
         foreach (var name in connections)
         {

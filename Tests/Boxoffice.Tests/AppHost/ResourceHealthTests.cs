@@ -9,7 +9,7 @@ public sealed class ResourceHealthTests(BoxofficeApp boxoffice)
     public void The_embedded_mode_runs_every_server_and_service()
     {
         string[] expected = ["redis-server", "redis", "kafka-broker", "kafka", "postgres", "identitydb", "catalogdb", "bookingdb", "paymentsdb", "providerdb",
-            "identity", "catalog", "booking", "payment-provider", "payments", "gateway"];
+            "waitingroomdb", "identity", "catalog", "booking", "waiting-room", "payment-provider", "payments", "gateway"];
 
         Assert.Equivalent(expected, boxoffice.Resources.Select(resource => resource.Name), strict: true);
     }
@@ -19,6 +19,7 @@ public sealed class ResourceHealthTests(BoxofficeApp boxoffice)
     {
         var instances = boxoffice.InstancesWhenStarted;
         Assert.Equal(BoxofficeApp.GatewayReplicas, instances.Values.Count(instance => instance.Resource.Name == "gateway"));
+        Assert.Equal(BoxofficeApp.WaitingRoomReplicas, instances.Values.Count(instance => instance.Resource.Name == "waiting-room"));
         foreach (var (id, instance) in instances)
         {
             Assert.Equal((id, KnownResourceStates.Running), (id, instance.Snapshot.State?.Text));

@@ -39,10 +39,13 @@ internal sealed class Buyer : IDisposable
 
     public static Task<Buyer> StaffAsync(BoxofficeApp boxoffice) => NewAsync(boxoffice, "checkin", "staff");
 
+    /// <summary>Signs <paramref name="request"/> as this buyer: for routes outside booking, such as the waiting room's.</summary>
+    public void Authorize(HttpRequestMessage request) => request.Headers.Authorization = new("Bearer", _token);
+
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null, string? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(method, "/api/booking" + path);
-        request.Headers.Authorization = new("Bearer", _token);
+        Authorize(request);
         if (idempotencyKey is not null)
         {
             request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);

@@ -82,6 +82,14 @@ public sealed class CatalogBadInputTests(BoxofficeApp boxoffice)
     [InlineData("two tiers price one section", "tiers[1].sections")]
     [InlineData("tiers are empty", "tiers")]
     [InlineData("start is missing", "startsAt")]
+    [InlineData("pre-queue opens after the sale", "waitingRoom.prequeueOpensAt")]
+    [InlineData("waiting room admits nobody a second", "admitPerSecond")]
+    [InlineData("waiting room admits more than 10,000 a second", "admitPerSecond")]
+    [InlineData("waiting room admits nobody at once", "maxAdmitted")]
+    [InlineData("admission lasts more than 2 hours", "admissionMinutes")]
+    [InlineData("proof of work asks more than 24 bits", "proofOfWorkBits")]
+    [InlineData("proof of work asks negative bits", "proofOfWorkBits")]
+    [InlineData("waiting room is not an object", "waitingRoom")]
     public async Task A_hostile_event_body_gets_a_400_problem_naming_the_field_and_writes_nothing(string change, string field)
     {
         using var organizer = await Organizer.NewAsync(boxoffice);
@@ -135,6 +143,30 @@ public sealed class CatalogBadInputTests(BoxofficeApp boxoffice)
             case "start is missing":
                 node.Remove("startsAt");
                 break;
+            case "pre-queue opens after the sale":
+                node["waitingRoom"] = new JsonObject { ["prequeueOpensAt"] = now.AddMinutes(1) };
+                break;
+            case "waiting room admits nobody a second":
+                node["waitingRoom"] = new JsonObject { ["admitPerSecond"] = 0 };
+                break;
+            case "waiting room admits more than 10,000 a second":
+                node["waitingRoom"] = new JsonObject { ["admitPerSecond"] = 10_001 };
+                break;
+            case "waiting room admits nobody at once":
+                node["waitingRoom"] = new JsonObject { ["maxAdmitted"] = 0 };
+                break;
+            case "admission lasts more than 2 hours":
+                node["waitingRoom"] = new JsonObject { ["admissionMinutes"] = 121 };
+                break;
+            case "proof of work asks more than 24 bits":
+                node["waitingRoom"] = new JsonObject { ["proofOfWorkBits"] = 25 };
+                break;
+            case "proof of work asks negative bits":
+                node["waitingRoom"] = new JsonObject { ["proofOfWorkBits"] = -1 };
+                break;
+            case "waiting room is not an object":
+                node["waitingRoom"] = true;
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(change), change, "No such case.");
         }
@@ -144,6 +176,27 @@ public sealed class CatalogBadInputTests(BoxofficeApp boxoffice)
         AssertNames(await ExpectProblemAsync(response, HttpStatusCode.BadRequest), field);
         var events = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/events");
         Assert.Equal(0, events.GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("""{"prequeueOpensAt": "2999-01-01T00:00:00Z"}""", "prequeueOpensAt")]
+    [InlineData("""{"admitPerSecond": 0}""", "admitPerSecond")]
+    [InlineData("""{"maxAdmitted": 1000001}""", "maxAdmitted")]
+    [InlineData("""{"admissionMinutes": 0}""", "admissionMinutes")]
+    [InlineData("""{"proofOfWorkBits": 25}""", "proofOfWorkBits")]
+    [InlineData("""{"admitPerSecond": "fast"}""", "admitPerSecond")]
+    public async Task A_hostile_waiting_room_body_gets_a_400_problem_naming_the_field_and_changes_nothing(string json, string field)
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var id = await organizer.EventAsync(null, "publish");
+        var before = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+
+        using var response = await organizer.SendAsync(HttpMethod.Put, $"/organizer/events/{id}/waiting-room", json);
+
+        AssertNames(await ExpectProblemAsync(response, HttpStatusCode.BadRequest), field);
+        var after = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+        Assert.Equal(before.GetProperty("version").GetInt32(), after.GetProperty("version").GetInt32());
+        Assert.Equal(JsonValueKind.Null, after.GetProperty("waitingRoom").ValueKind);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Boxoffice.Contracts;
+using Boxoffice.Messaging;
 using Boxoffice.Tests.Messaging;
 using Confluent.Kafka;
 
@@ -12,4 +13,20 @@ internal static class CatalogEvents
     /// </summary>
     public static async Task<IConsumer<string, byte[]>> SubscribeAsync(BoxofficeApp boxoffice) =>
         KafkaTestReader.From(await boxoffice.ConnectionStringAsync("kafka"), Topics.CatalogEvents);
+
+    /// <summary>The next message about <paramref name="eventId"/> of the given CloudEvents type, skipping others.</summary>
+    public static Message<string, byte[]> Next(IConsumer<string, byte[]> consumer, Guid eventId, string type, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(20));
+        while (DateTime.UtcNow < deadline)
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result?.Message is { } message && message.Key == eventId.ToString() && CloudEvent.PeekType(message.Value) == type)
+            {
+                return message;
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException($"No {type} for event {eventId} arrived on {Topics.CatalogEvents}.");
+    }
 }

@@ -22,7 +22,7 @@ public sealed class CatalogOutboxTests(BoxofficeApp boxoffice)
         using var organizer = await Organizer.NewAsync(boxoffice);
         var id = await organizer.EventAsync("Inventory check", "publish");
 
-        var message = Next(consumer, id, "boxoffice.catalog.event-published");
+        var message = CatalogEvents.Next(consumer, id, "boxoffice.catalog.event-published");
         var envelope = CloudEvent.Deserialize<EventPublished>(message.Value);
 
         Assert.Equal("application/cloudevents+json; charset=utf-8", Header(message, "content-type"));
@@ -64,7 +64,7 @@ public sealed class CatalogOutboxTests(BoxofficeApp boxoffice)
             (await control.PostAsync("/broker/up", null, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
         }
 
-        var message = Next(consumer, id, "boxoffice.catalog.event-published", TimeSpan.FromSeconds(60));
+        var message = CatalogEvents.Next(consumer, id, "boxoffice.catalog.event-published", TimeSpan.FromSeconds(60));
         Assert.Equal(1, pending);
         Assert.Equal(id, CloudEvent.Deserialize<EventPublished>(message.Value).Data.EventId);
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -144,22 +144,6 @@ public sealed class CatalogOutboxTests(BoxofficeApp boxoffice)
         }
 
         return found;
-    }
-
-    /// <summary>The next message about <paramref name="eventId"/> of the given CloudEvents type, skipping others.</summary>
-    private static Message<string, byte[]> Next(IConsumer<string, byte[]> consumer, Guid eventId, string type, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(20));
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (result?.Message is { } message && message.Key == eventId.ToString() && CloudEvent.PeekType(message.Value) == type)
-            {
-                return message;
-            }
-        }
-
-        throw new Xunit.Sdk.XunitException($"No {type} for event {eventId} arrived on {Topics.CatalogEvents}.");
     }
 
     private static string? Header(Message<string, byte[]> message, string name) =>

@@ -21,6 +21,8 @@ public sealed class OrganizerAccessTests(BoxofficeApp boxoffice)
         { "POST", "/organizer/events/{event}/open-sale" },
         { "POST", "/organizer/events/{event}/close" },
         { "POST", "/organizer/events/{event}/cancel" },
+        { "PUT", "/organizer/events/{event}/waiting-room" },
+        { "DELETE", "/organizer/events/{event}/waiting-room" },
     };
 
     [Theory]

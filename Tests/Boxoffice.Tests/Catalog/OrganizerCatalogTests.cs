@@ -1,6 +1,9 @@
 using System.Net.Http.Json;
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Boxoffice.Contracts.Catalog;
+using Boxoffice.Messaging;
 
 namespace Boxoffice.Tests.Catalog;
 
@@ -135,6 +138,8 @@ public sealed class OrganizerCatalogTests(BoxofficeApp boxoffice)
         await bob.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Put, $"/organizer/events/{draft}", Organizer.Event(venue));
         await bob.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Post, $"/organizer/events/{draft}/publish");
         await bob.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Post, $"/organizer/events/{draft}/cancel");
+        await bob.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Put, $"/organizer/events/{draft}/waiting-room", new { admitPerSecond = 1 });
+        await bob.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Delete, $"/organizer/events/{draft}/waiting-room");
         var usingAlicesVenue = await bob.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Post, "/organizer/events", Organizer.Event(venue));
         var bobsEvents = await bob.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/events");
         var bobsVenues = await bob.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/venues");
@@ -146,5 +151,135 @@ public sealed class OrganizerCatalogTests(BoxofficeApp boxoffice)
         var unchanged = Assert.Single(alicesEvents.EnumerateArray());
         Assert.Equal("Alice's draft", unchanged.GetProperty("name").GetString());
         Assert.Equal("draft", unchanged.GetProperty("status").GetString());
+        var alicesDraft = await alice.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{draft}");
+        Assert.Equal(JsonValueKind.Null, alicesDraft.GetProperty("waitingRoom").ValueKind);
+    }
+
+    [Fact]
+    public async Task An_empty_waiting_room_is_created_with_its_defaults_resolved_and_shown_publicly_once_published()
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var venue = await organizer.CreateVenueAsync();
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        var created = await organizer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/organizer/events", WithWaitingRoom(Organizer.Event(venue), new { }));
+        var id = created.GetProperty("id").GetGuid();
+        var withoutRoom = await organizer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/organizer/events", Organizer.Event(venue));
+        await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, $"/organizer/events/{id}/publish");
+        var published = await gateway.GetFromJsonAsync<JsonElement>($"/api/catalog/events/{id}", TestContext.Current.CancellationToken);
+
+        var room = created.GetProperty("waitingRoom");
+        Assert.Equal(created.GetProperty("saleOpensAt").GetDateTimeOffset().AddHours(-1), room.GetProperty("prequeueOpensAt").GetDateTimeOffset());
+        Assert.Equal(50, room.GetProperty("admitPerSecond").GetInt32());
+        Assert.Equal(JsonValueKind.Null, room.GetProperty("maxAdmitted").ValueKind);
+        Assert.Equal(15, room.GetProperty("admissionMinutes").GetInt32());
+        Assert.Equal(0, room.GetProperty("proofOfWorkBits").GetInt32());
+        Assert.Equal(room.GetRawText(), published.GetProperty("waitingRoom").GetRawText());
+        Assert.Equal(JsonValueKind.Null, withoutRoom.GetProperty("waitingRoom").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_waiting_room_put_on_a_published_event_is_announced_with_a_new_version()
+    {
+        using var consumer = await CatalogEvents.SubscribeAsync(boxoffice);
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var id = await organizer.EventAsync(null, "publish");
+        var before = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+        var opensAt = before.GetProperty("saleOpensAt").GetDateTimeOffset();
+
+        var changed = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Put, $"/organizer/events/{id}/waiting-room",
+            new { prequeueOpensAt = opensAt.AddMinutes(-30), admitPerSecond = 200, maxAdmitted = 1_000, proofOfWorkBits = 8 });
+
+        var published = CloudEvent.Deserialize<EventPublished>(CatalogEvents.Next(consumer, id, "boxoffice.catalog.event-published").Value).Data;
+        var updated = CloudEvent.Deserialize<EventUpdated>(CatalogEvents.Next(consumer, id, "boxoffice.catalog.event-updated").Value).Data;
+        Assert.Null(published.WaitingRoom);
+        Assert.Equal(new WaitingRoomSettings(opensAt.AddMinutes(-30), 200, 1_000, 15, 8), updated.WaitingRoom);
+        Assert.Equal(EventStatus.Published, updated.Status);
+        Assert.Equal(changed.GetProperty("version").GetInt32(), updated.Version);
+        Assert.True(updated.Version > published.Version);
+        Assert.Equal(200, changed.GetProperty("waitingRoom").GetProperty("admitPerSecond").GetInt32());
+    }
+
+    [Fact]
+    public async Task Deleting_the_waiting_room_turns_it_off_announces_it_once_and_the_sale_stays_on()
+    {
+        using var consumer = await CatalogEvents.SubscribeAsync(boxoffice);
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var venue = await organizer.CreateVenueAsync();
+        var id = (await organizer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/organizer/events",
+            WithWaitingRoom(Organizer.Event(venue), new { maxAdmitted = 500 }))).GetProperty("id").GetGuid();
+        await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, $"/organizer/events/{id}/publish");
+        var onSale = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, $"/organizer/events/{id}/open-sale");
+
+        await organizer.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, $"/organizer/events/{id}/waiting-room");
+        var off = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+        await organizer.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, $"/organizer/events/{id}/waiting-room");
+        var again = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+
+        var published = CloudEvent.Deserialize<EventPublished>(CatalogEvents.Next(consumer, id, "boxoffice.catalog.event-published").Value).Data;
+        var opened = CloudEvent.Deserialize<EventUpdated>(CatalogEvents.Next(consumer, id, "boxoffice.catalog.event-updated").Value).Data;
+        var removed = CloudEvent.Deserialize<EventUpdated>(CatalogEvents.Next(consumer, id, "boxoffice.catalog.event-updated").Value).Data;
+        // A cap without a rate has no rate.
+        Assert.Equal(new WaitingRoomSettings(published.SaleOpensAt.AddHours(-1), null, 500, 15, 0), published.WaitingRoom);
+        Assert.Equal(published.WaitingRoom, opened.WaitingRoom);
+        Assert.Null(removed.WaitingRoom);
+        Assert.Equal(EventStatus.OnSale, removed.Status);
+        Assert.Equal(off.GetProperty("version").GetInt32(), removed.Version);
+        Assert.Equal(onSale.GetProperty("version").GetInt32() + 1, removed.Version);
+        Assert.Equal(JsonValueKind.Null, off.GetProperty("waitingRoom").ValueKind);
+        Assert.Equal("on-sale", off.GetProperty("status").GetString());
+        // Removing what is not there changes nothing.
+        Assert.Equal(off.GetProperty("version").GetInt32(), again.GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_drafts_waiting_room_can_be_put_and_removed_without_an_announcement()
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var id = await organizer.CreateEventAsync();
+
+        var put = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Put, $"/organizer/events/{id}/waiting-room", new { admissionMinutes = 5 });
+        await organizer.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, $"/organizer/events/{id}/waiting-room");
+        var after = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+
+        Assert.Equal("draft", put.GetProperty("status").GetString());
+        Assert.Equal(5, put.GetProperty("waitingRoom").GetProperty("admissionMinutes").GetInt32());
+        Assert.Equal(50, put.GetProperty("waitingRoom").GetProperty("admitPerSecond").GetInt32());
+        Assert.Equal(JsonValueKind.Null, after.GetProperty("waitingRoom").ValueKind);
+        await using var db = Npgsql.NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("catalogdb"));
+        await using var command = db.CreateCommand("SELECT count(*) FROM outbox WHERE key = $1");
+        command.Parameters.AddWithValue(id.ToString());
+        Assert.Equal(0L, await command.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("close")]
+    [InlineData("cancel")]
+    public async Task The_waiting_room_of_an_event_whose_sale_ended_cannot_change(string end)
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var id = await organizer.EventAsync(null, end == "close" ? ["publish", "open-sale", "close"] : ["publish", "cancel"]);
+        var before = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+
+        var put = await organizer.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Put, $"/organizer/events/{id}/waiting-room", new { admitPerSecond = 10 });
+        var delete = await organizer.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Delete, $"/organizer/events/{id}/waiting-room");
+
+        var status = before.GetProperty("status").GetString();
+        Assert.All([put, delete], problem =>
+        {
+            Assert.Equal("https://boxoffice.dev/problems/event-state", problem.GetProperty("type").GetString());
+            Assert.Equal(status, problem.GetProperty("eventStatus").GetString());
+        });
+        var after = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+        Assert.Equal(before.GetProperty("version").GetInt32(), after.GetProperty("version").GetInt32());
+        Assert.Equal(JsonValueKind.Null, after.GetProperty("waitingRoom").ValueKind);
+    }
+
+    /// <summary>An event's body with a <c>waitingRoom</c>.</summary>
+    private static string WithWaitingRoom(object @event, object room)
+    {
+        var node = JsonSerializer.SerializeToNode(@event)!.AsObject();
+        node["waitingRoom"] = JsonSerializer.SerializeToNode(room);
+        return node.ToJsonString();
     }
 }

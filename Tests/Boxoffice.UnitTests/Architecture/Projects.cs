@@ -13,7 +13,7 @@ internal static class Projects
 {
     public const string Ours = "Boxoffice.";
 
-    public static readonly string[] Services = ["Booking", "Catalog", "Gateway", "Identity", "Payments", "PaymentProvider"];
+    public static readonly string[] Services = ["Booking", "Catalog", "Gateway", "Identity", "Payments", "PaymentProvider", "WaitingRoom"];
 
     /// <summary>The project file of each of our assemblies the rules speak of, by project name.</summary>
     private static readonly Dictionary<string, string> Files = new()
@@ -24,6 +24,7 @@ internal static class Projects
         ["Identity"] = "Services/Identity/Identity.csproj",
         ["Payments"] = "Services/Payments/Payments.csproj",
         ["PaymentProvider"] = "Services/PaymentProvider/PaymentProvider.csproj",
+        ["WaitingRoom"] = "Services/WaitingRoom/WaitingRoom.csproj",
         ["Messaging"] = "Services/Messaging/Messaging.csproj",
         ["Postgres"] = "Services/Postgres/Postgres.csproj",
         ["Contracts"] = "Services/Contracts/Contracts.csproj",

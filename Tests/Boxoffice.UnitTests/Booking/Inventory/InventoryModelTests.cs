@@ -12,7 +12,7 @@ public sealed class InventoryModelTests
     [Fact]
     public void A_sale_on_sale_is_open_from_its_opening_up_to_but_not_at_its_close()
     {
-        var sale = new EventSale(EventStatusNames.OnSale, "EUR", Opens, Closes);
+        var sale = new EventSale(EventStatusNames.OnSale, "EUR", Opens, Closes, WaitingRoom: false);
 
         Assert.False(sale.IsOpenAt(Opens.AddTicks(-10)));
         Assert.True(sale.IsOpenAt(Opens));
@@ -27,7 +27,7 @@ public sealed class InventoryModelTests
     [InlineData(EventStatusNames.Cancelled)]
     public void A_sale_not_on_sale_is_closed_even_inside_its_window(string status)
     {
-        Assert.False(new EventSale(status, "EUR", Opens, Closes).IsOpenAt(Opens.AddHours(1)));
+        Assert.False(new EventSale(status, "EUR", Opens, Closes, WaitingRoom: false).IsOpenAt(Opens.AddHours(1)));
     }
 
     [Fact]

@@ -1,0 +1,87 @@
+using System.Collections.Frozen;
+using Boxoffice.Contracts.WaitingRoom;
+
+namespace Boxoffice.Gateway.WaitingRoom;
+
+/// <summary>Section <c>WaitingRoom</c> of the gateway's configuration.</summary>
+internal sealed class WaitingRoomSettings
+{
+    public const string Section = "WaitingRoom";
+
+    /// <summary>The waiting-room service, by service-discovery name.</summary>
+    public Uri Service { get; set; } = new("https+http://waiting-room");
+
+    /// <summary>How often every queue's snapshot is fetched.</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often the buyers seen polling are reported, so their places do not count as abandoned.</summary>
+    public TimeSpan SeenInterval { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>
+/// Every queue as the waiting room last reported it (docs/adr/0010-waiting-room.md), fetched twice
+/// a second: status polls are answered from it without any I/O, and admission is enforced for the
+/// events it lists. Until the first fetch succeeds nothing is known (<see cref="Loaded"/> is false):
+/// the gateway then lets holds through, and booking, which knows every event's waiting room itself,
+/// enforces admission alone. A failed fetch keeps the last snapshot.
+/// </summary>
+internal sealed partial class QueueSnapshots(
+    IHttpClientFactory clients, Microsoft.Extensions.Options.IOptions<WaitingRoomSettings> settings, ILogger<QueueSnapshots> logger) : BackgroundService
+{
+    public const string ClientName = "waiting-room";
+
+    private volatile FrozenDictionary<Guid, QueueSnapshot> _queues = FrozenDictionary<Guid, QueueSnapshot>.Empty;
+    private volatile TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _failing;
+
+    public bool Loaded { get; private set; }
+
+    public bool TryGet(Guid eventId, out QueueSnapshot queue) => _queues.TryGetValue(eventId, out queue!);
+
+    /// <summary>Completes at the next refresh (for the status streams).</summary>
+    public Task Changed => _changed.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(settings.Value.RefreshInterval);
+        do
+        {
+            await RefreshAsync(stoppingToken);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = clients.CreateClient(ClientName);
+            var queues = await client.GetFromJsonAsync<QueueSnapshot[]>("/internal/queues", cancellationToken) ?? [];
+            _queues = queues.ToFrozenDictionary(queue => queue.EventId);
+            Loaded = true;
+            if (_failing)
+            {
+                _failing = false;
+                LogRecovered();
+            }
+        }
+        catch (Exception failure) when (failure is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        {
+            if (!_failing)
+            {
+                _failing = true;
+                LogFetchFailed(failure.Message);
+            }
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not fetch the waiting room's queues ({Reason}); answering from the last ones until it answers")]
+    private partial void LogFetchFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The waiting room's queues are fetched again")]
+    private partial void LogRecovered();
+}

@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+using Boxoffice.Contracts.WaitingRoom;
+
+namespace Boxoffice.WaitingRoom;
+
+/// <summary>The waiting room's settings, under <c>WaitingRoom</c> (environment: <c>WaitingRoom__TickInterval</c>, ...); validated at start.</summary>
+internal sealed class WaitingRoomOptions
+{
+    public const string Section = "WaitingRoom";
+
+    /// <summary>How often each replica's ticker meters admission (one replica per event at a time).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// An offer nobody claims for this long is withdrawn, and a place that has not polled for this
+    /// long is not offered. At least three of the longest poll intervals, so a buyer who follows
+    /// the schedule is never skipped.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:15", "01:00:00")]
+    public TimeSpan AbandonedAfter { get; set; } = QueueSchedule.AbandonedAfter;
+
+    /// <summary>Booking's base address (service discovery), asked for each open queue's availability at every tick.</summary>
+    [Required]
+    public string BookingUrl { get; set; } = "https+http://booking";
+
+    /// <summary>How long a tick waits for booking's availability before it keeps the last answer.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
+    public TimeSpan AvailabilityTimeout { get; set; } = TimeSpan.FromSeconds(2);
+}

@@ -1,0 +1,42 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Boxoffice.WaitingRoom.Metering;
+
+/// <summary>
+/// Asks booking whether anything of an event is left (<c>GET /events/{id}/availability</c>, the
+/// public counts, at most a couple of seconds old). Sold out is nothing available in any tier.
+/// </summary>
+internal sealed class BookingAvailability(IHttpClientFactory clients)
+{
+    public const string ClientName = "booking";
+
+    /// <summary>True when nothing is free, false when something is; null when booking did not answer in time or could not say.</summary>
+    public async Task<bool?> IsSoldOutAsync(Guid eventId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(timeout);
+        try
+        {
+            using var client = clients.CreateClient(ClientName);
+            using var response = await client.GetAsync($"events/{eventId}/availability", patience.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            var availability = await response.Content.ReadFromJsonAsync<Availability>(JsonSerializerOptions.Web, patience.Token);
+            return availability?.Tiers is { } tiers ? tiers.Sum(tier => Math.Max(0L, tier.Available)) == 0 : null;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Unreachable, slow, its circuit open, or an answer that cannot be read: the tick keeps what it knew.
+            return null;
+        }
+    }
+
+    /// <summary>The part of booking's answer the waiting room reads.</summary>
+    private sealed record Availability(IReadOnlyList<TierCount>? Tiers);
+
+    private sealed record TierCount(int Available);
+}

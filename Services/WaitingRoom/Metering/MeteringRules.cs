@@ -1,0 +1,58 @@
+namespace Boxoffice.WaitingRoom.Metering;
+
+/// <summary>How many places one tick offers, and the credit it leaves.</summary>
+/// <param name="Credit">The credit available to this tick (0 when the queue has no rate).</param>
+/// <param name="Offers">The places to offer: the credit's whole part, within the cap of valid admissions.</param>
+/// <param name="RateLimited">Whether the queue has a rate, so the credit is kept between ticks.</param>
+internal readonly record struct MeteredTick(double Credit, int Offers, bool RateLimited)
+{
+    /// <summary>The credit kept on the row once <paramref name="offered"/> places were offered (fewer than <see cref="Offers"/> when fewer were waiting).</summary>
+    public double CreditAfter(int offered) => RateLimited ? Math.Max(0, Credit - offered) : 0;
+}
+
+/// <summary>
+/// The metering of admission (docs/adr/0010-waiting-room.md): a token bucket on the queue's row.
+/// A tick adds <c>rate × elapsed</c> to the credit, capped at one interval's worth, so a ticker
+/// that was late or a replica that was down never catches up with a burst; it offers the credit's
+/// whole part, fewer if <c>MaxAdmitted</c> valid admissions exist already, none while sold out.
+/// </summary>
+internal static class MeteringRules
+{
+    /// <summary>The most places one tick offers, whatever the settings: a queue with no rate is limited by its cap alone.</summary>
+    public const int MaxOffersPerTick = 10_000;
+
+    /// <param name="credit">The credit the row kept from the last tick.</param>
+    /// <param name="lastTickAt">When the last tick ran (null: this is the first; it gets one interval's worth).</param>
+    /// <param name="admitPerSecond">The queue's rate; null for none.</param>
+    /// <param name="maxAdmitted">The most valid admissions at once; null for no cap.</param>
+    /// <param name="holding">Valid admissions now: open offers and unexpired claims.</param>
+    public static MeteredTick Next(
+        double credit, DateTimeOffset? lastTickAt, DateTimeOffset now, int? admitPerSecond, int? maxAdmitted, long holding, bool soldOut, TimeSpan interval)
+    {
+        double available;
+        if (admitPerSecond is { } rate)
+        {
+            var elapsed = lastTickAt is { } last ? Math.Max(0, (now - last).TotalSeconds) : interval.TotalSeconds;
+            // At least one place: a slow rate on a short interval would otherwise never reach one.
+            var cap = Math.Max(1, rate * interval.TotalSeconds);
+            available = Math.Min(Math.Max(0, credit) + Math.Max(0, rate) * elapsed, cap);
+        }
+        else
+        {
+            available = MaxOffersPerTick;
+        }
+
+        var offers = (long)Math.Floor(available);
+        if (maxAdmitted is { } max)
+        {
+            offers = Math.Min(offers, Math.Max(0, max - holding));
+        }
+
+        if (soldOut)
+        {
+            offers = 0;
+        }
+
+        return new MeteredTick(admitPerSecond is null ? 0 : available, (int)Math.Clamp(offers, 0, MaxOffersPerTick), admitPerSecond is not null);
+    }
+}

@@ -1,0 +1,52 @@
+using Boxoffice.Postgres;
+using Boxoffice.WaitingRoom.Queues;
+using Npgsql;
+
+namespace Boxoffice.WaitingRoom.Metering;
+
+/// <summary>What one tick of one queue did.</summary>
+/// <param name="Opened">This tick froze the pre-queue (of <paramref name="PrequeueCount"/> places).</param>
+/// <param name="Offered">Places offered admission.</param>
+/// <param name="Withdrawn">Offers withdrawn because nobody claimed them in the abandon window.</param>
+internal sealed record TickOutcome(bool Opened, long PrequeueCount, int Offered, int Withdrawn, bool SoldOut, long ServedThrough);
+
+/// <summary>
+/// One tick of one queue, in one transaction under the queue's advisory lock (one replica admits
+/// per event at a time) and its row's update lock (joins wait; the opening and the arrivals after
+/// it never overlap): freeze the pre-queue at the opening, take booking's word on sold out,
+/// withdraw abandoned offers, and offer what the credit and the cap allow.
+/// </summary>
+internal static class Ticks
+{
+    public static async Task<TickOutcome?> RunAsync(
+        NpgsqlTransaction transaction, Guid eventId, bool? soldOut, TimeSpan interval, TimeSpan abandonedAfter, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (!await transaction.TryLockAsync($"boxoffice-waiting-room-tick:{eventId}", cancellationToken))
+        {
+            return null;
+        }
+
+        var queue = await QueueStore.FindAsync(transaction, eventId, RowLock.Update, cancellationToken);
+        // Now, once the locks are held: the credit is added for the time that really passed.
+        var now = time.Now();
+        if (queue is not { Enabled: true } || !QueueRules.IsOpen(queue, now))
+        {
+            return null;
+        }
+
+        var opening = queue.ShuffledAt is null;
+        var prequeueCount = opening ? await PlaceStore.CountPrequeueAsync(transaction, eventId, cancellationToken) : queue.PrequeueCount;
+        var isSoldOut = soldOut ?? queue.SoldOut;
+        var withdrawn = await PlaceStore.WithdrawAbandonedAsync(transaction, eventId, now - abandonedAfter, cancellationToken);
+        var holding = queue.MaxAdmitted is null ? 0 : await PlaceStore.CountHoldingAsync(transaction, eventId, now - abandonedAfter, now, cancellationToken);
+        var metered = MeteringRules.Next(queue.Credit, queue.LastTickAt, now, queue.AdmitPerSecond, queue.MaxAdmitted, holding, isSoldOut, interval);
+        var offers = await PlaceStore.OfferAsync(transaction, eventId, metered.Offers, now - abandonedAfter, now, cancellationToken);
+
+        var servedThrough = offers.Count > 0 ? Math.Max(queue.ServedThrough, offers.Max(offer => offer.Rank)) : queue.ServedThrough;
+        await QueueStore.SaveTickAsync(transaction, eventId, new QueueTick(
+            now, queue.ShuffledAt ?? now, prequeueCount, isSoldOut, metered.CreditAfter(offers.Count), servedThrough, offers.Count(offer => offer.First), withdrawn),
+            cancellationToken);
+        return new TickOutcome(opening, prequeueCount, offers.Count, withdrawn, isSoldOut, servedThrough);
+    }
+}

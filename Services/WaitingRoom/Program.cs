@@ -1,0 +1,24 @@
+using Boxoffice.Postgres;
+using Boxoffice.WaitingRoom.Admission;
+using Boxoffice.WaitingRoom.Extensions;
+using Boxoffice.WaitingRoom.Joining;
+using Boxoffice.WaitingRoom.Queues;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddWaitingRoomServices();
+
+var app = builder.Build();
+
+// The waiting room's and the inbox's migrations (docs/adr/0004-database-migrations.md).
+await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
+app.MapDefaultEndpoints();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapQueuesApi();
+app.MapJoinApi();
+app.MapAdmissionApi();
+
+app.Run();

@@ -1,0 +1,164 @@
+using Boxoffice.Postgres;
+using Npgsql;
+
+namespace Boxoffice.WaitingRoom.Queues;
+
+/// <summary>The <c>places</c> table: one row per buyer and queue, its rank, when it was last seen, and its offer and claim.</summary>
+internal static class PlaceStore
+{
+    private const string Columns = "event_id, buyer_id, rank, prequeue, joined_at, offered_at, claimed_at, admission_expires_at";
+
+    /// <summary>
+    /// A "seen" mark younger than this is not written again: the gateway reports a polling buyer
+    /// every couple of seconds, and the abandon window is a minute or more.
+    /// </summary>
+    public static readonly TimeSpan SeenResolution = TimeSpan.FromSeconds(5);
+
+    public static async Task<Place?> FindAsync(NpgsqlTransaction transaction, Guid eventId, string buyerId, CancellationToken cancellationToken)
+    {
+        await using var select = transaction.Command($"SELECT {Columns} FROM places WHERE event_id = $1 AND buyer_id = $2", eventId, buyerId);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    /// <summary>
+    /// Takes the place, seen now; null when it could not be taken: the buyer has a place already,
+    /// or (a pre-queue draw, once in billions) another place has the rank.
+    /// </summary>
+    public static async Task<Place?> TryInsertAsync(
+        NpgsqlTransaction transaction, Guid eventId, string buyerId, long rank, bool prequeue, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var insert = transaction.Command(
+            $"""
+            INSERT INTO places (event_id, buyer_id, rank, prequeue, joined_at, last_seen_at)
+            VALUES ($1, $2, $3, $4, $5, $5)
+            ON CONFLICT DO NOTHING
+            RETURNING {Columns}
+            """,
+            eventId, buyerId, rank, prequeue, now);
+        await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    /// <summary>
+    /// The buyer asked for their admission: the place is seen now and, if <paramref name="claimable"/>
+    /// and it holds an offer made after <paramref name="offeredAfter"/> that nobody claimed yet, it is
+    /// claimed for <paramref name="admissionMinutes"/>. A claim is made once: asking again changes
+    /// nothing of it. Null when the buyer has no place in the queue.
+    /// </summary>
+    public static async Task<Place?> SeenAndClaimAsync(
+        NpgsqlTransaction transaction, Guid eventId, string buyerId, DateTimeOffset now, bool claimable, DateTimeOffset offeredAfter, int admissionMinutes,
+        CancellationToken cancellationToken)
+    {
+        // SET sees the row as it was: both CASEs test the claim before this statement.
+        await using var update = transaction.Command(
+            $"""
+            UPDATE places SET
+                last_seen_at = greatest(last_seen_at, $3),
+                claimed_at = CASE WHEN $4 AND claimed_at IS NULL AND offered_at > $5 THEN $3 ELSE claimed_at END,
+                admission_expires_at = CASE WHEN $4 AND claimed_at IS NULL AND offered_at > $5 THEN $3 + make_interval(mins => $6) ELSE admission_expires_at END
+            WHERE event_id = $1 AND buyer_id = $2
+            RETURNING {Columns}
+            """,
+            eventId, buyerId, now, claimable, offeredAfter, admissionMinutes);
+        await using var reader = await update.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    /// <summary>
+    /// Marks the places of the buyers the gateway saw polling as seen now, one statement per event
+    /// in one round trip; marks younger than <see cref="SeenResolution"/> are left as they are.
+    /// Returns how many places were marked.
+    /// </summary>
+    public static async Task<int> MarkSeenAsync(
+        NpgsqlTransaction transaction, IReadOnlyDictionary<Guid, string[]> buyers, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (buyers.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var batch = transaction.Batch(buyers.Select(seen => Sql.Statement(
+            """
+            UPDATE places p SET last_seen_at = $3
+            FROM unnest($2::text[]) AS seen (buyer_id)
+            WHERE p.event_id = $1 AND p.buyer_id = seen.buyer_id AND p.last_seen_at < $4
+            """,
+            seen.Key, seen.Value, now, now - SeenResolution)));
+        return await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>How many places were taken before the opening: the size of the frozen pre-queue.</summary>
+    public static async Task<long> CountPrequeueAsync(NpgsqlTransaction transaction, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var count = transaction.Command("SELECT count(*) FROM places WHERE event_id = $1 AND prequeue", eventId);
+        return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Withdraws the offers made at or before <paramref name="offeredBy"/> that nobody claimed; the places wait again. Returns how many.</summary>
+    public static async Task<int> WithdrawAbandonedAsync(NpgsqlTransaction transaction, Guid eventId, DateTimeOffset offeredBy, CancellationToken cancellationToken)
+    {
+        await using var update = transaction.Command(
+            "UPDATE places SET offered_at = NULL WHERE event_id = $1 AND offered_at <= $2 AND claimed_at IS NULL",
+            eventId, offeredBy);
+        return await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Admissions that count against MaxAdmitted: offers still open (made after <paramref name="offeredAfter"/>, unclaimed) and claims not yet expired.</summary>
+    public static async Task<long> CountHoldingAsync(
+        NpgsqlTransaction transaction, Guid eventId, DateTimeOffset offeredAfter, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var count = transaction.Command(
+            """
+            SELECT (SELECT count(*) FROM places WHERE event_id = $1 AND offered_at > $2 AND claimed_at IS NULL)
+                 + (SELECT count(*) FROM places WHERE event_id = $1 AND claimed_at IS NOT NULL AND admission_expires_at > $3)
+            """,
+            eventId, offeredAfter, now);
+        return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Offers admission, now, to the <paramref name="limit"/> lowest ranks that are neither offered
+    /// nor claimed and were seen after <paramref name="seenAfter"/>. Rows another transaction holds
+    /// (a buyer's claim, a "seen" mark) are skipped this tick, not waited for.
+    /// </summary>
+    public static async Task<List<Offer>> OfferAsync(
+        NpgsqlTransaction transaction, Guid eventId, int limit, DateTimeOffset seenAfter, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var offers = new List<Offer>();
+        if (limit <= 0)
+        {
+            return offers;
+        }
+
+        await using var update = transaction.Command(
+            """
+            UPDATE places SET offered_at = $4, first_offered_at = coalesce(first_offered_at, $4)
+            WHERE (event_id, buyer_id) IN (
+                SELECT event_id, buyer_id FROM places
+                WHERE event_id = $1 AND offered_at IS NULL AND claimed_at IS NULL AND last_seen_at > $3
+                ORDER BY rank
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            RETURNING rank, first_offered_at = $4
+            """,
+            eventId, limit, seenAfter, now);
+        await using var reader = await update.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            offers.Add(new Offer(reader.GetInt64(0), reader.GetBoolean(1)));
+        }
+
+        return offers;
+    }
+
+    private static Place Read(NpgsqlDataReader reader) => new(
+        reader.GetGuid(0),
+        reader.GetString(1),
+        reader.GetInt64(2),
+        reader.GetBoolean(3),
+        reader.GetFieldValue<DateTimeOffset>(4),
+        reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+        reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+        reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
+}

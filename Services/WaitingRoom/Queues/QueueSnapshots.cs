@@ -1,0 +1,85 @@
+using Boxoffice.Postgres;
+using Npgsql;
+
+namespace Boxoffice.WaitingRoom.Queues;
+
+/// <summary>
+/// The shown queues with their places counted, read at most every <see cref="FreshFor"/> by this
+/// replica: every gateway replica fetches them twice a second, buyers load the public info, and
+/// counting a big queue is the dearest read the waiting room makes. The ticker refreshes them
+/// every tick, which also keeps the <c>waiting</c> gauge current.
+/// </summary>
+internal sealed class QueueSnapshots(NpgsqlDataSource db, TimeProvider time)
+{
+    public static readonly TimeSpan FreshFor = TimeSpan.FromMilliseconds(250);
+
+    private readonly SemaphoreSlim _reading = new(1, 1);
+    private Read? _last;
+
+    /// <summary>The shown queues, as read less than <see cref="FreshFor"/> ago.</summary>
+    public async Task<IReadOnlyList<QueueView>> GetAsync(CancellationToken cancellationToken)
+    {
+        if (Fresh() is { } fresh)
+        {
+            return fresh.Views;
+        }
+
+        // One read at a time: a crowd of requests waits for it instead of counting in parallel.
+        await _reading.WaitAsync(cancellationToken);
+        try
+        {
+            return (Fresh() ?? await ReadAsync(cancellationToken)).Views;
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    }
+
+    /// <summary>Reads the shown queues now.</summary>
+    public async Task<IReadOnlyList<QueueView>> RefreshAsync(CancellationToken cancellationToken)
+    {
+        await _reading.WaitAsync(cancellationToken);
+        try
+        {
+            return (await ReadAsync(cancellationToken)).Views;
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    }
+
+    /// <summary>One event's queue: from the last read if it is shown, else from the database (a queue closed long ago); null when the event has no waiting room.</summary>
+    public async Task<QueueView?> FindAsync(Guid eventId, CancellationToken cancellationToken)
+    {
+        var views = await GetAsync(cancellationToken);
+        foreach (var view in views)
+        {
+            if (view.Queue.EventId == eventId)
+            {
+                return view;
+            }
+        }
+
+        return await db.ReadAsync(connection => QueueStore.ReadViewAsync(connection, eventId, time.Now(), cancellationToken), cancellationToken);
+    }
+
+    /// <summary>The admission rate last measured for the event; 0 when it was not read yet.</summary>
+    public double LastMeasuredRate(Guid eventId) =>
+        Volatile.Read(ref _last)?.Views.FirstOrDefault(view => view.Queue.EventId == eventId)?.AdmittedPerSecond ?? 0;
+
+    private Read? Fresh() => Volatile.Read(ref _last) is { } last && time.GetUtcNow() - last.At < FreshFor ? last : null;
+
+    private async Task<Read> ReadAsync(CancellationToken cancellationToken)
+    {
+        var now = time.Now();
+        var views = await db.ReadAsync(connection => QueueStore.ReadShownAsync(connection, now, cancellationToken), cancellationToken);
+        var read = new Read(now, views);
+        Volatile.Write(ref _last, read);
+        WaitingRoomMetrics.SetWaiting(views.Select(view => KeyValuePair.Create(view.Queue.EventId, view.Waiting)));
+        return read;
+    }
+
+    private sealed record Read(DateTimeOffset At, IReadOnlyList<QueueView> Views);
+}

@@ -1,0 +1,99 @@
+using Boxoffice.Contracts.WaitingRoom;
+using Boxoffice.Postgres;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace Boxoffice.WaitingRoom.Queues;
+
+/// <summary>
+/// What anybody may know of an event's waiting room, and what the gateway needs of every queue:
+/// the snapshots it answers status from, and the buyers it saw polling. The <c>/internal</c>
+/// routes are not routed by the gateway; they are reached only inside the environment.
+/// </summary>
+internal static class QueuesApi
+{
+    /// <summary>The most buyers one "seen" report may name (the gateway sends at most 50,000).</summary>
+    public const int MaxSeenPerReport = 100_000;
+
+    /// <summary>A buyer id is a token subject: far shorter than this.</summary>
+    public const int MaxBuyerIdLength = 200;
+
+    public static IEndpointRouteBuilder MapQueuesApi(this IEndpointRouteBuilder routes)
+    {
+        // A string id: a malformed one is a 404 here, not an anonymous request falling through to the deny-by-default policy (401).
+        routes.MapMethods("/events/{id}", [HttpMethods.Get, HttpMethods.Head], GetQueue).WithTags("Waiting room").WithName("GetWaitingRoom").AllowAnonymous();
+
+        var internals = routes.MapGroup("/internal/queues").WithTags("Waiting room (internal)").ExcludeFromDescription().AllowAnonymous();
+        internals.MapGet("/", ListQueues).WithName("ListQueueSnapshots");
+        // 100,000 ids of a few dozen characters each, with room to spare.
+        internals.MapPost("/seen", MarkSeen).WithName("MarkBuyersSeen").WithMetadata(new RequestSizeLimitAttribute(8_000_000));
+        return routes;
+    }
+
+    private static async Task<Results<Ok<QueueInfo>, ProblemHttpResult>> GetQueue(
+        string id, HttpResponse response, QueueSnapshots queues, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var eventId) || await queues.FindAsync(eventId, cancellationToken) is not { } view)
+        {
+            return Problems.NotFound("waiting room");
+        }
+
+        response.Headers.CacheControl = "public, max-age=1";
+        return TypedResults.Ok(QueueRules.Info(view, time.GetUtcNow()));
+    }
+
+    /// <summary>Every enabled queue that is open or closed less than ten minutes ago.</summary>
+    private static async Task<Ok<QueueSnapshot[]>> ListQueues(QueueSnapshots queues, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var views = await queues.GetAsync(cancellationToken);
+        return TypedResults.Ok(views.Select(view => QueueRules.Snapshot(view, now)).ToArray());
+    }
+
+    /// <summary>The buyers the gateway saw polling since its last report: their places are not abandoned.</summary>
+    private static async Task<Results<NoContent, ValidationProblem>> MarkSeen(
+        SeenReport report, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (Check(report) is { Count: > 0 } errors)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var now = time.Now();
+        await db.RunAsync(transaction => PlaceStore.MarkSeenAsync(transaction, report.Events!, now, cancellationToken), cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>What is wrong with a report: no <c>events</c>, too many buyers, or a buyer id that is empty or too long.</summary>
+    internal static Dictionary<string, string[]> Check(SeenReport report)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (report.Events is null)
+        {
+            errors["events"] = ["Name the buyers seen, by event: { \"events\": { \"<eventId>\": [\"<buyerId>\", ...] } }."];
+            return errors;
+        }
+
+        var total = 0L;
+        foreach (var (eventId, buyers) in report.Events)
+        {
+            if (buyers is null || buyers.Any(buyer => string.IsNullOrEmpty(buyer) || buyer.Length > MaxBuyerIdLength))
+            {
+                errors[$"events.{eventId}"] = [$"A list of buyer ids, each 1 to {MaxBuyerIdLength} characters."];
+            }
+
+            total += buyers?.Length ?? 0;
+        }
+
+        if (total > MaxSeenPerReport)
+        {
+            errors["events"] = [$"At most {MaxSeenPerReport} buyers per report; this one names {total}."];
+        }
+
+        return errors;
+    }
+}
+
+/// <summary>The buyers a gateway saw polling, by event.</summary>
+internal sealed record SeenReport(Dictionary<Guid, string[]>? Events);

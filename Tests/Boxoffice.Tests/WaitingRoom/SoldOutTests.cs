@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Boxoffice.Contracts.WaitingRoom;
+
+namespace Boxoffice.Tests.WaitingRoom;
+
+/// <summary>
+/// Nobody waits for nothing: once every place is held, the buyers still in the queue are told it
+/// is sold out, by their polls and their open streams; when a place comes back, admission resumes.
+/// </summary>
+[Collection<RunningApp>]
+public sealed class SoldOutTests(BoxofficeApp boxoffice)
+{
+    private const int Places = 6;
+    private const int Buyers = 12;
+
+    [Fact]
+    public async Task The_queue_says_sold_out_once_everything_is_held_and_admits_again_when_a_place_comes_back()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var buyers = new List<QueueBuyer>();
+        for (var i = 0; i < Buyers; i++)
+        {
+            buyers.Add(await QueueBuyer.NewAsync(boxoffice));
+        }
+
+        // Two a second: fast enough to sell out in seconds, slow enough that each admitted buyer
+        // holds before many more are let in (the ticker learns of the sell-out at its next tick).
+        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 2 }, places: Places, opensIn: TimeSpan.FromSeconds(15));
+        foreach (var buyer in buyers)
+        {
+            await buyer.JoinAsync(sale.EventId);
+        }
+
+        // The last in line (by the draw) watches the stream from before the opening.
+        var places = await QueueRecords.PlacesAsync(boxoffice, sale.EventId);
+        var last = buyers.Single(buyer => buyer.Id == places[^1].BuyerId);
+        using var stopStream = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var streamed = new ConcurrentQueue<(DateTimeOffset At, QueueStatus Status)>();
+        var stream = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var status in last.StreamAsync(sale.EventId, last.Ticket, stopStream.Token))
+                {
+                    streamed.Enqueue((DateTimeOffset.UtcNow, status));
+                }
+            }
+            catch (OperationCanceledException) when (stopStream.IsCancellationRequested)
+            {
+            }
+        }, CancellationToken.None);
+
+        // Everybody polls each second; whoever is admitted holds one place at once, and orders it,
+        // but for the last hold: holds last 20 s in the tests (BoxofficeApp.HoldDuration), so only
+        // the hold released below brings a place back.
+        var latest = new ConcurrentDictionary<string, QueueStatus>();
+        var admitted = new ConcurrentDictionary<string, bool>();
+        var held = 0;
+        (QueueBuyer Buyer, Guid HoldId)? kept = null;
+        DateTimeOffset? soldOutAt = null;
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            await Task.WhenAll(buyers.Where(buyer => !admitted.ContainsKey(buyer.Id)).Select(async buyer =>
+            {
+                if (await buyer.PollAsync(sale.EventId) is not { } status)
+                {
+                    return;
+                }
+
+                latest[buyer.Id] = status;
+                if (status.State == "admitted")
+                {
+                    admitted[buyer.Id] = true;
+                    using var hold = await buyer.HoldAsync(sale, buyer.Admission);
+                    if (hold.StatusCode == HttpStatusCode.Created)
+                    {
+                        var holdId = JsonDocument.Parse(await hold.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("holdId").GetGuid();
+                        if (Interlocked.Increment(ref held) < Places)
+                        {
+                            using var order = await buyer.OrderAsync(holdId, buyer.Admission);
+                            Assert.Equal(HttpStatusCode.Created, order.StatusCode);
+                        }
+                        else
+                        {
+                            kept = (buyer, holdId);
+                        }
+                    }
+                    else
+                    {
+                        // Let in just before the ticker saw the last place go.
+                        await ProblemAnswer.ExpectAsync(hold, HttpStatusCode.Conflict, "sold-out", $"A hold by {buyer.Id}, admitted after the sell-out");
+                    }
+                }
+            }));
+
+            Assert.True(held <= Places, $"{held} holds of {Places} places.");
+            soldOutAt ??= kept is not null ? DateTimeOffset.UtcNow : null;
+            var waiting = buyers.Where(buyer => !admitted.ContainsKey(buyer.Id)).ToList();
+            if (soldOutAt is not null && waiting.All(buyer => latest.TryGetValue(buyer.Id, out var status) && status.State == "sold-out"))
+            {
+                break;
+            }
+
+            Assert.True(soldOutAt is null || DateTimeOffset.UtcNow - soldOutAt < TimeSpan.FromSeconds(10),
+                "10 s after the last place was held, the waiting buyers were told: " + string.Join(", ", waiting.Select(buyer => latest.GetValueOrDefault(buyer.Id)?.State)));
+            Assert.True(DateTime.UtcNow < deadline, $"{held} of {Places} places were held 2 minutes after the opening.");
+            await Task.Delay(1000, cancellationToken);
+        }
+
+        var stillWaiting = buyers.Where(buyer => !admitted.ContainsKey(buyer.Id)).ToList();
+        Assert.True(stillWaiting.Count >= Buyers - Places - 2, $"{Buyers - stillWaiting.Count} buyers were admitted for {Places} places: offers went on after the sell-out.");
+        Assert.Contains(stillWaiting, buyer => buyer.Id == last.Id);
+        await UntilStreamedAsync(streamed, entry => entry.Status.State == "sold-out", "sold-out");
+        Assert.All(latest.Where(pair => pair.Value.State == "sold-out"), pair => Assert.Null(pair.Value.Position));
+
+        // A place comes back: the first buyer in line who is still waiting is admitted, and the stream stops saying sold-out.
+        var releasedAt = DateTimeOffset.UtcNow;
+        await kept!.Value.Buyer.Buyer.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, $"/holds/{kept.Value.HoldId}");
+        var next = places.Select(place => place.BuyerId).First(id => stillWaiting.Any(buyer => buyer.Id == id));
+        var resumed = await stillWaiting.Single(buyer => buyer.Id == next).AdmittedAsync(sale.EventId, TimeSpan.FromSeconds(30));
+        Assert.False(string.IsNullOrEmpty(resumed.Admission));
+        await UntilStreamedAsync(streamed, entry => entry.At > releasedAt && entry.Status.State != "sold-out", "anything but sold-out after the release");
+
+        await stopStream.CancelAsync();
+        await stream;
+        buyers.ForEach(buyer => buyer.Dispose());
+    }
+
+    private static async Task UntilStreamedAsync(ConcurrentQueue<(DateTimeOffset At, QueueStatus Status)> streamed, Func<(DateTimeOffset At, QueueStatus Status), bool> wanted, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!streamed.Any(wanted))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The stream did not say {what} within 15 s; it said: {string.Join(", ", streamed.Select(entry => entry.Status.State))}");
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+    }
+}

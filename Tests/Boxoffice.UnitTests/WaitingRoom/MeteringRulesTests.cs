@@ -1,0 +1,103 @@
+using Boxoffice.WaitingRoom.Metering;
+
+namespace Boxoffice.UnitTests.WaitingRoom;
+
+/// <summary>How many places a tick offers: a credit that grows with time, capped at one interval's worth, within the cap of valid admissions.</summary>
+public sealed class MeteringRulesTests
+{
+    private static readonly DateTimeOffset Now = new(2027, 3, 1, 10, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+
+    private static MeteredTick Next(
+        double credit = 0, TimeSpan? since = null, int? rate = 50, int? max = null, long holding = 0, bool soldOut = false, TimeSpan? interval = null) =>
+        MeteringRules.Next(credit, since is { } elapsed ? Now - elapsed : null, Now, rate, max, holding, soldOut, interval ?? Second);
+
+    [Fact]
+    public void The_first_tick_offers_one_intervals_worth()
+    {
+        Assert.Equal(50, Next().Offers);
+        Assert.Equal(25, Next(interval: TimeSpan.FromMilliseconds(500)).Offers);
+    }
+
+    [Fact]
+    public void A_tick_offers_what_the_time_since_the_last_one_earned()
+    {
+        var tick = Next(since: TimeSpan.FromMilliseconds(400));
+
+        Assert.Equal(20, tick.Offers);
+        Assert.Equal(20, tick.Credit, 6);
+    }
+
+    [Fact]
+    public void A_late_tick_or_a_replica_that_was_down_never_catches_up_with_a_burst()
+    {
+        Assert.Equal(50, Next(since: TimeSpan.FromMinutes(5)).Offers);
+        Assert.Equal(50, Next(credit: 50, since: TimeSpan.FromSeconds(3)).Offers);
+    }
+
+    [Fact]
+    public void The_fraction_left_over_is_kept_for_the_next_tick()
+    {
+        var first = Next(rate: 3, since: TimeSpan.FromMilliseconds(500));
+        Assert.Equal(1, first.Offers);
+        Assert.Equal(0.5, first.CreditAfter(first.Offers), 6);
+
+        var second = Next(credit: first.CreditAfter(first.Offers), rate: 3, since: TimeSpan.FromMilliseconds(500));
+        Assert.Equal(2, second.Offers);
+    }
+
+    [Fact]
+    public void A_rate_slower_than_one_a_tick_still_reaches_one_place()
+    {
+        var interval = TimeSpan.FromMilliseconds(500);
+
+        var first = Next(rate: 1, since: interval, interval: interval);
+        var second = Next(credit: first.CreditAfter(first.Offers), rate: 1, since: interval, interval: interval);
+
+        Assert.Equal((0, 1), (first.Offers, second.Offers));
+    }
+
+    [Fact]
+    public void Credit_not_spent_because_fewer_were_waiting_is_kept_but_capped()
+    {
+        var tick = Next(since: Second);
+
+        Assert.Equal(45, tick.CreditAfter(5), 6);
+        Assert.Equal(50, Next(credit: tick.CreditAfter(5), since: Second).Offers);
+    }
+
+    [Fact]
+    public void The_cap_of_valid_admissions_takes_fewer()
+    {
+        Assert.Equal(10, Next(max: 100, holding: 90).Offers);
+        Assert.Equal(0, Next(max: 100, holding: 100).Offers);
+        Assert.Equal(0, Next(max: 100, holding: 120).Offers);
+    }
+
+    [Fact]
+    public void Without_a_rate_the_cap_alone_limits_and_no_credit_is_kept()
+    {
+        var tick = Next(rate: null, max: 1000, holding: 10);
+
+        Assert.Equal(990, tick.Offers);
+        Assert.Equal(0, tick.CreditAfter(990));
+        Assert.Equal(MeteringRules.MaxOffersPerTick, Next(rate: null).Offers);
+    }
+
+    [Fact]
+    public void Nothing_is_offered_while_sold_out_and_the_credit_still_grows_within_its_cap()
+    {
+        var tick = Next(credit: 10, since: Second, soldOut: true);
+
+        Assert.Equal(0, tick.Offers);
+        Assert.Equal(50, tick.CreditAfter(0), 6);
+    }
+
+    [Fact]
+    public void A_clock_behind_the_last_tick_adds_nothing()
+    {
+        var tick = MeteringRules.Next(5, Now + Second, Now, 50, null, 0, false, Second);
+
+        Assert.Equal(5, tick.Offers);
+    }
+}

@@ -1,0 +1,96 @@
+using Boxoffice.Contracts.Catalog;
+using Boxoffice.Contracts.WaitingRoom;
+using Boxoffice.WaitingRoom.Queues;
+
+namespace Boxoffice.UnitTests.WaitingRoom;
+
+/// <summary>A queue's state from its row, and the snapshot and statuses built on it.</summary>
+public sealed class QueueRulesTests
+{
+    private static readonly DateTimeOffset Opens = new(2027, 3, 1, 10, 0, 0, TimeSpan.Zero);
+    private static readonly Guid EventId = Guid.Parse("0199a6c4-5e2b-7f3a-9c1d-2b4e6f8a0c1e");
+
+    private static QueueRow Queue(string status = EventStatusNames.OnSale, bool soldOut = false, DateTimeOffset? shuffledAt = null, long prequeue = 0,
+        long servedThrough = -1, long admitted = 0) =>
+        new(EventId, 3, status, Opens, Opens.AddDays(1), null, true, Opens.AddHours(-1), 50, null, 15, 0,
+            shuffledAt, prequeue, 0, servedThrough, admitted, 0, null, soldOut, 0);
+
+    [Theory]
+    [InlineData(EventStatusNames.Closed)]
+    [InlineData(EventStatusNames.Cancelled)]
+    public void A_closed_or_cancelled_event_closes_its_queue(string status)
+    {
+        Assert.Equal(QueueStates.Closed, QueueRules.StateOf(Queue(status), Opens.AddMinutes(-30)));
+        Assert.Equal(QueueStates.Closed, QueueRules.StateOf(Queue(status, soldOut: true), Opens.AddMinutes(30)));
+    }
+
+    [Fact]
+    public void The_queue_closes_when_the_sale_does()
+    {
+        Assert.Equal(QueueStates.Closed, QueueRules.StateOf(Queue(), Opens.AddDays(1)));
+        Assert.False(QueueRules.IsOpen(Queue(), Opens.AddDays(1)));
+    }
+
+    [Fact]
+    public void Before_the_opening_everybody_is_in_the_pre_queue()
+    {
+        Assert.Equal(QueueStates.Prequeue, QueueRules.StateOf(Queue(), Opens.AddSeconds(-1)));
+        Assert.False(QueueRules.IsOpen(Queue(), Opens.AddSeconds(-1)));
+    }
+
+    [Fact]
+    public void An_event_whose_sale_the_organizer_has_not_opened_stays_in_the_pre_queue_past_its_announced_opening()
+    {
+        Assert.Equal(QueueStates.Prequeue, QueueRules.StateOf(Queue(EventStatusNames.Published), Opens.AddMinutes(5)));
+        Assert.False(QueueRules.IsOpen(Queue(EventStatusNames.Published), Opens.AddMinutes(5)));
+    }
+
+    [Fact]
+    public void An_open_sale_is_waiting_or_sold_out()
+    {
+        Assert.Equal(QueueStates.Waiting, QueueRules.StateOf(Queue(), Opens));
+        Assert.True(QueueRules.IsOpen(Queue(), Opens));
+        Assert.Equal(QueueStates.SoldOut, QueueRules.StateOf(Queue(soldOut: true), Opens.AddMinutes(5)));
+        Assert.True(QueueRules.IsOpen(Queue(soldOut: true), Opens.AddMinutes(5)));
+    }
+
+    [Fact]
+    public void The_rate_is_measured_over_ten_seconds_or_since_the_opening_if_sooner()
+    {
+        Assert.Equal(0, QueueRules.MeasuredRate(100, null, Opens));
+        Assert.Equal(10, QueueRules.MeasuredRate(100, Opens, Opens.AddMinutes(1)));
+        Assert.Equal(25, QueueRules.MeasuredRate(100, Opens, Opens.AddSeconds(4)));
+        Assert.Equal(100, QueueRules.MeasuredRate(100, Opens, Opens.AddMilliseconds(200)));
+        Assert.Equal(0, QueueRules.MeasuredRate(0, Opens, Opens.AddMinutes(1)));
+    }
+
+    [Fact]
+    public void The_snapshot_carries_what_the_gateway_answers_status_from()
+    {
+        var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, prequeue: 500, servedThrough: 42, admitted: 7), 493, 6.5, Opens.AddMinutes(1));
+
+        Assert.Equal(new QueueSnapshot(EventId, QueueStates.Waiting, Opens.AddHours(-1), Opens, true, 500, 42, 7, 493, 50, 6.5), snapshot);
+    }
+
+    [Fact]
+    public void A_place_whose_rank_was_offered_is_told_to_ask_again_in_a_second()
+    {
+        var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, prequeue: 10, servedThrough: QueueRanks.LateBase + 5, admitted: 15), 0, 5, Opens.AddMinutes(1));
+        var ticket = new QueueTicket(EventId, "buyer", QueueRanks.Late(3), Opens.ToUnixTimeSeconds());
+
+        var status = QueueRules.StatusOf(ticket, snapshot, Opens.AddMinutes(1));
+
+        Assert.Equal((QueueStates.Waiting, 0L, QueueSchedule.MinPollSeconds), (status.State, status.Ahead!.Value, status.PollAfterSeconds!.Value));
+    }
+
+    [Fact]
+    public void A_place_further_back_is_told_its_position()
+    {
+        var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, prequeue: 10, servedThrough: 5, admitted: 4), 0, 0, Opens.AddMinutes(1));
+        var ticket = new QueueTicket(EventId, "buyer", QueueRanks.Late(3), Opens.ToUnixTimeSeconds());
+
+        var status = QueueRules.StatusOf(ticket, snapshot, Opens.AddMinutes(1));
+
+        Assert.Equal((QueueStates.Waiting, 13L, 8L), (status.State, status.Position!.Value, status.Ahead!.Value));
+    }
+}
