@@ -65,7 +65,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
     /// </summary>
     public const int QueueJoinLimit = 200;
 
-    public const int QueueJoinPerSecond = 100;
+    public const int QueueJoinPerSecond = 40;
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 

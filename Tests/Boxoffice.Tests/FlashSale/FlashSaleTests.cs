@@ -33,7 +33,7 @@ public sealed class FlashSaleTests(BoxofficeApp boxoffice)
             FaultStart = TimeSpan.FromSeconds(2),
             FaultWindow = TimeSpan.FromSeconds(8),
             // 50 a second sells 100 places in a few seconds; the lobby fits 1,000 joins at the
-            // suite's per-address join limit (a burst of 200, then 100 a second).
+            // suite's per-address join limit (a burst of 200, then 40 a second).
             WaitingRoom = true,
             AdmitPerSecond = 50,
             ProofOfWorkBits = 8,
