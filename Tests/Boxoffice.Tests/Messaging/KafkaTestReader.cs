@@ -15,7 +15,11 @@ internal static class KafkaTestReader
             EnableAutoCommit = false,
             // A rejoining member must not wait out a long session (the embedded broker).
             SessionTimeoutMs = 6000,
-        }).Build();
+        })
+            // librdkafka writes its log to stderr unless told otherwise: a broker stopped by a
+            // test would bury the test run's summary under reconnection lines.
+            .SetLogHandler((_, _) => { })
+            .Build();
         consumer.Subscribe(topic);
         return consumer;
     }
