@@ -24,6 +24,15 @@ internal sealed class WaitingRoomOptions
     [Required]
     public string BookingUrl { get; set; } = "https+http://booking";
 
+    /// <summary>
+    /// How long after an offer the buyer's hold may still be missing from booking's availability
+    /// (its cached counts' age, a poll to claim the offer, the hold itself). Offers younger than
+    /// this count against the places booking says are left, so the tail of a sale does not admit
+    /// more buyers than there are places.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan AvailabilityLag { get; set; } = TimeSpan.FromSeconds(6);
+
     /// <summary>How long a tick waits for booking's availability before it keeps the last answer.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
     public TimeSpan AvailabilityTimeout { get; set; } = TimeSpan.FromSeconds(2);

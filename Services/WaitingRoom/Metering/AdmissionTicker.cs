@@ -61,13 +61,13 @@ internal sealed partial class AdmissionTicker(
             return;
         }
 
-        var soldOut = await Task.WhenAll(open.Select(eventId => booking.IsSoldOutAsync(eventId, _options.AvailabilityTimeout, cancellationToken)));
+        var available = await Task.WhenAll(open.Select(eventId => booking.AvailableAsync(eventId, _options.AvailabilityTimeout, cancellationToken)));
         for (var i = 0; i < open.Count; i++)
         {
-            NoteBookingAnswer(open[i], soldOut[i]);
+            NoteBookingAnswer(open[i], available[i] is { } left ? left == 0 : null);
             try
             {
-                await TickQueueAsync(open[i], soldOut[i], cancellationToken);
+                await TickQueueAsync(open[i], available[i], cancellationToken);
             }
             catch (Exception exception) when (!IsDatabaseAway(exception) && !cancellationToken.IsCancellationRequested)
             {
@@ -77,12 +77,12 @@ internal sealed partial class AdmissionTicker(
         }
     }
 
-    private async Task TickQueueAsync(Guid eventId, bool? soldOut, CancellationToken cancellationToken)
+    private async Task TickQueueAsync(Guid eventId, long? available, CancellationToken cancellationToken)
     {
         using var activity = WaitingRoomTelemetry.Source.StartActivity("waiting-room tick");
         activity?.SetTag("boxoffice.event_id", eventId);
         var outcome = await db.RunAsync(
-            transaction => Ticks.RunAsync(transaction, eventId, soldOut, _options.TickInterval, _options.AbandonedAfter, time, cancellationToken),
+            transaction => Ticks.RunAsync(transaction, eventId, available, _options, time, cancellationToken),
             cancellationToken);
         if (outcome is null)
         {

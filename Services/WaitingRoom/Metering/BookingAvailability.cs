@@ -11,8 +11,8 @@ internal sealed class BookingAvailability(IHttpClientFactory clients)
 {
     public const string ClientName = "booking";
 
-    /// <summary>True when nothing is free, false when something is; null when booking did not answer in time or could not say.</summary>
-    public async Task<bool?> IsSoldOutAsync(Guid eventId, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>The places free in every tier together (0: sold out); null when booking did not answer in time or could not say.</summary>
+    public async Task<long?> AvailableAsync(Guid eventId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         patience.CancelAfter(timeout);
@@ -26,7 +26,7 @@ internal sealed class BookingAvailability(IHttpClientFactory clients)
             }
 
             var availability = await response.Content.ReadFromJsonAsync<Availability>(JsonSerializerOptions.Web, patience.Token);
-            return availability?.Tiers is { } tiers ? tiers.Sum(tier => Math.Max(0L, tier.Available)) == 0 : null;
+            return availability?.Tiers is { } tiers ? tiers.Sum(tier => Math.Max(0L, tier.Available)) : null;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {

@@ -14,7 +14,8 @@ internal readonly record struct MeteredTick(double Credit, int Offers, bool Rate
 /// The metering of admission (docs/adr/0010-waiting-room.md): a token bucket on the queue's row.
 /// A tick adds <c>rate × elapsed</c> to the credit, capped at one interval's worth, so a ticker
 /// that was late or a replica that was down never catches up with a burst; it offers the credit's
-/// whole part, fewer if <c>MaxAdmitted</c> valid admissions exist already, none while sold out.
+/// whole part, fewer if <c>MaxAdmitted</c> valid admissions exist already or if fewer places are
+/// left than that (every admitted buyer takes one at least), none while sold out.
 /// </summary>
 internal static class MeteringRules
 {
@@ -26,8 +27,10 @@ internal static class MeteringRules
     /// <param name="admitPerSecond">The queue's rate; null for none.</param>
     /// <param name="maxAdmitted">The most valid admissions at once; null for no cap.</param>
     /// <param name="holding">Valid admissions now: open offers and unexpired claims.</param>
+    /// <param name="placesLeft">The places left for buyers not yet offered admission (booking's count less the recent offers); null when unknown.</param>
     public static MeteredTick Next(
-        double credit, DateTimeOffset? lastTickAt, DateTimeOffset now, int? admitPerSecond, int? maxAdmitted, long holding, bool soldOut, TimeSpan interval)
+        double credit, DateTimeOffset? lastTickAt, DateTimeOffset now, int? admitPerSecond, int? maxAdmitted, long holding, bool soldOut, long? placesLeft,
+        TimeSpan interval)
     {
         double available;
         if (admitPerSecond is { } rate)
@@ -46,6 +49,11 @@ internal static class MeteringRules
         if (maxAdmitted is { } max)
         {
             offers = Math.Min(offers, Math.Max(0, max - holding));
+        }
+
+        if (placesLeft is { } left)
+        {
+            offers = Math.Min(offers, Math.Max(0, left));
         }
 
         if (soldOut)

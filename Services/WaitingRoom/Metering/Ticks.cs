@@ -13,15 +13,16 @@ internal sealed record TickOutcome(bool Opened, long PrequeueCount, int Offered,
 /// <summary>
 /// One tick of one queue, in one transaction under the queue's advisory lock (one replica admits
 /// per event at a time) and its row's update lock (joins wait; the opening and the arrivals after
-/// it never overlap): freeze the pre-queue at the opening, take booking's word on sold out,
-/// withdraw abandoned offers, and offer what the credit and the cap allow.
+/// it never overlap): freeze the pre-queue at the opening, take booking's word on what is left,
+/// withdraw abandoned offers, and offer what the credit and the cap allow, and no more than the
+/// places left once the recent offers (whose holds booking may not count yet) are taken off.
 /// </summary>
 internal static class Ticks
 {
     public static async Task<TickOutcome?> RunAsync(
-        NpgsqlTransaction transaction, Guid eventId, bool? soldOut, TimeSpan interval, TimeSpan abandonedAfter, TimeProvider time,
-        CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid eventId, long? available, WaitingRoomOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
+        var abandonedAfter = options.AbandonedAfter;
         if (!await transaction.TryLockAsync($"boxoffice-waiting-room-tick:{eventId}", cancellationToken))
         {
             return null;
@@ -37,10 +38,14 @@ internal static class Ticks
 
         var opening = queue.ShuffledAt is null;
         var prequeueCount = opening ? await PlaceStore.CountPrequeueAsync(transaction, eventId, cancellationToken) : queue.PrequeueCount;
-        var isSoldOut = soldOut ?? queue.SoldOut;
+        // Booking silent: the last word on sold out stands, and nothing caps the offers but that.
+        var isSoldOut = available is { } left ? left == 0 : queue.SoldOut;
+        long? placesLeft = available is { } count
+            ? count - await PlaceStore.CountOfferedSinceAsync(transaction, eventId, now - options.AvailabilityLag, cancellationToken)
+            : null;
         var withdrawn = await PlaceStore.WithdrawAbandonedAsync(transaction, eventId, now - abandonedAfter, cancellationToken);
         var holding = queue.MaxAdmitted is null ? 0 : await PlaceStore.CountHoldingAsync(transaction, eventId, now - abandonedAfter, now, cancellationToken);
-        var metered = MeteringRules.Next(queue.Credit, queue.LastTickAt, now, queue.AdmitPerSecond, queue.MaxAdmitted, holding, isSoldOut, interval);
+        var metered = MeteringRules.Next(queue.Credit, queue.LastTickAt, now, queue.AdmitPerSecond, queue.MaxAdmitted, holding, isSoldOut, placesLeft, options.TickInterval);
         var offers = await PlaceStore.OfferAsync(transaction, eventId, metered.Offers, now - abandonedAfter, now, cancellationToken);
 
         var servedThrough = offers.Count > 0 ? Math.Max(queue.ServedThrough, offers.Max(offer => offer.Rank)) : queue.ServedThrough;

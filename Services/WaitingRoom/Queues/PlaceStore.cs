@@ -104,6 +104,13 @@ internal static class PlaceStore
         return await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Places offered admission after <paramref name="since"/>, claimed or not.</summary>
+    public static async Task<long> CountOfferedSinceAsync(NpgsqlTransaction transaction, Guid eventId, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var count = transaction.Command("SELECT count(*) FROM places WHERE event_id = $1 AND offered_at > $2", eventId, since);
+        return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Admissions that count against MaxAdmitted: offers still open (made after <paramref name="offeredAfter"/>, unclaimed) and claims not yet expired.</summary>
     public static async Task<long> CountHoldingAsync(
         NpgsqlTransaction transaction, Guid eventId, DateTimeOffset offeredAfter, DateTimeOffset now, CancellationToken cancellationToken)

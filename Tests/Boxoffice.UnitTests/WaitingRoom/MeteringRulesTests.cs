@@ -9,8 +9,9 @@ public sealed class MeteringRulesTests
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
 
     private static MeteredTick Next(
-        double credit = 0, TimeSpan? since = null, int? rate = 50, int? max = null, long holding = 0, bool soldOut = false, TimeSpan? interval = null) =>
-        MeteringRules.Next(credit, since is { } elapsed ? Now - elapsed : null, Now, rate, max, holding, soldOut, interval ?? Second);
+        double credit = 0, TimeSpan? since = null, int? rate = 50, int? max = null, long holding = 0, bool soldOut = false, long? left = null,
+        TimeSpan? interval = null) =>
+        MeteringRules.Next(credit, since is { } elapsed ? Now - elapsed : null, Now, rate, max, holding, soldOut, left, interval ?? Second);
 
     [Fact]
     public void The_first_tick_offers_one_intervals_worth()
@@ -75,6 +76,18 @@ public sealed class MeteringRulesTests
     }
 
     [Fact]
+    public void No_more_are_offered_than_places_are_left_and_the_credit_waits()
+    {
+        var tick = Next(left: 3);
+
+        Assert.Equal(3, tick.Offers);
+        Assert.Equal(0, Next(left: 0).Offers);
+        Assert.Equal(0, Next(left: -4).Offers);
+        Assert.Equal(50, Next(left: 500).Offers);
+        Assert.Equal(47, tick.CreditAfter(tick.Offers), 6);
+    }
+
+    [Fact]
     public void Without_a_rate_the_cap_alone_limits_and_no_credit_is_kept()
     {
         var tick = Next(rate: null, max: 1000, holding: 10);
@@ -96,7 +109,7 @@ public sealed class MeteringRulesTests
     [Fact]
     public void A_clock_behind_the_last_tick_adds_nothing()
     {
-        var tick = MeteringRules.Next(5, Now + Second, Now, 50, null, 0, false, Second);
+        var tick = MeteringRules.Next(5, Now + Second, Now, 50, null, 0, false, null, Second);
 
         Assert.Equal(5, tick.Offers);
     }
