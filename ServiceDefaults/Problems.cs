@@ -66,7 +66,7 @@ public static class ProblemTypes
     public static readonly ProblemType SeatsUnavailable = new("seats-unavailable", StatusCodes.Status409Conflict,
         "Some of the named seats are held or sold; `seats` lists them.");
     public static readonly ProblemType BuyerLimit = new("buyer-limit", StatusCodes.Status409Conflict,
-        "The hold would take the buyer over the places one buyer may hold or own per event (`limit`, `held`).");
+        "The hold would take the buyer over the places one buyer may hold or own of the event: its ticket limit, never more than booking's own cap (`limit`, `held`).");
     public static readonly ProblemType UnknownTier = new("unknown-tier", StatusCodes.Status422UnprocessableEntity,
         "The tier is not one of the event's tiers.");
     public static readonly ProblemType UnknownSeats = new("unknown-seats", StatusCodes.Status422UnprocessableEntity,

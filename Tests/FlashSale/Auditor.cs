@@ -214,14 +214,23 @@ public sealed class Auditor(SaleTarget target, Sale sale, DateTimeOffset since, 
         (await RowsAsync(db, sql, reader => (Id: reader.GetGuid(0), Text: reader.GetString(1)), cancellationToken, [orders]))
             .ToDictionary(row => row.Id, row => row.Text);
 
+    /// <summary>
+    /// No buyer has more than the event's cap: the organizer's ticket limit, as the catalog has it
+    /// (what booking was told to honour), never more than booking's own cap (<c>buyerCap</c>,
+    /// Booking:MaxUnitsPerBuyer); booking's cap alone for an event without a limit.
+    /// </summary>
     private async Task<Verdict> BuyerCapAsync(CancellationToken cancellationToken)
     {
+        var limit = (await RowsAsync(_catalog, "SELECT ticket_limit FROM events WHERE id = $1",
+            reader => reader.IsDBNull(0) ? (int?)null : reader.GetInt32(0), cancellationToken, [sale.EventId])).SingleOrDefault();
+        var cap = Math.Min(limit ?? buyerCap, buyerCap);
         var offending = await ListAsync(_booking,
             "SELECT 'buyer ' || buyer_id || ': ' || sum(units) || ' places' FROM orders WHERE event_id = $1 AND status IN ('confirmed', 'pending-payment') GROUP BY buyer_id HAVING sum(units) > $2",
-            cancellationToken, sale.EventId, buyerCap);
+            cancellationToken, sale.EventId, cap);
         var most = await ScalarAsync(_booking,
             "SELECT coalesce(max(n), 0) FROM (SELECT sum(units) AS n FROM orders WHERE event_id = $1 AND status = 'confirmed' GROUP BY buyer_id) AS b", cancellationToken, sale.EventId);
-        return new($"no buyer over the cap of {buyerCap}", offending.Count == 0, $"the most one buyer bought: {most}", offending);
+        var source = limit is { } set ? $"the event's ticket limit is {set}, booking's cap {buyerCap}" : $"no ticket limit, booking's cap {buyerCap}";
+        return new($"no buyer over the cap of {cap}", offending.Count == 0, $"the most one buyer bought: {most} ({source})", offending);
     }
 
     private static Verdict NoServerErrors(Stats stats)

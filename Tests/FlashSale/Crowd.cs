@@ -341,9 +341,10 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
     /// A scalper bot: with a waiting room it joins like everyone (one place per account), polls
     /// every <see cref="ScalperPoll"/> whatever it is told, and once the line moves tries to skip
     /// it with holds that carry no admission (each must be refused). Its turn comes when the
-    /// queue says. Then bursts of holds fired without waiting, far over the per-buyer cap, 429s
-    /// ignored, and it orders what it got, as scalpers do (to resell). The queue, the cap and the
-    /// rate limit must keep it to its share; the auditor checks no buyer owns more than the cap.
+    /// queue says. Then bursts of holds fired without waiting, far over the per-buyer cap (the
+    /// event's ticket limit, <see cref="SaleOptions.MaxQuantity"/>), 429s ignored, and it orders
+    /// what it got, as scalpers do (to resell). The queue, the cap and the rate limit must keep it
+    /// to its share; the auditor checks no buyer owns more than the cap.
     /// </summary>
     private async Task ScalpAsync(Random random, string token, CancellationToken cancellationToken)
     {

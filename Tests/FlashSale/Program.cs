@@ -136,6 +136,8 @@ internal sealed class Arguments
           --gateway URL --backoffice-secret S --crowd-secret S
           --db bookingdb=CONN --db paymentsdb=CONN --db providerdb=CONN --db catalogdb=CONN
           [--provider URL --provider-key K] [--broker-control URL] [--buyer-cap N] [--payment-grace-seconds S]
+        (--buyer-cap: booking's Booking:MaxUnitsPerBuyer, default 6; the audit's cap is the lower of it and the
+        sale's ticket limit, {new SaleOptions().MaxQuantity}, the most an honest buyer asks for)
         The queue bench's load client (bench/waitingroom.sh): buyers join an event's waiting room through a
         gateway with tokens from a token endpoint (GET URL?sub=&scope=&role=, as bench/Upstream signs them),
         and poll as told; prints name=value lines:

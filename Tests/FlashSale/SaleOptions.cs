@@ -22,7 +22,11 @@ public sealed record SaleOptions
     /// <summary>How long a buyer's app polls an order for its payment result.</summary>
     public TimeSpan OrderPatience { get; init; } = TimeSpan.FromMinutes(3);
 
-    /// <summary>Largest quantity a buyer asks for (the sale's per-buyer cap is booking's, not ours).</summary>
+    /// <summary>
+    /// Largest quantity a buyer asks for, and the sale's ticket limit (the organizer's limit per
+    /// buyer, 1 to 10): honest buyers want at most this many, so the organizer's limit is what
+    /// caps the scalper bots. Booking caps at the lower of it and its own MaxUnitsPerBuyer.
+    /// </summary>
     public int MaxQuantity { get; init; } = 4;
 
     /// <summary>

@@ -22,7 +22,8 @@ internal static class SaleSetup
 {
     /// <summary>
     /// The organizer's back office (client credentials) creates a venue with a standing area of
-    /// <see cref="SaleOptions.Seats"/> places and an event on it, publishes it and opens the sale; then we
+    /// <see cref="SaleOptions.Seats"/> places and an event on it, limited to
+    /// <see cref="SaleOptions.MaxQuantity"/> places a buyer, publishes it and opens the sale; then we
     /// wait until booking, which learns of it from Kafka, answers "on-sale". With a waiting room
     /// (<see cref="SaleOptions.WaitingRoom"/>) the event is announced with one: its pre-queue is
     /// open already, the sale opens <see cref="SaleOptions.LobbyOrDefault"/> from now, and we also
@@ -57,6 +58,8 @@ internal static class SaleSetup
             saleOpensAt = opensAt,
             saleClosesAt = now.AddDays(29),
             tiers = new object[] { new { name = "Standing", price = 45.50m, sections = new[] { "Floor" } } },
+            // "At most N per customer": what an honest buyer wants at most, so it caps the scalpers.
+            ticketLimit = options.MaxQuantity,
             // The pre-queue opens before the lobby, so every buyer can join it while waiting for the opening.
             waitingRoom = options.WaitingRoom
                 ? new

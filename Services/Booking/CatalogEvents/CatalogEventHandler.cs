@@ -9,7 +9,7 @@ namespace Boxoffice.Booking.CatalogEvents;
 
 /// <summary>
 /// Keeps booking's copy of the catalog: an event and its units when it is published, its status,
-/// sale window and whether it has a waiting room as they change. Changes of one event apply in version order: an older one
+/// sale window, whether it has a waiting room and its ticket limit as they change. Changes of one event apply in version order: an older one
 /// arriving after a newer one is ignored; one arriving before the event itself is retried.
 /// A cancelled event cancels its orders.
 /// </summary>
@@ -29,28 +29,27 @@ internal sealed partial class CatalogEventHandler(OrderFulfilment fulfilment, IL
         LogInventoryBuilt(published.EventId, units.Count);
     }
 
-    /// <summary>Every update carries the event's waiting room as it is now: none is none.</summary>
+    /// <summary>Every update carries the event's waiting room and ticket limit as they are now: none is none.</summary>
     public async Task HandleAsync(CloudEvent<EventUpdated> message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         var updated = message.Data;
-        await ApplyAsync(transaction, updated.EventId, updated.Version, updated.Status, updated.SaleOpensAt, updated.SaleClosesAt, updated.WaitingRoom is not null, cancellationToken);
+        await ApplyAsync(transaction, updated.EventId, updated.Version, updated.Status,
+            new EventTerms(updated.SaleOpensAt, updated.SaleClosesAt, updated.WaitingRoom is not null, updated.TicketLimit), cancellationToken);
     }
 
     /// <summary>Nothing more is sold, and every order of the event, paid or not, is cancelled: Payments refunds the paid ones.</summary>
     public async Task HandleAsync(CloudEvent<EventCancelled> message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        if (await ApplyAsync(transaction, message.Data.EventId, message.Data.Version, EventStatus.Cancelled, null, null, null, cancellationToken))
+        if (await ApplyAsync(transaction, message.Data.EventId, message.Data.Version, EventStatus.Cancelled, null, cancellationToken))
         {
             await fulfilment.CancelEventOrdersAsync(transaction, message.Data.EventId, cancellationToken);
         }
     }
 
     /// <summary>Applies a change of the event; false when a newer one was applied already.</summary>
-    private async Task<bool> ApplyAsync(
-        NpgsqlTransaction transaction, Guid eventId, int version, EventStatus status, DateTimeOffset? opens, DateTimeOffset? closes, bool? waitingRoom,
-        CancellationToken cancellationToken)
+    private async Task<bool> ApplyAsync(NpgsqlTransaction transaction, Guid eventId, int version, EventStatus status, EventTerms? terms, CancellationToken cancellationToken)
     {
-        switch (await EventStore.ApplyChangeAsync(transaction, eventId, version, status.Name(), opens, closes, waitingRoom, cancellationToken))
+        switch (await EventStore.ApplyChangeAsync(transaction, eventId, version, status.Name(), terms, cancellationToken))
         {
             case EventChange.Unknown:
                 // Overtook its EventPublished (a retry of that one is still due): try again later.

@@ -7,7 +7,10 @@ internal sealed class BookingOptions
     [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
     public TimeSpan HoldDuration { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Units one buyer may hold or own per event, together.</summary>
+    /// <summary>
+    /// Units one buyer may hold or own per event, together: the cap of an event without a ticket
+    /// limit, and the ceiling of one with (an organizer's limit can lower it, never raise it).
+    /// </summary>
     [System.ComponentModel.DataAnnotations.Range(1, 100)]
     public int MaxUnitsPerBuyer { get; set; } = 6;
 

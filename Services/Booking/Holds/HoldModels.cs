@@ -35,6 +35,7 @@ internal abstract record HoldOutcome
     /// <summary>The event sells through a waiting room and the request's admission is not valid for it: <see cref="Check"/> says why.</summary>
     public sealed record AdmissionRequired(AdmissionCheck Check) : HoldOutcome;
 
+    /// <summary>The hold would take the buyer past <see cref="Limit"/>, the event's ticket limit or booking's cap (the lower); <see cref="Held"/>: what they have.</summary>
     public sealed record OverBuyerLimit(int Limit, int Held) : HoldOutcome;
 
     public sealed record UnknownTier(Guid TierId) : HoldOutcome;
@@ -65,6 +66,11 @@ internal sealed record HoldForOrder(Guid EventId, string Status, DateTimeOffset 
 
 internal static class HoldRules
 {
+    /// <summary>
+    /// The rules that need no database. The quantity or seat count is checked against booking's
+    /// cap (<c>MaxUnitsPerBuyer</c>), the most any event allows; an event's own, lower ticket
+    /// limit is checked with what the buyer has (<see cref="HoldOutcome.OverBuyerLimit"/>).
+    /// </summary>
     public static Dictionary<string, string[]> Check(HoldRequest request, BookingOptions options)
     {
         var errors = new Dictionary<string, string[]>();

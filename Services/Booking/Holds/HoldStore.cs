@@ -9,8 +9,9 @@ namespace Boxoffice.Booking.Holds;
 
 /// <summary>
 /// Every statement on <c>holds</c>: take, read, release, and the status changes an order makes.
-/// A buyer's holds on one event are serialized by an advisory lock, so the per-buyer cap cannot be
-/// raced; the units themselves are claimed by <see cref="UnitStore"/>, which never oversells.
+/// A buyer's holds on one event are serialized by an advisory lock, so the per-buyer cap (the
+/// event's ticket limit, never more than <c>MaxUnitsPerBuyer</c>) cannot be raced; the units
+/// themselves are claimed by <see cref="UnitStore"/>, which never oversells.
 /// docs/adr/0006-holds.md explains the choice.
 /// </summary>
 internal static class HoldStore
@@ -221,7 +222,8 @@ internal static class HoldStore
     {
         { Sale: null } => new HoldOutcome.EventNotFound(),
         { Sale: var sale } when !sale.IsOpenAt(now) => new HoldOutcome.SaleNotOpen(sale.Status),
-        { Held: var held } when held + wanted > options.MaxUnitsPerBuyer => new HoldOutcome.OverBuyerLimit(options.MaxUnitsPerBuyer, held),
+        { Sale: var sale, Held: var held } when held + wanted > sale.BuyerLimit(options.MaxUnitsPerBuyer) =>
+            new HoldOutcome.OverBuyerLimit(sale.BuyerLimit(options.MaxUnitsPerBuyer), held),
         { TierPrice: null } when request.TierId is { } tierId => new HoldOutcome.UnknownTier(tierId),
         _ => null,
     };

@@ -92,7 +92,7 @@ internal static class HoldsApi
         HoldOutcome.SaleNotOpen(var status) => Problem(ProblemTypes.SaleNotOpen, "The event is not on sale.",
             $"Holds are taken only while the sale is open; the event is {status}.", new() { ["eventStatus"] = status }),
         HoldOutcome.OverBuyerLimit(var limit, var held) => Problem(ProblemTypes.BuyerLimit, "That would be more than one buyer may have.",
-            $"A buyer may hold or own {limit} units of an event; you have {held}.", new() { ["limit"] = limit, ["held"] = held }),
+            $"At most {limit} per buyer for this event; you have {held}.", new() { ["limit"] = limit, ["held"] = held }),
         HoldOutcome.UnknownTier(var tierId) => Problem(ProblemTypes.UnknownTier, "The event has no such tier.", $"Tier {tierId} is not one of this event's tiers."),
         HoldOutcome.NotClaimed(UnitClaim.UnknownPlaces(var places)) => Problem(ProblemTypes.UnknownSeats, "Some seats are not sold for this event.",
             "Not sold here: " + string.Join(", ", places.Select(place => place.Label)) + "."),

@@ -37,7 +37,7 @@ internal sealed partial class AvailabilityCache(
     public Task<EventAvailability?> CountAsync(Guid eventId, CancellationToken cancellationToken)
     {
         var now = time.Now();
-        return db.ReadAsync(connection => UnitStore.CountAvailabilityAsync(connection, eventId, now, cancellationToken), cancellationToken);
+        return db.ReadAsync(connection => UnitStore.CountAvailabilityAsync(connection, eventId, options.Value.MaxUnitsPerBuyer, now, cancellationToken), cancellationToken);
     }
 
     private async Task<EventAvailability?> ReadCachedAsync(string key)

@@ -1,6 +1,7 @@
 using Boxoffice.Contracts.Catalog;
 using Boxoffice.Postgres;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Boxoffice.Booking.Inventory;
 
@@ -12,12 +13,12 @@ internal static class EventStore
     {
         await using (var insert = transaction.Command(
             """
-            INSERT INTO events (event_id, version, organizer_id, name, currency, status, starts_at, sale_opens_at, sale_closes_at, waiting_room)
-            VALUES ($1, $2, $3, $4, $5, 'published', $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING
+            INSERT INTO events (event_id, version, organizer_id, name, currency, status, starts_at, sale_opens_at, sale_closes_at, waiting_room, ticket_limit)
+            VALUES ($1, $2, $3, $4, $5, 'published', $6, $7, $8, $9, $10) ON CONFLICT (event_id) DO NOTHING
             """,
             published.EventId, published.Version, published.OrganizerId, published.Name, published.Currency,
             published.StartsAt.ToUniversalTime(), published.SaleOpensAt.ToUniversalTime(), published.SaleClosesAt.ToUniversalTime(),
-            published.WaitingRoom is not null))
+            published.WaitingRoom is not null, Sql.Typed(published.TicketLimit, NpgsqlDbType.Integer)))
         {
             if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
@@ -38,21 +39,22 @@ internal static class EventStore
     }
 
     /// <summary>
-    /// Sets the status and, when given, the sale window and whether the event has a waiting room,
-    /// if <paramref name="version"/> is newer than the stored one.
+    /// Sets the status and, when given, the <paramref name="terms"/> (the sale window, whether the
+    /// event has a waiting room, its ticket limit), if <paramref name="version"/> is newer than the
+    /// stored one. Without terms (a cancellation) they stay as they are.
     /// </summary>
     public static async Task<EventChange> ApplyChangeAsync(
-        NpgsqlTransaction transaction, Guid eventId, int version, string status, DateTimeOffset? opens, DateTimeOffset? closes, bool? waitingRoom,
-        CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid eventId, int version, string status, EventTerms? terms, CancellationToken cancellationToken)
     {
         await using (var update = transaction.Command(
             """
             UPDATE events SET version = $2, status = $3, sale_opens_at = coalesce($4, sale_opens_at), sale_closes_at = coalesce($5, sale_closes_at),
-                waiting_room = coalesce($6, waiting_room)
+                waiting_room = coalesce($6, waiting_room), ticket_limit = CASE WHEN $7 THEN $8 ELSE ticket_limit END
             WHERE event_id = $1 AND version < $2
             RETURNING 1
             """,
-            eventId, version, status, opens?.ToUniversalTime(), closes?.ToUniversalTime(), waitingRoom))
+            eventId, version, status, terms?.SaleOpensAt.ToUniversalTime(), terms?.SaleClosesAt.ToUniversalTime(), terms?.WaitingRoom,
+            terms is not null, Sql.Typed(terms?.TicketLimit, NpgsqlDbType.Integer)))
         {
             if (await update.ExecuteScalarAsync(cancellationToken) is not null)
             {
@@ -73,11 +75,12 @@ internal static class EventStore
 
     /// <summary>A batch statement reading the event's sale (<see cref="ReadSaleAsync"/> reads its answer).</summary>
     public static NpgsqlBatchCommand SaleStatement(Guid eventId) =>
-        Sql.Statement("SELECT status, currency, sale_opens_at, sale_closes_at, waiting_room FROM events WHERE event_id = $1", eventId);
+        Sql.Statement("SELECT status, currency, sale_opens_at, sale_closes_at, waiting_room, ticket_limit FROM events WHERE event_id = $1", eventId);
 
     public static async Task<EventSale?> ReadSaleAsync(NpgsqlDataReader reader, CancellationToken cancellationToken) =>
         await reader.ReadAsync(cancellationToken)
-            ? new EventSale(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetBoolean(4))
+            ? new EventSale(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetBoolean(4),
+                reader.IsDBNull(5) ? null : reader.GetInt32(5))
             : null;
 
     /// <summary>A batch statement reading a tier's price, if the tier is the event's (<see cref="ReadTierPriceAsync"/> reads its answer).</summary>

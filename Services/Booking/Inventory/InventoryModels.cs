@@ -34,11 +34,35 @@ internal abstract record UnitClaim
     public sealed record PlacesTaken(IReadOnlyList<Place> Places) : UnitClaim;
 }
 
-/// <summary>A published event's sale as a hold checks it; <see cref="WaitingRoom"/>: holds need an admission.</summary>
-internal sealed record EventSale(string Status, string Currency, DateTimeOffset OpensAt, DateTimeOffset ClosesAt, bool WaitingRoom)
+/// <summary>
+/// A published event's sale as a hold checks it; <see cref="WaitingRoom"/>: holds need an
+/// admission; <see cref="TicketLimit"/>: the organizer's limit per buyer, if any.
+/// </summary>
+internal sealed record EventSale(string Status, string Currency, DateTimeOffset OpensAt, DateTimeOffset ClosesAt, bool WaitingRoom, int? TicketLimit = null)
 {
     public bool IsOpenAt(DateTimeOffset now) => Status == EventStatusNames.OnSale && now >= OpensAt && now < ClosesAt;
+
+    /// <summary>The most units one buyer may hold or own of this event (<see cref="TicketLimits.Effective"/>).</summary>
+    public int BuyerLimit(int ceiling) => TicketLimits.Effective(TicketLimit, ceiling);
 }
+
+/// <summary>How an event's ticket limit and booking's own cap make one buyer's limit.</summary>
+internal static class TicketLimits
+{
+    /// <summary>
+    /// The event's limit when the organizer set one, else <paramref name="ceiling"/>
+    /// (<c>Booking:MaxUnitsPerBuyer</c>), and never more than the ceiling: booking's cap is a hard
+    /// one, whatever the catalog allows an organizer.
+    /// </summary>
+    public static int Effective(int? ticketLimit, int ceiling) => Math.Min(ticketLimit ?? ceiling, ceiling);
+}
+
+/// <summary>
+/// What an <c>EventUpdated</c> sets on booking's copy of an event besides its status: the sale
+/// window, whether it sells through a waiting room, and its ticket limit (null: none), each as
+/// the event has it now.
+/// </summary>
+internal sealed record EventTerms(DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, bool WaitingRoom, int? TicketLimit);
 
 /// <summary>What applying a change of an event came to.</summary>
 internal enum EventChange
@@ -54,4 +78,6 @@ internal enum EventChange
 
 public sealed record TierAvailability(Guid TierId, string Name, decimal Price, int Capacity, int Available);
 
-public sealed record EventAvailability(Guid EventId, string Status, string Currency, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, DateTimeOffset CountedAt, IReadOnlyList<TierAvailability> Tiers);
+/// <summary>The public counts of an event; <see cref="TicketLimit"/>: the most places one buyer may hold or own of it.</summary>
+public sealed record EventAvailability(
+    Guid EventId, string Status, string Currency, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, int TicketLimit, DateTimeOffset CountedAt, IReadOnlyList<TierAvailability> Tiers);

@@ -142,11 +142,11 @@ internal static class UnitStore
         Sql.Statement("UPDATE units SET order_id = $1 WHERE unit_id = ANY($2)", orderId, unitIds.ToArray());
 
     /// <summary>The public counts of an event: its sale and, per tier, how many units are free now; null for an unknown event.</summary>
-    public static async Task<EventAvailability?> CountAvailabilityAsync(NpgsqlConnection connection, Guid eventId, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<EventAvailability?> CountAvailabilityAsync(NpgsqlConnection connection, Guid eventId, int buyerCap, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = connection.Command(
             $"""
-            SELECT e.status, e.currency, e.sale_opens_at, e.sale_closes_at, t.tier_id, t.name, t.price, t.capacity,
+            SELECT e.status, e.currency, e.sale_opens_at, e.sale_closes_at, e.ticket_limit, t.tier_id, t.name, t.price, t.capacity,
                    (SELECT count(*) FROM units u
                      WHERE u.event_id = e.event_id AND u.tier_id = t.tier_id AND {IsFree("u.", "$2")})::int
             FROM events e JOIN tiers t ON t.event_id = e.event_id
@@ -159,8 +159,9 @@ internal static class UnitStore
         while (await reader.ReadAsync(cancellationToken))
         {
             result ??= new EventAvailability(eventId, reader.GetString(0), reader.GetString(1),
-                reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3), now, tiers);
-            tiers.Add(new TierAvailability(reader.GetGuid(4), reader.GetString(5), reader.GetDecimal(6), reader.GetInt32(7), reader.GetInt32(8)));
+                reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3),
+                TicketLimits.Effective(reader.IsDBNull(4) ? null : reader.GetInt32(4), buyerCap), now, tiers);
+            tiers.Add(new TierAvailability(reader.GetGuid(5), reader.GetString(6), reader.GetDecimal(7), reader.GetInt32(8), reader.GetInt32(9)));
         }
 
         return result;

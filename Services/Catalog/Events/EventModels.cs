@@ -6,8 +6,12 @@ namespace Boxoffice.Catalog.Events;
 /// <summary>
 /// What an organizer sends to create an event, or to change it while it is a draft.
 /// <see cref="WaitingRoom"/>: the event sells through a waiting room; null, it does not.
+/// <see cref="TicketLimit"/>: the most places one buyer may hold or own of the event; null, booking's own cap.
 /// </summary>
-/// <remarks>Request types are public: .NET's validation generator skips attributes on non-public types.</remarks>
+/// <remarks>
+/// Request types are public: .NET's validation generator skips attributes on non-public types.
+/// <c>TicketLimit</c>'s attribute targets the property, as in <see cref="TicketLimitRequest"/>.
+/// </remarks>
 public sealed record EventRequest(
     [Required] Guid? VenueId,
     [Required, StringLength(200, MinimumLength = 1)] string Name,
@@ -17,7 +21,15 @@ public sealed record EventRequest(
     [Required] DateTimeOffset? SaleClosesAt,
     [Required, RegularExpression("^[A-Z]{3}$", ErrorMessage = "The currency is an ISO 4217 code such as EUR.")] string Currency,
     [Required, MinLength(1), MaxLength(EventRules.MaxTiers)] IReadOnlyList<TierRequest> Tiers,
-    WaitingRoomRequest? WaitingRoom = null);
+    WaitingRoomRequest? WaitingRoom = null,
+    [property: Range(1, EventRules.MaxTicketLimit)] int? TicketLimit = null);
+
+/// <summary>The body of <c>PUT .../ticket-limit</c>: the event's new ticket limit.</summary>
+/// <remarks>
+/// The ticket limit's attributes target the property: the validation generator reads them there
+/// as well as on the parameter, and the OpenAPI document only there, so it shows the bounds.
+/// </remarks>
+public sealed record TicketLimitRequest([property: Required, Range(1, EventRules.MaxTicketLimit)] int? TicketLimit);
 
 /// <summary>A price for the seats and places of the venue sections it names.</summary>
 public sealed record TierRequest(
@@ -41,6 +53,7 @@ internal sealed record EventDetail(
     VenueRef Venue,
     IReadOnlyList<TierView> Tiers,
     WaitingRoomSettings? WaitingRoom,
+    int? TicketLimit,
     int Version)
 {
     /// <summary>The tier that prices each section (by the venue's spelling, any case); unpriced sections are absent.</summary>
@@ -61,6 +74,12 @@ internal sealed record SeatMapSection(string Name, SectionKind Kind, int Capacit
 internal static class EventRules
 {
     public const int MaxTiers = 50;
+
+    /// <summary>
+    /// The highest ticket limit an organizer may set. Booking caps every buyer at its own
+    /// <c>MaxUnitsPerBuyer</c> too, so a limit above that allows no more than it.
+    /// </summary>
+    public const int MaxTicketLimit = 10;
 
     /// <summary>
     /// The request with its times cut to whole microseconds, PostgreSQL's precision: rules are

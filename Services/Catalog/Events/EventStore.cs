@@ -13,7 +13,8 @@ internal static class EventStore
         """
         e.id, e.name, e.description, e.status, e.starts_at, e.sale_opens_at, e.sale_closes_at, e.currency, e.version,
         v.id, v.name, v.city, v.address,
-        e.waiting_room, e.prequeue_opens_at, e.admit_per_second, e.max_admitted, e.admission_minutes, e.proof_of_work_bits
+        e.waiting_room, e.prequeue_opens_at, e.admit_per_second, e.max_admitted, e.admission_minutes, e.proof_of_work_bits,
+        e.ticket_limit
         """;
 
     public static async Task InsertAsync(NpgsqlTransaction transaction, Guid id, string organizerId, EventRequest request, VenueDetail venue, CancellationToken cancellationToken)
@@ -21,8 +22,8 @@ internal static class EventStore
         await using var command = transaction.Command(
             """
             INSERT INTO events (id, organizer_id, venue_id, name, description, starts_at, sale_opens_at, sale_closes_at, currency,
-                waiting_room, prequeue_opens_at, admit_per_second, max_admitted, admission_minutes, proof_of_work_bits, status)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'draft')
+                waiting_room, prequeue_opens_at, admit_per_second, max_admitted, admission_minutes, proof_of_work_bits, ticket_limit, status)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft')
             """, [id, organizerId, .. Details(request, venue)]);
         await command.ExecuteNonQueryAsync(cancellationToken);
         await ReplaceTiersAsync(transaction, id, request, venue, cancellationToken);
@@ -35,7 +36,7 @@ internal static class EventStore
             """
             UPDATE events SET venue_id = $3, name = $4, description = $5, starts_at = $6, sale_opens_at = $7, sale_closes_at = $8,
                 currency = $9, waiting_room = $10, prequeue_opens_at = $11, admit_per_second = $12, max_admitted = $13,
-                admission_minutes = $14, proof_of_work_bits = $15, version = version + 1, updated_at = now()
+                admission_minutes = $14, proof_of_work_bits = $15, ticket_limit = $16, version = version + 1, updated_at = now()
             WHERE id = $1 AND organizer_id = $2 AND status = 'draft'
             """, [id, organizerId, .. Details(request, venue)]);
         if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
@@ -47,7 +48,7 @@ internal static class EventStore
         return true;
     }
 
-    /// <summary>Parameters $3 to $15 of the insert and the update.</summary>
+    /// <summary>Parameters $3 to $16 of the insert and the update.</summary>
     private static object?[] Details(EventRequest request, VenueDetail venue) =>
     [
         venue.Id,
@@ -58,6 +59,7 @@ internal static class EventStore
         request.SaleClosesAt!.Value.ToUniversalTime(),
         request.Currency,
         .. WaitingRoomColumns(request.ResolvedWaitingRoom()),
+        Sql.Typed(request.TicketLimit, NpgsqlDbType.Integer),
     ];
 
     /// <summary>The values of waiting_room, prequeue_opens_at, admit_per_second, max_admitted, admission_minutes and proof_of_work_bits.</summary>
@@ -109,6 +111,7 @@ internal static class EventStore
         var (startsAt, opensAt, closesAt) = (reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6));
         var (currency, version) = (reader.GetString(7), reader.GetInt32(8));
         var waitingRoom = ReadWaitingRoom(reader);
+        int? ticketLimit = reader.IsDBNull(19) ? null : reader.GetInt32(19);
         await reader.NextResultAsync(cancellationToken);
         var tiers = new List<TierView>();
         while (await reader.ReadAsync(cancellationToken))
@@ -116,7 +119,7 @@ internal static class EventStore
             tiers.Add(new TierView(reader.GetGuid(0), reader.GetString(1), reader.GetDecimal(2), reader.GetFieldValue<string[]>(3)));
         }
 
-        return new EventDetail(id, name, description, status, startsAt, opensAt, closesAt, currency, venue, tiers, waitingRoom, version);
+        return new EventDetail(id, name, description, status, startsAt, opensAt, closesAt, currency, venue, tiers, waitingRoom, ticketLimit, version);
     }
 
     /// <summary>The waiting room of a row of <see cref="DetailColumns"/> (columns 13 to 18), or null when it has none.</summary>
@@ -182,6 +185,20 @@ internal static class EventStore
                 admission_minutes = $6, proof_of_work_bits = $7, version = version + 1, updated_at = now()
             WHERE id = $1 AND ($2 OR waiting_room)
             """, [id, .. WaitingRoomColumns(room)]);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Sets the event's ticket limit, or with null removes it, as a change of the event (its
+    /// version grows). False when there was no limit to remove: then nothing changed.
+    /// </summary>
+    public static async Task<bool> SetTicketLimitAsync(NpgsqlTransaction transaction, Guid id, int? limit, CancellationToken cancellationToken)
+    {
+        await using var command = transaction.Command(
+            """
+            UPDATE events SET ticket_limit = $2, version = version + 1, updated_at = now()
+            WHERE id = $1 AND ($2 IS NOT NULL OR ticket_limit IS NOT NULL)
+            """, id, Sql.Typed(limit, NpgsqlDbType.Integer));
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 

@@ -36,6 +36,10 @@ internal static class OrganizerEventsApi
             .WithSummary("Sells the event through a waiting room, or changes its settings.");
         organizer.MapDelete("/{id:guid}/waiting-room", RemoveWaitingRoom).WithName("RemoveWaitingRoom")
             .WithSummary("Sells the event without a waiting room.");
+        organizer.MapPut("/{id:guid}/ticket-limit", SetTicketLimit).WithName("SetTicketLimit").ProducesValidationProblem()
+            .WithSummary("Limits the places one buyer may hold or buy of the event, or changes the limit.");
+        organizer.MapDelete("/{id:guid}/ticket-limit", RemoveTicketLimit).WithName("RemoveTicketLimit")
+            .WithSummary("Takes the event's ticket limit away: booking's own per-buyer cap applies.");
         return routes;
     }
 
@@ -179,89 +183,164 @@ internal static class OrganizerEventsApi
     private static async Task<Results<Ok<EventDetail>, ValidationProblem, NotFound, ProblemHttpResult>> SetWaitingRoom(
         Guid id, WaitingRoomRequest request, ClaimsPrincipal user, NpgsqlDataSource db, OutboxWriter outbox, CatalogCache cache, CancellationToken cancellationToken)
     {
-        var organizerId = user.OrganizerId();
         request = request.Normalized();
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await LockForWaitingRoomAsync(transaction, id, organizerId, cancellationToken) is not { } current)
+        await using var change = await SettingChange.BeginAsync(db, id, user.OrganizerId(), "waiting room", cancellationToken);
+        if (change is null)
         {
             return TypedResults.NotFound();
         }
 
-        if (current.Refusal is { } refused)
+        if (change.Refusal is { } refused)
         {
             return refused;
         }
 
-        if (WaitingRoomRules.Check(request, current.SaleOpensAt) is { Count: > 0 } errors)
+        if (WaitingRoomRules.Check(request, change.SaleOpensAt) is { Count: > 0 } errors)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        var detail = await ChangeWaitingRoomAsync(transaction, id, organizerId, WaitingRoomRules.Resolve(request, current.SaleOpensAt), outbox, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        await cache.InvalidateEventAsync(id, CancellationToken.None);
-        return TypedResults.Ok(detail!);
+        var room = WaitingRoomRules.Resolve(request, change.SaleOpensAt);
+        return TypedResults.Ok((await change.CommitAsync(transaction => EventStore.SetWaitingRoomAsync(transaction, id, room, cancellationToken), outbox, cache, cancellationToken))!);
     }
 
     /// <summary>Takes the event out of its waiting room until its sale ends (409 after). Without one, nothing changes.</summary>
-    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> RemoveWaitingRoom(
-        Guid id, ClaimsPrincipal user, NpgsqlDataSource db, OutboxWriter outbox, CatalogCache cache, CancellationToken cancellationToken)
+    private static Task<Results<NoContent, NotFound, ProblemHttpResult>> RemoveWaitingRoom(
+        Guid id, ClaimsPrincipal user, NpgsqlDataSource db, OutboxWriter outbox, CatalogCache cache, CancellationToken cancellationToken) =>
+        RemoveSettingAsync(id, user.OrganizerId(), "waiting room", transaction => EventStore.SetWaitingRoomAsync(transaction, id, null, cancellationToken), db, outbox, cache, cancellationToken);
+
+    /// <summary>
+    /// Sets or changes the event's ticket limit until its sale ends (a closed or cancelled event:
+    /// 409). Booking applies it to the holds it takes once the change reaches it; what buyers
+    /// hold or own already stays theirs.
+    /// </summary>
+    private static async Task<Results<Ok<EventDetail>, NotFound, ProblemHttpResult>> SetTicketLimit(
+        Guid id, TicketLimitRequest request, ClaimsPrincipal user, NpgsqlDataSource db, OutboxWriter outbox, CatalogCache cache, CancellationToken cancellationToken)
     {
-        var organizerId = user.OrganizerId();
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await LockForWaitingRoomAsync(transaction, id, organizerId, cancellationToken) is not { } current)
+        await using var change = await SettingChange.BeginAsync(db, id, user.OrganizerId(), "ticket limit", cancellationToken);
+        if (change is null)
         {
             return TypedResults.NotFound();
         }
 
-        if (current.Refusal is { } refused)
+        if (change.Refusal is { } refused)
         {
             return refused;
         }
 
-        if (await ChangeWaitingRoomAsync(transaction, id, organizerId, null, outbox, cancellationToken) is not null)
+        return TypedResults.Ok((await change.CommitAsync(transaction => EventStore.SetTicketLimitAsync(transaction, id, request.TicketLimit, cancellationToken), outbox, cache, cancellationToken))!);
+    }
+
+    /// <summary>Takes the event's ticket limit away until its sale ends (409 after): booking's own cap applies. Without one, nothing changes.</summary>
+    private static Task<Results<NoContent, NotFound, ProblemHttpResult>> RemoveTicketLimit(
+        Guid id, ClaimsPrincipal user, NpgsqlDataSource db, OutboxWriter outbox, CatalogCache cache, CancellationToken cancellationToken) =>
+        RemoveSettingAsync(id, user.OrganizerId(), "ticket limit", transaction => EventStore.SetTicketLimitAsync(transaction, id, null, cancellationToken), db, outbox, cache, cancellationToken);
+
+    /// <summary>The <c>DELETE</c> of a setting: 204 whether or not there was one to remove.</summary>
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> RemoveSettingAsync(
+        Guid id, string organizerId, string setting, Func<NpgsqlTransaction, Task<bool>> remove, NpgsqlDataSource db, OutboxWriter outbox, CatalogCache cache, CancellationToken cancellationToken)
+    {
+        await using var change = await SettingChange.BeginAsync(db, id, organizerId, setting, cancellationToken);
+        if (change is null)
         {
-            await transaction.CommitAsync(cancellationToken);
-            await cache.InvalidateEventAsync(id, CancellationToken.None);
+            return TypedResults.NotFound();
         }
 
+        if (change.Refusal is { } refused)
+        {
+            return refused;
+        }
+
+        await change.CommitAsync(remove, outbox, cache, cancellationToken);
         return TypedResults.NoContent();
     }
 
-    /// <summary>The organizer's event locked for a change of its waiting room, with the 409 when its sale has ended; null when it is not theirs.</summary>
-    private static async Task<(DateTimeOffset SaleOpensAt, ProblemHttpResult? Refusal)?> LockForWaitingRoomAsync(
-        NpgsqlTransaction transaction, Guid id, string organizerId, CancellationToken cancellationToken) =>
-        await EventStore.LockAsync(transaction, id, organizerId, cancellationToken) switch
-        {
-            null => null,
-            { Status: EventStatus.Closed or EventStatus.Cancelled } current =>
-                (current.SaleOpensAt, Conflict(current.Status, $"The waiting room of an event that is {current.Status.Name()} cannot change.")),
-            { } current => (current.SaleOpensAt, null),
-        };
-
     /// <summary>
-    /// Sets (or with null removes) the waiting room in the transaction. A published or on-sale
-    /// event announces it to booking and the waiting room (EventUpdated, through the outbox); a
-    /// draft announces it when it is published. Null when there was nothing to remove.
+    /// An organizer's event, its row locked until the transaction ends, for a change of a setting
+    /// that may change until its sale ends: the waiting room, the ticket limit. A change of a
+    /// published or on-sale event is announced to booking and the waiting room (EventUpdated,
+    /// through the outbox, in the same transaction); a draft's settings are announced when it is
+    /// published.
     /// </summary>
-    private static async Task<EventDetail?> ChangeWaitingRoomAsync(
-        NpgsqlTransaction transaction, Guid id, string organizerId, WaitingRoomSettings? room, OutboxWriter outbox, CancellationToken cancellationToken)
+    private sealed class SettingChange(NpgsqlConnection connection, Guid id, string organizerId) : IAsyncDisposable
     {
-        var connection = transaction.Connection!;
-        if (!await EventStore.SetWaitingRoomAsync(transaction, id, room, cancellationToken))
+        private NpgsqlTransaction? _transaction;
+
+        public DateTimeOffset SaleOpensAt { get; private set; }
+
+        /// <summary>The 409 when the event's sale has ended (closed or cancelled); null while its settings may change.</summary>
+        public ProblemHttpResult? Refusal { get; private set; }
+
+        /// <summary>The organizer's event locked for a change of <paramref name="setting"/>; null when it is not theirs (404, whatever its state).</summary>
+        public static async Task<SettingChange?> BeginAsync(NpgsqlDataSource db, Guid id, string organizerId, string setting, CancellationToken cancellationToken)
         {
+            var change = new SettingChange(await db.OpenConnectionAsync(cancellationToken), id, organizerId);
+            try
+            {
+                if (await change.LockAsync(setting, cancellationToken))
+                {
+                    return change;
+                }
+            }
+            catch
+            {
+                await change.DisposeAsync();
+                throw;
+            }
+
+            await change.DisposeAsync();
             return null;
         }
 
-        var detail = (await EventStore.FindAsync(connection, transaction, id, organizerId, cancellationToken))!;
-        if (detail.Status is EventStatus.Published or EventStatus.OnSale)
+        /// <summary>
+        /// Makes the change in the transaction. When it changed the event: announces it, commits,
+        /// and drops the event's cached reads (this replica at once, the others when the event
+        /// reaches them through Kafka). The event as it is now; null when nothing changed (nothing
+        /// is committed).
+        /// </summary>
+        public async Task<EventDetail?> CommitAsync(Func<NpgsqlTransaction, Task<bool>> change, OutboxWriter outbox, CatalogCache cache, CancellationToken cancellationToken)
         {
-            await outbox.EnqueueAsync(connection, transaction, EventMessages.Updated(detail), cancellationToken);
+            var transaction = _transaction!;
+            if (!await change(transaction))
+            {
+                return null;
+            }
+
+            var detail = (await EventStore.FindAsync(connection, transaction, id, organizerId, cancellationToken))!;
+            if (detail.Status is EventStatus.Published or EventStatus.OnSale)
+            {
+                await outbox.EnqueueAsync(connection, transaction, EventMessages.Updated(detail), cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            await cache.InvalidateEventAsync(id, CancellationToken.None);
+            return detail;
         }
 
-        return detail;
+        public async ValueTask DisposeAsync()
+        {
+            if (_transaction is not null)
+            {
+                await _transaction.DisposeAsync();
+            }
+
+            await connection.DisposeAsync();
+        }
+
+        private async Task<bool> LockAsync(string setting, CancellationToken cancellationToken)
+        {
+            _transaction = await connection.BeginTransactionAsync(cancellationToken);
+            if (await EventStore.LockAsync(_transaction, id, organizerId, cancellationToken) is not { } current)
+            {
+                return false;
+            }
+
+            SaleOpensAt = current.SaleOpensAt;
+            Refusal = current.Status is EventStatus.Closed or EventStatus.Cancelled
+                ? Conflict(current.Status, $"The {setting} of an event that is {current.Status.Name()} cannot change.")
+                : null;
+            return true;
+        }
     }
 
     private static ProblemHttpResult Conflict(EventStatus status, string detail) =>
@@ -295,10 +374,11 @@ internal static class EventMessages
             [.. detail.Tiers.Select(tier => new PublishedTier(tier.Id, tier.Name, tier.Price))],
             [.. venue.Sections.Where(section => tierOf.ContainsKey(section.Name))
                 .Select(section => new PublishedSection(section.Name, section.Kind, section.Capacity, tierOf[section.Name], section.Rows))],
-            detail.WaitingRoom);
+            detail.WaitingRoom,
+            detail.TicketLimit);
     }
 
-    /// <summary>The event's state, sale window and waiting room as they are now.</summary>
+    /// <summary>The event's state, sale window, waiting room and ticket limit as they are now.</summary>
     public static EventUpdated Updated(EventDetail detail) =>
-        new(detail.Id, detail.Version, detail.Status, detail.SaleOpensAt, detail.SaleClosesAt, detail.WaitingRoom);
+        new(detail.Id, detail.Version, detail.Status, detail.SaleOpensAt, detail.SaleClosesAt, detail.WaitingRoom, detail.TicketLimit);
 }

@@ -32,6 +32,9 @@ public sealed record PublishedTier(Guid TierId, string Name, decimal Price);
 /// An organizer published an event. Carries the whole sellable inventory: booking builds one
 /// unit per seat or general-admission place of <see cref="Sections"/> from it, without calling
 /// the catalog. Sections of the venue that no tier prices are not sold and not listed here.
+/// <see cref="TicketLimit"/>: the most places one buyer may hold or own of the event, as the
+/// organizer set it (1 to 10); null: booking's own cap applies. Booking never allows more than its
+/// own cap, whatever the limit says.
 /// </summary>
 [IntegrationEvent("boxoffice.catalog.event-published", Topics.CatalogEvents)]
 public sealed record EventPublished(
@@ -48,19 +51,23 @@ public sealed record EventPublished(
     string Currency,
     IReadOnlyList<PublishedTier> Tiers,
     IReadOnlyList<PublishedSection> Sections,
-    WaitingRoomSettings? WaitingRoom = null) : IIntegrationEvent
+    WaitingRoomSettings? WaitingRoom = null,
+    int? TicketLimit = null) : IIntegrationEvent
 {
     public string AggregateId => EventId.ToString();
 }
 
 /// <summary>
-/// A published event changed: its state (the sale opened or closed) or its waiting room.
-/// <see cref="Version"/> orders changes of one event. <see cref="WaitingRoom"/> is the event's
-/// waiting room as it is now (null: the event sells without one).
+/// A published event changed: its state (the sale opened or closed), its waiting room or its
+/// ticket limit. <see cref="Version"/> orders changes of one event. <see cref="WaitingRoom"/> and
+/// <see cref="TicketLimit"/> are the event's as they are now (null: no waiting room; no limit of
+/// the organizer's, booking's own cap applies). Both are last and optional, so a message written
+/// before they existed still reads (as none).
 /// </summary>
 [IntegrationEvent("boxoffice.catalog.event-updated", Topics.CatalogEvents)]
 public sealed record EventUpdated(
-    Guid EventId, int Version, EventStatus Status, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, WaitingRoomSettings? WaitingRoom = null) : IIntegrationEvent
+    Guid EventId, int Version, EventStatus Status, DateTimeOffset SaleOpensAt, DateTimeOffset SaleClosesAt, WaitingRoomSettings? WaitingRoom = null,
+    int? TicketLimit = null) : IIntegrationEvent
 {
     public string AggregateId => EventId.ToString();
 }

@@ -109,10 +109,14 @@ internal sealed class Buyer : IDisposable
     public void Dispose() => Gateway.Dispose();
 }
 
-/// <summary>An event on sale: a venue with 20 seats (Stalls rows A and B) and a standing area, published and opened through the catalog, and known to booking.</summary>
+/// <summary>
+/// An event on sale: a venue with 20 seats (Stalls rows A and B) and a standing area, published
+/// and opened through the catalog, and known to booking; with the organizer's
+/// <c>ticketLimit</c> when one is given.
+/// </summary>
 internal sealed record Sale(Guid EventId, Guid SeatedTierId, Guid StandingTierId, int StandingPlaces)
 {
-    public static async Task<Sale> OpenAsync(BoxofficeApp boxoffice, int standingPlaces = 100, Catalog.Organizer? by = null)
+    public static async Task<Sale> OpenAsync(BoxofficeApp boxoffice, int standingPlaces = 100, Catalog.Organizer? by = null, int? ticketLimit = null)
     {
         using var own = by is null ? await Catalog.Organizer.NewAsync(boxoffice) : null;
         var organizer = by ?? own!;
@@ -127,7 +131,7 @@ internal sealed record Sale(Guid EventId, Guid SeatedTierId, Guid StandingTierId
                 new { name = "Floor", kind = "general-admission", capacity = standingPlaces },
             },
         });
-        var created = await organizer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/organizer/events", Catalog.Organizer.Event(venueId));
+        var created = await organizer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/organizer/events", Catalog.Organizer.Event(venueId, ticketLimit: ticketLimit));
         var eventId = created.GetProperty("id").GetGuid();
         var tiers = created.GetProperty("tiers").EnumerateArray().ToDictionary(tier => tier.GetProperty("name").GetString()!, tier => tier.GetProperty("id").GetGuid());
         await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, $"/organizer/events/{eventId}/publish");

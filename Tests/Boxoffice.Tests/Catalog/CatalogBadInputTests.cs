@@ -90,6 +90,11 @@ public sealed class CatalogBadInputTests(BoxofficeApp boxoffice)
     [InlineData("proof of work asks more than 24 bits", "proofOfWorkBits")]
     [InlineData("proof of work asks negative bits", "proofOfWorkBits")]
     [InlineData("waiting room is not an object", "waitingRoom")]
+    [InlineData("ticket limit is zero", "ticketLimit")]
+    [InlineData("ticket limit is negative", "ticketLimit")]
+    [InlineData("ticket limit is over 10", "ticketLimit")]
+    [InlineData("ticket limit is not an integer", "ticketLimit")]
+    [InlineData("ticket limit is text", "ticketLimit")]
     public async Task A_hostile_event_body_gets_a_400_problem_naming_the_field_and_writes_nothing(string change, string field)
     {
         using var organizer = await Organizer.NewAsync(boxoffice);
@@ -167,6 +172,21 @@ public sealed class CatalogBadInputTests(BoxofficeApp boxoffice)
             case "waiting room is not an object":
                 node["waitingRoom"] = true;
                 break;
+            case "ticket limit is zero":
+                node["ticketLimit"] = 0;
+                break;
+            case "ticket limit is negative":
+                node["ticketLimit"] = -1;
+                break;
+            case "ticket limit is over 10":
+                node["ticketLimit"] = 11;
+                break;
+            case "ticket limit is not an integer":
+                node["ticketLimit"] = 2.5;
+                break;
+            case "ticket limit is text":
+                node["ticketLimit"] = "four";
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(change), change, "No such case.");
         }
@@ -197,6 +217,45 @@ public sealed class CatalogBadInputTests(BoxofficeApp boxoffice)
         var after = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
         Assert.Equal(before.GetProperty("version").GetInt32(), after.GetProperty("version").GetInt32());
         Assert.Equal(JsonValueKind.Null, after.GetProperty("waitingRoom").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("11")]
+    [InlineData("2.5")]
+    [InlineData("\"four\"")]
+    [InlineData("true")]
+    public async Task A_bad_ticket_limit_in_a_draft_edit_or_in_the_limits_own_body_gets_a_400_problem_naming_it_and_changes_nothing(string limit)
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var (venue, id) = await DraftLimitedTo3Async(organizer);
+        var before = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+        var edit = JsonSerializer.SerializeToNode(Organizer.Event(venue, "Renamed"))!.AsObject();
+        edit["ticketLimit"] = JsonNode.Parse(limit);
+
+        using var edited = await organizer.SendAsync(HttpMethod.Put, $"/organizer/events/{id}", edit.ToJsonString());
+        using var set = await organizer.SendAsync(HttpMethod.Put, $"/organizer/events/{id}/ticket-limit", $$"""{"ticketLimit": {{limit}}}""");
+
+        AssertNames(await ExpectProblemAsync(edited, HttpStatusCode.BadRequest), "ticketLimit");
+        AssertNames(await ExpectProblemAsync(set, HttpStatusCode.BadRequest), "ticketLimit");
+        await AssertUnchangedAsync(organizer, before);
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("""{"ticketLimit": null}""")]
+    public async Task A_ticket_limit_body_without_a_limit_gets_a_400_problem_naming_it_and_changes_nothing(string json)
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var (_, id) = await DraftLimitedTo3Async(organizer);
+        await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, $"/organizer/events/{id}/publish");
+        var before = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+
+        using var response = await organizer.SendAsync(HttpMethod.Put, $"/organizer/events/{id}/ticket-limit", json);
+
+        AssertNames(await ExpectProblemAsync(response, HttpStatusCode.BadRequest), "ticketLimit");
+        await AssertUnchangedAsync(organizer, before);
     }
 
     [Fact]
@@ -307,6 +366,23 @@ public sealed class CatalogBadInputTests(BoxofficeApp boxoffice)
         Assert.True(problem.TryGetProperty("errors", out var errors), $"The problem has no errors: {problem}");
         var keys = errors.EnumerateObject().Select(error => error.Name).ToList();
         Assert.Contains(keys, key => key.Contains(field, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>A new venue and a draft at it with a ticket limit of 3.</summary>
+    private static async Task<(Guid Venue, Guid Event)> DraftLimitedTo3Async(Organizer organizer)
+    {
+        var venue = await organizer.CreateVenueAsync();
+        var created = await organizer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/organizer/events", Organizer.Event(venue, ticketLimit: 3));
+        return (venue, created.GetProperty("id").GetGuid());
+    }
+
+    /// <summary>The event reads as it did <paramref name="before"/>: the same version (every change adds one), name and ticket limit.</summary>
+    private static async Task AssertUnchangedAsync(Organizer organizer, JsonElement before)
+    {
+        var after = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{before.GetProperty("id").GetGuid()}");
+        Assert.Equal(before.GetProperty("version").GetInt32(), after.GetProperty("version").GetInt32());
+        Assert.Equal(before.GetProperty("name").GetString(), after.GetProperty("name").GetString());
+        Assert.Equal(before.GetProperty("ticketLimit").GetInt32(), after.GetProperty("ticketLimit").GetInt32());
     }
 
     /// <summary>A 200 answer that is JSON, which a browser will not sniff as HTML, with no markup in it left raw.</summary>

@@ -67,7 +67,8 @@ internal sealed class Organizer : IDisposable
         },
     };
 
-    public static object Event(Guid venueId, string? name = null, string city = "Porto") => new
+    /// <summary>An event's body; <paramref name="ticketLimit"/> null: the event has none (booking's own cap).</summary>
+    public static object Event(Guid venueId, string? name = null, string city = "Porto", int? ticketLimit = null) => new
     {
         venueId,
         name = name ?? $"Concert {Guid.NewGuid():N}",
@@ -81,6 +82,7 @@ internal sealed class Organizer : IDisposable
             new { name = "Seated", price = 45.50m, sections = new[] { "Stalls" } },
             new { name = "Standing", price = 30m, sections = new[] { "floor" } },
         },
+        ticketLimit,
     };
 
     public async Task<Guid> CreateVenueAsync(object? venue = null) =>

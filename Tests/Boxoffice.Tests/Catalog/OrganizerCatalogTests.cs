@@ -140,6 +140,8 @@ public sealed class OrganizerCatalogTests(BoxofficeApp boxoffice)
         await bob.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Post, $"/organizer/events/{draft}/cancel");
         await bob.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Put, $"/organizer/events/{draft}/waiting-room", new { admitPerSecond = 1 });
         await bob.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Delete, $"/organizer/events/{draft}/waiting-room");
+        await bob.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Put, $"/organizer/events/{draft}/ticket-limit", new { ticketLimit = 1 });
+        await bob.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Delete, $"/organizer/events/{draft}/ticket-limit");
         var usingAlicesVenue = await bob.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Post, "/organizer/events", Organizer.Event(venue));
         var bobsEvents = await bob.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/events");
         var bobsVenues = await bob.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/venues");
@@ -153,6 +155,7 @@ public sealed class OrganizerCatalogTests(BoxofficeApp boxoffice)
         Assert.Equal("draft", unchanged.GetProperty("status").GetString());
         var alicesDraft = await alice.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{draft}");
         Assert.Equal(JsonValueKind.Null, alicesDraft.GetProperty("waitingRoom").ValueKind);
+        Assert.Equal(JsonValueKind.Null, alicesDraft.GetProperty("ticketLimit").ValueKind);
     }
 
     [Fact]
@@ -273,6 +276,81 @@ public sealed class OrganizerCatalogTests(BoxofficeApp boxoffice)
         var after = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
         Assert.Equal(before.GetProperty("version").GetInt32(), after.GetProperty("version").GetInt32());
         Assert.Equal(JsonValueKind.Null, after.GetProperty("waitingRoom").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_ticket_limit_is_kept_through_draft_edits_shown_to_the_organizer_and_publicly_and_carried_by_EventPublished()
+    {
+        using var consumer = await CatalogEvents.SubscribeAsync(boxoffice);
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        using var gateway = boxoffice.CreateGatewayClient();
+        var venue = await organizer.CreateVenueAsync();
+
+        var created = await organizer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/organizer/events", Organizer.Event(venue, ticketLimit: 4));
+        var id = created.GetProperty("id").GetGuid();
+        var edited = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Put, $"/organizer/events/{id}", Organizer.Event(venue, "Renamed", ticketLimit: 2));
+        var without = (await organizer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/organizer/events", Organizer.Event(venue))).GetProperty("id").GetGuid();
+        await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, $"/organizer/events/{id}/publish");
+        await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, $"/organizer/events/{without}/publish");
+        var own = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+        var shown = await gateway.GetFromJsonAsync<JsonElement>($"/api/catalog/events/{id}", TestContext.Current.CancellationToken);
+        var shownWithout = await gateway.GetFromJsonAsync<JsonElement>($"/api/catalog/events/{without}", TestContext.Current.CancellationToken);
+
+        Assert.Equal(4, created.GetProperty("ticketLimit").GetInt32());
+        Assert.Equal(2, edited.GetProperty("ticketLimit").GetInt32());
+        Assert.Equal(2, own.GetProperty("ticketLimit").GetInt32());
+        Assert.Equal(2, shown.GetProperty("ticketLimit").GetInt32());
+        Assert.Equal(JsonValueKind.Null, shownWithout.GetProperty("ticketLimit").ValueKind);
+        var published = CloudEvent.Deserialize<EventPublished>(CatalogEvents.Next(consumer, id, "boxoffice.catalog.event-published").Value).Data;
+        var publishedWithout = CloudEvent.Deserialize<EventPublished>(CatalogEvents.Next(consumer, without, "boxoffice.catalog.event-published").Value).Data;
+        Assert.Equal(2, published.TicketLimit);
+        Assert.Equal(own.GetProperty("version").GetInt32(), published.Version);
+        Assert.Null(publishedWithout.TicketLimit);
+    }
+
+    [Fact]
+    public async Task A_published_events_ticket_limit_changes_until_its_sale_ends_and_every_update_carries_the_limit_as_it_is_now()
+    {
+        using var consumer = await CatalogEvents.SubscribeAsync(boxoffice);
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var id = await organizer.EventAsync(null, "publish");
+        var path = $"/organizer/events/{id}/ticket-limit";
+
+        var set = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Put, path, new { ticketLimit = 2 });
+        await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, $"/organizer/events/{id}/open-sale");
+        var raised = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Put, path, new { ticketLimit = 10 });
+        await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Put, $"/organizer/events/{id}/waiting-room", new { admitPerSecond = 20 });
+        await organizer.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, path);
+        var off = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+        await organizer.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, path);
+        var again = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+        await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, $"/organizer/events/{id}/close");
+        var closed = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+        var put = await organizer.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Put, path, new { ticketLimit = 3 });
+        var delete = await organizer.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Delete, path);
+
+        var updates = Enumerable.Range(0, 6)
+            .Select(_ => CloudEvent.Deserialize<EventUpdated>(CatalogEvents.Next(consumer, id, "boxoffice.catalog.event-updated").Value).Data)
+            .ToList();
+        // Set, opened, raised, a waiting room, removed, closed: each carries the limit as it was then.
+        Assert.Equal(new int?[] { 2, 2, 10, 10, null, null }, updates.Select(update => update.TicketLimit));
+        Assert.Equal([EventStatus.Published, EventStatus.OnSale, EventStatus.OnSale, EventStatus.OnSale, EventStatus.OnSale, EventStatus.Closed], updates.Select(update => update.Status));
+        Assert.Equal(set.GetProperty("version").GetInt32(), updates[0].Version);
+        Assert.Equal(raised.GetProperty("version").GetInt32(), updates[2].Version);
+        Assert.Equal(off.GetProperty("version").GetInt32(), updates[4].Version);
+        Assert.Equal(2, set.GetProperty("ticketLimit").GetInt32());
+        Assert.Equal(10, raised.GetProperty("ticketLimit").GetInt32());
+        Assert.Equal(JsonValueKind.Null, off.GetProperty("ticketLimit").ValueKind);
+        // Removing what is not there changes nothing; a closed event's limit does not change.
+        Assert.Equal(off.GetProperty("version").GetInt32(), again.GetProperty("version").GetInt32());
+        Assert.All([put, delete], problem =>
+        {
+            Assert.Equal("https://boxoffice.dev/problems/event-state", problem.GetProperty("type").GetString());
+            Assert.Equal("closed", problem.GetProperty("eventStatus").GetString());
+        });
+        var after = await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/organizer/events/{id}");
+        Assert.Equal(closed.GetProperty("version").GetInt32(), after.GetProperty("version").GetInt32());
+        Assert.Equal(JsonValueKind.Null, after.GetProperty("ticketLimit").ValueKind);
     }
 
     /// <summary>An event's body with a <c>waitingRoom</c>.</summary>

@@ -165,10 +165,17 @@ public sealed class PublicCatalogTests(BoxofficeApp boxoffice)
 
         Assert.StartsWith("3.", document.GetProperty("openapi").GetString());
         var paths = document.GetProperty("paths");
-        foreach (var path in new[] { "/events", "/events/{id}", "/events/{id}/seatmap", "/organizer/venues", "/organizer/events", "/organizer/events/{id}/publish" })
+        foreach (var path in new[] { "/events", "/events/{id}", "/events/{id}/seatmap", "/organizer/venues", "/organizer/events", "/organizer/events/{id}/publish", "/organizer/events/{id}/ticket-limit" })
         {
             Assert.True(paths.TryGetProperty(path, out _) || paths.TryGetProperty(path + "/", out _), $"The document lacks {path}");
         }
+
+        // The ticket limit's bounds are the document's too, in an event's body and in its own.
+        Assert.All(["EventRequest", "TicketLimitRequest"], schema =>
+        {
+            var ticketLimit = document.GetProperty("components").GetProperty("schemas").GetProperty(schema).GetProperty("properties").GetProperty("ticketLimit");
+            Assert.Equal((1, 10), (ticketLimit.GetProperty("minimum").GetInt32(), ticketLimit.GetProperty("maximum").GetInt32()));
+        });
 
         Assert.EndsWith("/api/catalog", document.GetProperty("servers")[0].GetProperty("url").GetString());
     }

@@ -1,5 +1,6 @@
 using Boxoffice.Catalog.Events;
 using Boxoffice.Contracts.Catalog;
+using static Boxoffice.UnitTests.Catalog.Events.EventRequests;
 
 namespace Boxoffice.UnitTests.Catalog.Events;
 
@@ -9,8 +10,6 @@ namespace Boxoffice.UnitTests.Catalog.Events;
 /// </summary>
 public sealed class WaitingRoomRulesTests
 {
-    private static readonly DateTimeOffset SaleOpensAt = new(2027, 3, 1, 10, 0, 0, TimeSpan.Zero);
-
     [Fact]
     public void An_empty_waiting_room_takes_every_default()
     {
@@ -83,11 +82,4 @@ public sealed class WaitingRoomRulesTests
     }
 
     private static WaitingRoomRequest Room() => new(null, null, null, null, null);
-
-    private static EventRequest Event(WaitingRoomRequest? room) => new(
-        Guid.NewGuid(), "Fado night", null, SaleOpensAt.AddDays(30), SaleOpensAt, SaleOpensAt.AddDays(29), "EUR",
-        [new TierRequest("Standing", 30m, ["Floor"])], room);
-
-    private static Boxoffice.Catalog.Venues.VenueDetail Venue() => new(
-        Guid.NewGuid(), "Coliseu", "Porto", "", 100, [new Boxoffice.Catalog.Venues.SectionView("Floor", SectionKind.GeneralAdmission, 100, [])]);
 }
