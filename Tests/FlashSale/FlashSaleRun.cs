@@ -36,11 +36,25 @@ public sealed record SaleReport(
 /// </summary>
 public sealed record QueueSample(double Second, long? Waiting, long? AdmittedTotal, int CrowdWaiting, int CrowdAdmitted);
 
-/// <summary>The places the scalper bots' identities bought, against everyone's: their share of the places over their share of the identities.</summary>
-public sealed record ScalperShare(int Identities, int ScalperIdentities, long Places, long ScalperPlaces)
+/// <summary>
+/// The places the scalper bots' identities bought, against everyone's: their share of the places
+/// over their share of the identities, and its two parts: how often a bot got to buy at all (the
+/// queue's fairness) and how much it took when it did (the event's ticket limit against what an
+/// honest buyer wants). <paramref name="Buyers"/> and <paramref name="ScalperBuyers"/> are the
+/// identities that bought anything.
+/// </summary>
+public sealed record ScalperShare(int Identities, int ScalperIdentities, long Places, long ScalperPlaces, int Buyers = 0, int ScalperBuyers = 0)
 {
     /// <summary>1: they bought like anybody; 46: the free-for-all the waiting room is for (ADR 0010). Null when nothing was sold or there were no bots.</summary>
     public double? Ratio => Places == 0 || ScalperIdentities == 0 ? null : (double)ScalperPlaces / Places / ((double)ScalperIdentities / Identities);
+
+    /// <summary>The bots' share of the identities that bought over their share of all identities: 1 when the queue lets them in like anyone.</summary>
+    public double? BuyerRatio => Buyers == 0 || ScalperIdentities == 0 ? null : (double)ScalperBuyers / Buyers / ((double)ScalperIdentities / Identities);
+
+    /// <summary>Places a bot that bought took over places an honest buyer that bought took.</summary>
+    public double? PlacesPerBuyerRatio => ScalperBuyers == 0 || Buyers == ScalperBuyers
+        ? null
+        : (double)ScalperPlaces / ScalperBuyers / ((double)(Places - ScalperPlaces) / (Buyers - ScalperBuyers));
 }
 
 /// <summary>
@@ -227,7 +241,9 @@ public static class FlashSaleRun
         try
         {
             var places = await auditor.PlacesByBuyerAsync(cancellationToken);
-            return new ScalperShare(identities, scalpers.Count, places.Values.Sum(), places.Where(pair => scalpers.Contains(pair.Key)).Sum(pair => pair.Value));
+            var bought = places.Where(pair => pair.Value > 0).ToList();
+            return new ScalperShare(identities, scalpers.Count, places.Values.Sum(), places.Where(pair => scalpers.Contains(pair.Key)).Sum(pair => pair.Value),
+                bought.Count, bought.Count(pair => scalpers.Contains(pair.Key)));
         }
         catch (Npgsql.NpgsqlException)
         {

@@ -40,7 +40,7 @@ public static class SaleReportWriter
         if (report.Scalpers is { } scalpers)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  scalper bots: {scalpers.ScalperIdentities:N0} identities of {scalpers.Identities:N0} ({100.0 * scalpers.ScalperIdentities / Math.Max(1, scalpers.Identities):F1} %) bought {scalpers.ScalperPlaces:N0} of {scalpers.Places:N0} places ({100.0 * scalpers.ScalperPlaces / Math.Max(1, scalpers.Places):F1} %): {Number(scalpers.Ratio, "F2")} times their share"));
+                $"  scalper bots: {scalpers.ScalperIdentities:N0} identities of {scalpers.Identities:N0} ({100.0 * scalpers.ScalperIdentities / Math.Max(1, scalpers.Identities):F1} %) bought {scalpers.ScalperPlaces:N0} of {scalpers.Places:N0} places ({100.0 * scalpers.ScalperPlaces / Math.Max(1, scalpers.Places):F1} %): {Number(scalpers.Ratio, "F2")} times their share; {scalpers.ScalperBuyers:N0} of the {scalpers.Buyers:N0} identities that bought ({Number(scalpers.BuyerRatio, "F2")} times their share), {Number(scalpers.PlacesPerBuyerRatio, "F2")} times an honest buyer's places each"));
         }
 
         output.WriteLine();
@@ -93,6 +93,8 @@ public static class SaleReportWriter
         }
 
         output.WriteLine($"scalper_share_ratio: {Number(report.Scalpers?.Ratio, "F2")} (target: {(report.Sale.WaitingRoom ? "<= 2" : "none, without a waiting room")})");
+        output.WriteLine($"scalper_buyer_share_ratio: {Number(report.Scalpers?.BuyerRatio, "F2")} (target: none, the part the queue decides: 1 is a fair draw; {report.Scalpers?.ScalperBuyers} bots bought)");
+        output.WriteLine($"scalper_places_per_buyer_ratio: {Number(report.Scalpers?.PlacesPerBuyerRatio, "F2")} (target: none, the part the ticket limit decides)");
         output.WriteLine($"server_errors_to_well_formed: {wellFormed.GetValueOrDefault("5xx")} (target: 0)");
         output.WriteLine($"hostile_not_refused: {o.HostileFailures.Count} of {o.HostileRequests} (target: 0)");
         output.WriteLine($"hostile_answered_4xx: {hostile.GetValueOrDefault("4xx")} of {o.HostileRequests} (target: all but a scalper's successes)");
@@ -151,7 +153,8 @@ public static class SaleReportWriter
                 }
                 : null,
             scalpers = report.Scalpers is { } scalpers
-                ? new { identities = scalpers.Identities, scalperIdentities = scalpers.ScalperIdentities, places = scalpers.Places, scalperPlaces = scalpers.ScalperPlaces, shareRatio = Round(scalpers.Ratio, 2) }
+                ? new { identities = scalpers.Identities, scalperIdentities = scalpers.ScalperIdentities, places = scalpers.Places, scalperPlaces = scalpers.ScalperPlaces, shareRatio = Round(scalpers.Ratio, 2),
+                    buyers = scalpers.Buyers, scalperBuyers = scalpers.ScalperBuyers, buyerShareRatio = Round(scalpers.BuyerRatio, 2), placesPerBuyerRatio = Round(scalpers.PlacesPerBuyerRatio, 2) }
                 : null,
         }, SummaryOptions);
 
