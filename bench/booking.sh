@@ -26,81 +26,30 @@ set -euo pipefail
 
 duration=${1:-10}
 buyers=${BENCH_BUYERS:-1000}
-root=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 upstream_port=18111 redis_port=18112 postgres_port=18113 kafka_port=18114 kafka_http_port=18115
 provider_port=18116 payments_port=18117 booking_port=18118
 
-for tool in redis-server curl; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "$tool is missing: apt-get install redis-server curl" >&2
-    exit 1
-  fi
-done
-postgres_bin=$(dirname "$(readlink -f "$(command -v postgres || ls /usr/lib/postgresql/*/bin/postgres | tail -1)")")
-if [ ! -x "$postgres_bin/pgbench" ]; then
-  echo "PostgreSQL server binaries with pgbench are missing: apt-get install postgresql" >&2
-  exit 1
-fi
-for port in $upstream_port $redis_port $postgres_port $kafka_port $kafka_http_port $provider_port $payments_port $booking_port; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "Port $port is in use; stop what listens there first." >&2
-    exit 1
-  fi
-done
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+require_tools redis-server curl
+find_postgres pgbench
+require_free_ports $upstream_port $redis_port $postgres_port $kafka_port $kafka_http_port $provider_port $payments_port $booking_port
+raise_open_files_limit
 
-work=$(mktemp -d /tmp/boxoffice-bench-booking-XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  local status=$?
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ "$status" = 0 ]; then rm -rf "$work"; else echo "Failed; the processes' logs are in $work" >&2; fi
-}
-trap cleanup EXIT
-
-wait_for() { # url
-  for _ in $(seq 1 240); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.25
-  done
-  echo "Nothing answered at $1" >&2
-  exit 1
-}
+bench_workdir booking
 
 echo "Building booking, payments, the provider, the broker, the upstream and the load client (Release)..."
-for project in Services/Booking Services/Payments Services/PaymentProvider Services/EmbeddedKafka bench/Upstream bench/BookingLoad; do
-  dotnet build "$root/$project" -c Release -nologo -v quiet >/dev/null
-done
-release() { echo "$root/$1/bin/Release/net10.0/$2.dll"; }
-content_root() { echo "--contentRoot=$root/$1/bin/Release/net10.0"; }
-sampling="Telemetry__TraceSamplingRatio=${BENCH_TRACE_SAMPLING:-0.01}"
-secret() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
+build_release Services/Booking Services/Payments Services/PaymentProvider Services/EmbeddedKafka bench/Upstream bench/BookingLoad
 redis_password=$(secret)
 postgres_password=$(secret)
 provider_key=$(secret)
 # Booking checks waiting-room admissions with it (at least 32 characters); the benchmark's events have no waiting room.
 waiting_room_key=$(secret)$(secret)
 
-redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$redis_password" --save "" --appendonly no \
-  --daemonize no --logfile "$work/redis.log" &
-pids+=($!)
-BOXOFFICE_PG_PASSWORD=$postgres_password BOXOFFICE_PG_MAX_CONNECTIONS=$((buyers + 200)) \
-  "$root/AppHost/embedded/postgres.sh" "$postgres_bin" "$work/postgres" "$postgres_port" bookingdb paymentsdb providerdb pgbenchdb \
-  >"$work/postgres.log" 2>&1 &
-pids+=($!)
-connection() { echo "Host=127.0.0.1;Port=$postgres_port;Username=postgres;Password=$postgres_password;Database=$1"; }
-for _ in $(seq 1 120); do
-  PGPASSWORD=$postgres_password "$postgres_bin/psql" -h 127.0.0.1 -p "$postgres_port" -U postgres -d bookingdb -qtAX -c "SELECT 1" >/dev/null 2>&1 && break
-  sleep 0.25
-done
+start_redis "$redis_port" "$redis_password"
+BOXOFFICE_PG_MAX_CONNECTIONS=$((buyers + 200)) start_postgres bookingdb paymentsdb providerdb pgbenchdb
 
-ASPNETCORE_URLS="http://127.0.0.1:$kafka_http_port" Broker__KafkaPort=$kafka_port Broker__ExtraTopics__0=bench.relay Logging__LogLevel__Default=Warning \
-  dotnet "$(release Services/EmbeddedKafka Boxoffice.EmbeddedKafka)" >"$work/kafka.log" 2>&1 &
-pids+=($!)
-ASPNETCORE_URLS="http://127.0.0.1:$upstream_port" dotnet "$(release bench/Upstream Boxoffice.Bench.Upstream)" >"$work/upstream.log" 2>&1 &
-pids+=($!)
+start_kafka "$kafka_port" "$kafka_http_port" Broker__ExtraTopics__0=bench.relay
+start_upstream "$upstream_port" upstream.log
 wait_for "http://127.0.0.1:$kafka_http_port/health"
 wait_for "http://127.0.0.1:$upstream_port/constant"
 
@@ -126,7 +75,6 @@ wait_for "http://127.0.0.1:$booking_port/health"
 
 load() { dotnet "$(release bench/BookingLoad Boxoffice.Bench.BookingLoad)" "$@" \
   booking="http://127.0.0.1:$booking_port/" upstream="http://127.0.0.1:$upstream_port/" kafka="127.0.0.1:$kafka_port" db="$(connection bookingdb)"; }
-value() { awk -F= -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
 
 echo "Race: $buyers buyers for ${duration} s (after a warm-up race)..."
 race=$(load race buyers="$buyers" seconds="$duration" places=20000)
@@ -154,7 +102,6 @@ echo "Outbox relay against a raw producer, 50,000 messages of 300 bytes..."
 relay=$(dotnet "$(release bench/BookingLoad Boxoffice.Bench.BookingLoad)" relay kafka="127.0.0.1:$kafka_port" db="$(connection bookingdb)" messages=50000 topic=bench.relay)
 echo "$relay" | sed 's/^/  /'
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 holds=$(value "$race" holds_per_second)
 echo
 echo "holds_per_second: $holds (target: none)"

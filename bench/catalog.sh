@@ -26,66 +26,20 @@ duration=${1:-10}
 warmup=${BENCH_WARMUP_SECONDS:-10}
 connections=${BENCH_CONNECTIONS:-64}
 burst=1000
-root=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 upstream_port=18091 constant_port=18092 gateway_port=18093 redis_port=18094 postgres_port=18095
 kafka_port=18096 kafka_http_port=18097 catalog_port=18098 uncached_port=18099 replica_port=18100
 
-for tool in wrk redis-server curl; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "$tool is missing: apt-get install wrk redis-server curl" >&2
-    exit 1
-  fi
-done
-postgres_bin=$(dirname "$(readlink -f "$(command -v postgres || ls /usr/lib/postgresql/*/bin/postgres | tail -1)")")
-if [ ! -x "$postgres_bin/psql" ] || [ ! -e "$postgres_bin/../lib/pg_stat_statements.so" ]; then
-  echo "PostgreSQL server binaries with pg_stat_statements are missing: apt-get install postgresql" >&2
-  exit 1
-fi
-for port in $upstream_port $constant_port $gateway_port $redis_port $postgres_port $kafka_port $kafka_http_port $catalog_port $uncached_port $replica_port; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "Port $port is in use; stop what listens there first." >&2
-    exit 1
-  fi
-done
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+require_tools wrk redis-server curl
+find_postgres psql pg_stat_statements
+require_free_ports $upstream_port $constant_port $gateway_port $redis_port $postgres_port $kafka_port $kafka_http_port $catalog_port $uncached_port $replica_port
+raise_open_files_limit
 
-work=$(mktemp -d /tmp/boxoffice-bench-catalog-XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  local status=$?
-  if [ "$status" != 0 ] && [ -n "${BENCH_PAUSE_ON_FAILURE:-}" ]; then
-    echo "Failed; everything keeps running for ${BENCH_PAUSE_ON_FAILURE} s. Logs: $work" >&2
-    sleep "$BENCH_PAUSE_ON_FAILURE"
-  fi
-  # Newest first: the services let go of PostgreSQL before it is asked to stop.
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ "$status" = 0 ]; then rm -rf "$work"; else echo "Failed; the processes' logs are in $work" >&2; fi
-}
-trap cleanup EXIT
-
-wait_for() { # url
-  for _ in $(seq 1 240); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.25
-  done
-  echo "Nothing answered at $1" >&2
-  exit 1
-}
+bench_workdir catalog
 
 echo "Building the catalog, the gateway, the broker and the upstream (Release)..."
-for project in Services/Catalog Services/Gateway Services/EmbeddedKafka bench/Upstream; do
-  dotnet build "$root/$project" -c Release -nologo -v quiet >/dev/null
-done
-release() { echo "$root/$1/bin/Release/net10.0/$2.dll"; }
-# Content root = the build output, where appsettings.json (the gateway's routes) was copied.
-content_root() { echo "--contentRoot=$root/$1/bin/Release/net10.0"; }
+build_release Services/Catalog Services/Gateway Services/EmbeddedKafka bench/Upstream
 
-# As a busy deployment would run: a share of traces recorded (BENCH_TRACE_SAMPLING=1 records all).
-sampling="Telemetry__TraceSamplingRatio=${BENCH_TRACE_SAMPLING:-0.01}"
-
-secret() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
 redis_password=$(secret)
 postgres_password=$(secret)
 # The gateway checks waiting-room tickets and admissions with it (at least 32 characters); the
@@ -93,22 +47,10 @@ postgres_password=$(secret)
 # fetch is pointed at the upstream, which has none (it logs that once and answers as before).
 waiting_room_key=$(secret)$(secret)
 
-redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$redis_password" --save "" --appendonly no \
-  --daemonize no --logfile "$work/redis.log" &
-pids+=($!)
-
-BOXOFFICE_PG_PASSWORD=$postgres_password "$root/AppHost/embedded/postgres.sh" "$postgres_bin" "$work/postgres" "$postgres_port" catalogdb \
-  >"$work/postgres.log" 2>&1 &
-pids+=($!)
-psql_catalog() { PGPASSWORD=$postgres_password "$postgres_bin/psql" -h 127.0.0.1 -p "$postgres_port" -U postgres -d catalogdb -qtAX -c "$1"; }
-for _ in $(seq 1 120); do psql_catalog "SELECT 1" >/dev/null 2>&1 && break; sleep 0.25; done
-
-ASPNETCORE_URLS="http://127.0.0.1:$kafka_http_port" Broker__KafkaPort=$kafka_port Logging__LogLevel__Default=Warning \
-  dotnet "$(release Services/EmbeddedKafka Boxoffice.EmbeddedKafka)" >"$work/kafka.log" 2>&1 &
-pids+=($!)
-
-ASPNETCORE_URLS="http://127.0.0.1:$upstream_port" dotnet "$(release bench/Upstream Boxoffice.Bench.Upstream)" >"$work/upstream.log" 2>&1 &
-pids+=($!)
+start_redis "$redis_port" "$redis_password"
+start_postgres catalogdb
+start_kafka "$kafka_port" "$kafka_http_port"
+start_upstream "$upstream_port" upstream.log
 wait_for "http://127.0.0.1:$kafka_http_port/health"
 wait_for "http://127.0.0.1:$upstream_port/constant"
 
@@ -116,7 +58,7 @@ catalog() { # port log [extra environment...]
   local port=$1 log=$2
   shift 2
   env ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning $sampling \
-    ConnectionStrings__catalogdb="Host=127.0.0.1;Port=$postgres_port;Username=postgres;Password=$postgres_password;Database=catalogdb" \
+    ConnectionStrings__catalogdb="$(connection catalogdb)" \
     ConnectionStrings__redis="127.0.0.1:$redis_port,password=$redis_password" \
     ConnectionStrings__kafka="127.0.0.1:$kafka_port" \
     Authentication__Issuer="http://127.0.0.1:$upstream_port/" Authentication__MetadataBaseAddress="http://127.0.0.1:$upstream_port" \
@@ -158,7 +100,6 @@ api() { # method path [json]
   curl -fsS -X "$1" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' ${3:+--data "$3"} \
     "http://127.0.0.1:$gateway_port/api/catalog$2"
 }
-json_id() { sed -E 's/^\{"id":"([0-9a-f-]+)".*/\1/'; }
 rows=$(for r in $(seq 1 20); do printf '{"label":"R%d","seats":50},' "$r"; done)
 venue=$(api POST /organizer/venues "{\"name\":\"Bench Arena\",\"city\":\"Porto\",\"sections\":[{\"name\":\"Stalls\",\"kind\":\"seated\",\"rows\":[${rows%,}]},{\"name\":\"Floor\",\"kind\":\"general-admission\",\"capacity\":500}]}" | json_id)
 event_body() {
@@ -172,9 +113,7 @@ api POST "/organizer/events/$cold/publish" >/dev/null
 
 # The constant body has exactly the size of the event's JSON.
 detail_bytes=$(curl -fs "http://127.0.0.1:$gateway_port/api/catalog/events/$warm" | wc -c)
-ASPNETCORE_URLS="http://127.0.0.1:$constant_port" dotnet "$(release bench/Upstream Boxoffice.Bench.Upstream)" --BodyBytes "$detail_bytes" \
-  >"$work/constant.log" 2>&1 &
-pids+=($!)
+start_upstream "$constant_port" constant.log --BodyBytes "$detail_bytes"
 wait_for "http://127.0.0.1:$gateway_port/bench/constant"
 constant_bytes=$(curl -fs "http://127.0.0.1:$gateway_port/bench/constant" | wc -c)
 uncached_bytes=$(curl -fs "http://127.0.0.1:$gateway_port/uncached/events/$warm" | wc -c)
@@ -186,20 +125,8 @@ fi
 # Let the publications' cache invalidations (through Kafka) pass before anything is measured.
 sleep 2
 
-to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 declare -A rps p99
-run() { # name url
-  local out
-  out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$2")
-  if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
-    echo "$1 answered errors:" >&2
-    echo "$out" >&2
-    exit 1
-  fi
-  rps[$1]=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
-  p99[$1]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
-  printf '  %-15s %10.0f req/s   p99 %8.3f ms\n' "$1" "${rps[$1]}" "${p99[$1]}"
-}
+run() { wrk_run 15 "$@"; } # name url
 
 # Steady state for every path before any is measured: the JIT's tiering and the caches settle
 # under load, and a path measured first would otherwise pay for warming the shared gateway.
@@ -220,9 +147,9 @@ run direct-constant "http://127.0.0.1:$constant_port/constant"
 
 # The cold burst: 1,000 connections open at once and each asks for the cold event; wrk keeps
 # asking for a second, so the later requests are cache hits.
-psql_catalog "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+psql_in catalogdb "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 detail_queries() {
-  psql_catalog "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+  psql_in catalogdb "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
                 WHERE d.datname = 'catalogdb' AND s.query LIKE '%FROM events e JOIN venues v ON v.id = e.venue_id%WHERE e.id = \$1%'"
 }
 before=$(detail_queries)
@@ -236,7 +163,6 @@ if grep -q 'Non-2xx\|Socket errors' <<<"$burst_out"; then
 fi
 echo "  cold burst: $burst connections at once, $burst_requests requests in 1 s to two catalog replicas, $((after - before)) event-detail queries in PostgreSQL"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
 echo "cached_over_constant_throughput: $(ratio "${rps[cached]}" "${rps[constant]}") (target: >= 0.8)"
 echo "direct_cached_over_direct_constant_throughput: $(ratio "${rps[direct-cached]}" "${rps[direct-constant]}") (target: none, the catalog's own share)"

@@ -18,7 +18,7 @@
 # Usage: bench/flashsale.sh          (BENCH_RUNS="calm faults" runs a subset)
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 buyers=${BENCH_BUYERS:-10000}
 seats=${BENCH_SEATS:-1000}
 admit_rate=${BENCH_ADMIT_RATE:-100}
@@ -27,8 +27,7 @@ runs=${BENCH_RUNS:-calm faults calm_no_waiting_room faults_no_waiting_room}
 results="$root/bench/results"
 mkdir -p "$results"
 
-dotnet build "$root/Tests/FlashSale" -c Release -v quiet -nologo >/dev/null
-harness=$(dotnet msbuild "$root/Tests/FlashSale" -getProperty:TargetPath -p:Configuration=Release)
+build_harness
 
 run() { # name
   local name=$1 status=0 options=()

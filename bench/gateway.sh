@@ -19,61 +19,28 @@ set -euo pipefail
 
 duration=${1:-10}
 warmup=${BENCH_WARMUP_SECONDS:-8}
-root=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 upstream_port=18081 gateway_port=18082 nginx_port=18083 redis_port=18084
 
-for tool in wrk nginx redis-server curl; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "$tool is missing: apt-get install wrk nginx-light redis-server curl" >&2
-    exit 1
-  fi
-done
-for port in $upstream_port $gateway_port $nginx_port $redis_port; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "Port $port is in use; stop what listens there first." >&2
-    exit 1
-  fi
-done
+require_tools wrk nginx=nginx-light redis-server curl
+require_free_ports $upstream_port $gateway_port $nginx_port $redis_port
 
-work=$(mktemp -d /tmp/boxoffice-bench-gateway-XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-wait_for() { # url [header]
-  for _ in $(seq 1 120); do
-    curl -fs -o /dev/null ${2:+-H "$2"} "$1" && return 0
-    sleep 0.25
-  done
-  echo "Nothing answered at $1" >&2
-  exit 1
-}
+bench_workdir gateway
 
 echo "Building the gateway and the upstream (Release)..."
-dotnet build "$root/Services/Gateway" -c Release -nologo -v quiet >/dev/null
-dotnet build "$root/bench/Upstream" -c Release -nologo -v quiet >/dev/null
+build_release Services/Gateway bench/Upstream
 
-password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+password=$(secret)
 # The gateway checks waiting-room tickets and admissions with it (at least 32 characters); no
 # waiting room runs here: its queue snapshot fetch is pointed at the upstream, which has none.
-waiting_room_key=$(head -c 36 /dev/urandom | base64 | tr -d '/+=')
-redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$password" --save "" --appendonly no \
-  --daemonize no --logfile "$work/redis.log" &
-pids+=($!)
+waiting_room_key=$(secret)$(secret)
+start_redis "$redis_port" "$password"
 
-ASPNETCORE_URLS="http://127.0.0.1:$upstream_port" \
-  dotnet "$root/bench/Upstream/bin/Release/net10.0/Boxoffice.Bench.Upstream.dll" --BodyBytes 512 >"$work/upstream.log" 2>&1 &
-pids+=($!)
+start_upstream "$upstream_port" upstream.log --BodyBytes 512
 wait_for "http://127.0.0.1:$upstream_port/constant"
 
 issuer="http://127.0.0.1:$upstream_port/"
-ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Production \
+env ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Production \
   ConnectionStrings__redis="127.0.0.1:$redis_port,password=$password" \
   Authentication__Issuer="$issuer" Authentication__MetadataBaseAddress="http://127.0.0.1:$upstream_port" \
   ReverseProxy__Routes__bench__ClusterId=bench \
@@ -84,9 +51,8 @@ ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Producti
   ReverseProxy__Clusters__bench__Destinations__upstream__Address="http://127.0.0.1:$upstream_port" \
   RateLimiting__Authenticated__TokenLimit=1000000000 RateLimiting__Authenticated__TokensPerSecond=1000000000 \
   WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__Service="http://127.0.0.1:$upstream_port" \
-  Logging__LogLevel__Default=Warning Telemetry__TraceSamplingRatio="${BENCH_TRACE_SAMPLING:-0.01}" \
-  dotnet "$root/Services/Gateway/bin/Release/net10.0/Boxoffice.Gateway.dll" \
-  --contentRoot="$root/Services/Gateway/bin/Release/net10.0" >"$work/gateway.log" 2>&1 &
+  Logging__LogLevel__Default=Warning "$sampling" \
+  dotnet "$(release Services/Gateway Boxoffice.Gateway)" "$(content_root Services/Gateway)" >"$work/gateway.log" 2>&1 &
 pids+=($!)
 
 mkdir -p "$work/nginx"
@@ -129,9 +95,6 @@ if { [ "${BENCH_AUTHORIZATION_POLICY-authenticated}" = authenticated ] && [ "$an
   exit 1
 fi
 
-# wrk's latency in ms, from values like 512.00us, 1.23ms or 1.05s
-to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
-
 declare -A rps p50 p99
 run() { # name connections url
   local out
@@ -155,7 +118,6 @@ for connections in 16 64; do
   run nginx "$connections" "http://127.0.0.1:$nginx_port/constant"
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 echo
 for connections in 16 64; do

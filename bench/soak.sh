@@ -21,13 +21,10 @@
 # Usage: bench/soak.sh          (public tools only: bash, coreutils' timeout, jq)
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 results="$root/bench/results/soak"
 
-if ! command -v jq >/dev/null; then
-  echo "jq is missing: apt-get install jq" >&2
-  exit 1
-fi
+require_tools jq
 
 if [ "${SOAK_QUICK:-0}" = 1 ]; then
   # seed buyers seats faults
@@ -49,8 +46,7 @@ fi
 
 mkdir -p "$results"
 echo "Building the harness (Release)..." >&2
-dotnet build "$root/Tests/FlashSale" -c Release -v quiet -nologo >/dev/null
-harness=$(dotnet msbuild "$root/Tests/FlashSale" -getProperty:TargetPath -p:Configuration=Release)
+build_harness
 
 started=$(date +%s)
 failed=0 unaudited=0 faults_run=0 faults_missed=0 number=0

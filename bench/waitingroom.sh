@@ -33,86 +33,30 @@ connections=${BENCH_CONNECTIONS:-64}
 queue_buyers=${BENCH_QUEUE_BUYERS:-50000}
 poll_seconds=${BENCH_POLL_SECONDS:-60}
 admit_rate=${BENCH_ADMIT_RATE:-50}
-root=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 upstream_port=18131 constant_port=18132 gateway_port=18133 redis_port=18134 postgres_port=18135
 kafka_port=18136 kafka_http_port=18137 catalog_port=18138 booking_port=18139 waiting_room_port=18140
 
-for tool in wrk redis-server curl; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "$tool is missing: apt-get install wrk redis-server curl" >&2
-    exit 1
-  fi
-done
-postgres_bin=$(dirname "$(readlink -f "$(command -v postgres || ls /usr/lib/postgresql/*/bin/postgres | tail -1)")")
-if [ ! -x "$postgres_bin/psql" ]; then
-  echo "PostgreSQL server binaries are missing: apt-get install postgresql" >&2
-  exit 1
-fi
-for port in $upstream_port $constant_port $gateway_port $redis_port $postgres_port $kafka_port $kafka_http_port $catalog_port $booking_port $waiting_room_port; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "Port $port is in use; stop what listens there first." >&2
-    exit 1
-  fi
-done
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+require_tools wrk redis-server curl
+find_postgres psql
+require_free_ports $upstream_port $constant_port $gateway_port $redis_port $postgres_port $kafka_port $kafka_http_port $catalog_port $booking_port $waiting_room_port
+raise_open_files_limit
 
-work=$(mktemp -d /tmp/boxoffice-bench-waitingroom-XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  local status=$?
-  if [ "$status" != 0 ] && [ -n "${BENCH_PAUSE_ON_FAILURE:-}" ]; then
-    echo "Failed; everything keeps running for ${BENCH_PAUSE_ON_FAILURE} s. Logs: $work" >&2
-    sleep "$BENCH_PAUSE_ON_FAILURE"
-  fi
-  # Newest first: the services let go of PostgreSQL before it is asked to stop.
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ "$status" = 0 ]; then rm -rf "$work"; else echo "Failed; the processes' logs are in $work" >&2; fi
-}
-trap cleanup EXIT
-
-wait_for() { # url [header]
-  for _ in $(seq 1 240); do
-    curl -fs -o /dev/null ${2:+-H "$2"} "$1" && return 0
-    sleep 0.25
-  done
-  echo "Nothing answered at $1" >&2
-  exit 1
-}
+bench_workdir waitingroom
 
 echo "Building the catalog, booking, the waiting room, the gateway, the broker, the upstream and the load client (Release)..."
-for project in Services/Catalog Services/Booking Services/WaitingRoom Services/Gateway Services/EmbeddedKafka bench/Upstream Tests/FlashSale; do
-  dotnet build "$root/$project" -c Release -nologo -v quiet >/dev/null
-done
-release() { echo "$root/$1/bin/Release/net10.0/$2.dll"; }
-# Content root = the build output, where appsettings.json (the gateway's routes) was copied.
-content_root() { echo "--contentRoot=$root/$1/bin/Release/net10.0"; }
+build_release Services/Catalog Services/Booking Services/WaitingRoom Services/Gateway Services/EmbeddedKafka bench/Upstream Tests/FlashSale
 
-sampling="Telemetry__TraceSamplingRatio=${BENCH_TRACE_SAMPLING:-0.01}"
-secret() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
 redis_password=$(secret)
 postgres_password=$(secret)
 # Signs queue tickets and admissions (the waiting room); the gateway and booking check them (at least 32 characters).
 waiting_room_key=$(secret)$(secret)
 
-redis-server --port "$redis_port" --bind 127.0.0.1 --requirepass "$redis_password" --save "" --appendonly no \
-  --daemonize no --logfile "$work/redis.log" &
-pids+=($!)
-BOXOFFICE_PG_PASSWORD=$postgres_password "$root/AppHost/embedded/postgres.sh" "$postgres_bin" "$work/postgres" "$postgres_port" catalogdb bookingdb waitingroomdb \
-  >"$work/postgres.log" 2>&1 &
-pids+=($!)
-connection() { echo "Host=127.0.0.1;Port=$postgres_port;Username=postgres;Password=$postgres_password;Database=$1"; }
-for _ in $(seq 1 120); do
-  PGPASSWORD=$postgres_password "$postgres_bin/psql" -h 127.0.0.1 -p "$postgres_port" -U postgres -d waitingroomdb -qtAX -c "SELECT 1" >/dev/null 2>&1 && break
-  sleep 0.25
-done
+start_redis "$redis_port" "$redis_password"
+start_postgres catalogdb bookingdb waitingroomdb
 
-ASPNETCORE_URLS="http://127.0.0.1:$kafka_http_port" Broker__KafkaPort=$kafka_port Logging__LogLevel__Default=Warning \
-  dotnet "$(release Services/EmbeddedKafka Boxoffice.EmbeddedKafka)" >"$work/kafka.log" 2>&1 &
-pids+=($!)
-ASPNETCORE_URLS="http://127.0.0.1:$upstream_port" dotnet "$(release bench/Upstream Boxoffice.Bench.Upstream)" >"$work/upstream.log" 2>&1 &
-pids+=($!)
+start_kafka "$kafka_port" "$kafka_http_port"
+start_upstream "$upstream_port" upstream.log
 wait_for "http://127.0.0.1:$kafka_http_port/health"
 wait_for "http://127.0.0.1:$upstream_port/constant"
 
@@ -165,7 +109,6 @@ organizer=$(curl -fs "$issuer/token?sub=bench-organizer&scope=catalog.write&role
 api() { # method path [json]
   curl -fsS -X "$1" -H "Authorization: Bearer $organizer" -H 'Content-Type: application/json' ${3:+--data "$3"} "$gateway/api/catalog$2"
 }
-json_id() { sed -E 's/^\{"id":"([0-9a-f-]+)".*/\1/'; }
 json_string() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/"; }
 venue=$(api POST /organizer/venues '{"name":"Bench Arena","city":"Porto","sections":[{"name":"Floor","kind":"general-admission","capacity":1000}]}' | json_id)
 event_body() { # name sale-opens prequeue-opens
@@ -186,7 +129,6 @@ done
 wait_for "$gateway/api/waiting-room/events/$queue_event"
 wait_for "$gateway/api/waiting-room/events/$status_event"
 
-value() { awk -F= -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
 echo "(c) $queue_buyers buyers join the queue event through the gateway and poll as told; their requests counted for $poll_seconds s..."
 load=$(dotnet "$(release Tests/FlashSale Boxoffice.FlashSale)" --queue-load --gateway "$gateway" --event "$queue_event" \
   --token-url "$issuer/token" --buyers "$queue_buyers" --poll-seconds "$poll_seconds" 2> >(sed 's/^/  /' >&2))
@@ -204,28 +146,13 @@ if ! grep -q '"state":"pre-queue"' <<<"$status_answer"; then
   exit 1
 fi
 status_bytes=$(printf '%s' "$status_answer" | wc -c)
-ASPNETCORE_URLS="http://127.0.0.1:$constant_port" dotnet "$(release bench/Upstream Boxoffice.Bench.Upstream)" --BodyBytes "$status_bytes" \
-  >"$work/constant.log" 2>&1 &
-pids+=($!)
+start_upstream "$constant_port" constant.log --BodyBytes "$status_bytes"
 constant_url="$gateway/bench/constant"
 wait_for "$constant_url" "$auth"
 constant_bytes=$(curl -fs -H "$auth" "$constant_url" | wc -c)
 
-to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 declare -A rps p99
-run() { # name url [headers...]
-  local name=$1 url=$2 out
-  shift 2
-  out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url")
-  if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
-    echo "$name answered errors:" >&2
-    echo "$out" >&2
-    exit 1
-  fi
-  rps[$name]=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
-  p99[$name]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
-  printf '  %-10s %10.0f req/s   p99 %8.3f ms\n' "$name" "${rps[$name]}" "${p99[$name]}"
-}
+run() { wrk_run 10 "$@"; } # name url [headers...]
 
 echo "Warming up both paths (${warmup} s each)..."
 wrk -t2 -c"$connections" -d"$warmup"s -H "$auth" -H "$ticket_header" "$status_url" >/dev/null
@@ -234,7 +161,6 @@ echo "wrk, ${duration} s per run, 2 threads, $connections connections, one buyer
 run status "$status_url" -H "$auth" -H "$ticket_header"
 run constant "$constant_url" -H "$auth"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 poll_rate=$(value "$load" request_rate)
 echo
 echo "queue_status_vs_constant: $(ratio "${rps[status]}" "${rps[constant]}") (target: >= 0.8)"
