@@ -188,7 +188,7 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
         public async Task RunAsync(CancellationToken cancellationToken)
         {
             // Arrival: in the lobby with a waiting room, at the opening without.
-            await Task.Delay(crowd.Options.Arrival * random.NextDouble(), cancellationToken);
+            await Task.Delay(crowd.Options.ArrivalWindow * random.NextDouble(), cancellationToken);
             if (crowd.Sale.WaitingRoom)
             {
                 var turn = await crowd.WaitForTurnAsync(token, random, scalper: false, remember: true, whileWaiting: null, cancellationToken);
@@ -348,7 +348,7 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
     /// </summary>
     private async Task ScalpAsync(Random random, string token, CancellationToken cancellationToken)
     {
-        await Task.Delay(options.Arrival * random.NextDouble(), cancellationToken);
+        await Task.Delay(options.ArrivalWindow * random.NextDouble(), cancellationToken);
         var turn = new Turn(null, null);
         if (sale.WaitingRoom)
         {
@@ -394,7 +394,7 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
     /// </summary>
     private async Task MalformAsync(Random random, string token, CancellationToken cancellationToken)
     {
-        await Task.Delay(options.Arrival * random.NextDouble(), cancellationToken);
+        await Task.Delay(options.ArrivalWindow * random.NextDouble(), cancellationToken);
         var turn = new Turn(null, null);
         if (sale.WaitingRoom)
         {
@@ -497,7 +497,7 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
         var turn = new Turn(null, null);
         if (sale.WaitingRoom)
         {
-            await Task.Delay(options.Arrival * random.NextDouble(), cancellationToken);
+            await Task.Delay(options.ArrivalWindow * random.NextDouble(), cancellationToken);
             turn = await WaitForTurnAsync(token, random, scalper: false, remember: false, whileWaiting: null, cancellationToken);
             if (_seenTickets.TryPeek(out var others))
             {

@@ -34,6 +34,7 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
         ["provider-declines"] = "for a window (--fault-window-seconds, 15), the payment provider declines 20 % of charges",
         ["redis"] = "Redis is restarted, its data gone",
         ["gateway"] = "one gateway replica is killed and started again",
+        ["waiting-room"] = "one waiting-room replica is killed and started again while the queue admits (places, offers and the credit live in PostgreSQL; the other replica's ticker takes over)",
         ["postgres"] = "PostgreSQL is restarted (fast shutdown, then start)",
         ["kafka-long"] = "the Kafka broker is down for 45 s",
         ["postgres-long"] = "once the crowd is done, PostgreSQL is down for 60 s (fast shutdown, then start)",
@@ -157,7 +158,7 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
                 return await BrokerDownAsync(TimeSpan.FromSeconds(10), cancellationToken);
             case "kafka-long":
                 return await BrokerDownAsync(LongKafkaOutage, cancellationToken);
-            case "booking" or "payments" or "gateway" or "catalog" or "identity":
+            case "booking" or "payments" or "gateway" or "catalog" or "identity" or "waiting-room":
                 return $"{await Control().KillAndRestartReplicaAsync(fault, cancellationToken)} killed, started and healthy again";
             case "relay-crash":
                 return await new RelayCrash(Control(), BookingDb).StrikeAsync(cancellationToken);

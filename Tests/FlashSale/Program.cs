@@ -129,8 +129,9 @@ internal sealed class Arguments
           --admission-minutes N    how long an admission lasts (default 15; more than a hold and its checkout)
           --proof-of-work-bits N   zero bits a join's proof of work needs, 0..24 (default 8; 0: none)
           --lobby-seconds S        from setting up the sale to its opening, while the crowd joins the
-                                   pre-queue (default 10 + 4 ms a buyer)
-          --seed N, --arrival-seconds S, --think-ms MS, --connections N
+                                   pre-queue, arriving over its first 70 % (default 10 s + 10 ms a buyer)
+          --arrival-seconds S      without a waiting room, buyers arrive over S after the opening (default 5)
+          --seed N, --think-ms MS, --connections N
         Without --gateway the harness starts the AppHost itself (embedded mode, two replicas of the
         gateway, identity, catalog, booking and payments) and every fault is available. Against a running Boxoffice:
           --gateway URL --backoffice-secret S --crowd-secret S
