@@ -63,7 +63,14 @@ public static class QueueSchedule
 {
     /// <summary>The shortest and longest time a buyer is told to wait before polling again.</summary>
     public const int MinPollSeconds = 1;
-    public const int MaxPollSeconds = 30;
+    public const int MaxPollSeconds = 60;
+
+    /// <summary>
+    /// At the opening the pre-queue's first polls are spread over one second per this many places
+    /// (2 s to <see cref="MaxPollSeconds"/>): nobody knows their place before the draw, and a
+    /// crowd told to come back at the same second is a stampede. The front's offers wait for it.
+    /// </summary>
+    public const int OpeningPollsPerSecond = 500;
 
     /// <summary>
     /// A place that has not polled for this long is abandoned: skipped by admission until it polls
@@ -83,9 +90,10 @@ public static class QueueSchedule
                 return new QueueStatus(queue.EventId, queue.State, null, null, null, null, null);
             case QueueStates.Prequeue:
             case QueueStates.Waiting when !queue.Shuffled:
-                // Drawn at the opening: ask again then, spread over a few seconds so the crowd does not poll at once.
+                // Drawn at the opening: ask again then, spread so the crowd does not poll at once.
                 var untilOpening = Math.Max(0, (queue.SaleOpensAt - now).TotalSeconds);
-                var poll = (int)Math.Clamp(Math.Ceiling(untilOpening) + Random.Shared.Next(0, 3), MinPollSeconds, MaxPollSeconds);
+                var spread = (int)Math.Clamp(queue.Waiting / OpeningPollsPerSecond, 2, MaxPollSeconds);
+                var poll = (int)Math.Clamp(Math.Ceiling(untilOpening) + Random.Shared.Next(0, spread + 1), MinPollSeconds, MaxPollSeconds);
                 return new QueueStatus(queue.EventId, QueueStates.Prequeue, null, null, null, poll, queue.SaleOpensAt);
         }
 
@@ -101,7 +109,15 @@ public static class QueueSchedule
         return new QueueStatus(queue.EventId, QueueStates.Waiting, position, ahead, wait, PollAfter(wait), queue.SaleOpensAt);
     }
 
-    /// <summary>A quarter of the expected wait, between <see cref="MinPollSeconds"/> and <see cref="MaxPollSeconds"/>: the front polls often, the back rarely.</summary>
+    /// <summary>
+    /// The expected wait, between <see cref="MinPollSeconds"/> and <see cref="MaxPollSeconds"/>: a
+    /// buyer comes back when their turn should have come, and again as often as the wait left
+    /// says if it has not. At a rate r, the places within r of the front poll every second, the
+    /// middle adds about 0.7 r polls a second per doubling of the position, and the back polls
+    /// once a minute: 10,000 waiting at 100 a second cost about 600 polls a second, 50,000 at 50 a
+    /// second about 1,000. An offer waits for its buyer's next poll (the abandon window), so a
+    /// late poll costs the buyer seconds, never the place.
+    /// </summary>
     public static int PollAfter(int? estimatedWaitSeconds) =>
-        estimatedWaitSeconds is { } wait ? Math.Clamp(wait / 4, MinPollSeconds, MaxPollSeconds) : MaxPollSeconds / 2;
+        estimatedWaitSeconds is { } wait ? Math.Clamp(wait, MinPollSeconds, MaxPollSeconds) : MaxPollSeconds / 2;
 }
