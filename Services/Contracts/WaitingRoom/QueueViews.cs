@@ -65,6 +65,9 @@ public static class QueueSchedule
     public const int MinPollSeconds = 1;
     public const int MaxPollSeconds = 60;
 
+    /// <summary><see cref="MaxPollSeconds"/>: by then a buyer who follows the schedule has polled again.</summary>
+    public static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(MaxPollSeconds);
+
     /// <summary>
     /// At the opening the pre-queue's first polls are spread over one second per this many places
     /// (2 s to <see cref="MaxPollSeconds"/>): nobody knows their place before the draw, and a

@@ -27,8 +27,9 @@ internal sealed class WaitingRoomOptions
     /// <summary>
     /// How long after an offer the buyer's hold may still be missing from booking's availability
     /// (its cached counts' age, a poll to claim the offer, the hold itself). Offers younger than
-    /// this count against the places booking says are left, so the tail of a sale does not admit
-    /// more buyers than there are places.
+    /// this count against the places booking says are left, and so do unclaimed offers younger
+    /// than this plus the longest poll interval, so the tail of a sale does not admit more buyers
+    /// than there are places.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan AvailabilityLag { get; set; } = TimeSpan.FromSeconds(6);

@@ -1,3 +1,4 @@
+using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Postgres;
 using Boxoffice.WaitingRoom.Queues;
 using Npgsql;
@@ -15,7 +16,9 @@ internal sealed record TickOutcome(bool Opened, long PrequeueCount, int Offered,
 /// per event at a time) and its row's update lock (joins wait; the opening and the arrivals after
 /// it never overlap): freeze the pre-queue at the opening, take booking's word on what is left,
 /// withdraw abandoned offers, and offer what the credit and the cap allow, and no more than the
-/// places left once the recent offers (whose holds booking may not count yet) are taken off.
+/// places left once the offers in flight are taken off: the recent ones (whose holds booking may
+/// not count yet) and the unclaimed ones whose buyers are still due to poll. So when places are
+/// few, they wait for the buyers first in line, not for whoever polls fastest further back.
 /// </summary>
 internal static class Ticks
 {
@@ -41,7 +44,8 @@ internal static class Ticks
         // Booking silent: the last word on sold out stands, and nothing caps the offers but that.
         var isSoldOut = available is { } left ? left == 0 : queue.SoldOut;
         long? placesLeft = available is { } count
-            ? count - await PlaceStore.CountOfferedSinceAsync(transaction, eventId, now - options.AvailabilityLag, cancellationToken)
+            ? count - await PlaceStore.CountInFlightAsync(
+                transaction, eventId, now - options.AvailabilityLag, now - options.AvailabilityLag - QueueSchedule.LongestPoll, cancellationToken)
             : null;
         var withdrawn = await PlaceStore.WithdrawAbandonedAsync(transaction, eventId, now - abandonedAfter, cancellationToken);
         var holding = queue.MaxAdmitted is null ? 0 : await PlaceStore.CountHoldingAsync(transaction, eventId, now - abandonedAfter, now, cancellationToken);

@@ -104,10 +104,16 @@ internal static class PlaceStore
         return await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Places offered admission after <paramref name="since"/>, claimed or not.</summary>
-    public static async Task<long> CountOfferedSinceAsync(NpgsqlTransaction transaction, Guid eventId, DateTimeOffset since, CancellationToken cancellationToken)
+    /// <summary>
+    /// Offers whose places booking may not count yet: those made after <paramref name="recentSince"/>,
+    /// claimed or not, and those made after <paramref name="unclaimedSince"/> that nobody claimed yet.
+    /// </summary>
+    public static async Task<long> CountInFlightAsync(
+        NpgsqlTransaction transaction, Guid eventId, DateTimeOffset recentSince, DateTimeOffset unclaimedSince, CancellationToken cancellationToken)
     {
-        await using var count = transaction.Command("SELECT count(*) FROM places WHERE event_id = $1 AND offered_at > $2", eventId, since);
+        await using var count = transaction.Command(
+            "SELECT count(*) FROM places WHERE event_id = $1 AND (offered_at > $2 OR (offered_at > $3 AND claimed_at IS NULL))",
+            eventId, recentSince, unclaimedSince);
         return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
     }
 
