@@ -110,6 +110,14 @@ public static class KafkaExtensions
                 // 176 at 10). A real broker answers early; raise it there
                 // (Messaging:Kafka:Consumer:FetchWaitMaxMs) to send fewer idle fetches.
                 config.FetchWaitMaxMs ??= 10;
+                if (retryTopic)
+                {
+                    // A retry is due no sooner than Retry:FirstDelay after its failure, so its consumer
+                    // can wait a quarter of that per fetch: an idle consumer of the main topic sends
+                    // about 100 empty fetches a second to the embedded broker, one of a retry topic 4.
+                    config.FetchWaitMaxMs = Math.Max(config.FetchWaitMaxMs.Value, (int)(retry.FirstDelay.TotalMilliseconds / 4));
+                }
+
                 // Offsets are stored by the consumer loop after the handler, then committed in the background.
                 config.EnableAutoCommit = true;
                 config.EnableAutoOffsetStore = false;
