@@ -5,9 +5,10 @@ using Microsoft.Extensions.Options;
 namespace Boxoffice.EmbeddedKafka;
 
 /// <summary>
-/// Gives the mock broker a stable address. librdkafka binds its mock listener to a random port and
-/// can only change the port it advertises, so this forwards the advertised port to the listener,
-/// byte for byte, one upstream connection per client connection.
+/// Gives the mock broker a stable bootstrap address. librdkafka binds its mock listener to a random
+/// port, so this forwards the port the AppHost hands out to the listener, byte for byte, one
+/// upstream connection per client connection. Clients use it to bootstrap and for metadata; the
+/// broker advertises its listener, so their produce and fetch requests go to it directly.
 /// </summary>
 internal sealed partial class KafkaForwarder(MockCluster cluster, IOptions<BrokerOptions> options, ILogger<KafkaForwarder> logger)
     : BackgroundService
@@ -63,7 +64,7 @@ internal sealed partial class KafkaForwarder(MockCluster cluster, IOptions<Broke
         }
     }
 
-    private static (string Host, int Port) Split(string address)
+    internal static (string Host, int Port) Split(string address)
     {
         var colon = address.LastIndexOf(':');
         return (address[..colon], int.Parse(address[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
