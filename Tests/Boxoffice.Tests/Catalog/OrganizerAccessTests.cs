@@ -23,6 +23,8 @@ public sealed class OrganizerAccessTests(BoxofficeApp boxoffice)
         { "POST", "/organizer/events/{event}/cancel" },
         { "PUT", "/organizer/events/{event}/waiting-room" },
         { "DELETE", "/organizer/events/{event}/waiting-room" },
+        { "PUT", "/organizer/events/{event}/ticket-limit" },
+        { "DELETE", "/organizer/events/{event}/ticket-limit" },
     };
 
     [Theory]
