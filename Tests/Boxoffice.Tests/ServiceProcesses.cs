@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Boxoffice.FlashSale;
 
 namespace Boxoffice.Tests;
 
@@ -87,29 +88,18 @@ internal static class ServiceProcesses
     /// <summary>The process named <paramref name="assemblyName"/> under <paramref name="launcher"/> (itself, or a descendant).</summary>
     public static Process Find(int launcher, string assemblyName)
     {
-        var pending = new Queue<int>([launcher]);
-        while (pending.TryDequeue(out var pid))
+        foreach (var pid in ProcessSignals.Tree(launcher))
         {
-            if (File.ReadAllText($"/proc/{pid}/cmdline").Split('\0')[0].EndsWith(assemblyName, StringComparison.Ordinal))
+            try
             {
-                return Process.GetProcessById(pid);
+                if (File.ReadAllText($"/proc/{pid}/cmdline").Split('\0')[0].EndsWith(assemblyName, StringComparison.Ordinal))
+                {
+                    return Process.GetProcessById(pid);
+                }
             }
-
-            foreach (var child in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(name => name!.All(char.IsAsciiDigit)))
+            catch (IOException)
             {
-                try
-                {
-                    // /proc/PID/stat: "pid (name) state ppid ..."; the name may hold spaces, so read after its ')'.
-                    var stat = File.ReadAllText($"/proc/{child}/stat");
-                    if (int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture) == pid)
-                    {
-                        pending.Enqueue(int.Parse(child!, CultureInfo.InvariantCulture));
-                    }
-                }
-                catch (IOException)
-                {
-                    // Gone while we looked.
-                }
+                // Gone while we looked.
             }
         }
 

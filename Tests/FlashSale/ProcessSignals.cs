@@ -6,9 +6,10 @@ namespace Boxoffice.FlashSale;
 /// <summary>
 /// Signals to processes and their trees, the Linux way (<c>kill(2)</c>, <c>/proc</c>). A replica
 /// that DCP runs is a <c>dotnet run</c> launcher with the service under it, so a fault that stops
-/// or freezes a replica must reach every process of its tree.
+/// or freezes a replica must reach every process of its tree. The test suite finds a replica's
+/// service process with <see cref="Tree"/> too.
 /// </summary>
-internal static class ProcessSignals
+public static class ProcessSignals
 {
     public const int Interrupt = 2;
     public const int Continue = 18;
