@@ -93,4 +93,39 @@ public sealed class QueueRulesTests
 
         Assert.Equal((QueueStates.Waiting, 13L, 8L), (status.State, status.Position!.Value, status.Ahead!.Value));
     }
+
+    [Theory]
+    [InlineData(0, QueueSchedule.MinPollSeconds)]
+    [InlineData(1, 1)]
+    [InlineData(7, 7)]
+    [InlineData(24, 24)]
+    [InlineData(60, 60)]
+    [InlineData(61, QueueSchedule.MaxPollSeconds)]
+    [InlineData(5_000, QueueSchedule.MaxPollSeconds)]
+    public void A_waiting_buyer_polls_again_after_the_expected_wait_between_one_second_and_a_minute(int wait, int pollAfter)
+    {
+        Assert.Equal(pollAfter, QueueSchedule.PollAfter(wait));
+    }
+
+    [Fact]
+    public void Without_an_expected_wait_a_buyer_polls_again_in_half_a_minute()
+    {
+        Assert.Equal(QueueSchedule.MaxPollSeconds / 2, QueueSchedule.PollAfter(null));
+    }
+
+    [Theory]
+    [InlineData(1_000, 2)]
+    [InlineData(10_000, 20)]
+    [InlineData(100_000, QueueSchedule.MaxPollSeconds)]
+    public void At_the_opening_the_pre_queue_first_polls_are_spread_over_a_second_per_500_places(long waiting, int spread)
+    {
+        var snapshot = new QueueSnapshot(EventId, QueueStates.Prequeue, Opens.AddHours(-1), Opens, false, waiting, -1, 0, waiting, 50, 0);
+        var ticket = new QueueTicket(EventId, "buyer", 1, Opens.AddMinutes(-5).ToUnixTimeSeconds());
+        var polls = Enumerable.Range(0, 2_000).Select(_ => QueueSchedule.StatusOf(ticket, snapshot, Opens)!.PollAfterSeconds!.Value).ToList();
+
+        // Right at the opening: each first poll falls in [1 s, spread], and the whole range is used.
+        Assert.All(polls, poll => Assert.InRange(poll, QueueSchedule.MinPollSeconds, spread));
+        Assert.Equal(spread, polls.Max());
+        Assert.True(polls.Distinct().Count() >= spread - 1, $"{polls.Distinct().Count()} distinct delays over a spread of {spread} s");
+    }
 }
