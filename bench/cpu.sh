@@ -16,7 +16,7 @@ ticks_per_second=$(getconf CLK_TCK)
 cores=$(nproc)
 
 # One line per process: pid and its CPU ticks so far (one read of /proc, so the window is exact).
-ticks() { cat /proc/[0-9]*/stat 2>/dev/null | awk '{ line = $0; pid = $1; sub(/^.*\) /, "", line); split(line, f, " "); print pid, f[12] + f[13] }'; }
+ticks() { { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk '{ line = $0; pid = $1; sub(/^.*\) /, "", line); split(line, f, " "); print pid, f[12] + f[13] }'; }
 
 # One line per process: pid and program.
 programs() {

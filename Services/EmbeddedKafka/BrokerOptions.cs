@@ -6,11 +6,11 @@ internal sealed class BrokerOptions
 {
     public const string Section = "Broker";
 
-    /// <summary>The port clients connect to; the broker advertises it in metadata.</summary>
+    /// <summary>The port clients bootstrap through (the forwarder's); the broker advertises its own listener in metadata.</summary>
     [Range(1, 65535)]
     public int KafkaPort { get; set; }
 
-    /// <summary>The address the port is bound to and advertised with.</summary>
+    /// <summary>The address the forwarder's port is bound to.</summary>
     [Required]
     public string Host { get; set; } = "127.0.0.1";
 

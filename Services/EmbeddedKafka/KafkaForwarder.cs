@@ -70,7 +70,7 @@ internal sealed partial class KafkaForwarder(MockCluster cluster, IOptions<Broke
         return (address[..colon], int.Parse(address[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka clients connect to {Host}:{Port}, forwarded to the mock broker at {Listener}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka clients bootstrap through {Host}:{Port}, forwarded to the mock broker at {Listener}, which they then use directly")]
     private partial void LogListening(string host, int port, string listener);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Forwarded connection ended: {Reason}")]

@@ -115,7 +115,8 @@ public static class KafkaExtensions
                     // A retry is due no sooner than Retry:FirstDelay after its failure, so its consumer
                     // can wait a quarter of that per fetch: an idle consumer of the main topic sends
                     // about 100 empty fetches a second to the embedded broker, one of a retry topic 4.
-                    config.FetchWaitMaxMs = Math.Max(config.FetchWaitMaxMs.Value, (int)(retry.FirstDelay.TotalMilliseconds / 4));
+                    // (No more than a second: FirstDelay is not bounded, librdkafka's fetch wait is.)
+                    config.FetchWaitMaxMs = Math.Max(config.FetchWaitMaxMs.Value, (int)Math.Min(retry.FirstDelay.TotalMilliseconds / 4, 1000));
                 }
 
                 // Offsets are stored by the consumer loop after the handler, then committed in the background.

@@ -118,8 +118,10 @@ public static class QueueSchedule
     /// says if it has not. At a rate r, the places within r of the front poll every second, the
     /// middle adds about 0.7 r polls a second per doubling of the position, and the back polls
     /// once a minute: 10,000 waiting at 100 a second cost about 600 polls a second, 50,000 at 50 a
-    /// second about 1,000. An offer waits for its buyer's next poll (the abandon window), so a
-    /// late poll costs the buyer seconds, never the place.
+    /// second about 1,000. An offer stays open for its buyer until the abandon window, but counts
+    /// against the places left only for the availability lag plus <see cref="LongestPoll"/>: near
+    /// the end of a sale, a buyer who comes back later than that may find the place offered again
+    /// further down the line, and then hears "sold out" at the hold.
     /// </summary>
     public static int PollAfter(int? estimatedWaitSeconds) =>
         estimatedWaitSeconds is { } wait ? Math.Clamp(wait, MinPollSeconds, MaxPollSeconds) : MaxPollSeconds / 2;
