@@ -49,8 +49,7 @@ internal sealed partial class KafkaForwarder(MockCluster cluster, IOptions<Broke
         client.NoDelay = true;
         try
         {
-            var (host, port) = Split(cluster.ListenerAddress);
-            await upstream.ConnectAsync(host, port, stoppingToken);
+            await upstream.ConnectAsync(cluster.ListenerHost, cluster.ListenerPort, stoppingToken);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var downstream = client.GetStream();
             var up = upstream.GetStream();
@@ -62,12 +61,6 @@ internal sealed partial class KafkaForwarder(MockCluster cluster, IOptions<Broke
         {
             LogConnectionEnded(exception.Message);
         }
-    }
-
-    internal static (string Host, int Port) Split(string address)
-    {
-        var colon = address.LastIndexOf(':');
-        return (address[..colon], int.Parse(address[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kafka clients bootstrap through {Host}:{Port}, forwarded to the mock broker at {Listener}, which they then use directly")]

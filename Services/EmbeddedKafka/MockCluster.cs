@@ -47,8 +47,9 @@ internal sealed class MockCluster : IDisposable
         // and then talk to the listener itself, which the broker advertises: its own address in
         // full, so no client tries another address family first. Every fetch through the forwarder
         // cost two more socket round trips in this process, three quarters of its CPU at rest.
-        var (listenerHost, listenerPort) = KafkaForwarder.Split(ListenerAddress);
-        LibRdKafka.MockBrokerSetHostPort(_cluster, BrokerId, listenerHost, listenerPort);
+        var colon = ListenerAddress.LastIndexOf(':');
+        (ListenerHost, ListenerPort) = (ListenerAddress[..colon], int.Parse(ListenerAddress[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        LibRdKafka.MockBrokerSetHostPort(_cluster, BrokerId, ListenerHost, ListenerPort);
 
         // CreateTopics is not supported by the mock broker, so topics are made here.
         foreach (var topic in Topics.All.Concat(settings.ExtraTopics).Distinct())
@@ -67,6 +68,11 @@ internal sealed class MockCluster : IDisposable
 
     /// <summary>The mock broker's own listener (host:port), which the forwarder connects to.</summary>
     public string ListenerAddress { get; }
+
+    /// <summary><see cref="ListenerAddress"/>'s host and port, read once.</summary>
+    public string ListenerHost { get; }
+
+    public int ListenerPort { get; }
 
     public bool IsUp { get; private set; } = true;
 
