@@ -42,6 +42,12 @@ public static class ProblemTypes
     public static readonly ProblemType IdempotencyKeyReused = new("idempotency-key-reused", StatusCodes.Status422UnprocessableEntity,
         "The Idempotency-Key was already used for a different request. A retry sends the same request; a new request needs a new key.");
 
+    // Operators' messaging API (any service with an outbox or a consumer)
+    public static readonly ProblemType NotParked = new("not-parked", StatusCodes.Status409Conflict,
+        "Only an outbox row the broker refused (parked) can be replayed; the relay sends the others by itself. `outboxStatus` says what the row is.");
+    public static readonly ProblemType BrokerUnavailable = new("broker-unavailable", StatusCodes.Status503ServiceUnavailable,
+        "Kafka did not answer in time. Nothing was changed; retry after Retry-After.");
+
     // Gateway
     public static readonly ProblemType RateLimited = new("rate-limited", StatusCodes.Status429TooManyRequests,
         "Too many requests from this caller for this route; retry after Retry-After.");
@@ -110,6 +116,7 @@ public static class ProblemTypes
     public static IReadOnlyList<ProblemType> All { get; } =
     [
         NotFound, Unavailable, IdempotencyKeyReused,
+        NotParked, BrokerUnavailable,
         RateLimited, BodyTooLarge,
         AccountExists,
         EventState, InventoryTooLarge,

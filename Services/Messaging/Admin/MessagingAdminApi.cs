@@ -61,11 +61,9 @@ public static class MessagingAdminApi
                 KafkaTelemetry.Replayed.Add(1, new KeyValuePair<string, object?>("kind", "parked"), new KeyValuePair<string, object?>("topic", released.Topic));
                 return TypedResults.Ok(released);
             case ParkedRelease.NotParked notParked:
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status409Conflict,
-                    title: "The outbox row is not parked.",
-                    detail: "Only a row the broker refused (failed_at set) can be replayed; the relay sends the others by itself.",
-                    extensions: new Dictionary<string, object?> { ["outboxStatus"] = notParked.Status });
+                return Problems.Of(ProblemTypes.NotParked, "The outbox row is not parked.",
+                    "Only a row the broker refused (failed_at set) can be replayed; the relay sends the others by itself.",
+                    new Dictionary<string, object?> { ["outboxStatus"] = notParked.Status });
             default:
                 return Problems.NotFound("parked outbox row");
         }
@@ -73,7 +71,8 @@ public static class MessagingAdminApi
 
     /// <summary>The newest dead letters of a topic the service consumes (<c>topic</c> is the main topic's name).</summary>
     private static async Task<Results<Ok<DeadLetterList>, ValidationProblem, ProblemHttpResult>> ListDeadLetters(
-        string? topic, int? limit, [FromServices] IEnumerable<KafkaSubscription> subscriptions, DeadLetterReader reader, CancellationToken cancellationToken)
+        string? topic, int? limit, [FromServices] IEnumerable<KafkaSubscription> subscriptions, DeadLetterReader reader, HttpResponse response,
+        CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(topic))
         {
@@ -99,13 +98,14 @@ public static class MessagingAdminApi
         }
         catch (KafkaException)
         {
-            return KafkaUnavailable();
+            return KafkaUnavailable(response);
         }
     }
 
     /// <summary>Copies one dead letter back to its main topic: 404 unknown topic or record.</summary>
     private static async Task<Results<Ok<DeadLetterReplayed>, ProblemHttpResult>> ReplayDeadLetter(
-        string topic, int partition, long offset, [FromServices] IEnumerable<KafkaSubscription> subscriptions, DeadLetterReader reader, CancellationToken cancellationToken)
+        string topic, int partition, long offset, [FromServices] IEnumerable<KafkaSubscription> subscriptions, DeadLetterReader reader, HttpResponse response,
+        CancellationToken cancellationToken)
     {
         if (!Consumed(subscriptions).Contains(topic, StringComparer.Ordinal))
         {
@@ -119,7 +119,7 @@ public static class MessagingAdminApi
         }
         catch (KafkaException)
         {
-            return KafkaUnavailable();
+            return KafkaUnavailable(response);
         }
 
         if (replayed is null)
@@ -140,8 +140,11 @@ public static class MessagingAdminApi
             ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"limit must be between 1 and {max}."] })
             : null;
 
-    private static ProblemHttpResult KafkaUnavailable() =>
-        TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Kafka did not answer in time.", detail: "Nothing was changed; try again.");
+    private static ProblemHttpResult KafkaUnavailable(HttpResponse response)
+    {
+        response.Headers.RetryAfter = "5";
+        return Problems.Of(ProblemTypes.BrokerUnavailable, "Kafka did not answer in time.", "Nothing was changed; try again.");
+    }
 
     /// <summary>Parked rows (at most the limit asked for) and how many there are in all.</summary>
     internal sealed record ParkedList(long Total, IReadOnlyList<ParkedRow> Rows);

@@ -4,8 +4,8 @@ namespace Boxoffice.PaymentProvider.Charges;
 
 /// <summary>
 /// Which charges <c>GET /charges</c> lists: those created in [<see cref="CreatedFrom"/>,
-/// <see cref="CreatedBefore"/>) (either end open when absent), in id order, after
-/// <see cref="StartingAfter"/>, at most <see cref="Limit"/> of them.
+/// <see cref="CreatedBefore"/>) (either end open when absent), in creation order (ties by id), after
+/// the charge <see cref="StartingAfter"/>, at most <see cref="Limit"/> of them.
 /// </summary>
 internal sealed record ChargeListQuery(DateTimeOffset? CreatedFrom, DateTimeOffset? CreatedBefore, Guid? StartingAfter, int Limit)
 {

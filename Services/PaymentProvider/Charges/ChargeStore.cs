@@ -93,19 +93,36 @@ internal static class ChargeStore
         return completed;
     }
 
-    /// <summary>One page of the charges created in the query's window, in id order, and whether more follow.</summary>
-    public static async Task<ChargePage> ListAsync(NpgsqlDataSource db, ChargeListQuery query, CancellationToken cancellationToken)
+    /// <summary>
+    /// One page of the charges created in the query's window, in (created_at, id) order, and
+    /// whether more follow; null when the page's cursor names no charge. The order is the index's
+    /// (charges_by_created_at), so a page reads only its own rows however many charges are older.
+    /// </summary>
+    public static async Task<ChargePage?> ListAsync(NpgsqlDataSource db, ChargeListQuery query, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        (DateTimeOffset CreatedAt, Guid Id)? after = null;
+        if (query.StartingAfter is { } cursor)
+        {
+            await using var find = connection.Command("SELECT created_at FROM charges WHERE id = $1", cursor);
+            if (await find.ExecuteScalarAsync(cancellationToken) is not DateTime createdAt)
+            {
+                return null;
+            }
+
+            after = (new DateTimeOffset(createdAt, TimeSpan.Zero), cursor);
+        }
+
         await using var command = connection.Command(
             $"""
             SELECT {Columns} FROM charges
-            WHERE ($1::timestamptz IS NULL OR created_at >= $1) AND ($2::timestamptz IS NULL OR created_at < $2) AND ($3::uuid IS NULL OR id > $3)
-            ORDER BY id
-            LIMIT $4
+            WHERE ($1::timestamptz IS NULL OR created_at >= $1) AND ($2::timestamptz IS NULL OR created_at < $2)
+              AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4::uuid))
+            ORDER BY created_at, id
+            LIMIT $5
             """,
             Sql.Typed(query.CreatedFrom, NpgsqlDbType.TimestampTz), Sql.Typed(query.CreatedBefore, NpgsqlDbType.TimestampTz),
-            Sql.Typed(query.StartingAfter, NpgsqlDbType.Uuid), query.Limit + 1);
+            Sql.Typed(after?.CreatedAt, NpgsqlDbType.TimestampTz), Sql.Typed(after?.Id, NpgsqlDbType.Uuid), query.Limit + 1);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var charges = new List<Charge>(query.Limit + 1);
         while (await reader.ReadAsync(cancellationToken))

@@ -117,7 +117,7 @@ internal static class ChargesApi
             : ProviderProblems.ChargeNotFound();
 
     /// <summary>
-    /// The charges created in a window, a page at a time in id order, for reconciling against the
+    /// The charges created in a window, a page at a time in creation order, for reconciling against the
     /// caller's own records. Charges due to complete are completed first, so none is listed as
     /// processing after its time.
     /// </summary>
@@ -133,7 +133,9 @@ internal static class ChargesApi
         var logger = loggers.CreateLogger(typeof(ChargesApi));
         await ChargeStore.CompleteDueAsync(db, time.GetUtcNow(), logger, cancellationToken);
 
-        return TypedResults.Ok(await ChargeStore.ListAsync(db, query, cancellationToken));
+        return await ChargeStore.ListAsync(db, query, cancellationToken) is { } page
+            ? TypedResults.Ok(page)
+            : TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["startingAfter"] = ["No charge has this id: give the id of the last charge of the previous page."] });
     }
 
     /// <summary>The charge with this key, completed first if it is due.</summary>

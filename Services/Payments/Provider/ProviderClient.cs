@@ -80,7 +80,7 @@ internal sealed class ProviderClient(HttpClient http)
 
     /// <summary>
     /// The charges created in [<paramref name="createdFrom"/>, <paramref name="createdBefore"/>), in
-    /// id order, after the charge <paramref name="startingAfter"/>: at most <paramref name="limit"/>.
+    /// creation order, after the charge <paramref name="startingAfter"/>: at most <paramref name="limit"/>.
     /// </summary>
     public async Task<ProviderChargePage> ListChargesAsync(
         DateTimeOffset createdFrom, DateTimeOffset createdBefore, string? startingAfter, int limit, CancellationToken cancellationToken)

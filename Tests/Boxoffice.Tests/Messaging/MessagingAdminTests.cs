@@ -87,6 +87,7 @@ public sealed class MessagingAdminTests(BoxofficeApp boxoffice)
 
         Assert.Equal(DBNull.Value, await BookingInvariantTests.ScalarAsync(db, "SELECT failed_at FROM outbox WHERE id = $1", id));
         var published = await operations.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, $"{Admin}/parked/{id}/replay");
+        Assert.Equal("https://boxoffice.dev/problems/not-parked", published.GetProperty("type").GetString());
         Assert.Equal("published", published.GetProperty("outboxStatus").GetString());
         var list = await operations.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"{Admin}/parked?limit=1000");
         Assert.DoesNotContain(list.GetProperty("rows").EnumerateArray(), one => one.GetProperty("id").GetInt64() == id);

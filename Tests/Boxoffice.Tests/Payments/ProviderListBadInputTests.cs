@@ -50,6 +50,7 @@ public sealed class ProviderListBadInputTests(BoxofficeApp boxoffice)
         { "empty window", "createdFrom=2026-11-28T00:00:00Z&createdBefore=2026-11-28T00:00:00Z", "createdBefore" },
         { "not an id", "startingAfter=ch_123", "startingAfter" },
         { "injection", "startingAfter=%27%3B%20DROP%20TABLE%20charges%3B%20--", "startingAfter" },
+        { "no such charge", "startingAfter=" + Guid.NewGuid(), "startingAfter" },
     };
 
     [Theory]
@@ -77,7 +78,7 @@ public sealed class ProviderListBadInputTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
-    public async Task Pages_of_a_window_list_each_of_its_charges_once_in_id_order()
+    public async Task Pages_of_a_window_list_each_of_its_charges_once_in_creation_order()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         using var provider = await Provider.ConnectAsync(boxoffice);
@@ -112,9 +113,12 @@ public sealed class ProviderListBadInputTests(BoxofficeApp boxoffice)
             startingAfter = data[^1].GetProperty("id").GetString();
         }
 
-        // PostgreSQL orders uuids as their canonical lower-case text orders.
+        // Creation order, ties by id; PostgreSQL orders uuids as their canonical lower-case text orders.
         var ids = listed.Select(charge => charge.GetProperty("id").GetString()!).ToList();
-        Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
+        Assert.Equal(
+            listed.OrderBy(charge => charge.GetProperty("createdAt").GetDateTimeOffset()).ThenBy(charge => charge.GetProperty("id").GetString(), StringComparer.Ordinal)
+                .Select(charge => charge.GetProperty("id").GetString()!),
+            ids);
         Assert.Equal(ids.Count, ids.Distinct().Count());
         var ours = listed.Where(charge => keys.Contains(charge.GetProperty("idempotencyKey").GetString()!)).ToList();
         Assert.Equal(3, ours.Count);
