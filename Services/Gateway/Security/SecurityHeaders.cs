@@ -13,6 +13,7 @@ internal static class SecurityHeaders
         app.Use((context, next) =>
         {
             var authenticated = context.Request.Headers.Authorization.Count > 0;
+            var safe = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
             context.Response.OnStarting(() =>
             {
                 var headers = context.Response.Headers;
@@ -28,13 +29,18 @@ internal static class SecurityHeaders
                 headers["Permissions-Policy"] = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
                 headers["Cross-Origin-Opener-Policy"] = "same-origin";
                 headers["Cross-Origin-Resource-Policy"] = "same-origin";
+                // Pages load nothing from other origins; no Flash or PDF cross-domain policy file applies.
+                headers["Cross-Origin-Embedder-Policy"] = "require-corp";
+                headers["X-Permitted-Cross-Domain-Policies"] = "none";
                 if (headers.ContentSecurityPolicy.Count == 0)
                 {
                     headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
                 }
 
                 // Answers to a caller with credentials are theirs alone: no shared or browser cache.
-                if (authenticated || headers.SetCookie.Count > 0)
+                // Nor is any answer to a change (a registration's 201, a token) kept, unless the
+                // service said how it may be cached.
+                if (authenticated || headers.SetCookie.Count > 0 || (!safe && headers.CacheControl.Count == 0))
                 {
                     headers.CacheControl = "no-store";
                 }

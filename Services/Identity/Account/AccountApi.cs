@@ -1,6 +1,7 @@
 using System.Net.Mail;
 using System.Security.Claims;
 using Boxoffice.Identity.Data;
+using Boxoffice.Identity.Seeding;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -8,6 +9,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Boxoffice.Identity.Account;
@@ -72,7 +74,7 @@ internal static class AccountApi
             return Page(http, antiforgery, returnUrl, email, FailedSignIn, StatusCodes.Status400BadRequest);
         }
 
-        await throttle.ResetAsync(normalized);
+        await throttle.ResetAsync(normalized, address);
         var identity = new ClaimsIdentity(CookieAuthenticationDefaults.AuthenticationScheme, Claims.Subject, Claims.Role);
         identity.AddClaim(new Claim(Claims.Subject, user!.Id.ToString()));
         await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
@@ -139,7 +141,8 @@ internal static class AccountApi
     private static ContentHttpResult Page(HttpContext http, IAntiforgery antiforgery, string returnUrl, string email, string? error, int status)
     {
         var tokens = antiforgery.GetAndStoreTokens(http);
-        http.Response.Headers.ContentSecurityPolicy = LoginPage.ContentSecurityPolicy;
+        var clients = http.RequestServices.GetRequiredService<IOptions<IdentitySettings>>().Value.Clients.Values;
+        http.Response.Headers.ContentSecurityPolicy = LoginPage.ContentSecurityPolicy(clients.SelectMany(client => client.RedirectUris));
         http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Content(LoginPage.Render(tokens.FormFieldName, tokens.RequestToken!, returnUrl, email, error), "text/html; charset=utf-8", statusCode: status);
     }

@@ -5,7 +5,20 @@ namespace Boxoffice.Identity.Account;
 /// <summary>The sign-in page: plain, semantic HTML that works without scripts and with assistive technology.</summary>
 internal static class LoginPage
 {
-    public const string ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+    /// <summary>
+    /// The page's policy: no script, inline styles only, never framed, and the form posts only to
+    /// this site or, as the sign-in's redirects continue, to a registered client's redirect origin
+    /// (browsers check <c>form-action</c> on every redirect that follows the post).
+    /// </summary>
+    public static string ContentSecurityPolicy(IEnumerable<string> redirectUris)
+    {
+        var origins = redirectUris
+            .Select(uri => Uri.TryCreate(uri, UriKind.Absolute, out var parsed) ? parsed.GetLeftPart(UriPartial.Authority) : null)
+            .OfType<string>()
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Order(StringComparer.Ordinal);
+        return $"default-src 'none'; style-src 'unsafe-inline'; form-action {string.Join(' ', ["'self'", .. origins])}; frame-ancestors 'none'; base-uri 'none'";
+    }
 
     public static string Render(string antiforgeryField, string antiforgeryToken, string returnUrl, string email, string? error)
     {

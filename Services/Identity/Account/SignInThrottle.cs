@@ -8,10 +8,13 @@ using StackExchange.Redis;
 namespace Boxoffice.Identity.Account;
 
 /// <summary>
-/// Counts failed sign-ins per account and per client address in Redis, shared by every replica.
-/// Past the limit, sign-in is refused until the window ends, whether or not the password is right.
-/// Accounts are keyed by a hash of the address, so Redis holds no email addresses. Losing Redis
-/// resets the counters: it costs protection for one window, never an account.
+/// Counts failed sign-ins in Redis, shared by every replica: per account from one client address,
+/// and per address over every account. Past either limit, sign-in from that address is refused
+/// until the window ends, whether or not the password is right. An account is never locked as a
+/// whole: failures sent from elsewhere cannot lock its owner out before a sale, and guessing one
+/// account's password from many addresses still costs the limit per address (plus the gateway's
+/// sign-in rate limit and the password hash's cost). Emails are hashed, so Redis holds none.
+/// Losing Redis resets the counters: it costs protection for one window, never an account.
 /// </summary>
 internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<IdentitySettings> options, ILogger<SignInThrottle> logger)
 {
@@ -45,7 +48,8 @@ internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<Iden
         return true;
     }, false);
 
-    public Task ResetAsync(string normalizedEmail) => FailOpen(db => db.KeyDeleteAsync(AccountKey(normalizedEmail)), false);
+    /// <summary>After a successful sign-in: this address's failures against the account are forgotten (not the address's own count).</summary>
+    public Task ResetAsync(string normalizedEmail, IPAddress? address) => FailOpen(db => db.KeyDeleteAsync(AccountKey(normalizedEmail, address)), false);
 
     private async Task<T> FailOpen<T>(Func<IDatabase, Task<T>> action, T whenUnavailable)
     {
@@ -62,7 +66,7 @@ internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<Iden
 
     private IEnumerable<(RedisKey Key, int Limit)> Keys(string normalizedEmail, IPAddress? address)
     {
-        yield return (AccountKey(normalizedEmail), _options.MaxFailedSignIns);
+        yield return (AccountKey(normalizedEmail, address), _options.MaxFailedSignIns);
         if (address is not null)
         {
             // An address may serve many people (a venue's Wi-Fi): a looser limit than per account.
@@ -70,6 +74,8 @@ internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<Iden
         }
     }
 
-    private static RedisKey AccountKey(string normalizedEmail) =>
-        "identity:signin-failures:account:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedEmail)));
+    /// <summary>The account's failures from one address (from any, when the address is unknown).</summary>
+    private static RedisKey AccountKey(string normalizedEmail, IPAddress? address) =>
+        "identity:signin-failures:account:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedEmail)))
+        + (address is null ? "" : ":from:" + address);
 }

@@ -87,6 +87,13 @@ internal static class IdentityServiceExtensions
                 server.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange()
                     .AllowRefreshTokenFlow()
                     .AllowClientCredentialsFlow();
+                // PKCE with S256 only: the code flow enables `plain` too, whose challenge is the
+                // verifier itself, so anyone who sees the authorization request could redeem the code.
+                server.Configure(options =>
+                {
+                    options.CodeChallengeMethods.Clear();
+                    options.CodeChallengeMethods.Add(CodeChallengeMethods.Sha256);
+                });
                 server.RegisterScopes([Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess, .. BoxofficeAuth.Scopes.All]);
                 server.SetAccessTokenLifetime(settings.AccessTokenLifetime)
                     .SetRefreshTokenLifetime(settings.RefreshTokenLifetime);

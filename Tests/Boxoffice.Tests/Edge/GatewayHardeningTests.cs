@@ -30,6 +30,8 @@ public sealed class GatewayHardeningTests(BoxofficeApp boxoffice)
         Assert.Contains("camera=()", Header("Permissions-Policy"));
         Assert.Equal("same-origin", Header("Cross-Origin-Opener-Policy"));
         Assert.Equal("same-origin", Header("Cross-Origin-Resource-Policy"));
+        Assert.Equal("require-corp", Header("Cross-Origin-Embedder-Policy"));
+        Assert.Equal("none", Header("X-Permitted-Cross-Domain-Policies"));
         Assert.Contains("frame-ancestors 'none'", Header("Content-Security-Policy"));
         Assert.False(response.Headers.Contains("Server"));
         Assert.False(response.Headers.Contains("X-Powered-By"));
@@ -45,6 +47,32 @@ public sealed class GatewayHardeningTests(BoxofficeApp boxoffice)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True(response.Headers.CacheControl?.NoStore);
+    }
+
+    [Fact]
+    public async Task An_anonymous_answer_to_a_change_is_never_cached()
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var registered = await gateway.PostAsJsonAsync("/account/register",
+            new { email = $"buyer-{Guid.NewGuid():N}@example.com", password = "correct horse battery staple" }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        Assert.True(registered.Headers.CacheControl?.NoStore, $"Cache-Control: {registered.Headers.CacheControl}");
+    }
+
+    [Fact]
+    public async Task The_sign_in_form_posts_only_to_this_site_or_a_registered_clients_redirect_origin()
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var page = await gateway.GetAsync("/account/login", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var policy = string.Join(",", page.Headers.GetValues("Content-Security-Policy"));
+        var formAction = policy.Split(';', StringSplitOptions.TrimEntries).Single(directive => directive.StartsWith("form-action ", StringComparison.Ordinal));
+        Assert.Equal("form-action 'self' " + new Uri(Tokens.WebRedirect).GetLeftPart(UriPartial.Authority), formAction);
+        Assert.Contains("frame-ancestors 'none'", policy);
     }
 
     [Theory]

@@ -67,6 +67,32 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
+    public async Task Failed_sign_ins_from_another_address_never_lock_the_owner_out()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+
+        // The attacker's address, as the gateway would forward it to identity.
+        using var attacker = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer(), UseCookies = true })
+        {
+            BaseAddress = boxoffice.App.GetEndpoint("identity", "http"),
+        };
+        attacker.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.66");
+        for (var attempt = 0; attempt < 6; attempt++)
+        {
+            using var failed = await Tokens.SignInAsync(attacker, "/account/login", email, $"wrong password {attempt}");
+            Assert.Contains(failed.StatusCode, new[] { HttpStatusCode.BadRequest, HttpStatusCode.TooManyRequests });
+        }
+
+        using var attackerRefused = await Tokens.SignInAsync(attacker, "/account/login", email, Password);
+        Assert.Equal(HttpStatusCode.TooManyRequests, attackerRefused.StatusCode);
+
+        // The owner, from their own address, signs in as ever.
+        using var owner = Tokens.Browser(boxoffice);
+        using var signedIn = await Tokens.SignInAsync(owner, "/account/login", email, Password);
+        Assert.Equal(HttpStatusCode.Found, signedIn.StatusCode);
+    }
+
+    [Fact]
     public async Task Sign_in_never_redirects_to_another_site()
     {
         var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
@@ -90,6 +116,26 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
         var location = response.Headers.Location?.OriginalString ?? "";
         Assert.DoesNotContain("code=", location);
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest || location.Contains("error=invalid_request"), $"{response.StatusCode} {location}");
+    }
+
+    [Fact]
+    public async Task PKCE_takes_only_S256_never_the_plain_method()
+    {
+        using var browser = Tokens.Browser(boxoffice);
+        var ct = TestContext.Current.CancellationToken;
+
+        var discovery = await browser.GetFromJsonAsync<JsonElement>("/.well-known/openid-configuration", ct);
+        Assert.Equal(["S256"], discovery.GetProperty("code_challenge_methods_supported").EnumerateArray().Select(method => method.GetString()));
+
+        // With plain the challenge is the verifier: whoever reads the request could redeem the code.
+        using var response = await browser.GetAsync(
+            $"/connect/authorize?client_id={Tokens.WebClient}&response_type=code&redirect_uri={Uri.EscapeDataString(Tokens.WebRedirect)}&scope=openid" +
+            "&code_challenge=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk&code_challenge_method=plain&state=s", ct);
+
+        var location = response.Headers.Location?.OriginalString ?? "";
+        Assert.DoesNotContain("code=", location);
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest || location.Contains("error=invalid_request"), $"{response.StatusCode} {location}");
+        Assert.DoesNotContain("/account/login", location);
     }
 
     [Theory]
