@@ -92,9 +92,18 @@ var waitingRoom = builder.AddService<Projects.WaitingRoom>("waiting-room")
 // The stand-in for a third-party payment provider; in a real deployment Payments is pointed at a
 // real provider's URL instead (Payments__Provider__Url) and this resource is left out.
 var providerApiKey = builder.AddGeneratedSecret("payment-provider-api-key");
+// Its /admin routes (totals, chaos) take a key of their own, which Payments never holds.
+var providerAdminKey = builder.AddGeneratedSecret("payment-provider-admin-key");
 var paymentProvider = builder.AddService<Projects.PaymentProvider>("payment-provider")
     .WithReference(providerDb).WaitFor(providerDb)
-    .WithEnvironment("PaymentProvider__ApiKey", providerApiKey);
+    .WithEnvironment("PaymentProvider__ApiKey", providerApiKey)
+    .WithEnvironment("PaymentProvider__AdminKey", providerAdminKey);
+if (builder.ExecutionContext.IsRunMode)
+{
+    // The chaos API (PUT /admin/chaos) for the tests, the flash-sale harness's faults and drills;
+    // the published manifest leaves it off.
+    paymentProvider.WithEnvironment("PaymentProvider__ChaosApiEnabled", "true");
+}
 
 var payments = builder.AddService<Projects.Payments>("payments")
     .WithReplicas(builder.Configuration.GetValue("Payments:Replicas", 1))

@@ -55,7 +55,7 @@ wait_for "http://127.0.0.1:$upstream_port/constant"
 
 common=(ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning "$sampling" ConnectionStrings__kafka="127.0.0.1:$kafka_port")
 env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$provider_port" ConnectionStrings__providerdb="$(connection providerdb)" \
-  PaymentProvider__ApiKey="$provider_key" \
+  PaymentProvider__ApiKey="$provider_key" PaymentProvider__AdminKey="$(secret)" \
   dotnet "$(release Services/PaymentProvider Boxoffice.PaymentProvider)" "$(content_root Services/PaymentProvider)" >"$work/provider.log" 2>&1 &
 pids+=($!)
 env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$payments_port" ConnectionStrings__paymentsdb="$(connection paymentsdb)" \

@@ -29,7 +29,7 @@ public static class AspireTarget
             CrowdSecret = await Parameter("crowd-client-secret"),
             Databases = databases,
             Provider = app.GetEndpoint("payment-provider", "http"),
-            ProviderApiKey = await Parameter("payment-provider-api-key"),
+            ProviderAdminKey = await Parameter("payment-provider-admin-key"),
             BrokerControl = broker,
             Resources = new AspireResources(app),
         };

@@ -136,7 +136,7 @@ internal sealed class Arguments
         gateway, identity, catalog, booking and payments) and every fault is available. Against a running Boxoffice:
           --gateway URL --backoffice-secret S --crowd-secret S
           --db bookingdb=CONN --db paymentsdb=CONN --db providerdb=CONN --db catalogdb=CONN
-          [--provider URL --provider-key K] [--broker-control URL] [--buyer-cap N] [--payment-grace-seconds S]
+          [--provider URL --provider-admin-key K] [--broker-control URL] [--buyer-cap N] [--payment-grace-seconds S]
         (--buyer-cap: booking's Booking:MaxUnitsPerBuyer, default 6; the audit's cap is the lower of it and the
         sale's ticket limit, {new SaleOptions().MaxQuantity}, the most an honest buyer asks for)
         The queue bench's load client (bench/waitingroom.sh): buyers join an event's waiting room through a
@@ -208,7 +208,7 @@ internal sealed class Arguments
         Databases = (_values.GetValueOrDefault("db") ?? []).Select(pair => pair.Split('=', 2)).Where(pair => pair.Length == 2)
             .ToDictionary(pair => pair[0], pair => pair[1]),
         Provider = Get("provider", null) is { } provider ? new Uri(provider) : null,
-        ProviderApiKey = Get("provider-key", null),
+        ProviderAdminKey = Get("provider-admin-key", null),
         BrokerControl = Get("broker-control", null) is { } broker ? new Uri(broker) : null,
     };
 }

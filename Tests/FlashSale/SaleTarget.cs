@@ -20,10 +20,10 @@ public sealed record SaleTarget
     /// <summary>Connection strings by database name (bookingdb, paymentsdb, providerdb, catalogdb): the auditor reads them.</summary>
     public IReadOnlyDictionary<string, string> Databases { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>The payment provider stand-in and its API key, for its chaos settings.</summary>
+    /// <summary>The payment provider stand-in and its admin key, for its chaos settings.</summary>
     public Uri? Provider { get; init; }
 
-    public string? ProviderApiKey { get; init; }
+    public string? ProviderAdminKey { get; init; }
 
     /// <summary>The embedded Kafka broker's control endpoint (<c>/broker/down</c>, <c>/broker/up</c>).</summary>
     public Uri? BrokerControl { get; init; }
@@ -56,13 +56,13 @@ public sealed record SaleTarget
 
     private HttpClient ProviderClient()
     {
-        if (Provider is null || ProviderApiKey is null)
+        if (Provider is null || ProviderAdminKey is null)
         {
-            throw new InvalidOperationException("Provider chaos needs the payment provider's URL and API key (--provider, --provider-key).");
+            throw new InvalidOperationException("Provider chaos needs the payment provider's URL and admin key (--provider, --provider-admin-key).");
         }
 
         var http = new HttpClient { BaseAddress = Provider };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", ProviderApiKey);
+        http.DefaultRequestHeaders.Authorization = new("Bearer", ProviderAdminKey);
         return http;
     }
 

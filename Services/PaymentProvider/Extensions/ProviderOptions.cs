@@ -15,7 +15,22 @@ internal sealed class ProviderOptions
     [Required]
     public string ApiKey { get; set; } = "";
 
-    /// <summary>The chaos at start (<c>PaymentProvider:Chaos</c>); none when absent. <c>PUT /admin/chaos</c> replaces it.</summary>
+    /// <summary>
+    /// The key the operators' routes (<c>/admin/...</c>) take instead, as a PSP keeps its
+    /// dashboard apart from its charging API: a leaked charging key cannot read the totals or turn
+    /// on failures. A secret: <c>payment-provider-admin-key</c>, given as <c>PaymentProvider__AdminKey</c>.
+    /// </summary>
+    [Required]
+    public string AdminKey { get; set; } = "";
+
+    /// <summary>
+    /// Whether <c>/admin/chaos</c> is mapped at all (off by default: a deployment never has it).
+    /// The AppHost turns it on when it runs the app (development, the tests, the flash-sale
+    /// harness), never in the published manifest.
+    /// </summary>
+    public bool ChaosApiEnabled { get; set; }
+
+    /// <summary>The chaos at start (<c>PaymentProvider:Chaos</c>); none when absent. <c>PUT /admin/chaos</c>, when enabled, replaces it.</summary>
     public ChaosSettings? Chaos { get; set; }
 
     /// <summary>How often charges still processing after their time are completed, when nobody reads them first.</summary>

@@ -18,6 +18,8 @@ internal static class ProviderServiceExtensions
             .ValidateDataAnnotations()
             .Validate(options => options.Chaos is null || ChaosRules.Check(options.Chaos).Count == 0,
                 $"{ProviderOptions.Section}:Chaos: every rate is between 0 and 1, every delay between 0 and {ChaosRules.MaxDelayMs} ms.")
+            .Validate(options => !string.Equals(options.ApiKey, options.AdminKey, StringComparison.Ordinal),
+                $"{ProviderOptions.Section}:AdminKey must differ from {ProviderOptions.Section}:ApiKey.")
             .ValidateOnStart();
 
         builder.Services.AddSingleton<ChaosState>();

@@ -7,8 +7,9 @@ using Microsoft.Extensions.Options;
 namespace Boxoffice.PaymentProvider.Security;
 
 /// <summary>
-/// Every request presents the provider's API key as <c>Authorization: Bearer &lt;key&gt;</c>, as a
-/// real PSP's API asks for its secret key; the probes and the scrape (<c>/health</c>,
+/// Every request presents a key as <c>Authorization: Bearer &lt;key&gt;</c>, as a real PSP's API
+/// asks for its secret key: the API key for charges and refunds, the admin key for
+/// <c>/admin/...</c> (neither opens the other's routes). The probes and the scrape (<c>/health</c>,
 /// <c>/alive</c>, <c>/metrics</c>, marked anonymous by ServiceDefaults) are the only exceptions.
 /// A middleware rather than an endpoint filter: the key is checked before a body is read or
 /// validated, and an unknown path answers 401 like any other.
@@ -18,11 +19,13 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<ProviderOp
     private const string Scheme = "Bearer ";
 
     // Digests, not the keys, are compared: equal lengths, so the time taken tells nothing about the key.
-    private readonly byte[] _expected = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.ApiKey));
+    private readonly byte[] _apiKey = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.ApiKey));
+    private readonly byte[] _adminKey = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.AdminKey));
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null || Presents(context.Request))
+        var expected = context.Request.Path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase) ? _adminKey : _apiKey;
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null || Presents(context.Request, expected))
         {
             await next(context);
             return;
@@ -33,7 +36,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<ProviderOp
         await ProviderProblems.InvalidApiKey().ExecuteAsync(context);
     }
 
-    private bool Presents(HttpRequest request)
+    private static bool Presents(HttpRequest request, byte[] expected)
     {
         if (request.Headers.Authorization is not [{ } authorization]
             || !authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
@@ -42,6 +45,6 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<ProviderOp
         }
 
         var presented = SHA256.HashData(Encoding.UTF8.GetBytes(authorization[Scheme.Length..].Trim()));
-        return CryptographicOperations.FixedTimeEquals(presented, _expected);
+        return CryptographicOperations.FixedTimeEquals(presented, expected);
     }
 }

@@ -50,4 +50,22 @@ public sealed class ManifestTests
         Assert.Contains(types, resource => resource is { Name: "gateway", Type: "project.v0" or "project.v1" });
         Assert.Contains(types, resource => resource is { Name: "kafka", Type: "container.v0" or "container.v1" });
     }
+
+    [Fact]
+    public async Task A_deployed_provider_has_no_chaos_api_and_only_it_holds_its_admin_key()
+    {
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Committed, TestContext.Current.CancellationToken));
+        var resources = manifest.RootElement.GetProperty("resources");
+
+        var provider = resources.GetProperty("payment-provider").GetProperty("env");
+        Assert.Equal("{payment-provider-admin-key.value}", provider.GetProperty("PaymentProvider__AdminKey").GetString());
+        Assert.NotEqual(provider.GetProperty("PaymentProvider__ApiKey").GetString(), provider.GetProperty("PaymentProvider__AdminKey").GetString());
+        Assert.False(provider.TryGetProperty("PaymentProvider__ChaosApiEnabled", out _), "The published provider must not be told to fail on request.");
+
+        var holders = resources.EnumerateObject()
+            .Where(resource => resource.Value.TryGetProperty("env", out var env)
+                && env.EnumerateObject().Any(variable => variable.Value.ToString().Contains("payment-provider-admin-key", StringComparison.Ordinal)))
+            .Select(resource => resource.Name);
+        Assert.Equal(["payment-provider"], holders);
+    }
 }

@@ -4,23 +4,31 @@ using System.Text.Json;
 
 namespace Boxoffice.Tests.Payments;
 
-/// <summary>The payment provider stand-in, called directly with its API key (it is not behind the gateway).</summary>
+/// <summary>
+/// The payment provider stand-in, called directly (it is not behind the gateway): <see cref="Http"/>
+/// with its API key, as Payments calls it, and <see cref="Admin"/> with its admin key, for <c>/admin/...</c>.
+/// </summary>
 internal sealed class Provider : IDisposable
 {
-    private Provider(HttpClient http) => Http = http;
+    private Provider(HttpClient http, HttpClient admin) => (Http, Admin) = (http, admin);
 
     public HttpClient Http { get; }
 
+    public HttpClient Admin { get; }
+
     public static async Task<Provider> ConnectAsync(BoxofficeApp boxoffice, string? apiKey = null)
     {
-        var http = new HttpClient { BaseAddress = boxoffice.App.GetEndpoint("payment-provider", "http") };
+        var address = boxoffice.App.GetEndpoint("payment-provider", "http");
+        var http = new HttpClient { BaseAddress = address };
         http.DefaultRequestHeaders.Authorization = new("Bearer", apiKey ?? await boxoffice.ParameterAsync("payment-provider-api-key"));
-        return new Provider(http);
+        var admin = new HttpClient { BaseAddress = address };
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", await boxoffice.ParameterAsync("payment-provider-admin-key"));
+        return new Provider(http, admin);
     }
 
     public async Task SetChaosAsync(object chaos)
     {
-        using var response = await Http.PutAsJsonAsync("/admin/chaos", chaos, TestContext.Current.CancellationToken);
+        using var response = await Admin.PutAsJsonAsync("/admin/chaos", chaos, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
@@ -42,5 +50,9 @@ internal sealed class Provider : IDisposable
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.Clone();
     }
 
-    public void Dispose() => Http.Dispose();
+    public void Dispose()
+    {
+        Http.Dispose();
+        Admin.Dispose();
+    }
 }

@@ -35,6 +35,39 @@ public sealed class ProviderBadInputTests(BoxofficeApp boxoffice)
         }
     }
 
+    [Fact]
+    public async Task Neither_key_opens_the_other_keys_routes()
+    {
+        using var provider = await Provider.ConnectAsync(boxoffice);
+        var ct = TestContext.Current.CancellationToken;
+        var chaos = await provider.Admin.GetStringAsync("/admin/chaos", ct);
+
+        // The charging key, which Payments holds, cannot read the totals or turn on failures.
+        foreach (var (method, path) in new[] { ("GET", "/admin/chaos"), ("PUT", "/admin/chaos"), ("GET", "/admin/stats"), ("GET", "/ADMIN/stats") })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "GET" ? null : JsonContent.Create(new { errorRate = 1 }) };
+            using var response = await provider.Http.SendAsync(request, ct);
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} with the API key: {(int)response.StatusCode}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+
+        // The admin key charges and refunds nothing.
+        foreach (var (method, path) in new[] { ("POST", "/charges"), ("GET", "/charges"), ("GET", "/charges/x"), ("POST", "/refunds"), ("GET", "/refunds/x") })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path)
+            {
+                Content = method == "GET" ? null : JsonContent.Create(new { amount = 10, currency = "EUR", reference = "admin key", chargeKey = "x" }),
+            };
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            using var response = await provider.Admin.SendAsync(request, ct);
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} with the admin key: {(int)response.StatusCode}");
+        }
+
+        Assert.Equal(chaos, await provider.Admin.GetStringAsync("/admin/chaos", ct));
+        using var stats = await provider.Admin.GetAsync("/admin/stats", ct);
+        Assert.Equal(HttpStatusCode.OK, stats.StatusCode);
+    }
+
     public static TheoryData<string, string?, string> BadCharges => new()
     {
         { "no key", null, "{\"amount\": 10, \"currency\": \"EUR\", \"reference\": \"r\"}" },
@@ -140,11 +173,11 @@ public sealed class ProviderBadInputTests(BoxofficeApp boxoffice)
     public async Task Impossible_chaos_is_a_400_and_leaves_the_provider_as_it_was(string body)
     {
         using var provider = await Provider.ConnectAsync(boxoffice);
-        var before = await provider.Http.GetStringAsync("/admin/chaos", TestContext.Current.CancellationToken);
-        using var response = await provider.Http.PutAsync("/admin/chaos", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        var before = await provider.Admin.GetStringAsync("/admin/chaos", TestContext.Current.CancellationToken);
+        using var response = await provider.Admin.PutAsync("/admin/chaos", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(before, await provider.Http.GetStringAsync("/admin/chaos", TestContext.Current.CancellationToken));
+        Assert.Equal(before, await provider.Admin.GetStringAsync("/admin/chaos", TestContext.Current.CancellationToken));
     }
 
     private static async Task<HttpResponseMessage> PostAsync(Provider provider, string path, string body, string? idempotencyKey)
