@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -15,7 +16,7 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>
 /// One call gives a service what every Boxoffice service has: OpenTelemetry (OTLP when configured,
 /// Prometheus always), health endpoints, service discovery, the standard resilience handler on
-/// every HttpClient, RFC 9457 problem details and structured logs.
+/// every HttpClient, a request body limit, RFC 9457 problem details and structured logs.
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
@@ -25,6 +26,9 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>Tag of the checks that only say the process runs (the <c>/alive</c> probe).</summary>
     public const string LiveTag = "live";
+
+    /// <summary>A service's request body limit when its configuration sets none: 1 MiB, the gateway's default.</summary>
+    public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -40,6 +44,12 @@ public static class ServiceDefaultsExtensions
             http.AddServiceDiscovery();
         });
 
+        // Behind the gateway, which limits each route's body, a service keeps a limit of its own
+        // (Kestrel's default is 30 MB): a caller inside the network, or a gateway route set too
+        // wide, gets a 413 here too. Kestrel:Limits:MaxRequestBodySize changes it per service.
+        builder.Services.Configure<KestrelServerOptions>(kestrel =>
+            kestrel.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Kestrel:Limits:MaxRequestBodySize", DefaultMaxRequestBodyBytes));
+
         // Problem details for every error answer; never an exception's text or stack to a client.
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.AddExceptionHandler<TransientFailureExceptionHandler>();
@@ -49,6 +59,12 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Extensions.Remove("exception");
+            // A body over the service's own limit is answered as the gateway answers one over a route's.
+            if (context.ProblemDetails.Status == StatusCodes.Status413PayloadTooLarge)
+            {
+                context.ProblemDetails.Type = ProblemTypes.BodyTooLarge.Uri;
+            }
+
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
             context.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.TraceId.ToString()
                 ?? context.HttpContext.TraceIdentifier;
