@@ -50,7 +50,8 @@ internal static class GatewayServiceExtensions
 
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-            .AddServiceDiscoveryDestinationResolver();
+            .AddServiceDiscoveryDestinationResolver()
+            .AddTransforms<Routing.HonouredKeys>();
         builder.Services.AddOutputCache(options => options.AddPolicy(Routing.PublicCountsCachePolicy.Name, new Routing.PublicCountsCachePolicy()));
         // A request whose connection broke under it is sent once more when that is safe.
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Routing.ReplayingForwarderHttpClientFactory>();
