@@ -73,6 +73,8 @@ public static class ProblemTypes
         "Some of the named seats are held or sold; `seats` lists them.");
     public static readonly ProblemType BuyerLimit = new("buyer-limit", StatusCodes.Status409Conflict,
         "The hold would take the buyer over the places one buyer may hold or own of the event: its ticket limit, never more than booking's own cap (`limit`, `held`).");
+    public static readonly ProblemType AbandonedHolds = new("abandoned-holds", StatusCodes.Status429TooManyRequests,
+        "The buyer released or let expire as many holds on the event as booking allows within its window (`abandoned`); hold again after Retry-After.");
     public static readonly ProblemType UnknownTier = new("unknown-tier", StatusCodes.Status422UnprocessableEntity,
         "The tier is not one of the event's tiers.");
     public static readonly ProblemType UnknownSeats = new("unknown-seats", StatusCodes.Status422UnprocessableEntity,
@@ -120,7 +122,7 @@ public static class ProblemTypes
         RateLimited, BodyTooLarge,
         AccountExists,
         EventState, InventoryTooLarge,
-        SaleNotOpen, SoldOut, SeatsUnavailable, BuyerLimit, UnknownTier, UnknownSeats, HoldState, InvalidTicketCode, AlreadyCheckedIn, TicketVoid,
+        SaleNotOpen, SoldOut, SeatsUnavailable, BuyerLimit, AbandonedHolds, UnknownTier, UnknownSeats, HoldState, InvalidTicketCode, AlreadyCheckedIn, TicketVoid,
         AdmissionRequired, InvalidQueueTicket, ProofOfWorkFailed, QueueNotOpen,
         InvalidApiKey, ProviderUnavailable, ChargeInProgress, ChargeNotFound, RefundNotFound, ChargeNotRefundable, RefundExceedsCharge,
     ];

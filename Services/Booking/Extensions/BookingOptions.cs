@@ -14,6 +14,22 @@ internal sealed class BookingOptions
     [System.ComponentModel.DataAnnotations.Range(1, 100)]
     public int MaxUnitsPerBuyer { get; set; } = 6;
 
+    /// <summary>
+    /// Holds one buyer may abandon (release, or let expire) per event within
+    /// <see cref="AbandonedHoldWindow"/>; past it, their next hold on the event waits until the
+    /// oldest leaves the window. A hold, release, hold loop cannot keep places off sale for long.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100)]
+    public int MaxAbandonedHolds { get; set; } = 3;
+
+    /// <summary>
+    /// The window <see cref="MaxAbandonedHolds"/> counts over, by when each hold was taken. At most
+    /// an hour, so that the retention (ended holds are kept at least an hour after they expire)
+    /// never deletes a hold it still counts.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:01:00", "01:00:00")]
+    public TimeSpan AbandonedHoldWindow { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How long past its hold's expiry a pending order waits for a late payment result before it is cancelled.</summary>
     [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan PaymentGrace { get; set; } = TimeSpan.FromMinutes(1);

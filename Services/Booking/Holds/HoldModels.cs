@@ -40,6 +40,9 @@ internal abstract record HoldOutcome
 
     public sealed record UnknownTier(Guid TierId) : HoldOutcome;
 
+    /// <summary>The buyer abandoned <see cref="Abandoned"/> holds on the event lately, the most allowed; they may hold again after <see cref="RetryAfter"/>.</summary>
+    public sealed record TooManyAbandoned(int Abandoned, TimeSpan RetryAfter) : HoldOutcome;
+
     /// <summary>The units could not be claimed (sold out, taken, unknown, or contended: try again).</summary>
     public sealed record NotClaimed(UnitClaim Claim) : HoldOutcome;
 

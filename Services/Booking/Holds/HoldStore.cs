@@ -26,7 +26,7 @@ internal static class HoldStore
         }
 
         var wanted = request.Quantity ?? request.Seats!.Count;
-        var checks = await CheckAsync(transaction, buyerId, eventId, request.TierId, now, cancellationToken);
+        var checks = await CheckAsync(transaction, buyerId, eventId, request.TierId, now, now - options.AbandonedHoldWindow, cancellationToken);
         // Before the sale's own checks: without an admission, the answer is the queue.
         if (checks.Sale is { WaitingRoom: true } && admission.Check(eventId, buyerId, now) is var check and not AdmissionCheck.Valid)
         {
@@ -187,22 +187,32 @@ internal static class HoldStore
     /// <summary>Relative to POST .../events/{id}/holds, so it resolves both on booking's own address and through the gateway's /api/booking prefix.</summary>
     public static string Location(Guid holdId) => $"../../holds/{holdId}";
 
-    private sealed record Checks(EventSale? Sale, int Held, decimal? TierPrice);
+    /// <summary>
+    /// <see cref="Held"/>: units the buyer holds or owns on the event; <see cref="Abandoned"/>: their
+    /// holds on it taken within the window that ended without an order, the oldest taken at
+    /// <see cref="OldestAbandoned"/>.
+    /// </summary>
+    private sealed record Checks(EventSale? Sale, int Held, decimal? TierPrice, int Abandoned = 0, DateTimeOffset? OldestAbandoned = null);
 
     /// <summary>
     /// One round trip for every check: the buyer's lock (their holds on this event are taken one
     /// at a time, so the cap cannot be raced), the sale, what the buyer has, the tier's price.
     /// </summary>
-    private static async Task<Checks> CheckAsync(NpgsqlTransaction transaction, string buyerId, Guid eventId, Guid? tierId, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task<Checks> CheckAsync(
+        NpgsqlTransaction transaction, string buyerId, Guid eventId, Guid? tierId, DateTimeOffset now, DateTimeOffset abandonedSince, CancellationToken cancellationToken)
     {
         await using var checks = transaction.Batch(
             Sql.Statement("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2::text, 0))", buyerId, eventId),
             EventStore.SaleStatement(eventId),
             Sql.Statement(
                 """
-                SELECT coalesce(sum(units), 0)::int FROM holds
-                WHERE buyer_id = $1 AND event_id = $2 AND (status IN ('ordered', 'confirmed') OR (status = 'active' AND expires_at > $3))
-                """, buyerId, eventId, now),
+                SELECT coalesce(sum(units) FILTER (WHERE status IN ('ordered', 'confirmed') OR (status = 'active' AND expires_at > $3)), 0)::int,
+                       count(*) FILTER (WHERE abandoned)::int,
+                       min(created_at) FILTER (WHERE abandoned)
+                FROM (SELECT units, status, expires_at, created_at,
+                             created_at > $4 AND (status IN ('released', 'expired') OR (status = 'active' AND expires_at <= $3)) AS abandoned
+                      FROM holds WHERE buyer_id = $1 AND event_id = $2) AS buyers_holds
+                """, buyerId, eventId, now, abandonedSince),
             EventStore.TierPriceStatement(tierId ?? Guid.Empty, eventId));
         await using var reader = await checks.ExecuteReaderAsync(cancellationToken);
         await reader.NextResultAsync(cancellationToken);
@@ -213,15 +223,18 @@ internal static class HoldStore
 
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        var held = reader.GetInt32(0);
+        var (held, abandoned) = (reader.GetInt32(0), reader.GetInt32(1));
+        DateTimeOffset? oldestAbandoned = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2);
         await reader.NextResultAsync(cancellationToken);
-        return new Checks(sale, held, await EventStore.ReadTierPriceAsync(reader, cancellationToken));
+        return new Checks(sale, held, await EventStore.ReadTierPriceAsync(reader, cancellationToken), abandoned, oldestAbandoned);
     }
 
     private static HoldOutcome? Refusal(Checks checks, HoldRequest request, int wanted, BookingOptions options, DateTimeOffset now) => checks switch
     {
         { Sale: null } => new HoldOutcome.EventNotFound(),
         { Sale: var sale } when !sale.IsOpenAt(now) => new HoldOutcome.SaleNotOpen(sale.Status),
+        { Abandoned: var abandoned, OldestAbandoned: { } oldest } when abandoned >= options.MaxAbandonedHolds =>
+            new HoldOutcome.TooManyAbandoned(abandoned, oldest + options.AbandonedHoldWindow - now),
         { Sale: var sale, Held: var held } when held + wanted > sale.BuyerLimit(options.MaxUnitsPerBuyer) =>
             new HoldOutcome.OverBuyerLimit(sale.BuyerLimit(options.MaxUnitsPerBuyer), held),
         { TierPrice: null } when request.TierId is { } tierId => new HoldOutcome.UnknownTier(tierId),

@@ -59,6 +59,11 @@ internal static class HoldsApi
             return TypedResults.Created(HoldStore.Location(taken.Hold.HoldId), taken.Hold);
         }
 
+        if (outcome is HoldOutcome.TooManyAbandoned { RetryAfter: var wait })
+        {
+            http.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         var (problem, reason) = Refused(outcome, id);
         BookingMetrics.HoldsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason.Name));
         return problem;
@@ -93,6 +98,9 @@ internal static class HoldsApi
             $"Holds are taken only while the sale is open; the event is {status}.", new() { ["eventStatus"] = status }),
         HoldOutcome.OverBuyerLimit(var limit, var held) => Problem(ProblemTypes.BuyerLimit, "That would be more than one buyer may have.",
             $"At most {limit} per buyer for this event; you have {held}.", new() { ["limit"] = limit, ["held"] = held }),
+        HoldOutcome.TooManyAbandoned(var abandoned, var wait) => Problem(ProblemTypes.AbandonedHolds, "Too many holds given up on this event lately.",
+            $"You released or let expire {abandoned} holds on this event lately; you may hold again in {Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} s.",
+            new() { ["abandoned"] = abandoned }),
         HoldOutcome.UnknownTier(var tierId) => Problem(ProblemTypes.UnknownTier, "The event has no such tier.", $"Tier {tierId} is not one of this event's tiers."),
         HoldOutcome.NotClaimed(UnitClaim.UnknownPlaces(var places)) => Problem(ProblemTypes.UnknownSeats, "Some seats are not sold for this event.",
             "Not sold here: " + string.Join(", ", places.Select(place => place.Label)) + "."),

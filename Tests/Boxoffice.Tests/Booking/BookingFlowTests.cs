@@ -71,6 +71,38 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
+    public async Task A_buyer_who_keeps_giving_up_holds_on_an_event_must_wait_before_holding_it_again()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var sale = await Sale.OpenAsync(boxoffice);
+        var other = await Sale.OpenAsync(boxoffice);
+        using var looper = await Buyer.NewAsync(boxoffice);
+        await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
+
+        // Two holds released, a third left to expire: three given up within the hour, the most allowed.
+        for (var round = 0; round < 2; round++)
+        {
+            var released = await looper.HoldAsync(sale, quantity: 2);
+            await looper.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, $"/holds/{released.GetProperty("holdId").GetGuid()}");
+        }
+
+        var expired = (await looper.HoldAsync(sale, quantity: 2)).GetProperty("holdId").GetGuid();
+        await BookingInvariantTests.ScalarAsync(db, "UPDATE holds SET expires_at = now() - interval '1 second' WHERE hold_id = $1", expired);
+
+        using var refused = await looper.SendAsync(HttpMethod.Post, $"/events/{sale.EventId}/holds", new { tierId = sale.StandingTierId, quantity = 1 }, cancellationToken: ct);
+        var problem = await WaitingRoom.ProblemAnswer.ExpectAsync(refused, HttpStatusCode.TooManyRequests, "abandoned-holds", "a fourth hold after three given up");
+        Assert.Equal(3, problem.GetProperty("abandoned").GetInt32());
+        Assert.InRange(refused.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromMinutes(50), TimeSpan.FromHours(1));
+        Assert.Equal(0L, await BookingInvariantTests.ScalarAsync(db,
+            "SELECT count(*) FROM holds WHERE buyer_id = $1 AND event_id = $2 AND status = 'active' AND expires_at > now()", looper.Id, sale.EventId));
+
+        // The wait is this buyer's on this event alone.
+        using var someoneElse = await Buyer.NewAsync(boxoffice);
+        await someoneElse.HoldAsync(sale, quantity: 2);
+        await looper.HoldAsync(other, quantity: 2);
+    }
+
+    [Fact]
     public async Task A_retried_request_with_the_same_idempotency_key_gets_the_first_answer_and_holds_nothing_more()
     {
         var sale = await Sale.OpenAsync(boxoffice);
