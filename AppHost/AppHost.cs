@@ -28,6 +28,14 @@ var gateway = builder.AddService<Projects.Gateway>("gateway")
     .WithExternalHttpEndpoints()
     .WithReplicas(builder.Configuration.GetValue("Gateway:Replicas", 1));
 var publicUrl = gateway.GetEndpoint("http");
+if (builder.ExecutionContext.IsRunMode)
+{
+    // Forwarded headers on, as every published project has them (Aspire sets
+    // ASPNETCORE_FORWARDEDHEADERS_ENABLED), but believed from no one: here the gateway is the edge,
+    // so a client's X-Forwarded-For never picks its rate-limit bucket (ForwardedHeadersTrust).
+    gateway.WithEnvironment("ASPNETCORE_FORWARDEDHEADERS_ENABLED", "true")
+        .WithEnvironment("ForwardedHeaders__KnownNetworks", "none");
+}
 
 // Seeded for development and first deployments; every secret is a generated secret parameter.
 var organizerEmail = builder.AddParameter("organizer-email", "organizer@boxoffice.local", publishValueAsDefault: true);
@@ -122,6 +130,17 @@ gateway
     .WithReference(waitingRoom).WaitFor(waitingRoom)
     .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
     .WithTokenValidation(identity, publicUrl);
+
+if (builder.ExecutionContext.IsPublishMode)
+{
+    // Where the platform's proxies are (its ingress, in front of the gateway and between services):
+    // the only senders whose X-Forwarded-For and -Proto a service believes.
+    var proxyNetworks = builder.AddParameter("proxy-networks", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10", publishValueAsDefault: true);
+    foreach (var service in new[] { gateway, identity, catalog, booking, waitingRoom, paymentProvider, payments })
+    {
+        service.WithEnvironment("ForwardedHeaders__KnownNetworks", proxyNetworks);
+    }
+}
 
 builder.Build().Run();
 return 0;

@@ -50,6 +50,9 @@ public static class ServiceDefaultsExtensions
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
             kestrel.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Kestrel:Limits:MaxRequestBodySize", DefaultMaxRequestBodyBytes));
 
+        // X-Forwarded-* believed only from the proxies configured (ForwardedHeadersTrust).
+        builder.Services.AddForwardedHeadersTrust(builder.Configuration);
+
         // Problem details for every error answer; never an exception's text or stack to a client.
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.AddExceptionHandler<TransientFailureExceptionHandler>();

@@ -5,7 +5,6 @@ using Boxoffice.Identity.Seeding;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -42,7 +41,6 @@ internal static class IdentityServiceExtensions
         builder.Services.AddKeysAndAccounts();
         builder.Services.AddSignInCookie(settings);
         builder.Services.AddTokenServer(settings);
-        builder.Services.TrustTheGatewaysForwardedHeaders();
         return builder;
     }
 
@@ -118,16 +116,6 @@ internal static class IdentityServiceExtensions
                 server.EncryptionCredentials.Add(new EncryptingCredentials(keys.Encryption, SecurityAlgorithms.RsaOAEP, SecurityAlgorithms.Aes256CbcHmacSha512));
             });
     }
-
-    /// <summary>Behind the gateway: the client address is the gateway's X-Forwarded-For (one hop).</summary>
-    private static void TrustTheGatewaysForwardedHeaders(this IServiceCollection services) =>
-        services.Configure<ForwardedHeadersOptions>(options =>
-        {
-            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            options.ForwardLimit = 1;
-            options.KnownIPNetworks.Clear();
-            options.KnownProxies.Clear();
-        });
 
     /// <summary>Creates the schema, seeds clients and accounts, and loads the token keys, before the first request.</summary>
     public static async Task PrepareIdentityAsync(this IServiceProvider services, CancellationToken cancellationToken)

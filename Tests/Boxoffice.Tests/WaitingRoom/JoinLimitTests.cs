@@ -6,12 +6,15 @@ namespace Boxoffice.Tests.WaitingRoom;
 /// <summary>
 /// One account gets one place, so a bot farm signs up accounts by the thousand: joins are also
 /// limited per address at the gateway (policy <c>queue-join</c>), in one bucket for both replicas.
+/// The address is the connection's: the gateway runs with forwarded headers on, as deployed, and
+/// believes an <c>X-Forwarded-For</c> only from the proxies it is told of (none here), so a bot
+/// that claims a new address with every join still draws from its one bucket.
 /// </summary>
 [Collection<RunningApp>]
 public sealed class JoinLimitTests(BoxofficeApp boxoffice)
 {
     [Fact]
-    public async Task Joins_from_one_address_beyond_its_limit_get_429_with_Retry_After_and_take_no_place()
+    public async Task Joins_from_one_address_beyond_its_limit_get_429_with_Retry_After_and_take_no_place_whatever_address_they_claim()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         Assert.Equal(2, BoxofficeApp.GatewayReplicas);
@@ -27,9 +30,15 @@ public sealed class JoinLimitTests(BoxofficeApp boxoffice)
             await Task.Delay(refill, cancellationToken);
             var answers = new ConcurrentBag<(string BuyerId, HttpStatusCode Status, TimeSpan? RetryAfter, string? MediaType, string Body)>();
             var started = DateTime.UtcNow;
+            var claimed = 0;
             await Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = accounts.Count, CancellationToken = cancellationToken }, async (account, token) =>
             {
-                using var response = await account.SendAsync(HttpMethod.Post, $"{QueueBuyer.Api}{sale.EventId}/join");
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"{QueueBuyer.Api}{sale.EventId}/join");
+                account.Buyer.Authorize(request);
+                // A fresh address claimed by each join (TEST-NET-2 and -3 ranges).
+                var n = Interlocked.Increment(ref claimed);
+                request.Headers.Add("X-Forwarded-For", $"198.51.{n / 250}.{1 + n % 250}, 203.0.113.{1 + n % 250}");
+                using var response = await gateway.SendAsync(request, token);
                 answers.Add((account.Id, response.StatusCode, response.Headers.RetryAfter?.Delta, response.Content.Headers.ContentType?.MediaType,
                     await response.Content.ReadAsStringAsync(token)));
             });
