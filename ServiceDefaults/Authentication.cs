@@ -126,6 +126,8 @@ public static class BoxofficeAuth
                     ValidIssuers = [issuer, issuer + "/"],
                     ValidAudience = auth.Audience,
                     ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+                    // An access token (RFC 9068), never an identity token or another JWT the same key signed.
+                    ValidTypes = ["at+jwt"],
                     RequireSignedTokens = true,
                     RequireExpirationTime = true,
                     ValidateLifetime = true,

@@ -43,6 +43,7 @@ public sealed class TokenValidationTests(BoxofficeApp boxoffice)
     [InlineData("wrong-issuer")]
     [InlineData("tampered-payload")]
     [InlineData("not-a-jwt")]
+    [InlineData("not-an-access-token")]
     public async Task A_token_wrong_in_one_way_gets_401_problem_and_is_never_logged(string defect)
     {
         var key = await Tokens.SigningKeyAsync(boxoffice);
@@ -58,6 +59,8 @@ public sealed class TokenValidationTests(BoxofficeApp boxoffice)
             "wrong-issuer" => Tokens.Mint(key, "https://issuer.example/", Subject(), "catalog.write", ["organizer"]),
             "tampered-payload" => Tampered(Valid()),
             "not-a-jwt" => "not-a-jwt",
+            // Right in every way but its type: an identity token (typ JWT), not an access token (at+jwt).
+            "not-an-access-token" => Tokens.Mint(key, issuer, Subject(), "catalog.write", ["organizer"], type: "JWT"),
             _ => throw new ArgumentOutOfRangeException(nameof(defect)),
         };
 
@@ -67,6 +70,11 @@ public sealed class TokenValidationTests(BoxofficeApp boxoffice)
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains(response.Headers.WwwAuthenticate, header => header.Scheme == "Bearer");
+
+        // A service checks the token itself, as the gateway does, for a caller that reaches it directly.
+        using var catalog = new HttpClient { BaseAddress = boxoffice.App.GetEndpoint("catalog", "http") };
+        using var direct = await catalog.SendAsync(Tokens.Get(OrganizerRoute.Replace("/api/catalog", "", StringComparison.Ordinal), token), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, direct.StatusCode);
         if (token is not null)
         {
             // The signature is the token's unique part; an unsigned token is looked for whole.

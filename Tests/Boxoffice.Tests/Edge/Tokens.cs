@@ -141,7 +141,7 @@ internal static partial class Tokens
 
     public static string Mint(
         SecurityKey key, string issuer, string subject, string scope, string[] roles,
-        string audience = "boxoffice-api", DateTime? expires = null, string algorithm = SecurityAlgorithms.RsaSha256)
+        string audience = "boxoffice-api", DateTime? expires = null, string algorithm = SecurityAlgorithms.RsaSha256, string type = "at+jwt")
     {
         var now = DateTime.UtcNow;
         var claims = new Dictionary<string, object> { ["sub"] = subject, ["scope"] = scope, ["role"] = roles, ["client_id"] = "tests" };
@@ -153,7 +153,7 @@ internal static partial class Tokens
             IssuedAt = (expires ?? now.AddMinutes(10)).AddMinutes(-15),
             NotBefore = (expires ?? now.AddMinutes(10)).AddMinutes(-15),
             Expires = expires ?? now.AddMinutes(10),
-            TokenType = "at+jwt",
+            TokenType = type,
             SigningCredentials = new SigningCredentials(key, algorithm),
         });
     }
