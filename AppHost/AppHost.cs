@@ -20,7 +20,6 @@ var identityDb = infra.AddDatabase("identitydb");
 var catalogDb = infra.AddDatabase("catalogdb");
 var bookingDb = infra.AddDatabase("bookingdb");
 var paymentsDb = infra.AddDatabase("paymentsdb");
-var providerDb = infra.AddDatabase("providerdb");
 var waitingRoomDb = infra.AddDatabase("waitingroomdb");
 
 // The gateway is the only public entry; its public URL is the issuer of every access token.
@@ -97,30 +96,43 @@ var waitingRoom = builder.AddService<Projects.WaitingRoom>("waiting-room")
     .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
     .WithTokenValidation(identity, publicUrl);
 
-// The stand-in for a third-party payment provider; in a real deployment Payments is pointed at a
-// real provider's URL instead (Payments__Provider__Url) and this resource is left out.
+// The payment provider's API key: the stand-in's, or a real provider's.
 var providerApiKey = builder.AddGeneratedSecret("payment-provider-api-key");
-// Its /admin routes (totals, chaos) take a key of their own, which Payments never holds.
-var providerAdminKey = builder.AddGeneratedSecret("payment-provider-admin-key");
-var paymentProvider = builder.AddService<Projects.PaymentProvider>("payment-provider")
-    .WithReference(providerDb).WaitFor(providerDb)
-    .WithEnvironment("PaymentProvider__ApiKey", providerApiKey)
-    .WithEnvironment("PaymentProvider__AdminKey", providerAdminKey);
-if (builder.ExecutionContext.IsRunMode)
-{
-    // The chaos API (PUT /admin/chaos) for the tests, the flash-sale harness's faults and drills;
-    // the published manifest leaves it off.
-    paymentProvider.WithEnvironment("PaymentProvider__ChaosApiEnabled", "true");
-}
-
 var payments = builder.AddService<Projects.Payments>("payments")
     .WithReplicas(builder.Configuration.GetValue("Payments:Replicas", 1))
     .WithReference(paymentsDb).WaitFor(paymentsDb)
     .WithReference(infra.Kafka).WaitFor(infra.Kafka)
-    .WithReference(paymentProvider).WaitFor(paymentProvider)
     .WithEnvironment("Payments__Provider__ApiKey", providerApiKey)
     // Only its operators' endpoints are reachable, through the gateway.
     .WithTokenValidation(identity, publicUrl);
+
+// The stand-in for a third-party payment provider runs whenever the app runs (development, tests,
+// the flash-sale harness). A published manifest has it only when asked (PaymentProvider:Deploy=true
+// when publishing, for a demo); otherwise Payments calls the real provider at the parameter
+// payment-provider-url.
+IResourceBuilder<ProjectResource>? paymentProvider = null;
+if (builder.ExecutionContext.IsRunMode || builder.Configuration.GetValue("PaymentProvider:Deploy", false))
+{
+    var providerDb = infra.AddDatabase("providerdb");
+    // Its /admin routes (totals, chaos) take a key of their own, which Payments never holds.
+    var providerAdminKey = builder.AddGeneratedSecret("payment-provider-admin-key");
+    paymentProvider = builder.AddService<Projects.PaymentProvider>("payment-provider")
+        .WithReference(providerDb).WaitFor(providerDb)
+        .WithEnvironment("PaymentProvider__ApiKey", providerApiKey)
+        .WithEnvironment("PaymentProvider__AdminKey", providerAdminKey);
+    if (builder.ExecutionContext.IsRunMode)
+    {
+        // The chaos API (PUT /admin/chaos) for the tests, the flash-sale harness's faults and
+        // drills; a published stand-in leaves it off.
+        paymentProvider.WithEnvironment("PaymentProvider__ChaosApiEnabled", "true");
+    }
+
+    payments.WithReference(paymentProvider).WaitFor(paymentProvider);
+}
+else
+{
+    payments.WithEnvironment("Payments__Provider__Url", builder.AddParameter("payment-provider-url"));
+}
 
 gateway
     .WithReference(booking).WaitFor(booking)
@@ -136,7 +148,7 @@ if (builder.ExecutionContext.IsPublishMode)
     // Where the platform's proxies are (its ingress, in front of the gateway and between services):
     // the only senders whose X-Forwarded-For and -Proto a service believes.
     var proxyNetworks = builder.AddParameter("proxy-networks", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10", publishValueAsDefault: true);
-    foreach (var service in new[] { gateway, identity, catalog, booking, waitingRoom, paymentProvider, payments })
+    foreach (var service in new[] { gateway, identity, catalog, booking, waitingRoom, payments, paymentProvider }.OfType<IResourceBuilder<ProjectResource>>())
     {
         service.WithEnvironment("ForwardedHeaders__KnownNetworks", proxyNetworks);
     }

@@ -11,28 +11,11 @@ public sealed class ManifestTests
     [Fact]
     public async Task The_committed_manifest_is_what_the_AppHost_generates()
     {
-        // Written beside the committed one, so the relative project paths inside are the same.
-        var fresh = Path.Combine(Repository.Root, $".aspire-manifest.{Guid.NewGuid():N}.json");
-        try
-        {
-            var result = await ProcessRunner.RunDotnetAsync(
-                Repository.Output("AppHost", "AppHost"),
-                ["--publisher", "manifest", "--output-path", fresh],
-                null,
-                TimeSpan.FromMinutes(2),
-                TestContext.Current.CancellationToken);
+        var fresh = await GenerateAsync();
 
-            Assert.True(result.ExitCode == 0, result.Output + result.Error);
-            Assert.True(
-                JsonNode.DeepEquals(
-                    JsonNode.Parse(await File.ReadAllTextAsync(Committed, TestContext.Current.CancellationToken)),
-                    JsonNode.Parse(await File.ReadAllTextAsync(fresh, TestContext.Current.CancellationToken))),
-                "aspire-manifest.json is stale: regenerate it with 'dotnet run --project AppHost -- --publisher manifest --output-path ../aspire-manifest.json'.");
-        }
-        finally
-        {
-            File.Delete(fresh);
-        }
+        Assert.True(
+            JsonNode.DeepEquals(JsonNode.Parse(await File.ReadAllTextAsync(Committed, TestContext.Current.CancellationToken)), fresh),
+            "aspire-manifest.json is stale: regenerate it with 'dotnet run --project AppHost -- --publisher manifest --output-path ../aspire-manifest.json'.");
     }
 
     [Fact]
@@ -52,20 +35,56 @@ public sealed class ManifestTests
     }
 
     [Fact]
-    public async Task A_deployed_provider_has_no_chaos_api_and_only_it_holds_its_admin_key()
+    public async Task A_deployment_calls_a_real_provider_at_a_parameter_and_leaves_the_stand_in_out()
     {
         using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Committed, TestContext.Current.CancellationToken));
         var resources = manifest.RootElement.GetProperty("resources");
 
-        var provider = resources.GetProperty("payment-provider").GetProperty("env");
-        Assert.Equal("{payment-provider-admin-key.value}", provider.GetProperty("PaymentProvider__AdminKey").GetString());
-        Assert.NotEqual(provider.GetProperty("PaymentProvider__ApiKey").GetString(), provider.GetProperty("PaymentProvider__AdminKey").GetString());
-        Assert.False(provider.TryGetProperty("PaymentProvider__ChaosApiEnabled", out _), "The published provider must not be told to fail on request.");
+        Assert.False(resources.TryGetProperty("payment-provider", out _), "The stand-in provider, with its chaos, is published only when asked.");
+        Assert.False(resources.TryGetProperty("providerdb", out _));
+        Assert.False(resources.TryGetProperty("payment-provider-admin-key", out _));
+        Assert.Equal("parameter.v0", resources.GetProperty("payment-provider-url").GetProperty("type").GetString());
+        var payments = resources.GetProperty("payments").GetProperty("env");
+        Assert.Equal("{payment-provider-url.value}", payments.GetProperty("Payments__Provider__Url").GetString());
+        Assert.Equal("{payment-provider-api-key.value}", payments.GetProperty("Payments__Provider__ApiKey").GetString());
+    }
 
-        var holders = resources.EnumerateObject()
-            .Where(resource => resource.Value.TryGetProperty("env", out var env)
-                && env.EnumerateObject().Any(variable => variable.Value.ToString().Contains("payment-provider-admin-key", StringComparison.Ordinal)))
-            .Select(resource => resource.Name);
+    [Fact]
+    public async Task A_stand_in_provider_published_on_request_has_no_chaos_api_and_only_it_holds_its_admin_key()
+    {
+        var resources = (await GenerateAsync("--PaymentProvider:Deploy", "true"))["resources"]!.AsObject();
+
+        var provider = resources["payment-provider"]!["env"]!.AsObject();
+        Assert.Equal("{payment-provider-admin-key.value}", provider["PaymentProvider__AdminKey"]!.GetValue<string>());
+        Assert.NotEqual(provider["PaymentProvider__ApiKey"]!.GetValue<string>(), provider["PaymentProvider__AdminKey"]!.GetValue<string>());
+        Assert.False(provider.ContainsKey("PaymentProvider__ChaosApiEnabled"), "The published provider must not be told to fail on request.");
+        Assert.False(resources["payments"]!["env"]!.AsObject().ContainsKey("Payments__Provider__Url"));
+
+        var holders = resources
+            .Where(resource => resource.Value?["env"] is JsonObject env && env.Any(variable => variable.Value?.ToString().Contains("payment-provider-admin-key", StringComparison.Ordinal) == true))
+            .Select(resource => resource.Key);
         Assert.Equal(["payment-provider"], holders);
+    }
+
+    /// <summary>The manifest the AppHost publishes with these arguments, written beside the committed one (so relative project paths match).</summary>
+    private static async Task<JsonNode> GenerateAsync(params string[] arguments)
+    {
+        var fresh = Path.Combine(Repository.Root, $".aspire-manifest.{Guid.NewGuid():N}.json");
+        try
+        {
+            var result = await ProcessRunner.RunDotnetAsync(
+                Repository.Output("AppHost", "AppHost"),
+                ["--publisher", "manifest", "--output-path", fresh, .. arguments],
+                null,
+                TimeSpan.FromMinutes(2),
+                TestContext.Current.CancellationToken);
+
+            Assert.True(result.ExitCode == 0, result.Output + result.Error);
+            return JsonNode.Parse(await File.ReadAllTextAsync(fresh, TestContext.Current.CancellationToken))!;
+        }
+        finally
+        {
+            File.Delete(fresh);
+        }
     }
 }
