@@ -84,6 +84,8 @@ internal static class AccountApi
     /// <summary>Creates a buyer account. Organizers and staff are not self-registered.</summary>
     private static async Task<Results<Created<RegisteredUser>, ValidationProblem, ProblemHttpResult>> Register(
         RegisterRequest request,
+        HttpContext http,
+        RegistrationThrottle throttle,
         IdentityDb db,
         IPasswordHasher<User> hasher,
         TimeProvider time,
@@ -104,6 +106,13 @@ internal static class AccountApi
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        if (await throttle.TakeAsync(http.Connection.RemoteIpAddress) is { } wait)
+        {
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.Of(ProblemTypes.RateLimited, "Too many accounts created from this address.",
+                "Accounts created from one address are limited per hour; try again after Retry-After.");
         }
 
         var normalized = User.Normalize(email);

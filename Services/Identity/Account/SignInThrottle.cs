@@ -17,6 +17,7 @@ namespace Boxoffice.Identity.Account;
 /// Losing Redis resets the counters: it costs protection for one window, never an account.
 /// </summary>
 internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<IdentitySettings> options, ILogger<SignInThrottle> logger)
+    : RedisThrottle(redis, logger)
 {
     private readonly IdentitySettings _options = options.Value;
 
@@ -50,19 +51,6 @@ internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<Iden
 
     /// <summary>After a successful sign-in: this address's failures against the account are forgotten (not the address's own count).</summary>
     public Task ResetAsync(string normalizedEmail, IPAddress? address) => FailOpen(db => db.KeyDeleteAsync(AccountKey(normalizedEmail, address)), false);
-
-    private async Task<T> FailOpen<T>(Func<IDatabase, Task<T>> action, T whenUnavailable)
-    {
-        try
-        {
-            return await action(redis.GetDatabase());
-        }
-        catch (Exception exception) when (exception.IsRedisUnavailable())
-        {
-            logger.LogWarning(exception, "Sign-in throttle store unavailable; not counting this attempt");
-            return whenUnavailable;
-        }
-    }
 
     private IEnumerable<(RedisKey Key, int Limit)> Keys(string normalizedEmail, IPAddress? address)
     {

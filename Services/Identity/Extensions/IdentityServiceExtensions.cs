@@ -54,6 +54,7 @@ internal static class IdentityServiceExtensions
         services.AddScoped<IdentitySeeder>();
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddSingleton<SignInThrottle>();
+        services.AddSingleton<RegistrationThrottle>();
     }
 
     /// <summary>The identity server's own sign-in: a cookie set by the login page, read by the authorization endpoint.</summary>

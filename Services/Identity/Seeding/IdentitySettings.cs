@@ -25,6 +25,16 @@ internal sealed class IdentitySettings
 
     public TimeSpan FailedSignInWindow { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Accounts one client address may ask to create per <see cref="RegistrationWindow"/>: a bot
+    /// farm needs an account per place it queues for. Generous for a shared address (a venue's
+    /// Wi-Fi, a carrier's NAT); bots need thousands.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxRegistrationsPerAddress { get; set; } = 20;
+
+    public TimeSpan RegistrationWindow { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Clients by client id. A client with a secret is confidential; without one it is public and must use PKCE.</summary>
     public Dictionary<string, ClientOptions> Clients { get; set; } = [];
 

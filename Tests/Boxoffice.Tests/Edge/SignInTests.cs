@@ -93,6 +93,30 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
+    public async Task Accounts_created_from_one_address_are_limited_per_hour()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // One address of a bot farm, as the gateway would forward it to identity.
+        using var farm = new HttpClient { BaseAddress = boxoffice.App.GetEndpoint("identity", "http") };
+        farm.DefaultRequestHeaders.Add("X-Forwarded-For", $"198.51.100.{Random.Shared.Next(1, 255)}");
+        async Task<HttpResponseMessage> RegisterAsync() =>
+            await farm.PostAsJsonAsync("/account/register", new { email = $"bot-{Guid.NewGuid():N}@example.com", password = Password }, ct);
+
+        for (var account = 0; account < 20; account++)
+        {
+            using var created = await RegisterAsync();
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using var refused = await RegisterAsync();
+        var problem = await WaitingRoom.ProblemAnswer.ExpectAsync(refused, HttpStatusCode.TooManyRequests, "rate-limited", "the 21st account from one address within the hour");
+        Assert.InRange(refused.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromMinutes(50), TimeSpan.FromHours(1));
+
+        // Another address is not held back.
+        await Tokens.RegisterBuyerAsync(boxoffice, Password);
+    }
+
+    [Fact]
     public async Task Sign_in_never_redirects_to_another_site()
     {
         var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
