@@ -1,5 +1,6 @@
 using Boxoffice.Postgres;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Boxoffice.Booking.Orders;
 
@@ -18,18 +19,41 @@ internal static class OrderStore
     public static NpgsqlBatchCommand ConfirmStatement(Guid orderId, string chargeId, DateTimeOffset now) =>
         Sql.Statement("UPDATE orders SET status = 'confirmed', charge_id = $2, updated_at = $3 WHERE order_id = $1", orderId, chargeId, now);
 
-    /// <summary>A buyer's newest orders, up to 200.</summary>
-    public static async Task<IReadOnlyList<OrderView>> ListAsync(NpgsqlConnection connection, string buyerId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page of a buyer's orders, newest first (ties by id), after the order <paramref name="after"/>;
+    /// null when that is not one of the buyer's orders. Keyset over <c>orders_by_buyer</c>.
+    /// </summary>
+    public static async Task<Page<OrderView>?> ListAsync(NpgsqlConnection connection, string buyerId, int limit, Guid? after, CancellationToken cancellationToken)
     {
-        await using var select = connection.Command($"SELECT {ViewColumns} FROM orders WHERE buyer_id = $1 ORDER BY created_at DESC LIMIT 200", buyerId);
+        DateTimeOffset? afterCreated = null;
+        if (after is { } afterId)
+        {
+            await using var find = connection.Command("SELECT created_at FROM orders WHERE order_id = $1 AND buyer_id = $2", afterId, buyerId);
+            if (await find.ExecuteScalarAsync(cancellationToken) is not DateTime created)
+            {
+                return null;
+            }
+
+            afterCreated = new DateTimeOffset(created, TimeSpan.Zero);
+        }
+
+        await using var select = connection.Command(
+            $"""
+            SELECT {ViewColumns} FROM orders
+            WHERE buyer_id = $1 AND ($2::timestamptz IS NULL OR (created_at, order_id) < ($2, $3::uuid))
+            ORDER BY created_at DESC, order_id DESC
+            LIMIT $4
+            """,
+            buyerId, Sql.Typed(afterCreated, NpgsqlDbType.TimestampTz), Sql.Typed(after, NpgsqlDbType.Uuid), limit + 1);
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        var orders = new List<OrderView>();
+        var orders = new List<OrderView>(limit + 1);
         while (await reader.ReadAsync(cancellationToken))
         {
             orders.Add(View(reader));
         }
 
-        return orders;
+        // One more than asked for was read only to tell whether another page follows.
+        return orders.Count > limit ? new Page<OrderView>(orders[..limit], More: true) : new Page<OrderView>(orders, More: false);
     }
 
     /// <summary>One of a buyer's orders, or null (none, or another buyer's).</summary>

@@ -2,6 +2,7 @@ using Boxoffice.Contracts.Booking;
 using Boxoffice.Messaging.Outbox;
 using Boxoffice.Postgres;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Boxoffice.Booking.Tickets;
 
@@ -18,9 +19,38 @@ internal static class TicketStore
             orderId, eventId, buyerId, now,
             tickets.Select(t => t.TicketId).ToArray(), tickets.Select(t => t.UnitId).ToArray(), tickets.Select(t => t.Seat).ToArray(), tickets.Select(t => t.Code).ToArray());
 
-    /// <summary>A buyer's tickets, all of them.</summary>
-    public static Task<IReadOnlyList<TicketView>> ReadOfBuyerAsync(NpgsqlConnection connection, string buyerId, CancellationToken cancellationToken) =>
-        ReadAsync(connection.Command($"{Select} WHERE buyer_id = $1 {Order}", buyerId), cancellationToken);
+    /// <summary>
+    /// A page of a buyer's tickets, oldest first (by issue, then seat, then id), after the ticket
+    /// <paramref name="after"/>; null when that is not one of the buyer's tickets. Keyset over
+    /// <c>tickets_by_buyer</c>.
+    /// </summary>
+    public static async Task<Page<TicketView>?> ReadOfBuyerAsync(NpgsqlConnection connection, string buyerId, int limit, Guid? after, CancellationToken cancellationToken)
+    {
+        (DateTimeOffset IssuedAt, string Seat)? cursor = null;
+        if (after is { } afterId)
+        {
+            await using var find = connection.Command("SELECT issued_at, seat FROM tickets WHERE ticket_id = $1 AND buyer_id = $2", afterId, buyerId);
+            await using var row = await find.ExecuteReaderAsync(cancellationToken);
+            if (!await row.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            cursor = (row.GetFieldValue<DateTimeOffset>(0), row.GetString(1));
+        }
+
+        var tickets = await ReadAsync(connection.Command(
+            $"""
+            {Select} WHERE buyer_id = $1 AND ($2::timestamptz IS NULL OR (issued_at, seat, ticket_id) > ($2, $3::text, $4::uuid))
+            ORDER BY issued_at, seat, ticket_id
+            LIMIT $5
+            """,
+            buyerId, Sql.Typed(cursor?.IssuedAt, NpgsqlDbType.TimestampTz), Sql.Typed(cursor?.Seat, NpgsqlDbType.Text), Sql.Typed(after, NpgsqlDbType.Uuid), limit + 1),
+            cancellationToken);
+
+        // One more than asked for was read only to tell whether another page follows.
+        return tickets.Count > limit ? new Page<TicketView>([.. tickets.Take(limit)], More: true) : new Page<TicketView>(tickets, More: false);
+    }
 
     /// <summary>The tickets of one of a buyer's orders.</summary>
     public static Task<IReadOnlyList<TicketView>> ReadOfOrderAsync(NpgsqlConnection connection, Guid orderId, string buyerId, CancellationToken cancellationToken) =>

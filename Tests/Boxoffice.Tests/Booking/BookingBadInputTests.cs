@@ -148,6 +148,35 @@ public sealed class BookingBadInputTests(BoxofficeApp boxoffice)
         Assert.Equal(0, (await other.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/orders")).GetArrayLength());
         Assert.Equal(0, (await other.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/tickets")).GetArrayLength());
         Assert.Equal(1, (await owner.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/tickets")).GetArrayLength());
+
+        // Another buyer's order or ticket is no place to resume a list from.
+        var ticketId = (await owner.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/tickets"))[0].GetProperty("ticketId").GetGuid();
+        await other.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Get, $"/orders?after={orderId}");
+        await other.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Get, $"/tickets?after={ticketId}");
+    }
+
+    [Theory]
+    [InlineData("limit=0")]
+    [InlineData("limit=101")]
+    [InlineData("limit=-1")]
+    [InlineData("limit=1.5")]
+    [InlineData("limit=ten")]
+    [InlineData("limit=")]
+    [InlineData("limit=99999999999999999999")]
+    [InlineData("limit=5&limit=6")]
+    [InlineData("after=1")]
+    [InlineData("after=%27%3B%20DROP%20TABLE%20orders%3B%20--")]
+    [InlineData("after=00000000-0000-0000-0000-000000000000")]
+    public async Task A_malformed_page_of_orders_or_tickets_is_a_400_naming_the_parameter(string query)
+    {
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var parameter = query[..query.IndexOf('=', StringComparison.Ordinal)];
+
+        foreach (var list in new[] { "/orders", "/tickets" })
+        {
+            var problem = await buyer.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Get, $"{list}?{query}");
+            Assert.True(problem.GetProperty("errors").TryGetProperty(parameter, out _), $"{list}?{query}: {problem}");
+        }
     }
 
     public static TheoryData<string> ForgedCodes => new()

@@ -50,6 +50,71 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
         var mine = await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/tickets");
         Assert.Equal(2, mine.GetArrayLength());
         Assert.Single(mine.EnumerateArray(), ticket => ticket.GetProperty("checkedInAt").ValueKind != JsonValueKind.Null);
+
+        // A page at a time: the Link header leads to the next page, and the last page has none.
+        using var first = await buyer.SendAsync(HttpMethod.Get, "/tickets?limit=1", cancellationToken: TestContext.Current.CancellationToken);
+        var next = Assert.Single(first.Headers.GetValues("Link"));
+        Assert.Matches("^<\\?limit=1&after=[0-9a-f-]{36}>; rel=\"next\"$", next);
+        var firstPage = JsonDocument.Parse(await first.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        using var second = await buyer.SendAsync(HttpMethod.Get, "/tickets" + next[1..next.IndexOf('>', StringComparison.Ordinal)], cancellationToken: TestContext.Current.CancellationToken);
+        Assert.False(second.Headers.Contains("Link"));
+        var secondPage = JsonDocument.Parse(await second.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        Assert.Equal(mine.EnumerateArray().Select(ticket => ticket.GetProperty("ticketId").GetGuid()),
+            firstPage.EnumerateArray().Concat(secondPage.EnumerateArray()).Select(ticket => ticket.GetProperty("ticketId").GetGuid()));
+    }
+
+    [Fact]
+    public async Task A_buyer_with_a_thousand_orders_pages_through_every_one_newest_first()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
+        // A thousand ended orders of one buyer, three to an instant, so that pages must break ties.
+        await BookingInvariantTests.ScalarAsync(db,
+            """
+            WITH made AS (
+                INSERT INTO holds (hold_id, event_id, buyer_id, units, amount, status, created_at, expires_at)
+                SELECT gen_random_uuid(), $2, $1, 1, 10, 'cancelled', now() - make_interval(secs => i / 3), now() - make_interval(secs => i / 3)
+                FROM generate_series(1, 1000) AS i
+                RETURNING hold_id, created_at)
+            INSERT INTO orders (order_id, hold_id, event_id, buyer_id, amount, currency, units, status, cancel_reason, created_at, pay_by, updated_at)
+            SELECT gen_random_uuid(), hold_id, $2, $1, 10, 'EUR', 1, 'cancelled', 'a paging test', created_at, created_at, created_at FROM made
+            """, buyer.Id, sale.EventId);
+
+        var listed = new List<Guid>();
+        var path = "/orders?limit=100";
+        for (var pages = 1; ; pages++)
+        {
+            Assert.True(pages <= 10, "More than ten pages of a hundred for a thousand orders.");
+            using var response = await buyer.SendAsync(HttpMethod.Get, path, cancellationToken: ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement;
+            listed.AddRange(page.EnumerateArray().Select(order => order.GetProperty("orderId").GetGuid()));
+            if (!response.Headers.TryGetValues("Link", out var links))
+            {
+                break;
+            }
+
+            var link = Assert.Single(links);
+            path = "/orders" + link[1..link.IndexOf('>', StringComparison.Ordinal)];
+        }
+
+        var expected = new List<Guid>();
+        await using (var command = db.CreateCommand("SELECT order_id FROM orders WHERE buyer_id = $1 ORDER BY created_at DESC, order_id DESC"))
+        {
+            command.Parameters.AddWithValue(buyer.Id);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                expected.Add(reader.GetGuid(0));
+            }
+        }
+
+        Assert.Equal(1000, expected.Count);
+        Assert.Equal(expected, listed);
+        // Without a limit, a page of 50.
+        Assert.Equal(50, (await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/orders")).GetArrayLength());
     }
 
     [Fact]

@@ -1,0 +1,68 @@
+using System.Globalization;
+
+namespace Boxoffice.Booking;
+
+/// <summary>
+/// One page of a buyer's list (orders, tickets): <c>?limit=</c> (1–<see cref="MaxLimit"/>,
+/// <see cref="DefaultLimit"/> when absent) items after the item <c>?after=</c> names (the last id of
+/// the page before; absent, from the start). Keyset paging: a page reads only its own rows, however
+/// long the list, and an item added meanwhile never shifts the pages.
+/// </summary>
+internal sealed record PageRequest(int Limit, Guid? After)
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 100;
+
+    /// <summary>Reads the query; every malformed parameter is named in the errors (for one 400).</summary>
+    public static (PageRequest? Page, Dictionary<string, string[]>? Errors) Parse(IQueryCollection query)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var limit = Single(query, "limit", errors) switch
+        {
+            null => DefaultLimit,
+            var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= MaxLimit => value,
+            _ => Error(errors, "limit", $"The page size is a whole number from 1 to {MaxLimit}.", DefaultLimit),
+        };
+        Guid? after = Single(query, "after", errors) switch
+        {
+            null => null,
+            var text when Guid.TryParseExact(text, "D", out var id) => id,
+            _ => Error<Guid?>(errors, "after", "The id of the last item of the page before, from its Link header.", null),
+        };
+
+        return errors.Count == 0 ? (new PageRequest(limit, after), null) : (null, errors);
+    }
+
+    /// <summary>The answer when <c>after</c> names nothing of this buyer's list.</summary>
+    public static Dictionary<string, string[]> UnknownAfter() =>
+        new() { ["after"] = ["Nothing in this list has this id: follow the Link header of the page before."] };
+
+    /// <summary>
+    /// When more follow, the next page's address as an RFC 8288 <c>Link</c> (<c>rel="next"</c>),
+    /// relative to the request, so it resolves on the service and through the gateway alike.
+    /// </summary>
+    public void LinkNext(HttpResponse response, bool more, Guid lastId)
+    {
+        if (more)
+        {
+            response.Headers.Link = string.Create(CultureInfo.InvariantCulture, $"<?limit={Limit}&after={lastId:D}>; rel=\"next\"");
+        }
+    }
+
+    private static string? Single(IQueryCollection query, string name, Dictionary<string, string[]> errors) =>
+        query.TryGetValue(name, out var values) switch
+        {
+            false => null,
+            true when values is [{ Length: > 0 } value] => value,
+            _ => Error<string?>(errors, name, $"Give {name} once, with a value.", null),
+        };
+
+    private static T Error<T>(Dictionary<string, string[]> errors, string name, string message, T fallback)
+    {
+        errors.TryAdd(name, [message]);
+        return fallback;
+    }
+}
+
+/// <summary>A page of items and whether more follow it.</summary>
+internal sealed record Page<T>(IReadOnlyList<T> Items, bool More);
