@@ -56,6 +56,10 @@ var identity = builder.AddService<Projects.Identity>("identity")
     .WithEnvironment("Identity__Clients__boxoffice-operator__ClientSecret", operatorSecret);
 if (builder.ExecutionContext.IsRunMode)
 {
+    // One forwarded-headers middleware, as every published project has (Aspire sets the variable
+    // there): identity reads the client's address from the gateway's X-Forwarded-For, one hop.
+    identity.WithEnvironment("ASPNETCORE_FORWARDEDHEADERS_ENABLED", "true");
+
     // The flash-sale harness's machine client (Tests/FlashSale): it signs in a crowd of synthetic
     // buyers with client credentials. Development and CI only; a deployment never has it.
     identity
@@ -96,8 +100,14 @@ var waitingRoom = builder.AddService<Projects.WaitingRoom>("waiting-room")
     .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
     .WithTokenValidation(identity, publicUrl);
 
-// The payment provider's API key: the stand-in's, or a real provider's.
-var providerApiKey = builder.AddGeneratedSecret("payment-provider-api-key");
+// The stand-in for a third-party payment provider runs whenever the app runs (development, tests,
+// the flash-sale harness). A published manifest has it only when asked (PaymentProvider:Deploy=true
+// when publishing, for a demo); otherwise Payments calls the real provider at the parameter
+// payment-provider-url, with the key that provider issued (asked for at deployment, never made up).
+var standInProvider = builder.ExecutionContext.IsRunMode || builder.Configuration.GetValue("PaymentProvider:Deploy", false);
+var providerApiKey = standInProvider
+    ? builder.AddGeneratedSecret("payment-provider-api-key")
+    : builder.AddParameter("payment-provider-api-key", secret: true);
 var payments = builder.AddService<Projects.Payments>("payments")
     .WithReplicas(builder.Configuration.GetValue("Payments:Replicas", 1))
     .WithReference(paymentsDb).WaitFor(paymentsDb)
@@ -106,12 +116,8 @@ var payments = builder.AddService<Projects.Payments>("payments")
     // Only its operators' endpoints are reachable, through the gateway.
     .WithTokenValidation(identity, publicUrl);
 
-// The stand-in for a third-party payment provider runs whenever the app runs (development, tests,
-// the flash-sale harness). A published manifest has it only when asked (PaymentProvider:Deploy=true
-// when publishing, for a demo); otherwise Payments calls the real provider at the parameter
-// payment-provider-url.
 IResourceBuilder<ProjectResource>? paymentProvider = null;
-if (builder.ExecutionContext.IsRunMode || builder.Configuration.GetValue("PaymentProvider:Deploy", false))
+if (standInProvider)
 {
     var providerDb = infra.AddDatabase("providerdb");
     // Its /admin routes (totals, chaos) take a key of their own, which Payments never holds.
@@ -146,8 +152,10 @@ gateway
 if (builder.ExecutionContext.IsPublishMode)
 {
     // Where the platform's proxies are (its ingress, in front of the gateway and between services):
-    // the only senders whose X-Forwarded-For and -Proto a service believes.
-    var proxyNetworks = builder.AddParameter("proxy-networks", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10", publishValueAsDefault: true);
+    // the only senders whose X-Forwarded-For and -Proto a service believes. No default: trusting
+    // every private network would let anything inside the network pick its address, so the
+    // deployment must say (the environment's ingress subnet, or "none").
+    var proxyNetworks = builder.AddParameter("proxy-networks");
     foreach (var service in new[] { gateway, identity, catalog, booking, waitingRoom, payments, paymentProvider }.OfType<IResourceBuilder<ProjectResource>>())
     {
         service.WithEnvironment("ForwardedHeaders__KnownNetworks", proxyNetworks);

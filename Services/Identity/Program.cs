@@ -10,7 +10,6 @@ builder.AddIdentityServices();
 var app = builder.Build();
 
 await app.Services.PrepareIdentityAsync(app.Lifetime.ApplicationStopping);
-app.UseForwardedHeaders();
 app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();

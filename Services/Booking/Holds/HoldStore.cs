@@ -188,11 +188,11 @@ internal static class HoldStore
     public static string Location(Guid holdId) => $"../../holds/{holdId}";
 
     /// <summary>
-    /// <see cref="Held"/>: units the buyer holds or owns on the event; <see cref="Abandoned"/>: their
-    /// holds on it taken within the window that ended without an order, the oldest taken at
-    /// <see cref="OldestAbandoned"/>.
+    /// <see cref="Held"/>: units the buyer holds or owns on the event; <see cref="Abandoned"/>: when
+    /// each of their holds on it that ended without an order, taken within the window, was taken,
+    /// oldest first.
     /// </summary>
-    private sealed record Checks(EventSale? Sale, int Held, decimal? TierPrice, int Abandoned = 0, DateTimeOffset? OldestAbandoned = null);
+    private sealed record Checks(EventSale? Sale, int Held, decimal? TierPrice, IReadOnlyList<DateTimeOffset>? Abandoned = null);
 
     /// <summary>
     /// One round trip for every check: the buyer's lock (their holds on this event are taken one
@@ -207,8 +207,7 @@ internal static class HoldStore
             Sql.Statement(
                 """
                 SELECT coalesce(sum(units) FILTER (WHERE status IN ('ordered', 'confirmed') OR (status = 'active' AND expires_at > $3)), 0)::int,
-                       count(*) FILTER (WHERE abandoned)::int,
-                       min(created_at) FILTER (WHERE abandoned)
+                       coalesce(array_agg(created_at ORDER BY created_at) FILTER (WHERE abandoned), '{}')
                 FROM (SELECT units, status, expires_at, created_at,
                              created_at > $4 AND (status IN ('released', 'expired') OR (status = 'active' AND expires_at <= $3)) AS abandoned
                       FROM holds WHERE buyer_id = $1 AND event_id = $2) AS buyers_holds
@@ -223,18 +222,18 @@ internal static class HoldStore
 
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        var (held, abandoned) = (reader.GetInt32(0), reader.GetInt32(1));
-        DateTimeOffset? oldestAbandoned = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2);
+        var (held, abandoned) = (reader.GetInt32(0), reader.GetFieldValue<DateTimeOffset[]>(1));
         await reader.NextResultAsync(cancellationToken);
-        return new Checks(sale, held, await EventStore.ReadTierPriceAsync(reader, cancellationToken), abandoned, oldestAbandoned);
+        return new Checks(sale, held, await EventStore.ReadTierPriceAsync(reader, cancellationToken), abandoned);
     }
 
     private static HoldOutcome? Refusal(Checks checks, HoldRequest request, int wanted, BookingOptions options, DateTimeOffset now) => checks switch
     {
         { Sale: null } => new HoldOutcome.EventNotFound(),
         { Sale: var sale } when !sale.IsOpenAt(now) => new HoldOutcome.SaleNotOpen(sale.Status),
-        { Abandoned: var abandoned, OldestAbandoned: { } oldest } when abandoned >= options.MaxAbandonedHolds =>
-            new HoldOutcome.TooManyAbandoned(abandoned, oldest + options.AbandonedHoldWindow - now),
+        // The wait ends when enough of them have left the window for one more to be allowed.
+        { Abandoned: { } abandoned } when abandoned.Count >= options.MaxAbandonedHolds =>
+            new HoldOutcome.TooManyAbandoned(abandoned.Count, abandoned[abandoned.Count - options.MaxAbandonedHolds] + options.AbandonedHoldWindow - now),
         { Sale: var sale, Held: var held } when held + wanted > sale.BuyerLimit(options.MaxUnitsPerBuyer) =>
             new HoldOutcome.OverBuyerLimit(sale.BuyerLimit(options.MaxUnitsPerBuyer), held),
         { TierPrice: null } when request.TierId is { } tierId => new HoldOutcome.UnknownTier(tierId),

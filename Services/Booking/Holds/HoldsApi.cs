@@ -61,7 +61,7 @@ internal static class HoldsApi
 
         if (outcome is HoldOutcome.TooManyAbandoned { RetryAfter: var wait })
         {
-            http.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            RetryAfter.Set(http.HttpContext.Response, wait);
         }
 
         var (problem, reason) = Refused(outcome, id);
@@ -99,7 +99,7 @@ internal static class HoldsApi
         HoldOutcome.OverBuyerLimit(var limit, var held) => Problem(ProblemTypes.BuyerLimit, "That would be more than one buyer may have.",
             $"At most {limit} per buyer for this event; you have {held}.", new() { ["limit"] = limit, ["held"] = held }),
         HoldOutcome.TooManyAbandoned(var abandoned, var wait) => Problem(ProblemTypes.AbandonedHolds, "Too many holds given up on this event lately.",
-            $"You released or let expire {abandoned} holds on this event lately; you may hold again in {Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} s.",
+            $"You released or let expire {abandoned} holds on this event lately; you may hold again in {RetryAfter.Seconds(wait)} s.",
             new() { ["abandoned"] = abandoned }),
         HoldOutcome.UnknownTier(var tierId) => Problem(ProblemTypes.UnknownTier, "The event has no such tier.", $"Tier {tierId} is not one of this event's tiers."),
         HoldOutcome.NotClaimed(UnitClaim.UnknownPlaces(var places)) => Problem(ProblemTypes.UnknownSeats, "Some seats are not sold for this event.",

@@ -59,7 +59,7 @@ internal static class RateLimitingExtensions
         var subject = byAddressOnly ? null : context.User.FindFirst("sub")?.Value;
         var key = subject is not null
             ? $"{policy}:sub:{subject}"
-            : $"{policy}:ip:{context.Connection.RemoteIpAddress}";
+            : $"{policy}:ip:{ClientAddress.Key(context.Connection.RemoteIpAddress)}";
         return RateLimitPartition.Get(key, partition => new RedisTokenBucketLimiter(
             context.RequestServices.GetRequiredService<RedisTokenBucket>(), partition, bucket, TimeProvider.System));
     }
@@ -68,10 +68,7 @@ internal static class RateLimitingExtensions
     private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
         var http = rejected.HttpContext;
-        var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
-            : 1;
-        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        var seconds = RetryAfter.Set(http.Response, rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.Zero);
         await Problems.Of(ProblemTypes.RateLimited, title: "Too many requests.", detail: $"Try again in {seconds} s.")
             .ExecuteAsync(http);
     }

@@ -52,7 +52,7 @@ internal static class AccountApi
         var address = http.Connection.RemoteIpAddress;
         if (await throttle.RefusedForAsync(normalized, address) is { } wait)
         {
-            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            RetryAfter.Set(http.Response, wait);
             return Page(http, antiforgery, returnUrl, email, "Too many failed sign-ins. Try again later.", StatusCodes.Status429TooManyRequests);
         }
 
@@ -110,7 +110,7 @@ internal static class AccountApi
 
         if (await throttle.TakeAsync(http.Connection.RemoteIpAddress) is { } wait)
         {
-            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            RetryAfter.Set(http.Response, wait);
             return Problems.Of(ProblemTypes.RateLimited, "Too many accounts created from this address.",
                 "Accounts created from one address are limited per hour; try again after Retry-After.");
         }

@@ -40,10 +40,7 @@ internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<Iden
     {
         foreach (var (key, _) in Keys(normalizedEmail, address))
         {
-            if (await db.StringIncrementAsync(key) == 1)
-            {
-                await db.KeyExpireAsync(key, _options.FailedSignInWindow);
-            }
+            await CountAsync(db, key, _options.FailedSignInWindow);
         }
 
         return true;
@@ -58,12 +55,12 @@ internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<Iden
         if (address is not null)
         {
             // An address may serve many people (a venue's Wi-Fi): a looser limit than per account.
-            yield return ($"identity:signin-failures:address:{address}", _options.MaxFailedSignIns * 4);
+            yield return ($"identity:signin-failures:address:{ClientAddress.Key(address)}", _options.MaxFailedSignIns * 4);
         }
     }
 
     /// <summary>The account's failures from one address (from any, when the address is unknown).</summary>
     private static RedisKey AccountKey(string normalizedEmail, IPAddress? address) =>
         "identity:signin-failures:account:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedEmail)))
-        + (address is null ? "" : ":from:" + address);
+        + (address is null ? "" : ":from:" + ClientAddress.Key(address));
 }

@@ -33,6 +33,7 @@ internal sealed class IdentitySettings
     [Range(1, 100_000)]
     public int MaxRegistrationsPerAddress { get; set; } = 20;
 
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan RegistrationWindow { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Clients by client id. A client with a secret is confidential; without one it is public and must use PKCE.</summary>

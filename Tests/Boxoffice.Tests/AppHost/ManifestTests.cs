@@ -47,6 +47,13 @@ public sealed class ManifestTests
         var payments = resources.GetProperty("payments").GetProperty("env");
         Assert.Equal("{payment-provider-url.value}", payments.GetProperty("Payments__Provider__Url").GetString());
         Assert.Equal("{payment-provider-api-key.value}", payments.GetProperty("Payments__Provider__ApiKey").GetString());
+
+        // Asked for at deployment, never made up: a real provider's key, and where the platform's proxies are.
+        foreach (var parameter in new[] { "payment-provider-api-key", "proxy-networks", "payment-provider-url" })
+        {
+            var value = resources.GetProperty(parameter).GetProperty("inputs").GetProperty("value");
+            Assert.False(value.TryGetProperty("default", out _), $"{parameter} has a default: {value}");
+        }
     }
 
     [Fact]
