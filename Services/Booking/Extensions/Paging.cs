@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Boxoffice.Booking;
 
@@ -33,20 +34,37 @@ internal sealed record PageRequest(int Limit, Guid? After)
         return errors.Count == 0 ? (new PageRequest(limit, after), null) : (null, errors);
     }
 
-    /// <summary>The answer when <c>after</c> names nothing of this buyer's list.</summary>
-    public static Dictionary<string, string[]> UnknownAfter() =>
-        new() { ["after"] = ["Nothing in this list has this id: follow the Link header of the page before."] };
-
     /// <summary>
-    /// When more follow, the next page's address as an RFC 8288 <c>Link</c> (<c>rel="next"</c>),
-    /// relative to the request, so it resolves on the service and through the gateway alike.
+    /// The answer to a list request: the page <paramref name="read"/> reads (null when <c>after</c>
+    /// names nothing of this buyer's list), with the next page's address when more follow, or a
+    /// 400 that names the bad parameter.
     /// </summary>
-    public void LinkNext(HttpResponse response, bool more, Guid lastId)
+    public static async Task<Results<Ok<IReadOnlyList<T>>, ValidationProblem>> AnswerAsync<T>(
+        HttpRequest http, Func<PageRequest, Task<Page<T>?>> read, Func<T, Guid> idOf)
     {
-        if (more)
+        var (page, errors) = Parse(http.Query);
+        if (page is null)
         {
-            response.Headers.Link = string.Create(CultureInfo.InvariantCulture, $"<?limit={Limit}&after={lastId:D}>; rel=\"next\"");
+            return TypedResults.ValidationProblem(errors!);
         }
+
+        if (await read(page) is not { } items)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["after"] = ["Nothing in this list has this id: follow the Link header of the page before."],
+            });
+        }
+
+        // The next page's address as an RFC 8288 Link, relative to the request, so it resolves on
+        // the service and through the gateway alike; the last page has none.
+        if (items.More)
+        {
+            http.HttpContext.Response.Headers.Link =
+                string.Create(CultureInfo.InvariantCulture, $"<?limit={page.Limit}&after={idOf(items.Items[^1]):D}>; rel=\"next\"");
+        }
+
+        return TypedResults.Ok(items.Items);
     }
 
     private static string? Single(IQueryCollection query, string name, Dictionary<string, string[]> errors) =>

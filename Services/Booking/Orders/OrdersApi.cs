@@ -64,24 +64,12 @@ internal static class OrdersApi
     }
 
     /// <summary>The buyer's orders, newest first, a page at a time (<see cref="PageRequest"/>): the next page's address in the Link header.</summary>
-    private static async Task<Results<Ok<IReadOnlyList<OrderView>>, ValidationProblem>> ListOrders(
-        HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken)
-    {
-        var (page, errors) = PageRequest.Parse(http.Query);
-        if (page is null)
-        {
-            return TypedResults.ValidationProblem(errors!);
-        }
-
-        var orders = await db.ReadAsync(connection => OrderStore.ListAsync(connection, user.BuyerId(), page.Limit, page.After, cancellationToken), cancellationToken);
-        if (orders is null)
-        {
-            return TypedResults.ValidationProblem(PageRequest.UnknownAfter());
-        }
-
-        page.LinkNext(http.HttpContext.Response, orders.More, orders.Items.Count > 0 ? orders.Items[^1].OrderId : Guid.Empty);
-        return TypedResults.Ok(orders.Items);
-    }
+    private static Task<Results<Ok<IReadOnlyList<OrderView>>, ValidationProblem>> ListOrders(
+        HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>
+        PageRequest.AnswerAsync(
+            http,
+            page => db.ReadAsync(connection => OrderStore.ListAsync(connection, user.BuyerId(), page.Limit, page.After, cancellationToken), cancellationToken),
+            order => order.OrderId);
 
     /// <summary>What a buyer's app polls while the payment is processed: patient with a restarting database.</summary>
     private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> GetOrder(Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>

@@ -26,24 +26,12 @@ internal static class TicketsApi
     }
 
     /// <summary>The buyer's tickets, oldest first, a page at a time (<see cref="PageRequest"/>): the next page's address in the Link header.</summary>
-    private static async Task<Results<Ok<IReadOnlyList<TicketView>>, ValidationProblem>> ListTickets(
-        HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken)
-    {
-        var (page, errors) = PageRequest.Parse(http.Query);
-        if (page is null)
-        {
-            return TypedResults.ValidationProblem(errors!);
-        }
-
-        var tickets = await db.ReadAsync(connection => TicketStore.ReadOfBuyerAsync(connection, user.BuyerId(), page.Limit, page.After, cancellationToken), cancellationToken);
-        if (tickets is null)
-        {
-            return TypedResults.ValidationProblem(PageRequest.UnknownAfter());
-        }
-
-        page.LinkNext(http.HttpContext.Response, tickets.More, tickets.Items.Count > 0 ? tickets.Items[^1].TicketId : Guid.Empty);
-        return TypedResults.Ok(tickets.Items);
-    }
+    private static Task<Results<Ok<IReadOnlyList<TicketView>>, ValidationProblem>> ListTickets(
+        HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>
+        PageRequest.AnswerAsync(
+            http,
+            page => db.ReadAsync(connection => TicketStore.ReadOfBuyerAsync(connection, user.BuyerId(), page.Limit, page.After, cancellationToken), cancellationToken),
+            ticket => ticket.TicketId);
 
     /// <summary>Admits a ticket once: the first scan checks it in, every later one answers 409 with the first scan's time.</summary>
     private static async Task<Results<Ok<CheckInView>, ProblemHttpResult>> CheckIn(
