@@ -8,24 +8,25 @@ namespace Boxoffice.FlashSale;
 
 /// <summary>
 /// Faults injected around the sale. A lobby fault (<see cref="Lobby"/>) strikes while the crowd
-/// signs in, before the doors open. The others strike one after another from
-/// <see cref="SaleOptions.FaultStart"/>, <see cref="SaleOptions.FaultSpacing"/> apart, each once
-/// the one before it is over. Each is named on the command line (<c>--faults</c>).
+/// signs in, before the doors open. The faults that need work in flight (<see cref="InFlight"/>)
+/// strike together at <see cref="SaleOptions.FaultStart"/>, each as soon as what it cuts is
+/// there. The others then strike one after another, <see cref="SaleOptions.FaultSpacing"/>
+/// apart, each once the one before it is over. Each is named on the command line (<c>--faults</c>).
 /// </summary>
 public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWriter? log) : IAsyncDisposable
 {
     /// <summary>Every fault the harness knows, in the order <c>--faults all</c> runs them.</summary>
     /// <remarks>
-    /// The order follows the sale: the catalog while buyers arrive and read the event; the faults
-    /// that need charges or relay rounds in flight while orders pour in; the long outages last,
-    /// so they do not push every other fault past the crowd.
+    /// The order follows the sale: the faults that need charges or relay rounds in flight strike
+    /// first, together, while orders pour in; the catalog while buyers still arrive; the long
+    /// outages last, so they do not push every other fault past the crowd.
     /// </remarks>
     public static readonly IReadOnlyDictionary<string, string> Known = new Dictionary<string, string>
     {
         ["identity"] = "in the lobby, once a quarter of the crowd has signed in, one identity replica is killed and started again",
-        ["catalog"] = "one catalog replica is killed and started again while buyers arrive and read the event",
         ["provider-kill"] = "the payment provider answers every charge 700 ms late, and once charges are in flight its process is killed and started again; the chaos in force before is put back",
         ["relay-crash"] = "the booking replica whose outbox relay is mid-round (holding the relay lock, rows unpublished) is killed and started again",
+        ["catalog"] = "one catalog replica is killed and started again while buyers arrive and read the event",
         ["provider"] = "the payment provider fails 30 % of charges (503) and answers 20 % of them after a 2 s spike, until the crowd is done and the last fault is over",
         ["booking"] = "one booking replica is killed (SIGKILL) and started again",
         ["provider-timeouts"] = "for a window (--fault-window-seconds, 15), 25 % of charges are answered after 3 s, past Payments' 1 s attempt timeout, and made all the same",
@@ -42,6 +43,14 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
 
     /// <summary>Faults that strike in the lobby, while buyers sign in.</summary>
     public static readonly IReadOnlySet<string> Lobby = new HashSet<string> { "identity" };
+
+    /// <summary>
+    /// Faults that wait for something in flight (a charge mid-way at the provider, a relay round
+    /// holding unpublished rows). Orders pour in only while places are left: struck one after the
+    /// other, the second could find the sale over, whichever went first. So they strike together,
+    /// at the start, and the rest of the schedule waits for both.
+    /// </summary>
+    public static readonly IReadOnlySet<string> InFlight = new HashSet<string> { "provider-kill", "relay-crash" };
 
     /// <summary>The provider's added latency while <c>provider-kill</c> waits for charges in flight (under Payments' 1 s attempt timeout).</summary>
     private const int InFlightLatencyMs = 700;
@@ -64,7 +73,10 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
     /// <summary>Faults that ran but could not do what they are for (no relay round in flight to cut, say).</summary>
     public IReadOnlyCollection<string> NotInjected => _notInjected;
 
-    public string? Current { get; private set; }
+    private readonly ConcurrentDictionary<string, byte> _current = new();
+
+    /// <summary>The faults under way, for the progress line; null when none is.</summary>
+    public string? Current => _current.IsEmpty ? null : string.Join(", ", _current.Keys.Order(StringComparer.Ordinal));
 
     /// <summary>The lobby faults, once a quarter of the crowd has signed in (or sign-in is over).</summary>
     public async Task RunLobbyAsync(Stopwatch sinceLobby, Func<int> signedIn, Task signingIn, CancellationToken cancellationToken)
@@ -81,11 +93,24 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
         }
     }
 
-    /// <summary>The sale's faults, in order; <c>postgres-long</c> waits for <paramref name="crowdDone"/>.</summary>
+    /// <summary>The in-flight faults together, then the others in order; <c>postgres-long</c> waits for <paramref name="crowdDone"/>.</summary>
     public async Task RunAsync(Stopwatch sinceOpen, Task crowdDone, CancellationToken cancellationToken)
     {
         var at = options.FaultStart;
-        foreach (var fault in options.Faults.Where(fault => !Lobby.Contains(fault)))
+        var together = options.Faults.Where(InFlight.Contains).ToList();
+        if (together.Count > 0)
+        {
+            var wait = at - sinceOpen.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellationToken);
+            }
+
+            await Task.WhenAll(together.Select(fault => StrikeAsync(fault, sinceOpen, "", "", cancellationToken)));
+            at = sinceOpen.Elapsed + options.FaultSpacing;
+        }
+
+        foreach (var fault in options.Faults.Where(fault => !Lobby.Contains(fault) && !InFlight.Contains(fault)))
         {
             var wait = at - sinceOpen.Elapsed;
             if (wait > TimeSpan.Zero)
@@ -118,7 +143,8 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
 
     private async Task StrikeAsync(string fault, Stopwatch clock, string phase, string context, CancellationToken cancellationToken)
     {
-        Current = fault;
+        await Task.Yield(); // struck together, the in-flight faults start side by side
+        _current[fault] = 0;
         Note(clock, phase, $"{fault}: start");
         try
         {
@@ -137,7 +163,7 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
         }
         finally
         {
-            Current = null;
+            _current.TryRemove(fault, out _);
         }
     }
 

@@ -12,10 +12,10 @@ namespace Boxoffice.Tests.FlashSale;
 public sealed class FlashSaleTests(BoxofficeApp boxoffice)
 {
     /// <summary>
-    /// The faults that fit a CI run, in an order that gives each what it needs: the provider is
-    /// killed while the first orders' charges are in flight, then a relay is cut mid-round while
-    /// payment results and expiring holds keep booking's outbox busy; the long outages and the
-    /// lobby's identity fault are the full harness's (Tests/FlashSale, bench/soak.sh).
+    /// The faults that fit a CI run: the provider is killed while the first orders' charges are in
+    /// flight and, at the same time, a relay is cut mid-round while those orders fill booking's
+    /// outbox; the rest follow one by one. The long outages and the lobby's identity fault are
+    /// the full harness's (Tests/FlashSale, bench/soak.sh).
     /// </summary>
     [Fact]
     public async Task A_crowd_of_1000_for_100_places_through_a_waiting_room_provider_and_relay_crashes_provider_timeouts_and_declines_a_Kafka_outage_and_killed_replicas_keeps_every_promise()
