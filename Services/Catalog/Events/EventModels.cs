@@ -179,6 +179,9 @@ internal static class EventRules
 /// <summary>A page of the public event list, filtered.</summary>
 internal sealed record ListFilter(int Page, int PageSize, string? City, DateTimeOffset? From, DateTimeOffset? To, string? Text)
 {
+    /// <summary>How deep the list goes: the last page ends at most this many events in.</summary>
+    public const int MaxDepth = 1_000;
+
     // Free text is escaped, so no two filters share a key.
     public string CacheKey =>
         $"events:{Page}:{PageSize}:{Uri.EscapeDataString(City?.ToLowerInvariant() ?? "")}:{From?.UtcTicks}:{To?.UtcTicks}:{Uri.EscapeDataString(Text ?? "")}";

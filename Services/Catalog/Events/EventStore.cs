@@ -223,7 +223,10 @@ internal static class EventStore
               AND ($1::text IS NULL OR lower(v.city) = lower($1))
               AND ($2::timestamptz IS NULL OR e.starts_at >= $2)
               AND ($3::timestamptz IS NULL OR e.starts_at < $3)
-              AND ($4::text IS NULL OR e.name ILIKE $4 ESCAPE '\' OR v.name ILIKE $4 ESCAPE '\')
+              AND ($4::text IS NULL OR e.id IN (
+                    SELECT id FROM events WHERE name ILIKE $4 ESCAPE '\'
+                    UNION
+                    SELECT id FROM events WHERE venue_id IN (SELECT id FROM venues WHERE name ILIKE $4 ESCAPE '\')))
             """;
 
         // The page and the total in one round trip; the total stays right past the last page.

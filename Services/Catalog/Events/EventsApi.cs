@@ -40,13 +40,23 @@ internal static class EventsApi
         CatalogCache cache,
         [Microsoft.AspNetCore.Mvc.FromServices] IOptions<JsonOptions> json,
         CancellationToken cancellationToken,
-        [Range(1, 10_000)] int page = 1,
+        [Range(1, ListFilter.MaxDepth)] int page = 1,
         [Range(1, 100)] int pageSize = 20,
         [StringLength(100)] string? city = null,
         DateTimeOffset? from = null,
         DateTimeOffset? to = null,
         [StringLength(100)] string? q = null)
     {
+        if ((long)page * pageSize > ListFilter.MaxDepth)
+        {
+            // OFFSET reads and drops every row before the page: a page a million rows deep costs
+            // a million rows. Past the first thousand, a buyer narrows the search instead.
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["page"] = [$"page × pageSize may be at most {ListFilter.MaxDepth}: the list goes {ListFilter.MaxDepth} events deep; narrow it with city, from, to or q."],
+            });
+        }
+
         var filter = new ListFilter(page, pageSize, Blank(city), from?.ToUniversalTime(), to?.ToUniversalTime(), Blank(q));
         var document = await cache.GetListAsync(filter.CacheKey, token => LoadPageAsync(db, filter, json.Value.SerializerOptions, token), cancellationToken);
         return DocumentResults.Send(context, document);
