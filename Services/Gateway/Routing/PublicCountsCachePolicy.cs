@@ -9,7 +9,9 @@ namespace Boxoffice.Gateway.Routing;
 /// flash crowd refreshing it is answered from the gateway's memory for 1 s, one request per
 /// replica and path going to the service. A token, if sent, does not change the answer, so it
 /// does not stop caching (the default policy would). Only 200s are kept; each answer still
-/// carries its own request id.
+/// carries its own request id. The routes it serves take no query parameters, so the query
+/// string is not part of the key: a crowd (or a bot) adding <c>?anything</c> is answered from
+/// the same entry instead of going past the cache to the service every time.
 /// </summary>
 internal sealed class PublicCountsCachePolicy : IOutputCachePolicy
 {
@@ -26,7 +28,6 @@ internal sealed class PublicCountsCachePolicy : IOutputCachePolicy
         context.AllowCacheStorage = cacheable;
         context.AllowLocking = true;
         context.ResponseExpirationTimeSpan = Duration;
-        context.CacheVaryByRules.QueryKeys = "*";
         return ValueTask.CompletedTask;
     }
 
