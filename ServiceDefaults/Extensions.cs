@@ -129,7 +129,8 @@ public static class ServiceDefaultsExtensions
         }
     }
 
-    private static bool IsProbe(PathString path) =>
+    /// <summary>Whether a request is the platform's: a probe (<c>/health</c>, <c>/alive</c>) or a scrape (<c>/metrics</c>).</summary>
+    public static bool IsProbe(PathString path) =>
         path.StartsWithSegments(HealthPath) || path.StartsWithSegments(AlivePath) || path.StartsWithSegments(MetricsPath);
 
     private static void AddDefaultHealthChecks<TBuilder>(this TBuilder builder)

@@ -57,6 +57,8 @@ public static class ProblemTypes
     // Identity
     public static readonly ProblemType AccountExists = new("account-exists", StatusCodes.Status409Conflict,
         "An account with this e-mail address exists already.");
+    public static readonly ProblemType HostNotAllowed = new("host-not-allowed", StatusCodes.Status400BadRequest,
+        "The request's Host is not one of the identity server's names (its issuer's host, or an internal name). Nothing was done.");
 
     // Catalog
     public static readonly ProblemType EventState = new("event-state", StatusCodes.Status409Conflict,
@@ -120,7 +122,7 @@ public static class ProblemTypes
         NotFound, Unavailable, IdempotencyKeyReused,
         NotParked, BrokerUnavailable,
         RateLimited, BodyTooLarge,
-        AccountExists,
+        AccountExists, HostNotAllowed,
         EventState, InventoryTooLarge,
         SaleNotOpen, SoldOut, SeatsUnavailable, BuyerLimit, AbandonedHolds, UnknownTier, UnknownSeats, HoldState, InvalidTicketCode, AlreadyCheckedIn, TicketVoid,
         AdmissionRequired, InvalidQueueTicket, ProofOfWorkFailed, QueueNotOpen,

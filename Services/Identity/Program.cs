@@ -11,6 +11,7 @@ var app = builder.Build();
 
 await app.Services.PrepareIdentityAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
+app.UseHostAllowList();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

@@ -60,12 +60,22 @@ internal static class AccountApi
             ? await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken)
             : null;
         var password = form.Password ?? "";
-        var verified = user is not null && password.Length <= 128
-            && hasher.VerifyHashedPassword(user, user.PasswordHash, password) != PasswordVerificationResult.Failed;
+        var result = user is not null && password.Length <= 128
+            ? hasher.VerifyHashedPassword(user, user.PasswordHash, password)
+            : PasswordVerificationResult.Failed;
+        var verified = result != PasswordVerificationResult.Failed;
         if (user is null)
         {
             // Same work as a real check, so timing does not tell which accounts exist.
-            hasher.VerifyHashedPassword(Unknown, UnknownHash, password);
+            hasher.VerifyHashedPassword(Unknown, UnknownHash(hasher), password);
+        }
+
+        if (result == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            // Hashed with fewer iterations than today's (or an older format): the password is at
+            // hand, so the stored hash is brought up to date.
+            await db.Users.Where(u => u.Id == user!.Id)
+                .ExecuteUpdateAsync(set => set.SetProperty(u => u.PasswordHash, hasher.HashPassword(user!, password)), cancellationToken);
         }
 
         if (!verified)
@@ -169,7 +179,10 @@ internal static class AccountApi
         email.Length is > 3 and <= 254 && MailAddress.TryCreate(email, out var parsed) && parsed.Address == email && email.Contains('.', StringComparison.Ordinal);
 
     private static readonly User Unknown = new() { Email = "", NormalizedEmail = "", PasswordHash = "", Roles = [] };
-    private static readonly string UnknownHash = new PasswordHasher<User>().HashPassword(Unknown, Guid.NewGuid().ToString());
+    private static string? _unknownHash;
+
+    /// <summary>A hash made by the configured hasher, so checking it costs what checking a real one does.</summary>
+    private static string UnknownHash(IPasswordHasher<User> hasher) => _unknownHash ??= hasher.HashPassword(Unknown, Guid.NewGuid().ToString());
 }
 
 internal sealed record LoginForm(string? Email, string? Password, string? ReturnUrl);

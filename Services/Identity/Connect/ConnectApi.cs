@@ -21,7 +21,24 @@ internal static class ConnectApi
     {
         routes.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], Authorize).ExcludeFromDescription();
         routes.MapPost("/connect/token", Token).ExcludeFromDescription().DisableAntiforgery();
+        routes.MapMethods("/connect/logout", [HttpMethods.Get, HttpMethods.Post], (Func<HttpContext, Task<IResult>>)EndSession).ExcludeFromDescription().DisableAntiforgery();
         return routes;
+    }
+
+    /// <summary>
+    /// RP-initiated logout: ends the identity server's own session (its cookie) and tells the
+    /// browser to drop this site's cookies and storage (<c>Clear-Site-Data</c>). OpenIddict has
+    /// checked the request first: a <c>post_logout_redirect_uri</c> must be one the client
+    /// registered, and the browser goes there; without one, to the sign-in page. Access tokens
+    /// already issued stay valid until they expire (they are checked by signature, not looked
+    /// up); a client revokes its refresh token at <c>/connect/revoke</c>.
+    /// </summary>
+    private static async Task<IResult> EndSession(HttpContext http)
+    {
+        await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        http.Response.Headers["Clear-Site-Data"] = "\"cookies\", \"storage\"";
+        http.Response.Headers.CacheControl = "no-store";
+        return Results.SignOut(new AuthenticationProperties { RedirectUri = "/account/login" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
     }
 
     /// <summary>Signed in (cookie): issue the code for that user. Not signed in: go to the login page and come back.</summary>

@@ -52,6 +52,9 @@ internal static class IdentityServiceExtensions
         services.AddSingleton<TokenKeys>();
         services.AddScoped<TokenKeyStore>();
         services.AddScoped<IdentitySeeder>();
+        // PBKDF2-HMAC-SHA512 at OWASP's figure for it (ASP.NET Core's default is 100,000). A hash
+        // made with fewer is upgraded when its owner next signs in (AccountApi.SignIn).
+        services.Configure<PasswordHasherOptions>(options => options.IterationCount = PasswordHashing.Iterations);
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<RegistrationThrottle>();
@@ -82,7 +85,9 @@ internal static class IdentityServiceExtensions
             .AddServer(server =>
             {
                 server.SetAuthorizationEndpointUris("connect/authorize")
-                    .SetTokenEndpointUris("connect/token");
+                    .SetTokenEndpointUris("connect/token")
+                    .SetRevocationEndpointUris("connect/revoke")
+                    .SetEndSessionEndpointUris("connect/logout");
                 server.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange()
                     .AllowRefreshTokenFlow()
                     .AllowClientCredentialsFlow();
@@ -95,13 +100,19 @@ internal static class IdentityServiceExtensions
                 });
                 server.RegisterScopes([Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess, .. BoxofficeAuth.Scopes.All]);
                 server.SetAccessTokenLifetime(settings.AccessTokenLifetime)
-                    .SetRefreshTokenLifetime(settings.RefreshTokenLifetime);
+                    .SetRefreshTokenLifetime(settings.RefreshTokenLifetime)
+                    // Refresh tokens roll: each is redeemed once for a new one. A redeemed one
+                    // sent again after this leeway (a lost answer retried, two tabs at once) is
+                    // taken as stolen: OpenIddict revokes its whole chain, the thief's tokens and
+                    // the owner's alike, and the owner signs in again.
+                    .SetRefreshTokenReuseLeeway(settings.RefreshTokenReuseLeeway);
                 // Access tokens are signed JWTs that the gateway and services validate with the
                 // published JWKS; they are not encrypted, so they carry nothing secret.
                 server.DisableAccessTokenEncryption();
                 var aspNetCore = server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
-                    .EnableTokenEndpointPassthrough();
+                    .EnableTokenEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough();
                 if (!settings.RequireHttps)
                 {
                     aspNetCore.DisableTransportSecurityRequirement();

@@ -71,13 +71,20 @@ internal sealed class IdentitySeeder(
             descriptor.RedirectUris.Add(new Uri(uri, UriKind.Absolute));
         }
 
+        foreach (var uri in client.PostLogoutRedirectUris)
+        {
+            descriptor.PostLogoutRedirectUris.Add(new Uri(uri, UriKind.Absolute));
+        }
+
         descriptor.Permissions.Add(Permissions.Endpoints.Token);
+        descriptor.Permissions.Add(Permissions.Endpoints.Revocation);
         foreach (var grant in client.GrantTypes)
         {
             descriptor.Permissions.Add(Permissions.Prefixes.GrantType + grant);
             if (grant == GrantTypes.AuthorizationCode)
             {
                 descriptor.Permissions.Add(Permissions.Endpoints.Authorization);
+                descriptor.Permissions.Add(Permissions.Endpoints.EndSession);
                 descriptor.Permissions.Add(Permissions.ResponseTypes.Code);
                 descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
             }

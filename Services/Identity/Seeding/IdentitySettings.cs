@@ -12,12 +12,23 @@ internal sealed class IdentitySettings
     [Url]
     public string Issuer { get; set; } = "";
 
+    /// <summary>
+    /// Host names the service answers to besides the issuer's: the names other services and the
+    /// platform call it by (service discovery's <c>identity</c>, <c>localhost</c> for local runs).
+    /// The gateway forwards the client's own Host, so anything else is a client's invention.
+    /// </summary>
+    public List<string> InternalHosts { get; set; } = [];
+
     /// <summary>False only where TLS ends before the service and no proxy says so (local runs over http).</summary>
     public bool RequireHttps { get; set; } = true;
 
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>How long a redeemed refresh token may still be sent again before it counts as stolen (OpenIddict's default is 30 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan RefreshTokenReuseLeeway { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Failed sign-ins per account (and, separately, per address) before sign-in is refused for the window.</summary>
     [Range(1, 1000)]
@@ -57,6 +68,9 @@ internal sealed class ClientOptions
     public List<string> Roles { get; set; } = [];
 
     public List<string> RedirectUris { get; set; } = [];
+
+    /// <summary>Where the end-session endpoint may send the browser after signing out (<c>post_logout_redirect_uri</c>).</summary>
+    public List<string> PostLogoutRedirectUris { get; set; } = [];
 
     public TimeSpan? AccessTokenLifetime { get; set; }
 

@@ -1,7 +1,10 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Npgsql;
 
 namespace Boxoffice.Tests.Edge;
 
@@ -32,6 +35,189 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
         using var organizerEvents = await gateway.SendAsync(Tokens.Get("/api/catalog/organizer/events", access), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, organizerEvents.StatusCode);
     }
+
+    [Theory]
+    [InlineData("GET", "/.well-known/openid-configuration")]
+    [InlineData("GET", "/account/login?ReturnUrl=%2Fconnect%2Fauthorize")]
+    [InlineData("POST", "/connect/token")]
+    public async Task Identity_answers_only_to_its_own_host_names_whatever_host_a_client_sends_through_the_gateway(string method, string path)
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+        HttpRequestMessage Request(string? host)
+        {
+            var request = new HttpRequestMessage(new HttpMethod(method), path);
+            if (host is not null)
+            {
+                request.Headers.Host = host;
+            }
+
+            if (method == "POST")
+            {
+                request.Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = "organizer-backoffice", ["client_secret"] = "not-the-secret" });
+            }
+
+            return request;
+        }
+
+        using var own = Request(null);
+        using var ownHost = await gateway.SendAsync(own, TestContext.Current.CancellationToken);
+        using var forged = Request("evil.example");
+        using var otherHost = await gateway.SendAsync(forged, TestContext.Current.CancellationToken);
+
+        // The server's own name gets the server (a page, a document, or OAuth2's own error).
+        Assert.NotEqual("application/problem+json", ownHost.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.BadRequest, otherHost.StatusCode);
+        Assert.Equal("application/problem+json", otherHost.Content.Headers.ContentType?.MediaType);
+        var body = await otherHost.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("/problems/host-not-allowed", body);
+        Assert.DoesNotContain("evil.example", body);
+        Assert.Null(otherHost.Headers.Location);
+    }
+
+    [Fact]
+    public async Task The_discovery_document_lists_the_revocation_and_end_session_endpoints()
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+        var discovery = await gateway.GetFromJsonAsync<JsonElement>("/.well-known/openid-configuration", TestContext.Current.CancellationToken);
+        var issuer = discovery.GetProperty("issuer").GetString()!.TrimEnd('/');
+
+        Assert.Equal($"{issuer}/connect/revoke", discovery.GetProperty("revocation_endpoint").GetString());
+        Assert.Equal($"{issuer}/connect/logout", discovery.GetProperty("end_session_endpoint").GetString());
+    }
+
+    [Fact]
+    public async Task A_revoked_refresh_token_is_refused()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        var tokens = await Tokens.AuthorizationCodeAsync(boxoffice, email, Password, "openid booking offline_access");
+        var refresh = tokens.GetProperty("refresh_token").GetString()!;
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var revoked = await gateway.PostAsync("/connect/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["client_id"] = Tokens.WebClient,
+            ["token"] = refresh,
+            ["token_type_hint"] = "refresh_token",
+        }), TestContext.Current.CancellationToken);
+        using var refused = await RefreshAsync(gateway, refresh);
+
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("invalid_grant", (await refused.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_used_refresh_token_sent_again_revokes_the_whole_chain()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        var tokens = await Tokens.AuthorizationCodeAsync(boxoffice, email, Password, "openid booking offline_access");
+        var first = tokens.GetProperty("refresh_token").GetString()!;
+        using var gateway = boxoffice.CreateGatewayClient();
+        using var rolled = await RefreshAsync(gateway, first);
+        Assert.Equal(HttpStatusCode.OK, rolled.StatusCode);
+        var second = (await rolled.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("refresh_token").GetString()!;
+        Assert.NotEqual(first, second);
+
+        // Past the reuse leeway (Identity:RefreshTokenReuseLeeway, 5 s), the first token sent again
+        // is a thief's replay: refused, and the owner's newer token dies with it.
+        await Task.Delay(TimeSpan.FromSeconds(6), TestContext.Current.CancellationToken);
+        using var replay = await RefreshAsync(gateway, first);
+        using var owners = await RefreshAsync(gateway, second);
+
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, owners.StatusCode);
+        Assert.Equal("invalid_grant", (await owners.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Logging_out_ends_the_identity_servers_session_and_clears_the_sites_data()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        using var browser = Tokens.Browser(boxoffice);
+        await Tokens.AuthorizationCodeAsync(browser, email, Password, "openid booking");
+        var authorize = $"/connect/authorize?client_id={Tokens.WebClient}&response_type=code&redirect_uri={Uri.EscapeDataString(Tokens.WebRedirect)}" +
+            "&scope=openid%20booking&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=again";
+
+        // Signed in: the next authorization goes straight back to the client with a code.
+        using (var again = await browser.GetAsync(authorize, TestContext.Current.CancellationToken))
+        {
+            Assert.StartsWith(Tokens.WebRedirect + "?", again.Headers.Location?.AbsoluteUri);
+        }
+
+        using var logout = await browser.GetAsync(
+            $"/connect/logout?client_id={Tokens.WebClient}&post_logout_redirect_uri={Uri.EscapeDataString("http://localhost:5173/")}", TestContext.Current.CancellationToken);
+        using var afterwards = await browser.GetAsync(authorize, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Found, logout.StatusCode);
+        Assert.Equal("http://localhost:5173/", logout.Headers.Location?.AbsoluteUri);
+        Assert.Contains("\"cookies\"", string.Join(",", logout.Headers.GetValues("Clear-Site-Data")));
+        Assert.Equal(HttpStatusCode.Found, afterwards.StatusCode);
+        Assert.Equal("/account/login", new Uri(browser.BaseAddress!, afterwards.Headers.Location!).AbsolutePath);
+    }
+
+    [Fact]
+    public async Task A_logout_to_an_unregistered_address_is_refused()
+    {
+        using var browser = Tokens.Browser(boxoffice);
+
+        using var logout = await browser.GetAsync(
+            $"/connect/logout?client_id={Tokens.WebClient}&post_logout_redirect_uri={Uri.EscapeDataString("https://evil.example/")}", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, logout.StatusCode);
+        Assert.Null(logout.Headers.Location);
+    }
+
+    [Fact]
+    public async Task Passwords_are_hashed_with_PBKDF2_at_210000_iterations_and_an_older_hash_is_upgraded_at_sign_in()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("identitydb"));
+        Assert.Equal(210_000, Iterations(await StoredHashAsync(db, email)));
+
+        // The same account as ASP.NET Core's default (100,000 iterations) would have hashed it.
+        var salt = RandomNumberGenerator.GetBytes(16);
+        var old = new byte[13 + 16 + 32];
+        old[0] = 0x01;
+        BinaryPrimitives.WriteUInt32BigEndian(old.AsSpan(1), 2); // HMAC-SHA512
+        BinaryPrimitives.WriteUInt32BigEndian(old.AsSpan(5), 100_000);
+        BinaryPrimitives.WriteUInt32BigEndian(old.AsSpan(9), 16);
+        salt.CopyTo(old, 13);
+        Rfc2898DeriveBytes.Pbkdf2(Password, salt, 100_000, HashAlgorithmName.SHA512, 32).CopyTo(old, 29);
+        await using (var downgrade = db.CreateCommand("""UPDATE users SET "PasswordHash" = $1 WHERE "NormalizedEmail" = upper($2)"""))
+        {
+            downgrade.Parameters.Add(new() { Value = Convert.ToBase64String(old) });
+            downgrade.Parameters.Add(new() { Value = email });
+            Assert.Equal(1, await downgrade.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+        }
+
+        using var browser = Tokens.Browser(boxoffice);
+        using var signedIn = await Tokens.SignInAsync(browser, "/account/login", email, Password);
+
+        Assert.Equal(HttpStatusCode.Found, signedIn.StatusCode);
+        Assert.Equal(210_000, Iterations(await StoredHashAsync(db, email)));
+    }
+
+    private static async Task<byte[]> StoredHashAsync(NpgsqlDataSource db, string email)
+    {
+        await using var command = db.CreateCommand("""SELECT "PasswordHash" FROM users WHERE "NormalizedEmail" = upper($1)""");
+        command.Parameters.Add(new() { Value = email });
+        return Convert.FromBase64String((string)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!);
+    }
+
+    /// <summary>ASP.NET Core Identity's v3 format: 0x01, PRF, iteration count, salt length (big-endian), salt, subkey.</summary>
+    private static int Iterations(byte[] hash)
+    {
+        Assert.Equal(0x01, hash[0]);
+        return (int)BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(5));
+    }
+
+    private static Task<HttpResponseMessage> RefreshAsync(HttpClient gateway, string refreshToken) =>
+        gateway.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = Tokens.WebClient,
+            ["refresh_token"] = refreshToken,
+        }), TestContext.Current.CancellationToken);
 
     [Fact]
     public async Task A_wrong_password_and_an_unknown_account_answer_alike()

@@ -38,6 +38,12 @@ internal static partial class Tokens
     public static async Task<JsonElement> AuthorizationCodeAsync(BoxofficeApp boxoffice, string email, string password, string scope)
     {
         using var browser = Browser(boxoffice);
+        return await AuthorizationCodeAsync(browser, email, password, scope);
+    }
+
+    /// <summary>The same, in <paramref name="browser"/>, which keeps the identity server's session cookie.</summary>
+    public static async Task<JsonElement> AuthorizationCodeAsync(HttpClient browser, string email, string password, string scope)
+    {
         var verifier = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
         var challenge = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var authorize = $"/connect/authorize?client_id={WebClient}&response_type=code&redirect_uri={Uri.EscapeDataString(WebRedirect)}" +
