@@ -133,7 +133,15 @@ public sealed class BoxofficeApp : IAsyncLifetime
         await _app.StartAsync(timeout.Token);
         Logs = new ResourceLogs(_app);
 
-        await WaitUntilEverythingHealthyAsync(timeout.Token);
+        try
+        {
+            await WaitUntilEverythingHealthyAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new InvalidOperationException("The app did not get healthy in time. " + NotHealthy());
+        }
+
         InstancesWhenStarted = Instances;
     }
 
@@ -160,6 +168,19 @@ public sealed class BoxofficeApp : IAsyncLifetime
     public IReadOnlyDictionary<string, ResourceEvent> Instances => Visible.ToDictionary(instance => instance.ResourceId);
 
     private IEnumerable<ResourceEvent> Visible => _instances.Values.Where(instance => instance.Resource is not ParameterResource && !instance.Snapshot.IsHidden);
+
+    /// <summary>The instances not running and healthy, with the last lines their services logged: why a start failed.</summary>
+    private string NotHealthy()
+    {
+        var sick = _instances.Values
+            .Where(instance => !instance.Snapshot.IsHidden && instance.Resource is not ParameterResource
+                && !(instance.Snapshot.State?.Text == KnownResourceStates.Running && instance.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy))
+            .ToList();
+        var lines = Logs?.Lines ?? [];
+        return string.Join("\n", sick.Select(instance =>
+            $"{instance.ResourceId}: {instance.Snapshot.State?.Text} {instance.Snapshot.HealthStatus}\n  "
+            + string.Join("\n  ", lines.Where(line => line.Resource == instance.Resource.Name).TakeLast(15).Select(line => line.Line))));
+    }
 
     private bool EverythingHealthy(DistributedApplicationModel model) => Boxoffice.FlashSale.Readiness.EverythingHealthy(model, _instances.Values);
 
