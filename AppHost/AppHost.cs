@@ -39,9 +39,14 @@ if (builder.ExecutionContext.IsRunMode)
 // Seeded for development and first deployments; every secret is a generated secret parameter.
 var organizerEmail = builder.AddParameter("organizer-email", "organizer@boxoffice.local", publishValueAsDefault: true);
 var organizerPassword = builder.AddGeneratedSecret("organizer-password");
+// The environment's door staff: checks in the tickets of the seeded organizer's events.
+var staffEmail = builder.AddParameter("staff-email", "staff@boxoffice.local", publishValueAsDefault: true);
+var staffPassword = builder.AddGeneratedSecret("staff-password");
 var backofficeSecret = builder.AddGeneratedSecret("backoffice-client-secret");
 // Signs queue tickets and admissions (waiting room); the gateway and booking check them with it.
 var waitingRoomKey = builder.AddGeneratedSecret("waiting-room-signing-key", minLength: 32);
+// Opens the waiting room's internal endpoints (queue snapshots, buyers seen) to the gateway alone.
+var waitingRoomInternalKey = builder.AddGeneratedSecret("waiting-room-internal-key", minLength: 32);
 // The operators' machine client (boxoffice-operator): lists and replays dead letters and parked outbox rows.
 var operatorSecret = builder.AddGeneratedSecret("operator-client-secret");
 
@@ -52,6 +57,8 @@ var identity = builder.AddService<Projects.Identity>("identity")
     .WithEnvironment("Identity__RequireHttps", builder.ExecutionContext.IsRunMode ? "false" : "true")
     .WithEnvironment("Identity__Seed__organizer__Email", organizerEmail)
     .WithEnvironment("Identity__Seed__organizer__Password", organizerPassword)
+    .WithEnvironment("Identity__Seed__staff__Email", staffEmail)
+    .WithEnvironment("Identity__Seed__staff__Password", staffPassword)
     .WithEnvironment("Identity__Clients__organizer-backoffice__ClientSecret", backofficeSecret)
     .WithEnvironment("Identity__Clients__boxoffice-operator__ClientSecret", operatorSecret);
 if (builder.ExecutionContext.IsRunMode)
@@ -98,6 +105,7 @@ var waitingRoom = builder.AddService<Projects.WaitingRoom>("waiting-room")
     .WithReference(infra.Kafka).WaitFor(infra.Kafka)
     .WithReference(booking)
     .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
+    .WithEnvironment("WaitingRoom__InternalKey", waitingRoomInternalKey)
     .WithTokenValidation(identity, publicUrl);
 
 // The stand-in for a third-party payment provider runs whenever the app runs (development, tests,
@@ -147,6 +155,7 @@ gateway
     .WithReference(payments).WaitFor(payments)
     .WithReference(waitingRoom).WaitFor(waitingRoom)
     .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
+    .WithEnvironment("WaitingRoom__InternalKey", waitingRoomInternalKey)
     .WithTokenValidation(identity, publicUrl);
 
 if (builder.ExecutionContext.IsPublishMode)

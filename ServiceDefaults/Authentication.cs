@@ -65,6 +65,27 @@ public static class BoxofficeAuth
         public static IReadOnlyList<string> All { get; } = [Buyer, Organizer, Staff, Operator];
     }
 
+    /// <summary>
+    /// Claim <c>works_for</c> of a staff token: what its holder checks tickets in for, one value
+    /// each: <c>organizer:{id}</c> (every event of that organizer) or <c>event:{id}</c> (one event).
+    /// A staff token without one admits nothing.
+    /// </summary>
+    public static class WorksFor
+    {
+        public const string Claim = "works_for";
+
+        public static string Organizer(string organizerId) => $"organizer:{organizerId}";
+
+        public static string Event(Guid eventId) => $"event:{eventId}";
+
+        /// <summary>Whether <paramref name="staff"/> works the event: named itself, or through its organizer.</summary>
+        public static bool Covers(ClaimsPrincipal staff, Guid eventId, string? organizerId)
+        {
+            var (one, all) = (Event(eventId), organizerId is null ? null : Organizer(organizerId));
+            return staff.FindAll(Claim).Any(claim => claim.Value == one || (all is not null && claim.Value == all));
+        }
+    }
+
     /// <summary>Named policies; the gateway's routes name them in <c>AuthorizationPolicy</c>.</summary>
     public static class Policies
     {
@@ -75,6 +96,16 @@ public static class BoxofficeAuth
         public const string WebhooksAdmin = "webhooks";
         public const string Operator = "operator";
     }
+
+    /// <summary>The scope each named policy needs (with the scope's role, <see cref="RequiredRole"/>); OpenAPI documents say the same.</summary>
+    public static IReadOnlyDictionary<string, string> PolicyScopes { get; } = new Dictionary<string, string>
+    {
+        [Policies.Organizer] = Scopes.CatalogWrite,
+        [Policies.Buyer] = Scopes.Booking,
+        [Policies.Staff] = Scopes.CheckIn,
+        [Policies.WebhooksAdmin] = Scopes.Webhooks,
+        [Policies.Operator] = Scopes.Operations,
+    };
 
     /// <summary>The role a scope needs; a token must carry both (scopes say what the client may do, roles who the user is).</summary>
     public static IReadOnlyDictionary<string, string?> RequiredRole { get; } = new Dictionary<string, string?>
@@ -138,14 +169,15 @@ public static class BoxofficeAuth
             });
 
         // Deny by default: an endpoint or route that names no policy requires a valid token.
-        builder.Services.AddAuthorizationBuilder()
+        var authorization = builder.Services.AddAuthorizationBuilder();
+        authorization
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(Policies.Authenticated, policy => policy.RequireAuthenticatedUser())
-            .AddPolicy(Policies.Organizer, policy => policy.RequireScopeAndRole(Scopes.CatalogWrite))
-            .AddPolicy(Policies.Buyer, policy => policy.RequireScopeAndRole(Scopes.Booking))
-            .AddPolicy(Policies.Staff, policy => policy.RequireScopeAndRole(Scopes.CheckIn))
-            .AddPolicy(Policies.WebhooksAdmin, policy => policy.RequireScopeAndRole(Scopes.Webhooks))
-            .AddPolicy(Policies.Operator, policy => policy.RequireScopeAndRole(Scopes.Operations));
+            .AddPolicy(Policies.Authenticated, policy => policy.RequireAuthenticatedUser());
+        foreach (var (policy, scope) in PolicyScopes)
+        {
+            authorization.AddPolicy(policy, rule => rule.RequireScopeAndRole(scope));
+        }
+
         return builder;
     }
 

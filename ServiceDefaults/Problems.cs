@@ -89,6 +89,8 @@ public static class ProblemTypes
         "The ticket was checked in before; `checkedInAt` says when.");
     public static readonly ProblemType TicketVoid = new("ticket-void", StatusCodes.Status409Conflict,
         "The ticket's order was cancelled (its event was cancelled) and refunded.");
+    public static readonly ProblemType NotStaffOfEvent = new("not-staff-of-event", StatusCodes.Status403Forbidden,
+        "The staff account does not work this ticket's event (its token's `works_for` names neither the event nor its organizer). The scan is recorded; the ticket is unchanged.");
 
     // Waiting room (the gateway and booking enforce admission; the waiting room queues)
     public static readonly ProblemType AdmissionRequired = new("admission-required", StatusCodes.Status403Forbidden,
@@ -124,7 +126,7 @@ public static class ProblemTypes
         RateLimited, BodyTooLarge,
         AccountExists, HostNotAllowed,
         EventState, InventoryTooLarge,
-        SaleNotOpen, SoldOut, SeatsUnavailable, BuyerLimit, AbandonedHolds, UnknownTier, UnknownSeats, HoldState, InvalidTicketCode, AlreadyCheckedIn, TicketVoid,
+        SaleNotOpen, SoldOut, SeatsUnavailable, BuyerLimit, AbandonedHolds, UnknownTier, UnknownSeats, HoldState, InvalidTicketCode, AlreadyCheckedIn, TicketVoid, NotStaffOfEvent,
         AdmissionRequired, InvalidQueueTicket, ProofOfWorkFailed, QueueNotOpen,
         InvalidApiKey, ProviderUnavailable, ChargeInProgress, ChargeNotFound, RefundNotFound, ChargeNotRefundable, RefundExceedsCharge,
     ];

@@ -34,8 +34,14 @@ internal static class TicketsApi
             ticket => ticket.TicketId);
 
     /// <summary>Admits a ticket once: the first scan checks it in, every later one answers 409 with the first scan's time.</summary>
+    /// <remarks>
+    /// Staff admit only the events they work (<see cref="BoxofficeAuth.WorksFor"/>, from their
+    /// token): a code for any other event is refused with 403, written to
+    /// <c>check_in_refusals</c> and logged, and the ticket stays as it was.
+    /// </remarks>
     private static async Task<Results<Ok<CheckInView>, ProblemHttpResult>> CheckIn(
-        CheckInRequest request, ClaimsPrincipal user, NpgsqlDataSource db, TicketSigner signer, OutboxWriter outbox, TimeProvider time, CancellationToken cancellationToken)
+        CheckInRequest request, ClaimsPrincipal user, NpgsqlDataSource db, TicketSigner signer, OutboxWriter outbox, TimeProvider time,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (TicketSigner.Verify(await signer.KeyAsync(cancellationToken), request.Code!) is not { } claims)
         {
@@ -44,6 +50,15 @@ internal static class TicketsApi
         }
 
         var staffId = user.FindFirstValue("sub") ?? "staff";
+        if (!await WorksEventAsync(db, user, claims.EventId, cancellationToken))
+        {
+            await db.RunAsync(transaction => RecordRefusalAsync(transaction, staffId, claims, time.Now(), cancellationToken), cancellationToken);
+            BookingMetrics.CheckIns.Add(1, new KeyValuePair<string, object?>("outcome", "not-staff-of-event"));
+            CheckInLog.NotStaffOfEvent(loggers.CreateLogger(typeof(TicketsApi).FullName!), staffId, claims.TicketId, claims.EventId);
+            return Problems.Of(ProblemTypes.NotStaffOfEvent, "You do not check in tickets for this event.",
+                "Your account is not given this event, nor its organizer's events. The scan was recorded.");
+        }
+
         var outcome = await db.RunAsync(
             transaction => TicketStore.CheckInAsync(transaction, outbox, claims.TicketId, staffId, time.Now(), cancellationToken), cancellationToken);
         switch (outcome)
@@ -64,4 +79,34 @@ internal static class TicketsApi
                 return Problems.NotFound("ticket");
         }
     }
+
+    /// <summary>Whether the staff token works the event: by its id, or by its organizer's (booking's own copy of the event).</summary>
+    private static async Task<bool> WorksEventAsync(NpgsqlDataSource db, ClaimsPrincipal staff, Guid eventId, CancellationToken cancellationToken)
+    {
+        if (BoxofficeAuth.WorksFor.Covers(staff, eventId, organizerId: null))
+        {
+            return true;
+        }
+
+        var organizerId = await db.ReadAsync(async connection =>
+        {
+            await using var command = connection.Command("SELECT organizer_id FROM events WHERE event_id = $1", eventId);
+            return await command.ExecuteScalarAsync(cancellationToken) as string;
+        }, cancellationToken);
+        return BoxofficeAuth.WorksFor.Covers(staff, eventId, organizerId);
+    }
+
+    private static async Task<bool> RecordRefusalAsync(NpgsqlTransaction transaction, string staffId, TicketClaims claims, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = transaction.Command(
+            "INSERT INTO check_in_refusals (refused_at, staff_id, ticket_id, event_id) VALUES ($1, $2, $3, $4)", now, staffId, claims.TicketId, claims.EventId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return true;
+    }
+}
+
+internal static partial class CheckInLog
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Check-in refused: staff {StaffId} scanned ticket {TicketId} of event {EventId}, which they do not work")]
+    public static partial void NotStaffOfEvent(ILogger logger, string staffId, Guid ticketId, Guid eventId);
 }

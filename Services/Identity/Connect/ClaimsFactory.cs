@@ -11,10 +11,10 @@ internal static class ClaimsFactory
     private static readonly string[] IdentityScopes = [Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess];
 
     public static ClaimsPrincipal ForUser(User user, IEnumerable<string> requestedScopes) =>
-        Build(user.Id.ToString(), user.Email, user.Roles, requestedScopes);
+        Build(user.Id.ToString(), user.Email, user.Roles, requestedScopes, user.WorksFor);
 
     public static ClaimsPrincipal ForClient(string clientId, IReadOnlyCollection<string> roles, IEnumerable<string> requestedScopes) =>
-        Build(clientId, email: null, roles, requestedScopes);
+        Build(clientId, email: null, roles, requestedScopes, worksFor: []);
 
     /// <summary>
     /// The granted scopes are the requested ones the subject's roles allow: a buyer asking for
@@ -24,7 +24,7 @@ internal static class ClaimsFactory
         requested.Where(scope => IdentityScopes.Contains(scope)
             || (BoxofficeAuth.RequiredRole.TryGetValue(scope, out var role) && (role is null || roles.Contains(role))));
 
-    private static ClaimsPrincipal Build(string subject, string? email, IReadOnlyCollection<string> roles, IEnumerable<string> requestedScopes)
+    private static ClaimsPrincipal Build(string subject, string? email, IReadOnlyCollection<string> roles, IEnumerable<string> requestedScopes, IReadOnlyCollection<string> worksFor)
     {
         var identity = new ClaimsIdentity(authenticationType: "Boxoffice", nameType: Claims.Subject, roleType: Claims.Role);
         identity.SetClaim(Claims.Subject, subject);
@@ -36,6 +36,12 @@ internal static class ClaimsFactory
         identity.SetClaims(Claims.Role, [.. roles]);
         var scopes = Grantable(requestedScopes, roles).ToArray();
         identity.SetScopes(scopes);
+        if (scopes.Contains(BoxofficeAuth.Scopes.CheckIn))
+        {
+            // What a check-in token admits: booking refuses tickets of any other event.
+            identity.SetClaims(BoxofficeAuth.WorksFor.Claim, [.. worksFor]);
+        }
+
         identity.SetResources(BoxofficeAuth.ApiAudience);
         // The email address leaves the server only when the client asked for it (scope email).
         identity.SetDestinations(claim => claim.Type switch

@@ -15,6 +15,9 @@ internal sealed class User
 
     public required string[] Roles { get; set; }
 
+    /// <summary>Staff: what they check tickets in for (<c>organizer:{id}</c>, <c>event:{id}</c>), carried in their tokens as <c>works_for</c>.</summary>
+    public string[] WorksFor { get; set; } = [];
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public static string Normalize(string email) => email.Trim().ToUpperInvariant();

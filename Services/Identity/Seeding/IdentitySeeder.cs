@@ -37,6 +37,12 @@ internal sealed class IdentitySeeder(
         {
             await SeedAccountAsync(name, account, token);
         }
+
+        // Once every seeded account exists: staff may name another seeded account as its organizer.
+        foreach (var (name, account) in options.Value.Seed)
+        {
+            await SeedWorksForAsync(name, account, token);
+        }
     }, cancellationToken);
 
     private async Task CreateSchemaAsync(CancellationToken cancellationToken)
@@ -49,6 +55,10 @@ internal sealed class IdentitySeeder(
             await db.Database.ExecuteSqlRawAsync(db.Database.GenerateCreateScript(), cancellationToken);
             logger.LogInformation("Created the identity schema");
         }
+
+        // Columns added since a database's tables were first created (EnsureCreated-style
+        // scripts have no migrations); each statement does nothing once the column exists.
+        await db.Database.ExecuteSqlRawAsync("""ALTER TABLE users ADD COLUMN IF NOT EXISTS "WorksFor" text[] NOT NULL DEFAULT ARRAY[]::text[]""", cancellationToken);
     }
 
     private async Task SeedClientAsync(string clientId, ClientOptions client, CancellationToken cancellationToken)
@@ -145,5 +155,38 @@ internal sealed class IdentitySeeder(
 
         user.Roles = [.. account.Roles];
         await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private async Task SeedWorksForAsync(string name, SeedAccount account, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(account.Email) || string.IsNullOrEmpty(account.Password))
+        {
+            return;
+        }
+
+        var worksFor = new List<string>();
+        foreach (var entry in account.WorksFor)
+        {
+            var named = entry.StartsWith("organizer:", StringComparison.Ordinal) ? entry["organizer:".Length..] : null;
+            if (named is not null && options.Value.Seed.TryGetValue(named, out var organizer))
+            {
+                var email = User.Normalize(organizer.Email ?? "");
+                var id = await db.Users.Where(u => u.NormalizedEmail == email).Select(u => (Guid?)u.Id).SingleOrDefaultAsync(cancellationToken)
+                    ?? throw new InvalidOperationException($"Seed account '{name}' works for seed account '{named}', which has no account.");
+                worksFor.Add(BoxofficeAuth.WorksFor.Organizer(id.ToString()));
+            }
+            else if (entry.StartsWith("organizer:", StringComparison.Ordinal) || (entry.StartsWith("event:", StringComparison.Ordinal) && Guid.TryParse(entry["event:".Length..], out _)))
+            {
+                worksFor.Add(entry);
+            }
+            else
+            {
+                throw new InvalidOperationException($"Seed account '{name}': '{entry}' is neither organizer:{{seed account or id}} nor event:{{id}}.");
+            }
+        }
+
+        var normalized = User.Normalize(account.Email);
+        await db.Users.Where(u => u.NormalizedEmail == normalized)
+            .ExecuteUpdateAsync(set => set.SetProperty(u => u.WorksFor, worksFor.ToArray()), cancellationToken);
     }
 }

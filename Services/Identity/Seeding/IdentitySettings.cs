@@ -89,4 +89,11 @@ internal sealed class SeedAccount
     public string? Password { get; set; }
 
     public List<string> Roles { get; set; } = [];
+
+    /// <summary>
+    /// Staff: what the account checks tickets in for. <c>organizer:{seed account}</c> names another
+    /// seeded account (the environment's organizer), resolved to its id when seeded;
+    /// <c>organizer:{id}</c> and <c>event:{id}</c> are taken as they are.
+    /// </summary>
+    public List<string> WorksFor { get; set; } = [];
 }

@@ -41,7 +41,7 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
         Assert.Equal(tickets[0].GetProperty("ticketId").GetGuid(), JsonDocument.Parse(payload).RootElement.GetProperty("tid").GetGuid());
         Assert.False(VerifiesOffline(publicKey, Base64Url.EncodeToString(Tamper(payload)) + "." + code.Split('.')[1]));
 
-        using var staff = await Buyer.StaffAsync(boxoffice);
+        using var staff = await Buyer.StaffAsync(boxoffice, sale);
         var admitted = await staff.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, "/tickets/check-in", new { code });
         Assert.Equal("checked-in", admitted.GetProperty("status").GetString());
         var again = await staff.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, "/tickets/check-in", new { code });
@@ -257,7 +257,7 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
         Assert.Equal("event-cancelled", order.GetProperty("cancelReason").GetString());
         var charge = (await provider.ChargeAsync(orderId))!.Value;
         Assert.Equal(charge.GetProperty("amount").GetDecimal(), charge.GetProperty("refundedAmount").GetDecimal());
-        using var staff = await Buyer.StaffAsync(boxoffice);
+        using var staff = await Buyer.StaffAsync(boxoffice, sale);
         var refused = await staff.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, "/tickets/check-in", new { code });
         Assert.Equal("https://boxoffice.dev/problems/ticket-void", refused.GetProperty("type").GetString());
     }

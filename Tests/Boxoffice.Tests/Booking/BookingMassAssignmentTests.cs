@@ -217,7 +217,7 @@ public sealed class BookingMassAssignmentTests(BoxofficeApp boxoffice)
         Assert.Equal("confirmed", (await buyer.SettledOrderAsync(orderId)).GetProperty("status").GetString());
         var tickets = await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/orders/{orderId}/tickets");
         var (scanned, other) = (tickets[0], tickets[1]);
-        using var staff = await Buyer.StaffAsync(boxoffice);
+        using var staff = await Buyer.StaffAsync(boxoffice, sale);
         var body = new JsonObject
         {
             ["code"] = scanned.GetProperty("code").GetString(),

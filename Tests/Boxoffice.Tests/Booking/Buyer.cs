@@ -27,17 +27,21 @@ internal sealed class Buyer : IDisposable
     // Read once per run: a crowd of buyers must not each open connections to identitydb.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<BoxofficeApp, Task<(Microsoft.IdentityModel.Tokens.SecurityKey Key, string Issuer)>> Signing = new();
 
-    public static async Task<Buyer> NewAsync(BoxofficeApp boxoffice, string scope = "booking", string role = "buyer")
+    public static async Task<Buyer> NewAsync(BoxofficeApp boxoffice, string scope = "booking", string role = "buyer", string[]? worksFor = null)
     {
         var id = $"{role}-{Guid.NewGuid():N}";
         var (key, issuer) = await Signing.GetValue(boxoffice, static app => LoadAsync(app));
-        return new Buyer(boxoffice, id, Tokens.Mint(key, issuer, id, scope, [role]));
+        return new Buyer(boxoffice, id, Tokens.Mint(key, issuer, id, scope, [role], worksFor: worksFor));
 
         static async Task<(Microsoft.IdentityModel.Tokens.SecurityKey, string)> LoadAsync(BoxofficeApp app) =>
             (await Tokens.SigningKeyAsync(app), await Tokens.IssuerAsync(app));
     }
 
-    public static Task<Buyer> StaffAsync(BoxofficeApp boxoffice) => NewAsync(boxoffice, "checkin", "staff");
+    /// <summary>Door staff who work what <paramref name="worksFor"/> names (<c>event:{id}</c>, <c>organizer:{id}</c>): its token's <c>works_for</c>.</summary>
+    public static Task<Buyer> StaffAsync(BoxofficeApp boxoffice, params string[] worksFor) => NewAsync(boxoffice, "checkin", "staff", worksFor);
+
+    /// <summary>Door staff of <paramref name="sale"/>'s event.</summary>
+    public static Task<Buyer> StaffAsync(BoxofficeApp boxoffice, Sale sale) => StaffAsync(boxoffice, $"event:{sale.EventId}");
 
     /// <summary>Signs <paramref name="request"/> as this buyer: for routes outside booking, such as the waiting room's.</summary>
     public void Authorize(HttpRequestMessage request) => request.Headers.Authorization = new("Bearer", _token);

@@ -147,10 +147,16 @@ internal static partial class Tokens
 
     public static string Mint(
         SecurityKey key, string issuer, string subject, string scope, string[] roles,
-        string audience = "boxoffice-api", DateTime? expires = null, string algorithm = SecurityAlgorithms.RsaSha256, string type = "at+jwt")
+        string audience = "boxoffice-api", DateTime? expires = null, string algorithm = SecurityAlgorithms.RsaSha256, string type = "at+jwt",
+        string[]? worksFor = null)
     {
         var now = DateTime.UtcNow;
         var claims = new Dictionary<string, object> { ["sub"] = subject, ["scope"] = scope, ["role"] = roles, ["client_id"] = "tests" };
+        if (worksFor is { Length: > 0 })
+        {
+            claims["works_for"] = worksFor;
+        }
+
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = issuer,
