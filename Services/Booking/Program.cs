@@ -9,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddBookingServices();
+builder.AddBoxofficeOpenApi("Boxoffice booking", "Holds, orders, tickets and check-in, and availability. Buyers need scope booking, door staff checkin; availability and the ticket signing key are public.", "/api/booking");
 
 var app = builder.Build();
 
@@ -18,6 +19,7 @@ app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();
 
+app.MapBoxofficeOpenApi();
 app.MapAvailabilityApi();
 app.MapHoldsApi();
 app.MapOrdersApi();

@@ -16,7 +16,7 @@ await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();
-app.MapOpenApi().AllowAnonymous();
+app.MapBoxofficeOpenApi();
 if (app.Environment.IsDevelopment())
 {
     app.MapScalarApiReference().AllowAnonymous();

@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddGatewayServices();
+builder.AddBoxofficeOpenApi("Boxoffice gateway", "What the gateway answers itself: a waiting buyer's queue status, polled or streamed (Server-Sent Events). Every other route is proxied to a service, whose document describes it.", "");
 
 var app = builder.Build();
 
@@ -23,6 +24,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseOutputCache();
+app.MapBoxofficeOpenApi();
 app.MapQueueStatus();
 app.MapReverseProxy(proxy => proxy.UseAdmissionCheck().UseBodyTooLargeAnswer());
 

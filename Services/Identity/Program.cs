@@ -6,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddIdentityServices();
+builder.AddBoxofficeOpenApi("Boxoffice identity", "Buyer registration. The OAuth2 and OpenID Connect endpoints are described by the discovery document, /.well-known/openid-configuration.", "", publicUrl: builder.Configuration["Identity:Issuer"]);
 
 var app = builder.Build();
 
@@ -15,6 +16,7 @@ app.UseHostAllowList();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
+app.MapBoxofficeOpenApi();
 app.MapConnectApi();
 app.MapAccountApi();
 

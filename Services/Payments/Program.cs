@@ -5,6 +5,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddPaymentsServices();
+builder.AddBoxofficeOpenApi("Boxoffice payments", "Payments has no public API: operators list and replay its dead letters and parked outbox rows (scope operations).", "/api/payments");
 
 var app = builder.Build();
 
@@ -13,6 +14,7 @@ await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();
+app.MapBoxofficeOpenApi();
 app.MapMessagingAdmin();
 
 app.Run();

@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddWaitingRoomServices();
+builder.AddBoxofficeOpenApi("Boxoffice waiting room", "The queue in front of a sale: what it is, the join challenge, joining and claiming an admission. Queue status and its stream are the gateway's (its own document).", "/api/waiting-room");
 
 var app = builder.Build();
 
@@ -17,6 +18,7 @@ app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();
 
+app.MapBoxofficeOpenApi();
 app.MapQueuesApi();
 app.MapJoinApi();
 app.MapAdmissionApi();

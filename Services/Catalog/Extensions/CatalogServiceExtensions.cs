@@ -3,7 +3,6 @@ using Boxoffice.Contracts;
 using Boxoffice.Postgres;
 using Confluent.Kafka;
 using Microsoft.Extensions.Caching.Distributed;
-using Microsoft.OpenApi;
 
 namespace Boxoffice.Catalog.Extensions;
 
@@ -25,7 +24,7 @@ internal static class CatalogServiceExtensions
         builder.Services.AddExceptionHandler<UnstorableTextExceptionHandler>();
 
         builder.AddCatalogCache();
-        builder.AddCatalogOpenApi();
+        builder.AddBoxofficeOpenApi("Boxoffice catalog", "Events, venues and seat maps. Public reads are anonymous; organizer routes need the catalog.write scope.", "/api/catalog");
         return builder;
     }
 
@@ -42,18 +41,5 @@ internal static class CatalogServiceExtensions
         var group = $"catalog-cache-{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
         builder.AddKafkaConsumer<CacheInvalidationHandler>(
             Topics.CatalogEvents, group, configure: config => config.AutoOffsetReset = AutoOffsetReset.Latest);
-    }
-
-    /// <summary>The OpenAPI document names the gateway as the server: clients call the catalog through it.</summary>
-    private static void AddCatalogOpenApi(this IHostApplicationBuilder builder)
-    {
-        var publicUrl = builder.Configuration["Authentication:Issuer"]?.TrimEnd('/');
-        builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "Boxoffice catalog";
-            document.Info.Description = "Events, venues and seat maps. Public reads are anonymous; organizer routes need the catalog.write scope.";
-            document.Servers = [new OpenApiServer { Url = $"{publicUrl}/api/catalog", Description = "Through the gateway" }];
-            return Task.CompletedTask;
-        }));
     }
 }

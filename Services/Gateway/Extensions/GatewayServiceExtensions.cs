@@ -44,7 +44,11 @@ internal static class GatewayServiceExtensions
         builder.Services.AddSingleton(new Boxoffice.Contracts.WaitingRoom.WaitingRoomTokens(
             builder.Configuration[Boxoffice.Contracts.WaitingRoom.WaitingRoomTokens.SigningKeySetting] ?? string.Empty));
         builder.Services.AddHttpClient(WaitingRoom.QueueSnapshots.ClientName, (services, client) =>
-            client.BaseAddress = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WaitingRoom.WaitingRoomSettings>>().Value.Service);
+        {
+            var settings = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WaitingRoom.WaitingRoomSettings>>().Value;
+            client.BaseAddress = settings.Service;
+            client.DefaultRequestHeaders.Add(Contracts.WaitingRoom.InternalKey.Header, settings.InternalKey);
+        });
         builder.Services.AddSingleton<WaitingRoom.QueueSnapshots>().AddHostedService(services => services.GetRequiredService<WaitingRoom.QueueSnapshots>());
         builder.Services.AddSingleton<WaitingRoom.SeenBuyers>().AddHostedService(services => services.GetRequiredService<WaitingRoom.SeenBuyers>());
 

@@ -11,6 +11,9 @@ internal sealed class WaitingRoomSettings
     /// <summary>The waiting-room service, by service-discovery name.</summary>
     public Uri Service { get; set; } = new("https+http://waiting-room");
 
+    /// <summary>The key of the waiting room's internal endpoints (<see cref="InternalKey"/>), sent with every snapshot fetch and seen report.</summary>
+    public string InternalKey { get; set; } = "";
+
     /// <summary>How often every queue's snapshot is fetched.</summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 

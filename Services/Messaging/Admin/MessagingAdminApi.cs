@@ -26,8 +26,8 @@ public static class MessagingAdminApi
     /// <summary>Maps <c>/admin/messaging/...</c>; each service that uses Messaging calls it once.</summary>
     public static IEndpointRouteBuilder MapMessagingAdmin(this IEndpointRouteBuilder routes)
     {
-        // Not in a service's public OpenAPI document: the operators' API is not for its clients.
-        var admin = routes.MapGroup("/admin/messaging").WithTags("Messaging administration").ExcludeFromDescription()
+        // In each service's OpenAPI document like the rest (an inventory leaves nothing out), marked as needing scope operations.
+        var admin = routes.MapGroup("/admin/messaging").WithTags("Messaging administration")
             .RequireAuthorization(BoxofficeAuth.Policies.Operator);
         admin.MapGet("/parked", ListParked).WithName("ListParkedOutboxRows");
         admin.MapPost("/parked/{id:long:min(1)}/replay", ReplayParked).WithName("ReplayParkedOutboxRow");

@@ -20,6 +20,11 @@ internal sealed class WaitingRoomOptions
     [Range(typeof(TimeSpan), "00:00:15", "01:00:00")]
     public TimeSpan AbandonedAfter { get; set; } = QueueSchedule.AbandonedAfter;
 
+    /// <summary>The key the gateway sends to <c>/internal/queues</c> (<see cref="Boxoffice.Contracts.WaitingRoom.InternalKey"/>).</summary>
+    [Required]
+    [MinLength(Boxoffice.Contracts.WaitingRoom.InternalKey.MinLength)]
+    public string InternalKey { get; set; } = "";
+
     /// <summary>Booking's base address (service discovery), asked for each open queue's availability at every tick.</summary>
     [Required]
     public string BookingUrl { get; set; } = "https+http://booking";

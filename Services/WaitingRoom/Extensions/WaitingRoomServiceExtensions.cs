@@ -19,6 +19,7 @@ internal static class WaitingRoomServiceExtensions
     public static IHostApplicationBuilder AddWaitingRoomServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<WaitingRoomOptions>().BindConfiguration(WaitingRoomOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddInternalKeyPolicy();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.AddNpgsqlDataSource("waitingroomdb", configureDataSourceBuilder: dataSource =>
             dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("WaitingRoom:MaxDatabaseConnections", 20));

@@ -2,6 +2,7 @@ using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Postgres;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Boxoffice.WaitingRoom.Queues;
@@ -19,12 +20,26 @@ internal static class QueuesApi
     /// <summary>A buyer id is a token subject: far shorter than this.</summary>
     public const int MaxBuyerIdLength = 200;
 
+    /// <summary>The policy of the internal endpoints: the <see cref="InternalKey"/> header, no token.</summary>
+    public const string InternalPolicy = "internal-key";
+
+    /// <summary><see cref="InternalPolicy"/>: the request carries the <see cref="InternalKey"/> header with the configured key.</summary>
+    public static IServiceCollection AddInternalKeyPolicy(this IServiceCollection services)
+    {
+        services.AddAuthorizationBuilder().AddPolicy(InternalPolicy, policy => policy.RequireAssertion(context =>
+            context.Resource is HttpContext http
+            && InternalKey.Matches(http.Request.Headers[InternalKey.Header], http.RequestServices.GetRequiredService<IOptions<WaitingRoomOptions>>().Value.InternalKey)));
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapQueuesApi(this IEndpointRouteBuilder routes)
     {
         // A string id: a malformed one is a 404 here, not an anonymous request falling through to the deny-by-default policy (401).
         routes.MapMethods("/events/{id}", [HttpMethods.Get, HttpMethods.Head], GetQueue).WithTags("Waiting room").WithName("GetWaitingRoom").AllowAnonymous();
 
-        var internals = routes.MapGroup("/internal/queues").WithTags("Waiting room (internal)").ExcludeFromDescription().AllowAnonymous();
+        // The gateway's only (InternalKey): checked by authorization, before a body is read.
+        var internals = routes.MapGroup("/internal/queues").WithTags("Waiting room (internal)").ExcludeFromDescription()
+            .RequireAuthorization(InternalPolicy);
         internals.MapGet("/", ListQueues).WithName("ListQueueSnapshots");
         // 100,000 ids of a few dozen characters each, with room to spare.
         internals.MapPost("/seen", MarkSeen).WithName("MarkBuyersSeen").WithMetadata(new RequestSizeLimitAttribute(8_000_000));
