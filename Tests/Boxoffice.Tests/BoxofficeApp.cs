@@ -108,6 +108,11 @@ public sealed class BoxofficeApp : IAsyncLifetime
             // Queue joins are limited per address too: see QueueJoinLimit.
             .WithEnvironment("RateLimiting__QueueJoin__TokenLimit", QueueJoinLimit.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("RateLimiting__QueueJoin__TokensPerSecond", QueueJoinPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Signing-key rollover within a test: a new key signs 5 s after it is published (not 65
+        // min), and replicas look for it every second.
+        builder.CreateResourceBuilder<ProjectResource>("identity")
+            .WithEnvironment("Identity__SigningKeyPublicationLead", SigningKeyPublicationLead.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("Identity__KeyRefreshInterval", "00:00:01");
         // A smaller largest-event limit than the default 900 KB, so a test can exceed it with a
         // venue of a few thousand rows rather than one built to the byte.
         builder.CreateResourceBuilder<ProjectResource>("catalog")
@@ -144,6 +149,9 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
         InstancesWhenStarted = Instances;
     }
+
+    /// <summary>How long a new signing key is published before it signs, in the suite.</summary>
+    public static readonly TimeSpan SigningKeyPublicationLead = TimeSpan.FromSeconds(5);
 
     /// <summary>Every instance as it was when the app had started (later tests stop and restart things on purpose).</summary>
     public IReadOnlyDictionary<string, ResourceEvent> InstancesWhenStarted { get; private set; } = new Dictionary<string, ResourceEvent>();

@@ -31,6 +31,7 @@ internal sealed class IdentityDb(DbContextOptions<IdentityDb> options) : DbConte
             key.ToTable("signing_keys");
             key.HasKey(k => k.Id);
             key.HasIndex(k => new { k.Purpose, k.CreatedAt });
+            key.Ignore(k => k.Activation);
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");

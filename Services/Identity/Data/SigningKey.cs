@@ -17,4 +17,12 @@ internal sealed class SigningKey
     public required string ProtectedPrivateKey { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>
+    /// When a signing key starts signing; until then it is only published (JWKS), so validators
+    /// have it before the first token it signs. Null: at <see cref="CreatedAt"/> (keys from before rollover).
+    /// </summary>
+    public DateTimeOffset? ActivatesAt { get; set; }
+
+    public DateTimeOffset Activation => ActivatesAt ?? CreatedAt;
 }

@@ -51,6 +51,7 @@ internal static class IdentityServiceExtensions
         services.AddDataProtection().SetApplicationName("boxoffice-identity").PersistKeysToDbContext<IdentityDb>();
         services.AddSingleton<TokenKeys>();
         services.AddScoped<TokenKeyStore>();
+        services.AddHostedService<TokenKeyRotation>();
         services.AddScoped<IdentitySeeder>();
         // PBKDF2-HMAC-SHA512 at OWASP's figure for it (ASP.NET Core's default is 100,000). A hash
         // made with fewer is upgraded when its owner next signs in (AccountApi.SignIn).
@@ -124,7 +125,12 @@ internal static class IdentityServiceExtensions
             .Configure<IOptions<IdentitySettings>, TokenKeys>((server, identity, keys) =>
             {
                 server.Issuer = new Uri(identity.Value.Issuer, UriKind.Absolute);
-                server.SigningCredentials.Add(new SigningCredentials(keys.Signing, SecurityAlgorithms.RsaSha256));
+                // The first signs; the others are published in the JWKS and accepted (rollover).
+                foreach (var key in keys.Signing)
+                {
+                    server.SigningCredentials.Add(new SigningCredentials(key, SecurityAlgorithms.RsaSha256));
+                }
+
                 server.EncryptionCredentials.Add(new EncryptingCredentials(keys.Encryption, SecurityAlgorithms.RsaOAEP, SecurityAlgorithms.Aes256CbcHmacSha512));
             });
     }

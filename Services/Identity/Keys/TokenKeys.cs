@@ -1,64 +1,169 @@
 using System.Security.Cryptography;
 using Boxoffice.Identity.Data;
+using Boxoffice.Identity.Seeding;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
 
 namespace Boxoffice.Identity.Keys;
 
-/// <summary>The token server's keys, loaded once at start (see <see cref="TokenKeyStore"/>).</summary>
+/// <summary>
+/// The token server's keys as last loaded (see <see cref="TokenKeyStore"/>): the signing keys with
+/// the one that signs first, then the ones published beside it (the next one, before it signs;
+/// earlier ones, while tokens they signed can still be presented), and the encryption key.
+/// </summary>
 internal sealed class TokenKeys
 {
-    private RsaSecurityKey? _signing;
-    private RsaSecurityKey? _encryption;
+    private volatile Loaded? _loaded;
 
-    public RsaSecurityKey Signing => _signing ?? throw new InvalidOperationException("The token keys are not loaded yet.");
+    private sealed record Loaded(IReadOnlyList<RsaSecurityKey> Signing, RsaSecurityKey Encryption);
 
-    public RsaSecurityKey Encryption => _encryption ?? throw new InvalidOperationException("The token keys are not loaded yet.");
+    public IReadOnlyList<RsaSecurityKey> Signing => Current.Signing;
 
-    public void Load(RsaSecurityKey signing, RsaSecurityKey encryption) => (_signing, _encryption) = (signing, encryption);
+    public RsaSecurityKey Encryption => Current.Encryption;
+
+    private Loaded Current => _loaded ?? throw new InvalidOperationException("The token keys are not loaded yet.");
+
+    /// <summary>Whether keys of these ids, in this order, are the ones held.</summary>
+    public bool Holds(IEnumerable<string> signingIds, string encryptionId) =>
+        _loaded is { } loaded && loaded.Encryption.KeyId == encryptionId && signingIds.SequenceEqual(loaded.Signing.Select(key => key.KeyId));
+
+    public void Load(IReadOnlyList<RsaSecurityKey> signing, RsaSecurityKey encryption) => _loaded = new Loaded(signing, encryption);
 }
 
 /// <summary>
 /// Keeps the token server's RSA keys in identitydb so that every replica signs with the same key
 /// and tokens stay valid across restarts. The first replica to start creates them, under a
-/// transaction-scoped advisory lock; the others read them.
+/// transaction-scoped advisory lock. Signing keys roll over by themselves: when the one that signs
+/// is <see cref="IdentitySettings.SigningKeyLifetime"/> old, less the publication lead, the next is
+/// made, published at once and signing <see cref="IdentitySettings.SigningKeyPublicationLead"/>
+/// later. An earlier key stays published and accepted until every token it signed has expired
+/// (refresh tokens are signed too, so that is the refresh-token lifetime).
 /// </summary>
-internal sealed class TokenKeyStore(IdentityDb db, IDataProtectionProvider protection, TokenKeys keys, TimeProvider time, ILogger<TokenKeyStore> logger)
+internal sealed class TokenKeyStore(
+    IdentityDb db, IDataProtectionProvider protection, TokenKeys keys, IOptions<IdentitySettings> settings, TimeProvider time, ILogger<TokenKeyStore> logger)
 {
     public const string ProtectorPurpose = "Boxoffice.Identity.TokenKeys.v1";
 
     private readonly IDataProtector _protector = protection.CreateProtector(ProtectorPurpose);
 
-    public Task LoadOrCreateAsync(CancellationToken cancellationToken) => db.RunLockedAsync("identity-token-keys", async token =>
+    /// <summary>Makes what is missing or due, and loads the keys; whether they changed.</summary>
+    public async Task<bool> LoadOrCreateAsync(CancellationToken cancellationToken)
     {
-        var signing = await LoadOrCreateAsync(SigningKey.Signing, token);
-        var encryption = await LoadOrCreateAsync(SigningKey.Encryption, token);
-        keys.Load(signing, encryption);
-    }, cancellationToken);
-
-    private async Task<RsaSecurityKey> LoadOrCreateAsync(string purpose, CancellationToken cancellationToken)
-    {
-        var stored = await db.SigningKeys.Where(key => key.Purpose == purpose)
-            .OrderByDescending(key => key.CreatedAt)
-            .FirstOrDefaultAsync(cancellationToken);
-        if (stored is null)
+        // Loaded once committed: a key made in a transaction that then failed never signs.
+        var (signing, encryption) = await db.RunLockedAsync("identity-token-keys", async token =>
         {
-            using var rsa = RSA.Create(2048);
-            stored = new SigningKey
-            {
-                Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
-                Purpose = purpose,
-                ProtectedPrivateKey = _protector.Protect(rsa.ExportPkcs8PrivateKeyPem()),
-                CreatedAt = time.GetUtcNow(),
-            };
-            db.SigningKeys.Add(stored);
-            await db.SaveChangesAsync(cancellationToken);
-            logger.LogInformation("Created the token {Purpose} key {KeyId}", purpose, stored.Id);
+            var signing = await SigningKeysAsync(token);
+            var encryption = await db.SigningKeys.Where(key => key.Purpose == SigningKey.Encryption).OrderByDescending(key => key.CreatedAt).FirstOrDefaultAsync(token)
+                ?? await CreateAsync(SigningKey.Encryption, activatesAt: null, token);
+            return (signing, encryption);
+        }, cancellationToken);
+        if (keys.Holds(signing.Select(key => key.Id), encryption.Id))
+        {
+            return false;
         }
 
+        keys.Load([.. signing.Select(Unprotect)], Unprotect(encryption));
+        return true;
+    }
+
+    /// <summary>The signing keys to hold, the one that signs first; the next one made if it is due.</summary>
+    private async Task<List<SigningKey>> SigningKeysAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var all = await db.SigningKeys.Where(key => key.Purpose == SigningKey.Signing).ToListAsync(cancellationToken);
+        if (all.Count == 0)
+        {
+            all.Add(await CreateAsync(SigningKey.Signing, activatesAt: now, cancellationToken));
+        }
+
+        var (lifetime, lead) = (settings.Value.SigningKeyLifetime, settings.Value.SigningKeyPublicationLead);
+        var newest = all.MaxBy(key => key.Activation)!;
+        if (newest.Activation <= now && newest.Activation + lifetime - lead <= now)
+        {
+            var next = await CreateAsync(SigningKey.Signing, activatesAt: now + lead, cancellationToken);
+            logger.LogInformation("Signing key {KeyId} is due for rollover: key {NextKeyId} is published now and signs from {ActivatesAt:O}", newest.Id, next.Id, next.ActivatesAt);
+            all.Add(next);
+        }
+
+        // Newest first: the pending ones, then the one that signs, then the earlier ones still kept.
+        var ordered = all.OrderByDescending(key => key.Activation).ToList();
+        var signer = ordered.FirstOrDefault(key => key.Activation <= now) ?? ordered[^1];
+        var kept = settings.Value.RefreshTokenLifetime + settings.Value.AccessTokenLifetime;
+        var held = new List<SigningKey> { signer };
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            var key = ordered[i];
+            var succeededAt = i == 0 ? (DateTimeOffset?)null : ordered[i - 1].Activation;
+            if (key != signer && (key.Activation > now || (succeededAt is { } at && at > now - kept)))
+            {
+                held.Add(key);
+            }
+        }
+
+        return held;
+    }
+
+    private async Task<SigningKey> CreateAsync(string purpose, DateTimeOffset? activatesAt, CancellationToken cancellationToken)
+    {
+        using var rsa = RSA.Create(2048);
+        var stored = new SigningKey
+        {
+            Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
+            Purpose = purpose,
+            ProtectedPrivateKey = _protector.Protect(rsa.ExportPkcs8PrivateKeyPem()),
+            CreatedAt = time.GetUtcNow(),
+            ActivatesAt = activatesAt,
+        };
+        db.SigningKeys.Add(stored);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Created the token {Purpose} key {KeyId}", purpose, stored.Id);
+        return stored;
+    }
+
+    private RsaSecurityKey Unprotect(SigningKey stored)
+    {
         var key = RSA.Create();
         key.ImportFromPem(_protector.Unprotect(stored.ProtectedPrivateKey));
         return new RsaSecurityKey(key) { KeyId = stored.Id };
     }
+}
+
+/// <summary>
+/// Reloads the keys on every replica each <see cref="IdentitySettings.KeyRefreshInterval"/>, making
+/// the next signing key when it is due. When they change, OpenIddict's options are rebuilt (the
+/// cached instance dropped), so the JWKS and the signing key follow without a restart.
+/// </summary>
+internal sealed partial class TokenKeyRotation(
+    IServiceScopeFactory scopes, IOptions<IdentitySettings> settings, IOptionsMonitorCache<OpenIddictServerOptions> serverOptions, ILogger<TokenKeyRotation> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(settings.Value.KeyRefreshInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                if (await scope.ServiceProvider.GetRequiredService<TokenKeyStore>().LoadOrCreateAsync(stoppingToken))
+                {
+                    serverOptions.TryRemove(Options.DefaultName);
+                    LogKeysChanged();
+                }
+            }
+            catch (Exception failure) when (failure is not OperationCanceledException)
+            {
+                // identitydb briefly away: the keys held keep working; the next tick tries again.
+                LogRefreshFailed(failure.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Token keys changed: the JWKS and the signing key follow")]
+    private partial void LogKeysChanged();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not reload the token keys: {Reason}")]
+    private partial void LogRefreshFailed(string reason);
 }

@@ -59,6 +59,7 @@ internal sealed class IdentitySeeder(
         // Columns added since a database's tables were first created (EnsureCreated-style
         // scripts have no migrations); each statement does nothing once the column exists.
         await db.Database.ExecuteSqlRawAsync("""ALTER TABLE users ADD COLUMN IF NOT EXISTS "WorksFor" text[] NOT NULL DEFAULT ARRAY[]::text[]""", cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("""ALTER TABLE signing_keys ADD COLUMN IF NOT EXISTS "ActivatesAt" timestamp with time zone""", cancellationToken);
     }
 
     private async Task SeedClientAsync(string clientId, ClientOptions client, CancellationToken cancellationToken)

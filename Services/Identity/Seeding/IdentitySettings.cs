@@ -26,6 +26,21 @@ internal sealed class IdentitySettings
 
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
 
+    /// <summary>How long a signing key signs before the next one takes over (automatic rollover).</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "730.00:00:00")]
+    public TimeSpan SigningKeyLifetime { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>
+    /// How long a new signing key is published (JWKS) before it signs: longer than validators keep
+    /// the JWKS (an hour, ServiceDefaults' Authentication), so none meets a token it cannot check.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan SigningKeyPublicationLead { get; set; } = TimeSpan.FromMinutes(65);
+
+    /// <summary>How often each replica reloads the keys (and makes the next one when it is due).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long a redeemed refresh token may still be sent again before it counts as stolen (OpenIddict's default is 30 s).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan RefreshTokenReuseLeeway { get; set; } = TimeSpan.FromSeconds(5);
