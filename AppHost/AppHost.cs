@@ -23,8 +23,10 @@ var paymentsDb = infra.AddDatabase("paymentsdb");
 var waitingRoomDb = infra.AddDatabase("waitingroomdb");
 
 // The gateway is the only public entry; its public URL is the issuer of every access token.
-var gateway = builder.AddService<Projects.Gateway>("gateway")
+var gateway = builder.AddEdgeService<Projects.Gateway>("gateway")
     .WithExternalHttpEndpoints()
+    // Probes and the scrape stay inside: only the public endpoint goes out.
+    .WithEndpoint(ServiceResources.ManagementEndpoint, endpoint => endpoint.IsExternal = false)
     .WithReplicas(builder.Configuration.GetValue("Gateway:Replicas", 1));
 var publicUrl = gateway.GetEndpoint("http");
 if (builder.ExecutionContext.IsRunMode)

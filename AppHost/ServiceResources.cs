@@ -13,6 +13,20 @@ internal static class ServiceResources
             .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString | ReferenceEnvironmentInjectionFlags.ServiceDiscovery)
             .WithHttpHealthCheck("/health");
 
+    /// <summary>The endpoint of the gateway's probes and scrape, apart from its public one (<c>Management:Port</c>).</summary>
+    public const string ManagementEndpoint = "management";
+
+    /// <summary>
+    /// The public edge: a Boxoffice service whose probes and scrape are on a port of their own, never
+    /// on the public one; its readiness is checked there.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AddEdgeService<TProject>(this IDistributedApplicationBuilder builder, string name)
+        where TProject : IProjectMetadata, new() =>
+        builder.AddProject<TProject>(name)
+            .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString | ReferenceEnvironmentInjectionFlags.ServiceDiscovery)
+            .WithHttpEndpoint(name: ManagementEndpoint, env: "Management__Port")
+            .WithHttpHealthCheck("/health", endpointName: ManagementEndpoint);
+
     /// <summary>
     /// The service validates access tokens itself: issued by <paramref name="issuer"/>, signed by a
     /// key it fetches from the identity service (found by service discovery) when the first token

@@ -7,6 +7,7 @@ using Boxoffice.Gateway.WaitingRoom;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddManagementPort();
 builder.AddGatewayServices();
 builder.AddBoxofficeOpenApi("Boxoffice gateway", "What the gateway answers itself: a waiting buyer's queue status, polled or streamed (Server-Sent Events). Every other route is proxied to a service, whose document describes it.", "");
 
@@ -15,6 +16,7 @@ var app = builder.Build();
 app.UseSecurityHeaders();
 app.UseRequestCorrelation();
 app.MapDefaultEndpoints();
+app.UseManagementPort();
 app.UseInternalEndpointsHidden();
 app.UseCors();
 app.UseRequestBodyLimits();

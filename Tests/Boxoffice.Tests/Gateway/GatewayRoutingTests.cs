@@ -87,24 +87,35 @@ public sealed class GatewayRoutingTests(BoxofficeApp boxoffice)
     [Theory]
     [InlineData("/health")]
     [InlineData("/alive")]
-    public async Task The_gateway_answers_its_own_probes(string path)
+    [InlineData("/metrics")]
+    [InlineData("/HEALTH")]
+    [InlineData("/metrics/anything")]
+    public async Task The_gateways_probes_and_metrics_are_on_its_management_port_and_not_on_the_public_one(string path)
     {
         using var gateway = boxoffice.CreateGatewayClient();
+        using var management = new HttpClient { BaseAddress = boxoffice.App.GetEndpoint("gateway", "management") };
 
-        using var response = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
+        using var publicly = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
+        using var inside = await management.GetAsync(path.ToLowerInvariant() == "/metrics/anything" ? "/metrics" : path, TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.NotFound, publicly.StatusCode);
+        Assert.Equal("application/problem+json", publicly.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.OK, inside.StatusCode);
     }
 
     [Fact]
-    public async Task The_gateway_exposes_Prometheus_metrics()
+    public async Task The_gateway_exposes_Prometheus_metrics_on_its_management_port_and_nothing_else_there()
     {
-        using var gateway = boxoffice.CreateGatewayClient();
+        using var management = new HttpClient { BaseAddress = boxoffice.App.GetEndpoint("gateway", "management") };
 
-        var metrics = await gateway.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        var metrics = await management.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        Assert.Equal("Healthy", await management.GetStringAsync("/health", TestContext.Current.CancellationToken));
+        using var proxied = await management.GetAsync("/api/catalog/events", TestContext.Current.CancellationToken);
+        using var discovery = await management.GetAsync("/.well-known/openid-configuration", TestContext.Current.CancellationToken);
 
         Assert.Contains("# TYPE", metrics);
         Assert.Contains("service_name=\"gateway\"", metrics);
+        Assert.Equal(HttpStatusCode.NotFound, proxied.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, discovery.StatusCode);
     }
 }
