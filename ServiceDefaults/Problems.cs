@@ -63,6 +63,8 @@ public static class ProblemTypes
     // Catalog
     public static readonly ProblemType EventState = new("event-state", StatusCodes.Status409Conflict,
         "The event's status does not allow this change (only a draft is edited; a life-cycle step starts from the status it names).");
+    public static readonly ProblemType OrganizerQuota = new("organizer-quota", StatusCodes.Status429TooManyRequests,
+        "The organizer created as many venues or events as one organizer may within the window (`limit`); create again after Retry-After.");
     public static readonly ProblemType InventoryTooLarge = new("inventory-too-large", StatusCodes.Status422UnprocessableEntity,
         "The event would have more sellable places than one event may have.");
 
@@ -125,7 +127,7 @@ public static class ProblemTypes
         NotParked, BrokerUnavailable,
         RateLimited, BodyTooLarge,
         AccountExists, HostNotAllowed,
-        EventState, InventoryTooLarge,
+        EventState, InventoryTooLarge, OrganizerQuota,
         SaleNotOpen, SoldOut, SeatsUnavailable, BuyerLimit, AbandonedHolds, UnknownTier, UnknownSeats, HoldState, InvalidTicketCode, AlreadyCheckedIn, TicketVoid, NotStaffOfEvent,
         AdmissionRequired, InvalidQueueTicket, ProofOfWorkFailed, QueueNotOpen,
         InvalidApiKey, ProviderUnavailable, ChargeInProgress, ChargeNotFound, RefundNotFound, ChargeNotRefundable, RefundExceedsCharge,

@@ -116,7 +116,10 @@ public sealed class BoxofficeApp : IAsyncLifetime
         // A smaller largest-event limit than the default 900 KB, so a test can exceed it with a
         // venue of a few thousand rows rather than one built to the byte.
         builder.CreateResourceBuilder<ProjectResource>("catalog")
-            .WithEnvironment("Messaging__Outbox__MaxMessageBytes", OutboxMaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            .WithEnvironment("Messaging__Outbox__MaxMessageBytes", OutboxMaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            // Quotas a test reaches in seconds; every test's organizer is its own and makes a few.
+            .WithEnvironment("Catalog__Quotas__VenuesPerWindow", OrganizerQuota.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("Catalog__Quotas__EventsPerWindow", OrganizerQuota.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.CreateResourceBuilder<ProjectResource>("booking")
             .WithEnvironment("Booking__HoldDuration", HoldDuration.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("Booking__PaymentGrace", PaymentGrace.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
@@ -149,6 +152,9 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
         InstancesWhenStarted = Instances;
     }
+
+    /// <summary>Venues, and events, one organizer may create within a day, in the suite (a test reaches it within its rate-limit bucket, <see cref="RateLimit"/>).</summary>
+    public const int OrganizerQuota = 6;
 
     /// <summary>How long a new signing key is published before it signs, in the suite.</summary>
     public static readonly TimeSpan SigningKeyPublicationLead = TimeSpan.FromSeconds(5);

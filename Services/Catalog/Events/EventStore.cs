@@ -132,17 +132,37 @@ internal static class EventStore
             reader.GetInt32(18))
         : null;
 
-    /// <summary>The organizer's own events, whatever their state.</summary>
-    public static async Task<IReadOnlyList<EventSummary>> ListOwnAsync(NpgsqlDataSource db, string organizerId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page of the organizer's own events, whatever their state, soonest first (ties by id), after
+    /// the event <paramref name="after"/>; null when that is not one of the organizer's. Keyset over
+    /// <c>events_by_organizer</c>.
+    /// </summary>
+    public static async Task<Page<EventSummary>?> ListOwnAsync(NpgsqlConnection connection, string organizerId, int limit, Guid? after, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        DateTimeOffset? afterStart = null;
+        if (after is { } afterId)
+        {
+            await using var find = connection.Command("SELECT starts_at FROM events WHERE id = $1 AND organizer_id = $2", afterId, organizerId);
+            if (await find.ExecuteScalarAsync(cancellationToken) is not DateTime starts)
+            {
+                return null;
+            }
+
+            afterStart = new DateTimeOffset(starts, TimeSpan.Zero);
+        }
+
         await using var command = connection.Command(
             """
             SELECT e.id, e.name, v.city, e.starts_at, e.status
             FROM events e JOIN venues v ON v.id = e.venue_id
-            WHERE e.organizer_id = $1 ORDER BY e.starts_at, e.id LIMIT 500
-            """, organizerId);
-        return await ReadSummariesAsync(command, cancellationToken);
+            WHERE e.organizer_id = $1 AND ($2::timestamptz IS NULL OR (e.starts_at, e.id) > ($2, $3::uuid))
+            ORDER BY e.starts_at, e.id
+            LIMIT $4
+            """, organizerId, Sql.Typed(afterStart, NpgsqlDbType.TimestampTz), Sql.Typed(after, NpgsqlDbType.Uuid), limit + 1);
+        var items = await ReadSummariesAsync(command, cancellationToken);
+
+        // One more than asked for was read only to tell whether another page follows.
+        return items.Count > limit ? new Page<EventSummary>(items[..limit], More: true) : new Page<EventSummary>(items, More: false);
     }
 
     private static async Task<List<EventSummary>> ReadSummariesAsync(NpgsqlCommand command, CancellationToken cancellationToken)

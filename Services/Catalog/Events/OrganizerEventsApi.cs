@@ -3,6 +3,7 @@ using Boxoffice.Catalog.Caching;
 using Boxoffice.Catalog.Venues;
 using Boxoffice.Contracts.Catalog;
 using Boxoffice.Messaging.Outbox;
+using Boxoffice.Postgres;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -43,8 +44,13 @@ internal static class OrganizerEventsApi
         return routes;
     }
 
-    private static async Task<Ok<IReadOnlyList<EventSummary>>> ListOwnEvents(ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await EventStore.ListOwnAsync(db, user.OrganizerId(), cancellationToken));
+    /// <summary>The organizer's events, soonest first, a page at a time (<see cref="PageRequest"/>): the next page's address in the Link header.</summary>
+    private static Task<Results<Ok<IReadOnlyList<EventSummary>>, ValidationProblem>> ListOwnEvents(
+        HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>
+        PageRequest.AnswerAsync(
+            http,
+            page => db.ReadAsync(connection => EventStore.ListOwnAsync(connection, user.OrganizerId(), page.Limit, page.After, cancellationToken), cancellationToken),
+            summary => summary.Id);
 
     private static async Task<Results<Ok<EventDetail>, NotFound>> GetOwnEvent(Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
@@ -54,12 +60,18 @@ internal static class OrganizerEventsApi
             : TypedResults.NotFound();
     }
 
-    private static async Task<Results<Created<EventDetail>, ValidationProblem>> CreateEvent(
-        EventRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Created<EventDetail>, ValidationProblem, ProblemHttpResult>> CreateEvent(
+        EventRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time,
+        Microsoft.Extensions.Options.IOptions<OrganizerQuotaOptions> quota, CancellationToken cancellationToken)
     {
         var organizerId = user.OrganizerId();
         request = request.Normalized();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        if (await OrganizerQuotas.WaitAsync(connection, OrganizerQuotas.Kind.Events, organizerId, quota.Value, cancellationToken) is { } wait)
+        {
+            return OrganizerQuotas.Refuse(http.HttpContext.Response, "events", quota.Value.EventsPerWindow, quota.Value.Window, wait);
+        }
+
         var venue = await VenueStore.FindAsync(connection, request.VenueId!.Value, organizerId, cancellationToken);
         if (EventRules.Check(request, venue, time.GetUtcNow()) is { Count: > 0 } errors)
         {

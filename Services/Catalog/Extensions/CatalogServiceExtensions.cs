@@ -31,6 +31,7 @@ internal static class CatalogServiceExtensions
     private static void AddCatalogCache(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<CatalogCacheOptions>().BindConfiguration("Catalog:Cache").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<OrganizerQuotaOptions>().BindConfiguration(OrganizerQuotaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IDistributedCache, RedisDistributedCache>();
         builder.Services.AddHybridCache(options => options.MaximumPayloadBytes = 8 * 1024 * 1024)
             .AddSerializer<CachedDocument, CachedDocumentSerializer>();

@@ -73,18 +73,41 @@ internal static class VenueStore
             venue.Id, rowSections.ToArray(), rowPositions.ToArray(), rowLabels.ToArray(), rowSeats.ToArray());
     }
 
-    public static async Task<IReadOnlyList<VenueSummary>> ListAsync(NpgsqlDataSource db, string organizerId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page of the organizer's venues, oldest first (ties by id), after the venue
+    /// <paramref name="after"/>; null when that is not one of the organizer's. Keyset over
+    /// <c>venues_by_organizer</c>.
+    /// </summary>
+    public static async Task<Page<VenueSummary>?> ListAsync(NpgsqlConnection connection, string organizerId, int limit, Guid? after, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var command = connection.Command("SELECT id, name, city, capacity FROM venues WHERE organizer_id = $1 ORDER BY created_at, id LIMIT 500", organizerId);
-        var venues = new List<VenueSummary>();
+        DateTimeOffset? afterCreated = null;
+        if (after is { } afterId)
+        {
+            await using var find = connection.Command("SELECT created_at FROM venues WHERE id = $1 AND organizer_id = $2", afterId, organizerId);
+            if (await find.ExecuteScalarAsync(cancellationToken) is not DateTime created)
+            {
+                return null;
+            }
+
+            afterCreated = new DateTimeOffset(created, TimeSpan.Zero);
+        }
+
+        await using var command = connection.Command(
+            """
+            SELECT id, name, city, capacity FROM venues
+            WHERE organizer_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
+            ORDER BY created_at, id
+            LIMIT $4
+            """, organizerId, Sql.Typed(afterCreated, NpgsqlDbType.TimestampTz), Sql.Typed(after, NpgsqlDbType.Uuid), limit + 1);
+        var venues = new List<VenueSummary>(limit + 1);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             venues.Add(new VenueSummary(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3)));
         }
 
-        return venues;
+        // One more than asked for was read only to tell whether another page follows.
+        return venues.Count > limit ? new Page<VenueSummary>(venues[..limit], More: true) : new Page<VenueSummary>(venues, More: false);
     }
 
     /// <summary>The venue with its seat map, or null when it does not exist or belongs to someone else.</summary>

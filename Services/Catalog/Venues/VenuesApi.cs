@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Boxoffice.Postgres;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -18,8 +19,13 @@ internal static class VenuesApi
         return routes;
     }
 
-    private static async Task<Ok<IReadOnlyList<VenueSummary>>> ListVenues(ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await VenueStore.ListAsync(db, user.OrganizerId(), cancellationToken));
+    /// <summary>The organizer's venues, oldest first, a page at a time (<see cref="PageRequest"/>): the next page's address in the Link header.</summary>
+    private static Task<Results<Ok<IReadOnlyList<VenueSummary>>, ValidationProblem>> ListVenues(
+        HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>
+        PageRequest.AnswerAsync(
+            http,
+            page => db.ReadAsync(connection => VenueStore.ListAsync(connection, user.OrganizerId(), page.Limit, page.After, cancellationToken), cancellationToken),
+            venue => venue.Id);
 
     private static async Task<Results<Ok<VenueDetail>, NotFound>> GetVenue(Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
@@ -29,12 +35,19 @@ internal static class VenuesApi
             : TypedResults.NotFound();
     }
 
-    private static async Task<Results<Created<VenueDetail>, ValidationProblem>> CreateVenue(
-        CreateVenueRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken)
+    private static async Task<Results<Created<VenueDetail>, ValidationProblem, ProblemHttpResult>> CreateVenue(
+        CreateVenueRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db,
+        Microsoft.Extensions.Options.IOptions<OrganizerQuotaOptions> quota, CancellationToken cancellationToken)
     {
         if (VenueRules.Check(request) is { Count: > 0 } errors)
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        var wait = await db.ReadAsync(connection => OrganizerQuotas.WaitAsync(connection, OrganizerQuotas.Kind.Venues, user.OrganizerId(), quota.Value, cancellationToken), cancellationToken);
+        if (wait is { } retryAfter)
+        {
+            return OrganizerQuotas.Refuse(http.HttpContext.Response, "venues", quota.Value.VenuesPerWindow, quota.Value.Window, retryAfter);
         }
 
         var venue = await VenueStore.CreateAsync(db, user.OrganizerId(), request, cancellationToken);

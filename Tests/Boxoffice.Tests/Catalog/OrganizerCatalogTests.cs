@@ -360,4 +360,88 @@ public sealed class OrganizerCatalogTests(BoxofficeApp boxoffice)
         node["waitingRoom"] = JsonSerializer.SerializeToNode(room);
         return node.ToJsonString();
     }
+
+    [Fact]
+    public async Task An_organizer_pages_through_every_venue_and_event_and_a_bad_or_foreign_cursor_is_a_400()
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        using var other = await Organizer.NewAsync(boxoffice);
+        var events = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            events.Add(await organizer.CreateEventAsync());
+        }
+
+        var foreign = await other.CreateEventAsync();
+
+        // Each list, two at a time, following the Link header: every item once, in order.
+        foreach (var (path, idName) in new[] { ("/organizer/events", "id"), ("/organizer/venues", "id") })
+        {
+            var seen = new List<Guid>();
+            var next = $"{path}?limit=2";
+            var pages = 0;
+            while (next is not null)
+            {
+                using var response = await organizer.SendAsync(HttpMethod.Get, next);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                var page = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+                Assert.InRange(page.GetArrayLength(), 1, 2);
+                seen.AddRange(page.EnumerateArray().Select(item => item.GetProperty(idName).GetGuid()));
+                next = response.Headers.TryGetValues("Link", out var links)
+                    ? path + links.Single().Split('>')[0].TrimStart('<')
+                    : null;
+                pages++;
+            }
+
+            Assert.Equal(3, pages);
+            Assert.Equal(5, seen.Distinct().Count());
+            Assert.Equal(5, seen.Count);
+            if (path == "/organizer/events")
+            {
+                Assert.Equal(events, seen); // soonest first: each was made to start a little later
+            }
+        }
+
+        await organizer.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Get, "/organizer/events?limit=0");
+        await organizer.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Get, "/organizer/events?limit=101");
+        await organizer.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Get, "/organizer/venues?after=not-an-id");
+        // Another organizer's event is no place in this organizer's list.
+        var problem = await organizer.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Get, $"/organizer/events?after={foreign}");
+        Assert.True(problem.GetProperty("errors").TryGetProperty("after", out _));
+    }
+
+    [Fact]
+    public async Task An_organizer_past_the_creation_quota_gets_429_with_Retry_After_and_nothing_is_created()
+    {
+        using var organizer = await Organizer.NewAsync(boxoffice);
+        var venueId = await organizer.CreateVenueAsync();
+        for (var i = 1; i < BoxofficeApp.OrganizerQuota; i++)
+        {
+            await organizer.CreateVenueAsync();
+        }
+
+        for (var i = 0; i < BoxofficeApp.OrganizerQuota; i++)
+        {
+            await organizer.CreateEventAsync(venueId);
+        }
+
+        using var venue = await organizer.SendAsync(HttpMethod.Post, "/organizer/venues", Organizer.Venue("One too many"));
+        using var @event = await organizer.SendAsync(HttpMethod.Post, "/organizer/events", Organizer.Event(venueId, "One too many"));
+
+        foreach (var refused in new[] { venue, @event })
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.FromHours(23), $"Retry-After {refused.Headers.RetryAfter}");
+            var problem = await refused.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+            Assert.Equal("https://boxoffice.dev/problems/organizer-quota", problem.GetProperty("type").GetString());
+            Assert.Equal(BoxofficeApp.OrganizerQuota, problem.GetProperty("limit").GetInt32());
+        }
+
+        Assert.Equal(BoxofficeApp.OrganizerQuota, (await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/venues?limit=100")).GetArrayLength());
+        Assert.Equal(BoxofficeApp.OrganizerQuota, (await organizer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/organizer/events?limit=100")).GetArrayLength());
+
+        // Another organizer's quota is their own.
+        using var other = await Organizer.NewAsync(boxoffice);
+        await other.CreateEventAsync();
+    }
 }

@@ -1,15 +1,17 @@
 using System.Globalization;
+using Boxoffice;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Boxoffice.Booking;
+namespace Microsoft.AspNetCore.Http;
 
 /// <summary>
-/// One page of a buyer's list (orders, tickets): <c>?limit=</c> (1–<see cref="MaxLimit"/>,
+/// One page of a caller's own list (a buyer's orders and tickets, an organizer's venues and
+/// events): <c>?limit=</c> (1–<see cref="MaxLimit"/>,
 /// <see cref="DefaultLimit"/> when absent) items after the item <c>?after=</c> names (the last id of
 /// the page before; absent, from the start). Keyset paging: a page reads only its own rows, however
 /// long the list, and an item added meanwhile never shifts the pages.
 /// </summary>
-internal sealed record PageRequest(int Limit, Guid? After)
+public sealed record PageRequest(int Limit, Guid? After)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 100;
@@ -36,7 +38,7 @@ internal sealed record PageRequest(int Limit, Guid? After)
 
     /// <summary>
     /// The answer to a list request: the page <paramref name="read"/> reads (null when <c>after</c>
-    /// names nothing of this buyer's list), with the next page's address when more follow, or a
+    /// names nothing of the caller's list), with the next page's address when more follow, or a
     /// 400 that names the bad parameter.
     /// </summary>
     public static async Task<Results<Ok<IReadOnlyList<T>>, ValidationProblem>> AnswerAsync<T>(
@@ -81,6 +83,3 @@ internal sealed record PageRequest(int Limit, Guid? After)
         return fallback;
     }
 }
-
-/// <summary>A page of items and whether more follow it.</summary>
-internal sealed record Page<T>(IReadOnlyList<T> Items, bool More);
