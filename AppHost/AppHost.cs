@@ -63,6 +63,12 @@ var identity = builder.AddService<Projects.Identity>("identity")
     .WithEnvironment("Identity__Seed__staff__Password", staffPassword)
     .WithEnvironment("Identity__Clients__organizer-backoffice__ClientSecret", backofficeSecret)
     .WithEnvironment("Identity__Clients__boxoffice-operator__ClientSecret", operatorSecret);
+// The names services reach identity by (its endpoints, as the platform spells them): its host
+// allow-list lets them in (HostAllowList), wherever it runs.
+foreach (var endpoint in identity.Resource.Annotations.OfType<EndpointAnnotation>().Where(endpoint => endpoint.UriScheme is "http" or "https").Select((endpoint, index) => (endpoint.Name, index)))
+{
+    identity.WithEnvironment($"Identity__InternalUrls__{endpoint.index}", identity.GetEndpoint(endpoint.Name));
+}
 if (builder.ExecutionContext.IsRunMode)
 {
     // One forwarded-headers middleware, as every published project has (Aspire sets the variable

@@ -35,21 +35,22 @@ public static class OpenApiDocuments
                 document.AddComponent<IOpenApiSecurityScheme>(SchemeName, Scheme(publicUrl));
                 return Task.CompletedTask;
             });
-            options.AddOperationTransformer((operation, context, _) =>
+            options.AddOperationTransformer(async (operation, context, _) =>
             {
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
-                if (metadata.OfType<IAllowAnonymous>().Any())
+                var authorize = metadata.OfType<IAuthorizeData>().ToList();
+                if (metadata.OfType<IAllowAnonymous>().Any()
+                    || (authorize.Count == 0 && await context.ApplicationServices.GetRequiredService<IAuthorizationPolicyProvider>().GetFallbackPolicyAsync() is null))
                 {
-                    return Task.CompletedTask;
+                    return;
                 }
 
                 // No policy named: the fallback policy, a valid token of any scope.
-                var scopes = metadata.OfType<IAuthorizeData>()
+                var scopes = authorize
                     .Select(data => data.Policy is { } policy && BoxofficeAuth.PolicyScopes.TryGetValue(policy, out var scope) ? scope : null)
                     .OfType<string>().Distinct().ToList();
                 operation.Security ??= [];
                 operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = scopes });
-                return Task.CompletedTask;
             });
         });
         return builder;

@@ -10,8 +10,9 @@ namespace Boxoffice.Gateway.Routing;
 /// replica and path going to the service. A token, if sent, does not change the answer, so it
 /// does not stop caching (the default policy would). Only 200s are kept; each answer still
 /// carries its own request id. The routes it serves take no query parameters, so the query
-/// string is not part of the key: a crowd (or a bot) adding <c>?anything</c> is answered from
-/// the same entry instead of going past the cache to the service every time.
+/// string is not part of the key, nor is the Host: a crowd (or a bot) adding <c>?anything</c>
+/// or naming any host is answered from the same entry instead of going past the cache to the
+/// service every time.
 /// </summary>
 internal sealed class PublicCountsCachePolicy : IOutputCachePolicy
 {
@@ -28,6 +29,8 @@ internal sealed class PublicCountsCachePolicy : IOutputCachePolicy
         context.AllowCacheStorage = cacheable;
         context.AllowLocking = true;
         context.ResponseExpirationTimeSpan = Duration;
+        // Nor the Host: the gateway answers any, and each would be an entry of its own.
+        context.CacheVaryByRules.VaryByHost = false;
         return ValueTask.CompletedTask;
     }
 

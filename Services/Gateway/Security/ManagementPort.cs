@@ -33,7 +33,7 @@ internal static class ManagementPort
         }
 
         // Where the main addresses are loopback only (a local run), so is the management port.
-        var loopback = urls.All(url => url.Contains("://localhost", StringComparison.OrdinalIgnoreCase) || url.Contains("://127.0.0.1", StringComparison.Ordinal));
+        var loopback = urls.All(url => url.Contains("://localhost", StringComparison.OrdinalIgnoreCase) || url.Contains("://127.0.0.1", StringComparison.Ordinal) || url.Contains("://[::1]", StringComparison.Ordinal));
         builder.WebHost.UseUrls([.. urls, $"http://{(loopback ? "localhost" : "+")}:{port}"]);
         return builder;
     }

@@ -22,7 +22,8 @@ internal static class AccountApi
 
     public static IEndpointRouteBuilder MapAccountApi(this IEndpointRouteBuilder routes)
     {
-        var account = routes.MapGroup("/account").WithTags("Account");
+        // Signing in and registering are for people without a token yet.
+        var account = routes.MapGroup("/account").WithTags("Account").AllowAnonymous();
         account.MapGet("/login", ShowLogin).ExcludeFromDescription();
         account.MapPost("/login", SignIn).ExcludeFromDescription();
         account.MapPost("/register", Register).DisableAntiforgery().WithName("RegisterBuyer");

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Primitives;
 namespace Boxoffice.Identity.Extensions;
 
 /// <summary>
-/// Answers only to the identity server's own names. The gateway forwards a client's Host to
+/// Answers only to the identity server's own names: the issuer's host, <see cref="IdentitySettings.InternalHosts"/>
+/// and the hosts of <see cref="IdentitySettings.InternalUrls"/> (its endpoints as the AppHost names them). The gateway forwards a client's Host to
 /// identity (sign-in pages and redirects are built for the address the browser used), so a
 /// client could otherwise make identity speak for any host it names: a redirect, a link or a
 /// cached page pointing elsewhere. The names are the issuer's host and
@@ -19,7 +20,12 @@ internal static class HostAllowList
     public static WebApplication UseHostAllowList(this WebApplication app)
     {
         var settings = app.Services.GetRequiredService<IOptions<IdentitySettings>>().Value;
-        List<StringSegment> allowed = [new(new Uri(settings.Issuer).Host), .. settings.InternalHosts.Select(host => new StringSegment(host))];
+        List<StringSegment> allowed =
+        [
+            new(new Uri(settings.Issuer).Host),
+            .. settings.InternalHosts.Select(host => new StringSegment(host)),
+            .. settings.InternalUrls.Where(url => Uri.IsWellFormedUriString(url, UriKind.Absolute)).Select(url => new StringSegment(new Uri(url).Host)),
+        ];
         app.Use(async (context, next) =>
         {
             if (HostString.MatchesAny(context.Request.Host.Host ?? "", allowed) || ServiceDefaultsExtensions.IsProbe(context.Request.Path))

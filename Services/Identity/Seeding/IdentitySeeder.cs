@@ -176,7 +176,11 @@ internal sealed class IdentitySeeder(
                     ?? throw new InvalidOperationException($"Seed account '{name}' works for seed account '{named}', which has no account.");
                 worksFor.Add(BoxofficeAuth.WorksFor.Organizer(id.ToString()));
             }
-            else if (entry.StartsWith("organizer:", StringComparison.Ordinal) || (entry.StartsWith("event:", StringComparison.Ordinal) && Guid.TryParse(entry["event:".Length..], out _)))
+            else if (entry.StartsWith("event:", StringComparison.Ordinal) && Guid.TryParse(entry["event:".Length..], out var eventId))
+            {
+                worksFor.Add(BoxofficeAuth.WorksFor.Event(eventId)); // as booking compares it, whatever spelling configuration used
+            }
+            else if (entry.StartsWith("organizer:", StringComparison.Ordinal))
             {
                 worksFor.Add(entry);
             }

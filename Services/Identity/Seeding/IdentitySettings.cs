@@ -19,6 +19,13 @@ internal sealed class IdentitySettings
     /// </summary>
     public List<string> InternalHosts { get; set; } = [];
 
+    /// <summary>
+    /// The identity service's own addresses as the platform names them (the AppHost passes its
+    /// endpoints: <c>localhost:port</c> in a local run, <c>identity.internal.&lt;domain&gt;</c> on Azure
+    /// Container Apps); their hosts are allowed too, so services can fetch its keys.
+    /// </summary>
+    public List<string> InternalUrls { get; set; } = [];
+
     /// <summary>False only where TLS ends before the service and no proxy says so (local runs over http).</summary>
     public bool RequireHttps { get; set; } = true;
 

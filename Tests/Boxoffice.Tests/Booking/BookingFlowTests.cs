@@ -302,23 +302,30 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
-    public async Task A_query_string_does_not_get_a_request_past_the_gateways_availability_cache()
+    public async Task A_query_string_or_a_host_name_does_not_get_a_request_past_the_gateways_availability_cache()
     {
         var sale = await Sale.OpenAsync(boxoffice, standingPlaces: 5);
         using var gateway = boxoffice.CreateGatewayClient();
         var path = $"/api/booking/events/{sale.EventId}/availability";
 
-        // Each query spelling is new, so a cache keyed by it would never answer one. Keyed by the
-        // path alone, the entry the plain request left answers it, as long as that entry is
-        // younger than its second: on a busy machine a pair may straddle the expiry, so each
-        // spelling gets a few tries.
-        foreach (var query in new[] { "?bust={0}", "?a={0}&b=2", "?{0}", "?tierId={0}" })
+        // Each query spelling (or Host) is new, so a cache keyed by it would never answer one.
+        // Keyed by the path alone, the entry the plain request left answers it, as long as that
+        // entry is younger than its second: on a busy machine a pair may straddle the expiry, so
+        // each spelling gets a few tries.
+        foreach (var query in new[] { "?bust={0}", "?a={0}&b=2", "?{0}", "?tierId={0}", "host:{0}.example" })
         {
             var fromCache = false;
             for (var attempt = 0; attempt < 5 && !fromCache; attempt++)
             {
                 using var plain = await gateway.GetAsync(path, TestContext.Current.CancellationToken);
-                using var busting = await gateway.GetAsync(path + string.Format(CultureInfo.InvariantCulture, query, Guid.NewGuid()), TestContext.Current.CancellationToken);
+                var spelled = string.Format(CultureInfo.InvariantCulture, query, Guid.NewGuid().ToString("N"));
+                using var request = new HttpRequestMessage(HttpMethod.Get, spelled.StartsWith("host:", StringComparison.Ordinal) ? path : path + spelled);
+                if (spelled.StartsWith("host:", StringComparison.Ordinal))
+                {
+                    request.Headers.Host = spelled["host:".Length..];
+                }
+
+                using var busting = await gateway.SendAsync(request, TestContext.Current.CancellationToken);
                 Assert.Equal(HttpStatusCode.OK, busting.StatusCode);
                 fromCache = busting.Headers.Age is not null;
             }
