@@ -9,9 +9,21 @@ namespace Boxoffice.AppHost.Infrastructure;
 /// </summary>
 internal sealed class ContainerInfrastructure : Infrastructure
 {
+    private readonly IDistributedApplicationBuilder _builder;
     private readonly IResourceBuilder<PostgresServerResource> _postgres;
+    private readonly List<string> _databases = [];
 
-    private ContainerInfrastructure(IResourceBuilder<PostgresServerResource> postgres) => _postgres = postgres;
+    private ContainerInfrastructure(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres)
+    {
+        _builder = builder;
+        _postgres = postgres;
+        // The image's entrypoint, after a first-start step that gives each database its login.
+        postgres.WithEntrypoint("bash").WithArgs(context =>
+        {
+            context.Args.Add("-c");
+            context.Args.Add(DatabaseLogins.ContainerCommand(builder.AppHostDirectory, _databases));
+        });
+    }
 
     public static Infrastructure Add(IDistributedApplicationBuilder builder)
     {
@@ -23,7 +35,7 @@ internal sealed class ContainerInfrastructure : Infrastructure
             kafka.WithKafkaUI();
         }
 
-        return new ContainerInfrastructure(postgres)
+        return new ContainerInfrastructure(builder, postgres)
         {
             Mode = InfraMode.Containers,
             Redis = redis,
@@ -31,5 +43,20 @@ internal sealed class ContainerInfrastructure : Infrastructure
         };
     }
 
-    public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name) => _postgres.AddDatabase(name);
+    /// <summary>
+    /// A database with a login of its own, named as the database, which owns it and may connect to
+    /// nothing else; its password is a generated secret. Not Aspire's AddDatabase: that one is
+    /// created by the superuser, for the superuser.
+    /// </summary>
+    public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name)
+    {
+        var password = _builder.AddGeneratedSecret($"{name}-password");
+        _databases.Add(name);
+        _postgres.WithEnvironment(DatabaseLogins.PasswordVariable(name), password);
+        var endpoint = _postgres.Resource.PrimaryEndpoint;
+        var database = _builder.AddConnectionString(name, ReferenceExpression.Create(
+                $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Username={name};Password={password};Database={name}"))
+            .WithParentRelationship(_postgres);
+        return _builder.ExecutionContext.IsRunMode ? database.WithPostgresHealthCheck() : database;
+    }
 }

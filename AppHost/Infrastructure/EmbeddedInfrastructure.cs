@@ -69,16 +69,27 @@ internal sealed class EmbeddedInfrastructure : Infrastructure
         };
     }
 
+    /// <summary>
+    /// A database with a login of its own, named as the database, which owns it and may connect to
+    /// nothing else (AppHost/postgres/database-logins.sh); its password is a generated secret.
+    /// </summary>
     public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name)
     {
+        var password = _builder.AddGeneratedSecret($"{name}-password");
         _postgres.Resource.Databases.Add(name);
-        return _builder.AddConnectionString(name, ReferenceExpression.Create($"{_postgres.Resource};Database={name}"))
+        _postgres.WithEnvironment(DatabaseLogins.PasswordVariable(name), password);
+        var endpoint = _postgres.Resource.Endpoint;
+        return _builder.AddConnectionString(name, ReferenceExpression.Create(
+                $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Username={name};Password={password};Database={name}"))
             .WithParentRelationship(_postgres)
             .WithPostgresHealthCheck();
     }
 }
 
-/// <summary>The machine's PostgreSQL server, run by <c>embedded/postgres.sh</c>.</summary>
+/// <summary>
+/// The machine's PostgreSQL server, run by <c>embedded/postgres.sh</c>. Its own connection string
+/// is the superuser's, for operators and tests; services get their databases' logins.
+/// </summary>
 internal sealed class EmbeddedPostgresResource(string name, string workingDirectory, ParameterResource password)
     : ExecutableResource(name, "bash", workingDirectory), IResourceWithConnectionString
 {

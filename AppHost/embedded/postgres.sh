@@ -2,10 +2,13 @@
 # Runs the machine's PostgreSQL server for the embedded infrastructure mode.
 #   postgres.sh BINDIR DATADIR PORT [DATABASE...]
 # The superuser password comes from BOXOFFICE_PG_PASSWORD (an AppHost secret parameter), never
-# from the command line. First start: initdb. Every start: the password is set to the
-# parameter's value and missing databases are created, in single-user mode, before the server
-# replaces this shell (exec), so a stop from the orchestrator reaches the server itself.
+# from the command line; each database's login password from BOXOFFICE_PG_LOGIN_<DATABASE>
+# (AppHost/postgres/database-logins.sh). First start: initdb. Every start, in single-user mode
+# before the server replaces this shell (exec, so a stop from the orchestrator reaches the
+# server itself): passwords are set to the parameters' values, missing databases are created,
+# and each database with a login belongs to it alone.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../postgres/database-logins.sh"
 
 bindir=$1 data=$2 port=$3
 shift 3
@@ -46,12 +49,26 @@ if [ ! -s "$data/PG_VERSION" ]; then
   echo "Initialised a PostgreSQL data folder in $data"
 fi
 
+# Runs the SQL on standard input in DATABASE (default postgres) without starting the server.
 single_user() {
-  "${as_server_user[@]}" "$bindir/postgres" --single -D "$data" -c exit_on_error=true postgres >/dev/null
+  "${as_server_user[@]}" "$bindir/postgres" --single -D "$data" -c exit_on_error=true "${1:-postgres}" >/dev/null
 }
 
-# Keep the server's password equal to the parameter, even if the parameter changed.
-printf "ALTER ROLE postgres PASSWORD '%s';\n" "${password//\'/\'\'}" | single_user
+# pg_stat_statements counts the statements the services run: tests and benchmarks read it to
+# show what a burst of requests cost the database. A login sees its own statements.
+statements=()
+if [ -e "$bindir/../lib/pg_stat_statements.so" ]; then
+  statements=(-c shared_preload_libraries=pg_stat_statements)
+fi
+
+# Keep the server's password equal to the parameter, even if the parameter changed; the same
+# for every database's login.
+{
+  printf "ALTER ROLE postgres PASSWORD '%s';\n" "${password//\'/\'\'}"
+  for database in "$@"; do
+    [ -z "$(database_login_password "$database")" ] || database_login_sql "$database"
+  done
+} | single_user
 
 for database in "$@"; do
   marker="$data/.boxoffice-database-$database"
@@ -61,14 +78,14 @@ for database in "$@"; do
     [ ${#as_server_user[@]} -gt 0 ] && chown postgres "$marker"
     echo "Created database $database"
   fi
+  if [ -n "$(database_login_password "$database")" ]; then
+    database_owner_sql "$database" | single_user
+    {
+      database_objects_owner_sql "$database"
+      [ ${#statements[@]} -eq 0 ] || echo "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;"
+    } | single_user "$database"
+  fi
 done
-
-# pg_stat_statements counts the statements the services run: tests and benchmarks read it to
-# show what a burst of requests cost the database (CREATE EXTENSION pg_stat_statements to query it).
-statements=()
-if [ -e "$bindir/../lib/pg_stat_statements.so" ]; then
-  statements=(-c shared_preload_libraries=pg_stat_statements)
-fi
 
 # BOXOFFICE_PG_MAX_CONNECTIONS: the booking benchmark compares with pgbench at 1,000 clients.
 exec "${as_server_user[@]}" "$bindir/postgres" -D "$data" -p "$port" \

@@ -4,20 +4,23 @@ namespace Boxoffice.Tests;
 
 internal sealed record ProcessResult(int ExitCode, string Output, string Error);
 
-/// <summary>Runs a .NET program of the repository as a separate process and collects what it prints.</summary>
+/// <summary>Runs a program (a .NET program of the repository, a shell script) as a separate process and collects what it prints.</summary>
 internal static class ProcessRunner
 {
-    public static async Task<ProcessResult> RunDotnetAsync(
-        string assembly, IEnumerable<string> arguments, IDictionary<string, string>? environment, TimeSpan timeout, CancellationToken cancellationToken)
+    public static Task<ProcessResult> RunDotnetAsync(
+        string assembly, IEnumerable<string> arguments, IDictionary<string, string>? environment, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunAsync("dotnet", [assembly, .. arguments], Path.GetDirectoryName(assembly)!, environment, timeout, cancellationToken);
+
+    public static async Task<ProcessResult> RunAsync(
+        string program, IEnumerable<string> arguments, string workingDirectory, IDictionary<string, string>? environment, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
+            WorkingDirectory = workingDirectory,
         };
-        start.ArgumentList.Add(assembly);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -28,7 +31,7 @@ internal static class ProcessRunner
             start.Environment[name] = value;
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {assembly}");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}");
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -40,7 +43,7 @@ internal static class ProcessRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(assembly)} did not exit within {timeout}: {await error}");
+            throw new TimeoutException($"{string.Join(' ', start.ArgumentList.Take(1).Prepend(program))} did not exit within {timeout}: {await error}");
         }
 
         return new ProcessResult(process.ExitCode, await output, await error);
