@@ -89,7 +89,6 @@ var catalog = builder.AddService<Projects.Catalog>("catalog")
     .WithReplicas(builder.Configuration.GetValue("Catalog:Replicas", 1))
     .WithReference(catalogDb).WaitFor(catalogDb)
     .WithReference(infra.Redis).WaitFor(infra.Redis)
-    .WithReference(infra.Kafka).WaitFor(infra.Kafka)
     .WithTokenValidation(identity, publicUrl);
 if (builder.ExecutionContext.IsRunMode)
 {
@@ -101,7 +100,6 @@ var booking = builder.AddService<Projects.Booking>("booking")
     .WithReplicas(builder.Configuration.GetValue("Booking:Replicas", 1))
     .WithReference(bookingDb).WaitFor(bookingDb)
     .WithReference(infra.Redis).WaitFor(infra.Redis)
-    .WithReference(infra.Kafka).WaitFor(infra.Kafka)
     .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
     .WithTokenValidation(identity, publicUrl);
 
@@ -110,7 +108,6 @@ var booking = builder.AddService<Projects.Booking>("booking")
 var waitingRoom = builder.AddService<Projects.WaitingRoom>("waiting-room")
     .WithReplicas(builder.Configuration.GetValue("WaitingRoom:Replicas", 1))
     .WithReference(waitingRoomDb).WaitFor(waitingRoomDb)
-    .WithReference(infra.Kafka).WaitFor(infra.Kafka)
     .WithReference(booking)
     .WithEnvironment("WaitingRoom__SigningKey", waitingRoomKey)
     .WithEnvironment("WaitingRoom__InternalKey", waitingRoomInternalKey)
@@ -127,7 +124,6 @@ var providerApiKey = standInProvider
 var payments = builder.AddService<Projects.Payments>("payments")
     .WithReplicas(builder.Configuration.GetValue("Payments:Replicas", 1))
     .WithReference(paymentsDb).WaitFor(paymentsDb)
-    .WithReference(infra.Kafka).WaitFor(infra.Kafka)
     .WithEnvironment("Payments__Provider__ApiKey", providerApiKey)
     // Only its operators' endpoints are reachable, through the gateway.
     .WithTokenValidation(identity, publicUrl);
@@ -154,6 +150,12 @@ if (standInProvider)
 else
 {
     payments.WithEnvironment("Payments__Provider__Url", builder.AddParameter("payment-provider-url"));
+}
+
+// The services that publish or consume events, each signed in to the broker as itself.
+foreach (var service in new[] { catalog, booking, waitingRoom, payments })
+{
+    infra.WithKafka(service);
 }
 
 gateway

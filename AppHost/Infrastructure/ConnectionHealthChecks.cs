@@ -33,21 +33,38 @@ internal static class ConnectionHealthChecks
             await command.ExecuteScalarAsync(cancellationToken);
         });
 
-    public static IResourceBuilder<T> WithKafkaHealthCheck<T>(this IResourceBuilder<T> resource)
+    /// <summary>A metadata request answered with a broker; signed in as <paramref name="login"/> where the broker asks for SASL.</summary>
+    public static IResourceBuilder<T> WithKafkaHealthCheck<T>(this IResourceBuilder<T> resource, string? login = null, ParameterResource? password = null)
         where T : IResourceWithConnectionString
     {
         IAdminClient? admin = null;
-        return resource.WithConnectionHealthCheck((connectionString, cancellationToken) => Task.Run(() =>
+        return resource.WithConnectionHealthCheck(async (connectionString, cancellationToken) =>
         {
-            admin ??= new AdminClientBuilder(new AdminClientConfig { BootstrapServers = connectionString, SocketTimeoutMs = 3000 })
-                .SetLogHandler((_, _) => { })
-                .Build();
-            var metadata = admin.GetMetadata(TimeSpan.FromSeconds(3));
-            if (metadata.Brokers.Count == 0)
+            if (admin is null)
             {
-                throw new InvalidOperationException("The Kafka cluster reported no brokers.");
+                var config = new AdminClientConfig { BootstrapServers = connectionString, SocketTimeoutMs = 3000 };
+                if (login is not null && password is not null)
+                {
+                    config.SecurityProtocol = SecurityProtocol.SaslPlaintext;
+                    config.SaslMechanism = SaslMechanism.Plain;
+                    config.SaslUsername = login;
+                    config.SaslPassword = await password.GetValueAsync(cancellationToken);
+                }
+
+                admin = new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
             }
-        }, cancellationToken));
+
+            await Task.Run(() => Probe(admin), cancellationToken);
+        });
+    }
+
+    private static void Probe(IAdminClient admin)
+    {
+        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(3));
+        if (metadata.Brokers.Count == 0)
+        {
+            throw new InvalidOperationException("The Kafka cluster reported no brokers.");
+        }
     }
 
     /// <summary>Runs <paramref name="probe"/> with the resource's connection string once it is known.</summary>

@@ -11,12 +11,14 @@ internal sealed class ContainerInfrastructure : Infrastructure
 {
     private readonly IDistributedApplicationBuilder _builder;
     private readonly IResourceBuilder<PostgresServerResource> _postgres;
+    private readonly IResourceBuilder<KafkaContainerResource> _kafka;
     private readonly List<string> _databases = [];
 
-    private ContainerInfrastructure(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres)
+    private ContainerInfrastructure(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres, IResourceBuilder<KafkaContainerResource> kafka)
     {
         _builder = builder;
         _postgres = postgres;
+        _kafka = kafka;
         // The image's entrypoint, after a first-start step that gives each database its login.
         postgres.WithEntrypoint("bash").WithArgs(context =>
         {
@@ -29,19 +31,25 @@ internal sealed class ContainerInfrastructure : Infrastructure
     {
         var redis = builder.AddRedis("redis");
         var postgres = builder.AddPostgres("postgres");
-        var kafka = builder.AddKafkaContainer("kafka").WithKafkaHealthCheck();
+        var kafka = builder.AddKafkaContainer("kafka");
         if (builder.ExecutionContext.IsRunMode)
         {
+            // The AppHost's readiness check signs in as a login of its own.
+            kafka.WithKafkaHealthCheck("apphost", kafka.AddLogin("apphost"));
             kafka.WithKafkaUI();
         }
 
-        return new ContainerInfrastructure(builder, postgres)
+        return new ContainerInfrastructure(builder, postgres, kafka)
         {
             Mode = InfraMode.Containers,
             Redis = redis,
             Kafka = kafka,
         };
     }
+
+    /// <summary>The service signs in to the broker as itself (SASL PLAIN, a generated password of its own).</summary>
+    public override IResourceBuilder<ProjectResource> WithKafka(IResourceBuilder<ProjectResource> service) =>
+        base.WithKafka(service).WithKafkaLogin(_kafka);
 
     /// <summary>
     /// A database with a login of its own, named as the database, which owns it and may connect to

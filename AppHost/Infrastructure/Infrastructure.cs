@@ -12,6 +12,13 @@ internal abstract class Infrastructure
 
     public required IResourceBuilder<IResourceWithConnectionString> Kafka { get; init; }
 
+    /// <summary>
+    /// The service uses Kafka: it references the connection and waits for it, and signs in with a
+    /// login of its own where the broker asks for one (containers mode).
+    /// </summary>
+    public virtual IResourceBuilder<ProjectResource> WithKafka(IResourceBuilder<ProjectResource> service) =>
+        service.WithReference(Kafka).WaitFor(Kafka);
+
     /// <summary>A database owned by one service; the resource name is the connection name.</summary>
     public abstract IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name);
 

@@ -26,7 +26,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseOutputCache();
-app.MapBoxofficeOpenApi();
+// Its own document is rate limited like every route it proxies.
+app.MapBoxofficeOpenApi().RequireRateLimiting(RateLimitingExtensions.Standard);
 app.MapQueueStatus();
 app.MapReverseProxy(proxy => proxy.UseAdmissionCheck().UseBodyTooLargeAnswer());
 

@@ -11,8 +11,10 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Registers Kafka clients from the <c>kafka</c> connection string (a bootstrap server list, as
-/// the AppHost hands it over in every infrastructure mode). Client settings can be overridden
-/// under <c>Messaging:Kafka:Producer</c> and <c>Messaging:Kafka:Consumer</c>.
+/// the AppHost hands it over in every infrastructure mode). What every client of the service
+/// shares, such as its SASL login where the broker asks for one, is under
+/// <c>Messaging:Kafka:Client</c>; producers' and consumers' own settings can be overridden under
+/// <c>Messaging:Kafka:Producer</c> and <c>Messaging:Kafka:Consumer</c>.
 /// </summary>
 public static class KafkaExtensions
 {
@@ -21,12 +23,10 @@ public static class KafkaExtensions
     /// <summary>Adds <see cref="KafkaPublisher"/> (an idempotent, acks=all producer) and the Kafka health check.</summary>
     public static IHostApplicationBuilder AddKafkaProducer(this IHostApplicationBuilder builder, string connectionName = DefaultConnectionName)
     {
-        var bootstrapServers = BootstrapServers(builder.Configuration, connectionName);
+        var client = ClientConfig<ClientConfig>(builder.Configuration, connectionName, section: null);
         builder.Services.TryAddSingleton(services =>
         {
-            var config = new ProducerConfig();
-            builder.Configuration.GetSection("Messaging:Kafka:Producer").Bind(config);
-            config.BootstrapServers = bootstrapServers;
+            var config = ClientConfig<ProducerConfig>(builder.Configuration, connectionName, "Messaging:Kafka:Producer");
             // Exactly the broker's acknowledgement is the publisher's promise: no loss, no duplicates from retries.
             config.Acks = Acks.All;
             config.EnableIdempotence = true;
@@ -45,14 +45,9 @@ public static class KafkaExtensions
         builder.Services.TryAddSingleton<KafkaPublisher>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         // For the operators' endpoints (MapMessagingAdmin): reads dead-letter topics with clients of its own.
-        builder.Services.TryAddSingleton(services => ActivatorUtilities.CreateInstance<DeadLetterReader>(services, () =>
-        {
-            var config = new ConsumerConfig();
-            builder.Configuration.GetSection("Messaging:Kafka:Consumer").Bind(config);
-            config.BootstrapServers = bootstrapServers;
-            return config;
-        }));
-        builder.AddKafkaHealthCheck(bootstrapServers);
+        builder.Services.TryAddSingleton(services => ActivatorUtilities.CreateInstance<DeadLetterReader>(services,
+            () => ClientConfig<ConsumerConfig>(builder.Configuration, connectionName, "Messaging:Kafka:Consumer")));
+        builder.AddKafkaHealthCheck(client);
         return builder;
     }
 
@@ -88,7 +83,6 @@ public static class KafkaExtensions
         builder.AddKafkaProducer(connectionName);
         // What the service consumes: the operators' endpoints show only these topics' dead letters.
         builder.Services.AddSingleton(subscription);
-        var bootstrapServers = BootstrapServers(builder.Configuration, connectionName);
         builder.Services.TryAddSingleton(TimeProvider.System);
         var retry = new KafkaRetryOptions();
         builder.Configuration.GetSection("Messaging:Kafka:Retry").Bind(retry);
@@ -97,9 +91,7 @@ public static class KafkaExtensions
             var retryTopic = i >= consumers;
             builder.Services.AddSingleton<IHostedService>(services =>
             {
-                var config = new ConsumerConfig();
-                builder.Configuration.GetSection("Messaging:Kafka:Consumer").Bind(config);
-                config.BootstrapServers = bootstrapServers;
+                var config = ClientConfig<ConsumerConfig>(builder.Configuration, connectionName, "Messaging:Kafka:Consumer");
                 config.GroupId = subscription.GroupId;
                 configure?.Invoke(config);
                 config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
@@ -134,14 +126,34 @@ public static class KafkaExtensions
         return builder;
     }
 
-    private static void AddKafkaHealthCheck(this IHostApplicationBuilder builder, string bootstrapServers)
+    /// <summary>
+    /// A client's settings: what every client of the service shares (<c>Messaging:Kafka:Client</c>,
+    /// e.g. <c>SecurityProtocol</c>, <c>SaslMechanism</c>, <c>SaslUsername</c>, <c>SaslPassword</c>),
+    /// then the client kind's own <paramref name="section"/>, then the bootstrap servers of the
+    /// connection string.
+    /// </summary>
+    internal static T ClientConfig<T>(IConfiguration configuration, string connectionName, string? section)
+        where T : ClientConfig, new()
+    {
+        var config = new T();
+        configuration.GetSection("Messaging:Kafka:Client").Bind(config);
+        if (section is not null)
+        {
+            configuration.GetSection(section).Bind(config);
+        }
+
+        config.BootstrapServers = BootstrapServers(configuration, connectionName);
+        return config;
+    }
+
+    private static void AddKafkaHealthCheck(this IHostApplicationBuilder builder, ClientConfig client)
     {
         if (builder.Services.Any(service => service.ServiceType == typeof(KafkaHealthCheck)))
         {
             return;
         }
 
-        builder.Services.AddSingleton(new KafkaHealthCheck(bootstrapServers));
+        builder.Services.AddSingleton(new KafkaHealthCheck(client));
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             "kafka", services => services.GetRequiredService<KafkaHealthCheck>(), HealthStatus.Unhealthy, ["ready"]));
     }

@@ -4,10 +4,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Boxoffice.Messaging;
 
 /// <summary>Healthy when the cluster answers a metadata request with at least one broker.</summary>
-internal sealed class KafkaHealthCheck(string bootstrapServers) : IHealthCheck, IDisposable
+internal sealed class KafkaHealthCheck(ClientConfig client) : IHealthCheck, IDisposable
 {
     private readonly Lazy<IAdminClient> _admin = new(() =>
-        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers, SocketTimeoutMs = 5000 })
+        new AdminClientBuilder(new AdminClientConfig(client) { SocketTimeoutMs = 5000 })
             .SetLogHandler((_, _) => { })
             .Build());
 

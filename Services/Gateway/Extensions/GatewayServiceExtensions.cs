@@ -40,15 +40,24 @@ internal static class GatewayServiceExtensions
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
 
         // The waiting room: status answered here from signed tickets and each queue's snapshot; admissions checked before holds.
-        builder.Services.Configure<WaitingRoom.WaitingRoomSettings>(builder.Configuration.GetSection(WaitingRoom.WaitingRoomSettings.Section));
+        // Without the internal key the gateway could not read any queue: it refuses to start, saying so.
+        builder.Services.AddOptions<WaitingRoom.WaitingRoomSettings>()
+            .Bind(builder.Configuration.GetSection(WaitingRoom.WaitingRoomSettings.Section))
+            .Validate(settings => settings.InternalKey.Length >= Contracts.WaitingRoom.InternalKey.MinLength,
+                $"{Contracts.WaitingRoom.InternalKey.Setting} must be set to the waiting room's internal key, at least {Contracts.WaitingRoom.InternalKey.MinLength} characters (AppHost parameter waiting-room-internal-key).")
+            .ValidateOnStart();
         builder.Services.AddSingleton(new Boxoffice.Contracts.WaitingRoom.WaitingRoomTokens(
             builder.Configuration[Boxoffice.Contracts.WaitingRoom.WaitingRoomTokens.SigningKeySetting] ?? string.Empty));
-        builder.Services.AddHttpClient(WaitingRoom.QueueSnapshots.ClientName, (services, client) =>
+        // Two clients of the waiting room: the internal one (snapshots, buyers seen) carries the
+        // internal key; the one that asks for a buyer's admission, as the buyer, never does.
+        builder.Services.AddHttpClient(WaitingRoom.QueueSnapshots.InternalClientName, (services, client) =>
         {
             var settings = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WaitingRoom.WaitingRoomSettings>>().Value;
             client.BaseAddress = settings.Service;
             client.DefaultRequestHeaders.Add(Contracts.WaitingRoom.InternalKey.Header, settings.InternalKey);
         });
+        builder.Services.AddHttpClient(WaitingRoom.QueueSnapshots.BuyerClientName, (services, client) =>
+            client.BaseAddress = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WaitingRoom.WaitingRoomSettings>>().Value.Service);
         builder.Services.AddSingleton<WaitingRoom.QueueSnapshots>().AddHostedService(services => services.GetRequiredService<WaitingRoom.QueueSnapshots>());
         builder.Services.AddSingleton<WaitingRoom.SeenBuyers>().AddHostedService(services => services.GetRequiredService<WaitingRoom.SeenBuyers>());
 

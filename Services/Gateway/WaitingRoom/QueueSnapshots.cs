@@ -31,7 +31,11 @@ internal sealed class WaitingRoomSettings
 internal sealed partial class QueueSnapshots(
     IHttpClientFactory clients, Microsoft.Extensions.Options.IOptions<WaitingRoomSettings> settings, ILogger<QueueSnapshots> logger) : BackgroundService
 {
-    public const string ClientName = "waiting-room";
+    /// <summary>The waiting room's client for its internal endpoints: it sends the internal key.</summary>
+    public const string InternalClientName = "waiting-room-internal";
+
+    /// <summary>The waiting room's client for calls made as a buyer (their token and ticket): no internal key.</summary>
+    public const string BuyerClientName = "waiting-room";
 
     private volatile FrozenDictionary<Guid, QueueSnapshot> _queues = FrozenDictionary<Guid, QueueSnapshot>.Empty;
     private volatile TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -58,7 +62,7 @@ internal sealed partial class QueueSnapshots(
     {
         try
         {
-            using var client = clients.CreateClient(ClientName);
+            using var client = clients.CreateClient(InternalClientName);
             var queues = await client.GetFromJsonAsync<QueueSnapshot[]>("/internal/queues", cancellationToken) ?? [];
             _queues = queues.ToFrozenDictionary(queue => queue.EventId);
             Loaded = true;

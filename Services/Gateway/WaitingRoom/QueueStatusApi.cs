@@ -156,7 +156,7 @@ internal static partial class QueueStatusApi
         request.Headers.Add(WaitingRoomTokens.TicketHeader, http.Request.Headers[WaitingRoomTokens.TicketHeader].ToString());
         try
         {
-            using var client = clients.CreateClient(QueueSnapshots.ClientName);
+            using var client = clients.CreateClient(QueueSnapshots.BuyerClientName);
             using var response = await client.SendAsync(request, http.RequestAborted);
             if (response.IsSuccessStatusCode)
             {

@@ -40,7 +40,7 @@ internal sealed partial class SeenBuyers(
         var events = marks.GroupBy(mark => mark.EventId).ToDictionary(group => group.Key, group => group.Select(mark => mark.BuyerId).ToList());
         try
         {
-            using var client = clients.CreateClient(QueueSnapshots.ClientName);
+            using var client = clients.CreateClient(QueueSnapshots.InternalClientName);
             using var response = await client.PostAsJsonAsync("/internal/queues/seen", new { events }, cancellationToken);
             response.EnsureSuccessStatusCode();
             foreach (var mark in batch.Keys.Skip(MaxPerReport))

@@ -73,6 +73,61 @@ public sealed class ManifestTests
         Assert.Equal(["payment-provider"], holders);
     }
 
+    /// <summary>
+    /// OWASP API8: the published broker takes clients only through SASL, each service with a
+    /// login of its own (docs/adr/0013-kafka-logins.md); only its own listeners, on its loopback,
+    /// are PLAINTEXT.
+    /// </summary>
+    [Fact]
+    public async Task The_published_Kafka_broker_takes_each_service_only_with_a_login_of_its_own()
+    {
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Committed, TestContext.Current.CancellationToken));
+        var resources = manifest.RootElement.GetProperty("resources");
+        var kafka = resources.GetProperty("kafka").GetProperty("env");
+
+        var listeners = kafka.GetProperty("KAFKA_LISTENERS").GetString()!.Split(',');
+        var protocols = kafka.GetProperty("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP").GetString()!.Split(',')
+            .Select(pair => pair.Split(':')).ToDictionary(pair => pair[0], pair => pair[1]);
+        foreach (var listener in listeners)
+        {
+            var name = listener[..listener.IndexOf(':', StringComparison.Ordinal)];
+            var open = listener.Contains("//localhost:", StringComparison.Ordinal);
+            Assert.True(open || protocols[name] == "SASL_PLAINTEXT", $"{listener} is reachable from outside the container without a login");
+        }
+
+        Assert.Equal(["SASL_HOST://0.0.0.0:9092", "SASL_INTERNAL://0.0.0.0:9093"], listeners.Where(listener => !listener.Contains("//localhost:", StringComparison.Ordinal)));
+        Assert.Equal("PLAIN", kafka.GetProperty("KAFKA_SASL_ENABLED_MECHANISMS").GetString());
+
+        string[] clients = ["booking", "catalog", "payments", "waiting-room"];
+        var users = kafka.GetProperty("KAFKA_LISTENER_NAME_SASL__HOST_PLAIN_SASL_JAAS_CONFIG").GetString()!;
+        Assert.Equal(users, kafka.GetProperty("KAFKA_LISTENER_NAME_SASL__INTERNAL_PLAIN_SASL_JAAS_CONFIG").GetString());
+        Assert.Equal(
+            "org.apache.kafka.common.security.plain.PlainLoginModule required" + string.Concat(clients.Select(client => $" user_{client}=\"{{{client}-kafka-password.value}}\"")) + ";",
+            users);
+
+        foreach (var client in clients)
+        {
+            var env = resources.GetProperty(client).GetProperty("env");
+            Assert.Equal("SaslPlaintext", env.GetProperty("Messaging__Kafka__Client__SecurityProtocol").GetString());
+            Assert.Equal("Plain", env.GetProperty("Messaging__Kafka__Client__SaslMechanism").GetString());
+            Assert.Equal(client, env.GetProperty("Messaging__Kafka__Client__SaslUsername").GetString());
+            Assert.Equal($"{{{client}-kafka-password.value}}", env.GetProperty("Messaging__Kafka__Client__SaslPassword").GetString());
+            Assert.True(resources.GetProperty($"{client}-kafka-password").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+
+            // Nobody else holds the service's password: not another service, not the gateway.
+            var holders = resources.EnumerateObject()
+                .Where(resource => resource.Name != "kafka" && resource.Value.TryGetProperty("env", out var other)
+                    && other.EnumerateObject().Any(variable => variable.Value.GetString()?.Contains($"{{{client}-kafka-password.value}}", StringComparison.Ordinal) == true))
+                .Select(resource => resource.Name);
+            Assert.Equal([client], holders);
+        }
+
+        foreach (var service in new[] { "gateway", "identity" })
+        {
+            Assert.False(resources.GetProperty(service).GetProperty("env").TryGetProperty("ConnectionStrings__kafka", out _), $"{service} uses no Kafka and gets no connection to it");
+        }
+    }
+
     /// <summary>The manifest the AppHost publishes with these arguments, written beside the committed one (so relative project paths match).</summary>
     private static async Task<JsonNode> GenerateAsync(params string[] arguments)
     {

@@ -43,6 +43,10 @@ internal sealed class Buyer : IDisposable
     /// <summary>Door staff of <paramref name="sale"/>'s event.</summary>
     public static Task<Buyer> StaffAsync(BoxofficeApp boxoffice, Sale sale) => StaffAsync(boxoffice, $"event:{sale.EventId}");
 
+    /// <summary>Someone signed in for real (a token from the identity server): a buyer, or door staff.</summary>
+    public static Buyer SignedIn(BoxofficeApp boxoffice, string accessToken) =>
+        new(boxoffice, new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(accessToken).Subject, accessToken);
+
     /// <summary>Signs <paramref name="request"/> as this buyer: for routes outside booking, such as the waiting room's.</summary>
     public void Authorize(HttpRequestMessage request) => request.Headers.Authorization = new("Bearer", _token);
 

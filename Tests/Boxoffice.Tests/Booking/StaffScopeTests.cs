@@ -57,7 +57,7 @@ public sealed class StaffScopeTests(BoxofficeApp boxoffice)
     [Fact]
     public async Task The_seeded_staff_account_signs_in_for_check_in_and_works_the_seeded_organizers_events()
     {
-        var organizer = await Tokens.AuthorizationCodeAsync(boxoffice, "organizer@boxoffice.local", await boxoffice.ParameterAsync("organizer-password"), "openid catalog.read");
+        var organizer = await Tokens.AuthorizationCodeAsync(boxoffice, "organizer@boxoffice.local", await boxoffice.ParameterAsync("organizer-password"), "openid catalog.read catalog.write");
         var staff = await Tokens.AuthorizationCodeAsync(boxoffice, "staff@boxoffice.local", await boxoffice.ParameterAsync("staff-password"), "openid checkin booking");
 
         var organizerId = new JsonWebToken(organizer.GetProperty("access_token").GetString()).Subject;
@@ -65,5 +65,16 @@ public sealed class StaffScopeTests(BoxofficeApp boxoffice)
         Assert.Contains("checkin", Tokens.Scopes(access.EncodedToken));
         Assert.DoesNotContain("booking", Tokens.Scopes(access.EncodedToken));
         Assert.Equal([$"organizer:{organizerId}"], access.Claims.Where(claim => claim.Type == "works_for").Select(claim => claim.Value));
+
+        // At the door of a sale the seeded organizer opened, the seeded staff admit its ticket.
+        using var seededOrganizer = Catalog.Organizer.SignedIn(boxoffice, organizer.GetProperty("access_token").GetString()!);
+        var sale = await Sale.OpenAsync(boxoffice, by: seededOrganizer);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var orderId = await buyer.OrderAsync((await buyer.HoldAsync(sale)).GetProperty("holdId").GetGuid());
+        Assert.Equal("confirmed", (await buyer.SettledOrderAsync(orderId)).GetProperty("status").GetString());
+        var code = (await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/orders/{orderId}/tickets"))[0].GetProperty("code").GetString();
+        using var door = Buyer.SignedIn(boxoffice, access.EncodedToken);
+        var admitted = await door.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, "/tickets/check-in", new { code });
+        Assert.Equal("checked-in", admitted.GetProperty("status").GetString());
     }
 }

@@ -107,6 +107,47 @@ public sealed class GatewayHardeningTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
+    public async Task The_gateways_own_API_document_is_rate_limited_like_every_route()
+    {
+        var key = await Tokens.SigningKeyAsync(boxoffice);
+        var token = Tokens.Mint(key, await Tokens.IssuerAsync(boxoffice), $"tests-{Guid.NewGuid():N}", "catalog.read", []);
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        var responses = new List<HttpResponseMessage>();
+        foreach (var batch in Enumerable.Range(0, 2 * BoxofficeApp.RateLimit).Chunk(10))
+        {
+            responses.AddRange(await Task.WhenAll(batch.Select(_ => gateway.SendAsync(Tokens.Get("/openapi/v1.json", token), TestContext.Current.CancellationToken))));
+        }
+
+        Assert.Contains(responses, response => response.StatusCode == HttpStatusCode.OK);
+        var limited = responses.Where(response => response.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(limited);
+        Assert.All(limited, response => Assert.NotNull(response.Headers.RetryAfter));
+    }
+
+    [Fact]
+    public async Task Without_the_waiting_rooms_internal_key_the_gateway_refuses_to_start_and_says_why()
+    {
+        var gateway = await ProcessRunner.RunDotnetAsync(
+            Repository.Output(Path.Combine("Services", "Gateway"), "Boxoffice.Gateway"),
+            [],
+            new Dictionary<string, string>
+            {
+                ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+                ["Management__Port"] = "0",
+                ["ConnectionStrings__redis"] = "127.0.0.1:1,abortConnect=false",
+                ["Authentication__Issuer"] = "http://127.0.0.1:1",
+                ["WaitingRoom__SigningKey"] = new string('k', 40),
+                ["WaitingRoom__InternalKey"] = "too-short",
+            },
+            TimeSpan.FromMinutes(1),
+            TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(0, gateway.ExitCode);
+        Assert.Contains("WaitingRoom:InternalKey must be set", gateway.Output + gateway.Error);
+    }
+
+    [Fact]
     public async Task Too_many_requests_get_429_with_Retry_After_and_the_limit_holds_across_gateway_replicas()
     {
         Assert.Equal(2, BoxofficeApp.GatewayReplicas);
