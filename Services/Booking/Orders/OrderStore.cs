@@ -25,16 +25,11 @@ internal static class OrderStore
     /// </summary>
     public static async Task<Page<OrderView>?> ListAsync(NpgsqlConnection connection, string buyerId, int limit, Guid? after, CancellationToken cancellationToken)
     {
-        DateTimeOffset? afterCreated = null;
-        if (after is { } afterId)
+        var (found, afterCreated) = await connection.AnchorAsync(
+            after, "SELECT created_at FROM orders WHERE order_id = $1 AND buyer_id = $2", buyerId, row => (DateTimeOffset?)row.GetFieldValue<DateTimeOffset>(0), cancellationToken);
+        if (!found)
         {
-            await using var find = connection.Command("SELECT created_at FROM orders WHERE order_id = $1 AND buyer_id = $2", afterId, buyerId);
-            if (await find.ExecuteScalarAsync(cancellationToken) is not DateTime created)
-            {
-                return null;
-            }
-
-            afterCreated = new DateTimeOffset(created, TimeSpan.Zero);
+            return null;
         }
 
         await using var select = connection.Command(
@@ -52,8 +47,7 @@ internal static class OrderStore
             orders.Add(View(reader));
         }
 
-        // One more than asked for was read only to tell whether another page follows.
-        return orders.Count > limit ? new Page<OrderView>(orders[..limit], More: true) : new Page<OrderView>(orders, More: false);
+        return Page.From(orders, limit);
     }
 
     /// <summary>One of a buyer's orders, or null (none, or another buyer's).</summary>

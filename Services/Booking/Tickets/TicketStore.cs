@@ -26,17 +26,12 @@ internal static class TicketStore
     /// </summary>
     public static async Task<Page<TicketView>?> ReadOfBuyerAsync(NpgsqlConnection connection, string buyerId, int limit, Guid? after, CancellationToken cancellationToken)
     {
-        (DateTimeOffset IssuedAt, string Seat)? cursor = null;
-        if (after is { } afterId)
+        var (found, cursor) = await connection.AnchorAsync(
+            after, "SELECT issued_at, seat FROM tickets WHERE ticket_id = $1 AND buyer_id = $2", buyerId,
+            row => ((DateTimeOffset IssuedAt, string Seat)?)(row.GetFieldValue<DateTimeOffset>(0), row.GetString(1)), cancellationToken);
+        if (!found)
         {
-            await using var find = connection.Command("SELECT issued_at, seat FROM tickets WHERE ticket_id = $1 AND buyer_id = $2", afterId, buyerId);
-            await using var row = await find.ExecuteReaderAsync(cancellationToken);
-            if (!await row.ReadAsync(cancellationToken))
-            {
-                return null;
-            }
-
-            cursor = (row.GetFieldValue<DateTimeOffset>(0), row.GetString(1));
+            return null;
         }
 
         var tickets = await ReadAsync(connection.Command(
@@ -48,8 +43,7 @@ internal static class TicketStore
             buyerId, Sql.Typed(cursor?.IssuedAt, NpgsqlDbType.TimestampTz), Sql.Typed(cursor?.Seat, NpgsqlDbType.Text), Sql.Typed(after, NpgsqlDbType.Uuid), limit + 1),
             cancellationToken);
 
-        // One more than asked for was read only to tell whether another page follows.
-        return tickets.Count > limit ? new Page<TicketView>([.. tickets.Take(limit)], More: true) : new Page<TicketView>(tickets, More: false);
+        return Page.From(tickets, limit);
     }
 
     /// <summary>The tickets of one of a buyer's orders.</summary>

@@ -139,16 +139,11 @@ internal static class EventStore
     /// </summary>
     public static async Task<Page<EventSummary>?> ListOwnAsync(NpgsqlConnection connection, string organizerId, int limit, Guid? after, CancellationToken cancellationToken)
     {
-        DateTimeOffset? afterStart = null;
-        if (after is { } afterId)
+        var (found, afterStart) = await connection.AnchorAsync(
+            after, "SELECT starts_at FROM events WHERE id = $1 AND organizer_id = $2", organizerId, row => (DateTimeOffset?)row.GetFieldValue<DateTimeOffset>(0), cancellationToken);
+        if (!found)
         {
-            await using var find = connection.Command("SELECT starts_at FROM events WHERE id = $1 AND organizer_id = $2", afterId, organizerId);
-            if (await find.ExecuteScalarAsync(cancellationToken) is not DateTime starts)
-            {
-                return null;
-            }
-
-            afterStart = new DateTimeOffset(starts, TimeSpan.Zero);
+            return null;
         }
 
         await using var command = connection.Command(
@@ -161,8 +156,7 @@ internal static class EventStore
             """, organizerId, Sql.Typed(afterStart, NpgsqlDbType.TimestampTz), Sql.Typed(after, NpgsqlDbType.Uuid), limit + 1);
         var items = await ReadSummariesAsync(command, cancellationToken);
 
-        // One more than asked for was read only to tell whether another page follows.
-        return items.Count > limit ? new Page<EventSummary>(items[..limit], More: true) : new Page<EventSummary>(items, More: false);
+        return Page.From(items, limit);
     }
 
     private static async Task<List<EventSummary>> ReadSummariesAsync(NpgsqlCommand command, CancellationToken cancellationToken)

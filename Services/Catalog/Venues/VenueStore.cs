@@ -80,16 +80,11 @@ internal static class VenueStore
     /// </summary>
     public static async Task<Page<VenueSummary>?> ListAsync(NpgsqlConnection connection, string organizerId, int limit, Guid? after, CancellationToken cancellationToken)
     {
-        DateTimeOffset? afterCreated = null;
-        if (after is { } afterId)
+        var (found, afterCreated) = await connection.AnchorAsync(
+            after, "SELECT created_at FROM venues WHERE id = $1 AND organizer_id = $2", organizerId, row => (DateTimeOffset?)row.GetFieldValue<DateTimeOffset>(0), cancellationToken);
+        if (!found)
         {
-            await using var find = connection.Command("SELECT created_at FROM venues WHERE id = $1 AND organizer_id = $2", afterId, organizerId);
-            if (await find.ExecuteScalarAsync(cancellationToken) is not DateTime created)
-            {
-                return null;
-            }
-
-            afterCreated = new DateTimeOffset(created, TimeSpan.Zero);
+            return null;
         }
 
         await using var command = connection.Command(
@@ -106,8 +101,7 @@ internal static class VenueStore
             venues.Add(new VenueSummary(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3)));
         }
 
-        // One more than asked for was read only to tell whether another page follows.
-        return venues.Count > limit ? new Page<VenueSummary>(venues[..limit], More: true) : new Page<VenueSummary>(venues, More: false);
+        return Page.From(venues, limit);
     }
 
     /// <summary>The venue with its seat map, or null when it does not exist or belongs to someone else.</summary>

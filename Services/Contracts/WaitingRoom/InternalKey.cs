@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace Boxoffice.Contracts.WaitingRoom;
 
 /// <summary>
@@ -8,7 +5,8 @@ namespace Boxoffice.Contracts.WaitingRoom;
 /// snapshot, and the report of buyers seen polling, which keeps their places from counting as
 /// abandoned. Only the gateway calls them; the gateway routes nothing there and strips any
 /// <c>X-Internal-*</c> header a client sends. A secret of its own (AppHost parameter
-/// <c>waiting-room-internal-key</c>), not the signing key that booking also holds.
+/// <c>waiting-room-internal-key</c>), not the signing key that booking also holds. Compared with
+/// <c>SecretKeys.Matches</c> (ServiceDefaults).
 /// </summary>
 public static class InternalKey
 {
@@ -18,9 +16,4 @@ public static class InternalKey
     public const string Setting = "WaitingRoom:InternalKey";
 
     public const int MinLength = 32;
-
-    /// <summary>Whether <paramref name="presented"/> is the key, compared in constant time.</summary>
-    public static bool Matches(string? presented, string key) =>
-        presented is not null && key.Length >= MinLength
-        && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(key));
 }

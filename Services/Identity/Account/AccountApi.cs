@@ -61,13 +61,20 @@ internal static class AccountApi
             ? await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, cancellationToken)
             : null;
         var password = form.Password ?? "";
-        var result = user is not null && password.Length <= 128
-            ? hasher.VerifyHashedPassword(user, user.PasswordHash, password)
+        var checkable = user is not null && password.Length <= MaxPasswordLength;
+        var result = checkable
+            ? hasher.VerifyHashedPassword(user!, user!.PasswordHash, password)
             : PasswordVerificationResult.Failed;
         var verified = result != PasswordVerificationResult.Failed;
-        if (user is null)
+        // Every sign-in costs what checking a current hash costs, so timing does not tell which
+        // accounts exist: the same work for an unknown account (or a password too long to check),
+        // the rest of it for an account whose hash is older than today's iterations.
+        if (checkable)
         {
-            // Same work as a real check, so timing does not tell which accounts exist.
+            PasswordHashing.PadToCurrentCost(user!.PasswordHash, password);
+        }
+        else
+        {
             hasher.VerifyHashedPassword(Unknown, UnknownHash(hasher), password);
         }
 

@@ -2,9 +2,11 @@ using System.Text.Json;
 using Boxoffice.Identity.Data;
 using Boxoffice.Identity.Seeding;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -21,7 +23,7 @@ internal static class ConnectApi
     {
         routes.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], Authorize).ExcludeFromDescription();
         routes.MapPost("/connect/token", Token).ExcludeFromDescription().DisableAntiforgery();
-        routes.MapMethods("/connect/logout", [HttpMethods.Get, HttpMethods.Post], (Func<HttpContext, Task<IResult>>)EndSession).ExcludeFromDescription().DisableAntiforgery();
+        routes.MapMethods("/connect/logout", [HttpMethods.Get, HttpMethods.Post], EndSession).ExcludeFromDescription().DisableAntiforgery();
         return routes;
     }
 
@@ -32,13 +34,47 @@ internal static class ConnectApi
     /// registered, and the browser goes there; without one, to the sign-in page. Access tokens
     /// already issued stay valid until they expire (they are checked by signature, not looked
     /// up); a client revokes its refresh token at <c>/connect/revoke</c>.
+    /// A session is ended at once only when the request proves it comes from the user's client
+    /// (an <c>id_token_hint</c> of the signed-in user) or the user confirms on the page it gets
+    /// otherwise (a post with the antiforgery token): a link on another site ends nothing.
     /// </summary>
-    private static async Task<IResult> EndSession(HttpContext http)
+    private static async Task<IResult> EndSession(HttpContext http, IAntiforgery antiforgery, IOptions<IdentitySettings> settings)
     {
+        var session = await http.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        var user = session.Succeeded ? session.Principal?.FindFirst(Claims.Subject)?.Value : null;
+        if (user is not null && !await ProvenAsync(http, antiforgery, user))
+        {
+            var tokens = antiforgery.GetAndStoreTokens(http);
+            var request = http.GetOpenIddictServerRequest()!.GetParameters()
+                .Where(parameter => parameter.Key != LogoutPage.ConfirmField && parameter.Key != tokens.FormFieldName)
+                .Select(parameter => KeyValuePair.Create(parameter.Key, parameter.Value.ToString() ?? ""));
+            var clients = settings.Value.Clients.Values;
+            http.Response.Headers.ContentSecurityPolicy = Account.LoginPage.ContentSecurityPolicy(clients.SelectMany(client => client.PostLogoutRedirectUris));
+            http.Response.Headers.CacheControl = "no-store";
+            return TypedResults.Content(LogoutPage.Render(tokens.FormFieldName, tokens.RequestToken!, request), "text/html; charset=utf-8");
+        }
+
         await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         http.Response.Headers["Clear-Site-Data"] = "\"cookies\", \"storage\"";
         http.Response.Headers.CacheControl = "no-store";
         return Results.SignOut(new AuthenticationProperties { RedirectUri = "/account/login" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+    }
+
+    /// <summary>The user confirmed on the logout page, or the client named them with an identity token.</summary>
+    private static async Task<bool> ProvenAsync(HttpContext http, IAntiforgery antiforgery, string user)
+    {
+        if (HttpMethods.IsPost(http.Request.Method) && http.Request.HasFormContentType)
+        {
+            var form = await http.Request.ReadFormAsync(http.RequestAborted);
+            if (form[LogoutPage.ConfirmField] == "yes" && await antiforgery.IsRequestValidAsync(http))
+            {
+                return true;
+            }
+        }
+
+        // OpenIddict validated the id_token_hint (its signature, issuer; expiry is not required of a hint).
+        var hint = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        return hint.Succeeded && hint.Principal?.FindFirst(Claims.Subject)?.Value == user;
     }
 
     /// <summary>Signed in (cookie): issue the code for that user. Not signed in: go to the login page and come back.</summary>

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Boxoffice.PaymentProvider.Extensions;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
@@ -18,9 +16,9 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<ProviderOp
 {
     private const string Scheme = "Bearer ";
 
-    // Digests, not the keys, are compared: equal lengths, so the time taken tells nothing about the key.
-    private readonly byte[] _apiKey = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.ApiKey));
-    private readonly byte[] _adminKey = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.AdminKey));
+    // Digests, not the keys, are compared (SecretKeys): the time taken tells nothing about the key.
+    private readonly byte[] _apiKey = SecretKeys.Digest(options.Value.ApiKey);
+    private readonly byte[] _adminKey = SecretKeys.Digest(options.Value.AdminKey);
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -44,7 +42,6 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<ProviderOp
             return false;
         }
 
-        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(authorization[Scheme.Length..].Trim()));
-        return CryptographicOperations.FixedTimeEquals(presented, expected);
+        return SecretKeys.Matches(authorization[Scheme.Length..].Trim(), expected);
     }
 }

@@ -28,7 +28,8 @@ internal static class QueuesApi
     {
         services.AddAuthorizationBuilder().AddPolicy(InternalPolicy, policy => policy.RequireAssertion(context =>
             context.Resource is HttpContext http
-            && InternalKey.Matches(http.Request.Headers[InternalKey.Header], http.RequestServices.GetRequiredService<IOptions<WaitingRoomOptions>>().Value.InternalKey)));
+            && http.RequestServices.GetRequiredService<IOptions<WaitingRoomOptions>>().Value.InternalKey is { Length: >= InternalKey.MinLength } key
+            && SecretKeys.Matches(http.Request.Headers[InternalKey.Header], key)));
         return services;
     }
 

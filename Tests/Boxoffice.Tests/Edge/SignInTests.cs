@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Npgsql;
 
 namespace Boxoffice.Tests.Edge;
@@ -134,25 +135,80 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
     {
         var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
         using var browser = Tokens.Browser(boxoffice);
-        await Tokens.AuthorizationCodeAsync(browser, email, Password, "openid booking");
-        var authorize = $"/connect/authorize?client_id={Tokens.WebClient}&response_type=code&redirect_uri={Uri.EscapeDataString(Tokens.WebRedirect)}" +
-            "&scope=openid%20booking&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=again";
+        var tokens = await Tokens.AuthorizationCodeAsync(browser, email, Password, "openid booking");
+        Assert.True(await SignedInAsync(browser));
 
-        // Signed in: the next authorization goes straight back to the client with a code.
-        using (var again = await browser.GetAsync(authorize, TestContext.Current.CancellationToken))
-        {
-            Assert.StartsWith(Tokens.WebRedirect + "?", again.Headers.Location?.AbsoluteUri);
-        }
-
+        // The client names the user with their identity token: the session ends at once.
         using var logout = await browser.GetAsync(
-            $"/connect/logout?client_id={Tokens.WebClient}&post_logout_redirect_uri={Uri.EscapeDataString("http://localhost:5173/")}", TestContext.Current.CancellationToken);
-        using var afterwards = await browser.GetAsync(authorize, TestContext.Current.CancellationToken);
+            $"/connect/logout?client_id={Tokens.WebClient}&post_logout_redirect_uri={Uri.EscapeDataString("http://localhost:5173/")}" +
+            $"&id_token_hint={tokens.GetProperty("id_token").GetString()}", TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Found, logout.StatusCode);
         Assert.Equal("http://localhost:5173/", logout.Headers.Location?.AbsoluteUri);
         Assert.Contains("\"cookies\"", string.Join(",", logout.Headers.GetValues("Clear-Site-Data")));
-        Assert.Equal(HttpStatusCode.Found, afterwards.StatusCode);
-        Assert.Equal("/account/login", new Uri(browser.BaseAddress!, afterwards.Headers.Location!).AbsolutePath);
+        Assert.False(await SignedInAsync(browser));
+    }
+
+    [Fact]
+    public async Task A_logout_link_from_elsewhere_asks_the_user_and_ends_the_session_only_when_they_confirm()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        using var browser = Tokens.Browser(boxoffice);
+        await Tokens.AuthorizationCodeAsync(browser, email, Password, "openid booking");
+        var link = $"/connect/logout?client_id={Tokens.WebClient}&post_logout_redirect_uri={Uri.EscapeDataString("http://localhost:5173/")}&state=s1";
+
+        // A link (or an image) on another site: a page that asks, and the session goes on.
+        using var asked = await browser.GetAsync(link, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
+        Assert.Equal("no-store", asked.Headers.CacheControl?.ToString());
+        Assert.Contains("form-action 'self' http://localhost:5173", asked.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.False(asked.Headers.Contains("Clear-Site-Data"));
+        var page = await asked.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(await SignedInAsync(browser));
+
+        // A form on another site that posts the confirmation has no antiforgery token: asked again.
+        var request = new Dictionary<string, string>
+        {
+            ["client_id"] = Tokens.WebClient,
+            ["post_logout_redirect_uri"] = "http://localhost:5173/",
+            ["state"] = "s1",
+            ["confirm"] = "yes",
+        };
+        using (var forged = await browser.PostAsync("/connect/logout", new FormUrlEncodedContent(request), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, forged.StatusCode);
+            Assert.True(await SignedInAsync(browser));
+        }
+
+        // The user presses "Sign out" on the page: the request goes on as asked.
+        var form = Regex.Matches(page, "<input type=\"hidden\" name=\"([^\"]*)\" value=\"([^\"]*)\">")
+            .ToDictionary(field => WebUtility.HtmlDecode(field.Groups[1].Value), field => WebUtility.HtmlDecode(field.Groups[2].Value));
+        Assert.Equal("s1", form["state"]);
+        form["confirm"] = "yes";
+        using var confirmed = await browser.PostAsync("/connect/logout", new FormUrlEncodedContent(form), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Found, confirmed.StatusCode);
+        Assert.StartsWith("http://localhost:5173/", confirmed.Headers.Location?.AbsoluteUri);
+        Assert.Contains("state=s1", confirmed.Headers.Location?.Query);
+        Assert.Contains("\"cookies\"", string.Join(",", confirmed.Headers.GetValues("Clear-Site-Data")));
+        Assert.False(await SignedInAsync(browser));
+    }
+
+    /// <summary>Whether the identity server still has a session in <paramref name="browser"/>: an authorization goes straight back with a code.</summary>
+    private static async Task<bool> SignedInAsync(HttpClient browser)
+    {
+        var authorize = $"/connect/authorize?client_id={Tokens.WebClient}&response_type=code&redirect_uri={Uri.EscapeDataString(Tokens.WebRedirect)}" +
+            "&scope=openid%20booking&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=again";
+        using var again = await browser.GetAsync(authorize, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Found, again.StatusCode);
+        var location = new Uri(browser.BaseAddress!, again.Headers.Location!);
+        if (location.AbsolutePath == "/account/login")
+        {
+            return false;
+        }
+
+        Assert.StartsWith(Tokens.WebRedirect + "?", location.AbsoluteUri);
+        return true;
     }
 
     [Fact]

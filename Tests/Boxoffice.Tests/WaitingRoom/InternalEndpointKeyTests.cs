@@ -40,4 +40,31 @@ public sealed class InternalEndpointKeyTests(BoxofficeApp boxoffice)
         using var answered = await direct.SendAsync(allowed, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
     }
+
+    [Fact]
+    public async Task The_key_is_checked_before_the_body_is_read()
+    {
+        using var direct = new HttpClient { BaseAddress = boxoffice.App.GetEndpoint("waiting-room", "http") };
+        var key = await boxoffice.ParameterAsync("waiting-room-internal-key");
+
+        async Task<HttpResponseMessage> ReportAsync(string? presented)
+        {
+            using var report = new HttpRequestMessage(HttpMethod.Post, "/internal/queues/seen") { Content = new StringContent("{\"events\": [not json", Encoding.UTF8, "application/json") };
+            if (presented is not null)
+            {
+                report.Headers.TryAddWithoutValidation(InternalKey.Header, presented);
+            }
+
+            return await direct.SendAsync(report, TestContext.Current.CancellationToken);
+        }
+
+        // With the key the broken body is what is refused; without it, the body is never read.
+        using var withKey = await ReportAsync(key);
+        Assert.Equal(HttpStatusCode.BadRequest, withKey.StatusCode);
+        Assert.Equal("application/problem+json", withKey.Content.Headers.ContentType?.MediaType);
+        using var withoutKey = await ReportAsync(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, withoutKey.StatusCode);
+        using var wrongKey = await ReportAsync(key[..^1]);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
+    }
 }
