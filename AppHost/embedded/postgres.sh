@@ -51,7 +51,7 @@ fi
 
 # Runs the SQL on standard input in DATABASE (default postgres) without starting the server.
 single_user() {
-  "${as_server_user[@]}" "$bindir/postgres" --single -D "$data" -c exit_on_error=true "${1:-postgres}" >/dev/null
+  "${as_server_user[@]}" "$bindir/postgres" --single -D "$data" -c exit_on_error=true -c log_checkpoints=off "${1:-postgres}" >/dev/null
 }
 
 # pg_stat_statements counts the statements the services run: tests and benchmarks read it to

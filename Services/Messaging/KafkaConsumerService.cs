@@ -260,7 +260,16 @@ internal sealed partial class KafkaConsumerService(
                 }
 
                 KafkaTelemetry.HandleFailed.Add(1, tags);
-                LogHandlerFailed(exception, result.Topic, result.Partition.Value, result.Offset.Value, attempt);
+                if (exception is RetryLaterException later)
+                {
+                    // Expected while a dependency is away (an open circuit): its reason, not a stack trace per message.
+                    LogHandlerRetriesLater(result.Topic, result.Partition.Value, result.Offset.Value, attempt, later.Message);
+                }
+                else
+                {
+                    LogHandlerFailed(exception, result.Topic, result.Partition.Value, result.Offset.Value, attempt);
+                }
+
                 var poison = exception is PoisonMessageException or JsonException;
                 if (poison || attempt >= subscription.MaxAttempts)
                 {
@@ -416,6 +425,9 @@ internal sealed partial class KafkaConsumerService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handling {Topic}/{Partition}@{Offset} failed (attempt {Attempt})")]
     private partial void LogHandlerFailed(Exception exception, string topic, int partition, long offset, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handling {Topic}/{Partition}@{Offset} failed (attempt {Attempt}) and is retried later: {Reason}")]
+    private partial void LogHandlerRetriesLater(string topic, int partition, long offset, int attempt, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Handling {Topic}/{Partition}@{Offset} (attempt {Attempt}) waits for the database (wait {Wait}, {PauseMs} ms): {ExceptionType}: {Reason}")]
