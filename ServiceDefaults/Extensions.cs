@@ -92,6 +92,13 @@ public static class ServiceDefaultsExtensions
 
         builder.Logging.Configure(options => options.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+
+        // Polly logs every attempt of every resilient HTTP call at Information, a failed one with
+        // its stack trace: warnings and errors only, unless configuration asks for more.
+        if (builder.Configuration["Logging:LogLevel:Polly"] is null)
+        {
+            builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        }
     }
 
     private static void ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)

@@ -38,20 +38,30 @@ internal static class ConnectionHealthChecks
         where T : IResourceWithConnectionString
     {
         IAdminClient? admin = null;
+        var creating = new SemaphoreSlim(1, 1);
         return resource.WithConnectionHealthCheck(async (connectionString, cancellationToken) =>
         {
-            if (admin is null)
+            // One client for every probe: two probes at once must not each build one.
+            await creating.WaitAsync(cancellationToken);
+            try
             {
-                var config = new AdminClientConfig { BootstrapServers = connectionString, SocketTimeoutMs = 3000 };
-                if (login is not null && password is not null)
+                if (admin is null)
                 {
-                    config.SecurityProtocol = SecurityProtocol.SaslPlaintext;
-                    config.SaslMechanism = SaslMechanism.Plain;
-                    config.SaslUsername = login;
-                    config.SaslPassword = await password.GetValueAsync(cancellationToken);
-                }
+                    var config = new AdminClientConfig { BootstrapServers = connectionString, SocketTimeoutMs = 3000 };
+                    if (login is not null && password is not null)
+                    {
+                        config.SecurityProtocol = SecurityProtocol.SaslPlaintext;
+                        config.SaslMechanism = SaslMechanism.Plain;
+                        config.SaslUsername = login;
+                        config.SaslPassword = await password.GetValueAsync(cancellationToken);
+                    }
 
-                admin = new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
+                    admin = new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
+                }
+            }
+            finally
+            {
+                creating.Release();
             }
 
             await Task.Run(() => Probe(admin), cancellationToken);

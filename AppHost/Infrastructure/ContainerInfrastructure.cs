@@ -58,13 +58,8 @@ internal sealed class ContainerInfrastructure : Infrastructure
     /// </summary>
     public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name)
     {
-        var password = _builder.AddGeneratedSecret($"{name}-password");
         _databases.Add(name);
-        _postgres.WithEnvironment(DatabaseLogins.PasswordVariable(name), password);
-        var endpoint = _postgres.Resource.PrimaryEndpoint;
-        var database = _builder.AddConnectionString(name, ReferenceExpression.Create(
-                $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Username={name};Password={password};Database={name}"))
-            .WithParentRelationship(_postgres);
+        var database = DatabaseLogins.AddDatabase(_builder, _postgres, _postgres.Resource.PrimaryEndpoint, name);
         return _builder.ExecutionContext.IsRunMode ? database.WithPostgresHealthCheck() : database;
     }
 }

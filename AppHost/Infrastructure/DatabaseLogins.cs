@@ -11,6 +11,22 @@ internal static class DatabaseLogins
     /// <summary>The script's path under the AppHost's folder.</summary>
     public static readonly string ScriptPath = Path.Combine("postgres", "database-logins.sh");
 
+    /// <summary>
+    /// A database with a login of its own on <paramref name="server"/>, named as the database: its
+    /// password a generated secret, handed to the server for the script, and the connection string
+    /// the service gets (that login, that database).
+    /// </summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddDatabase<TServer>(
+        IDistributedApplicationBuilder builder, IResourceBuilder<TServer> server, EndpointReference endpoint, string name)
+        where TServer : IResourceWithEnvironment
+    {
+        var password = builder.AddGeneratedSecret($"{name}-password");
+        server.WithEnvironment(PasswordVariable(name), password);
+        return builder.AddConnectionString(name, ReferenceExpression.Create(
+                $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Username={name};Password={password};Database={name}"))
+            .WithParentRelationship(server.Resource);
+    }
+
     /// <summary>The variable the script reads the login's password from.</summary>
     public static string PasswordVariable(string database) => $"BOXOFFICE_PG_LOGIN_{database.ToUpperInvariant()}";
 
@@ -32,11 +48,15 @@ internal static class DatabaseLogins
     /// </summary>
     public static string ContainerInitScript(string appHostDirectory, IEnumerable<string> databases) =>
         File.ReadAllText(Path.Combine(appHostDirectory, ScriptPath)).TrimEnd() + "\n" + $$"""
-            for database in {{string.Join(' ', databases)}}; do
-              database_login_sql "$database"
-              printf 'CREATE DATABASE "%s" OWNER "%s";\n' "$database" "$database"
-              database_owner_sql "$database"
-            done | docker_process_sql
+            {
+              echo "SET log_min_error_statement = panic;"
+              server_databases_sql
+              for database in {{string.Join(' ', databases)}}; do
+                database_login_sql "$database"
+                printf 'CREATE DATABASE "%s" OWNER "%s";\n' "$database" "$database"
+                database_owner_sql "$database"
+              done
+            } | docker_process_sql
 
             """;
 }

@@ -75,14 +75,8 @@ internal sealed class EmbeddedInfrastructure : Infrastructure
     /// </summary>
     public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name)
     {
-        var password = _builder.AddGeneratedSecret($"{name}-password");
         _postgres.Resource.Databases.Add(name);
-        _postgres.WithEnvironment(DatabaseLogins.PasswordVariable(name), password);
-        var endpoint = _postgres.Resource.Endpoint;
-        return _builder.AddConnectionString(name, ReferenceExpression.Create(
-                $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Username={name};Password={password};Database={name}"))
-            .WithParentRelationship(_postgres)
-            .WithPostgresHealthCheck();
+        return DatabaseLogins.AddDatabase(_builder, _postgres, _postgres.Resource.Endpoint, name).WithPostgresHealthCheck();
     }
 }
 

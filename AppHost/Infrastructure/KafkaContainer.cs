@@ -23,20 +23,8 @@ internal sealed class KafkaContainerResource(string name) : ContainerResource(na
         ReferenceExpression.Create($"{Primary.Property(EndpointProperty.HostAndPort)}");
 
     /// <summary>The broker's JAAS configuration for SASL PLAIN: every login with its password.</summary>
-    public ReferenceExpression UsersExpression()
-    {
-        var users = new ReferenceExpressionBuilder();
-        users.AppendLiteral("org.apache.kafka.common.security.plain.PlainLoginModule required");
-        foreach (var (login, password) in Logins.OrderBy(login => login.Key, StringComparer.Ordinal))
-        {
-            users.AppendLiteral($" user_{login}=\"");
-            users.AppendFormatted(password);
-            users.AppendLiteral("\"");
-        }
-
-        users.AppendLiteral(";");
-        return users.Build();
-    }
+    public ReferenceExpression UsersExpression() =>
+        KafkaContainerExtensions.PlainLoginModule(Logins.OrderBy(login => login.Key, StringComparer.Ordinal).Select(login => ($"user_{login.Key}", (object)login.Value)));
 }
 
 internal static class KafkaContainerExtensions
@@ -55,27 +43,29 @@ internal static class KafkaContainerExtensions
             // The broker's own listeners (PLAINTEXT, CONTROLLER) are bound to the container's
             // loopback; clients reach only the SASL ones.
             .WithEnvironment("KAFKA_LISTENERS",
-                "PLAINTEXT://localhost:29092,CONTROLLER://localhost:29093,SASL_HOST://0.0.0.0:9092,SASL_INTERNAL://0.0.0.0:9093")
+                "PLAINTEXT://localhost:29092,CONTROLLER://localhost:29093,CLIENT_HOST://0.0.0.0:9092,CLIENT_INTERNAL://0.0.0.0:9093")
             .WithEnvironment("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
-                "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_HOST:SASL_PLAINTEXT,SASL_INTERNAL:SASL_PLAINTEXT")
+                "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,CLIENT_HOST:SASL_PLAINTEXT,CLIENT_INTERNAL:SASL_PLAINTEXT")
             .WithEnvironment("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT")
+            // The image's REST proxy talks to the broker as itself: reachable on its loopback only.
+            .WithEnvironment("KAFKA_REST_LISTENERS", "http://127.0.0.1:8082")
             .WithEnvironment("KAFKA_SASL_ENABLED_MECHANISMS", Mechanism)
-            .WithEnvironment("KAFKA_LISTENER_NAME_SASL__HOST_SASL_ENABLED_MECHANISMS", Mechanism)
-            .WithEnvironment("KAFKA_LISTENER_NAME_SASL__INTERNAL_SASL_ENABLED_MECHANISMS", Mechanism)
+            .WithEnvironment("KAFKA_LISTENER_NAME_CLIENT__HOST_SASL_ENABLED_MECHANISMS", Mechanism)
+            .WithEnvironment("KAFKA_LISTENER_NAME_CLIENT__INTERNAL_SASL_ENABLED_MECHANISMS", Mechanism)
             // Read when the container starts, after every client has added its login.
             .WithEnvironment(context =>
             {
-                context.EnvironmentVariables["KAFKA_LISTENER_NAME_SASL__HOST_PLAIN_SASL_JAAS_CONFIG"] = kafka.UsersExpression();
-                context.EnvironmentVariables["KAFKA_LISTENER_NAME_SASL__INTERNAL_PLAIN_SASL_JAAS_CONFIG"] = kafka.UsersExpression();
+                context.EnvironmentVariables["KAFKA_LISTENER_NAME_CLIENT__HOST_PLAIN_SASL_JAAS_CONFIG"] = kafka.UsersExpression();
+                context.EnvironmentVariables["KAFKA_LISTENER_NAME_CLIENT__INTERNAL_PLAIN_SASL_JAAS_CONFIG"] = kafka.UsersExpression();
             })
             // Each listener advertises the address its clients can reach: the published host port
             // for host processes, the resource name and container port for other containers.
             .WithEnvironment(context => context.EnvironmentVariables["KAFKA_ADVERTISED_LISTENERS"] =
                 context.ExecutionContext.IsRunMode
                     ? ReferenceExpression.Create(
-                        $"PLAINTEXT://localhost:29092,SASL_HOST://localhost:{kafka.Primary.Property(EndpointProperty.Port)},SASL_INTERNAL://{kafka.Name}:{kafka.Internal.Property(EndpointProperty.TargetPort)}")
+                        $"PLAINTEXT://localhost:29092,CLIENT_HOST://localhost:{kafka.Primary.Property(EndpointProperty.Port)},CLIENT_INTERNAL://{kafka.Name}:{kafka.Internal.Property(EndpointProperty.TargetPort)}")
                     : ReferenceExpression.Create(
-                        $"PLAINTEXT://{kafka.Primary.Property(EndpointProperty.Host)}:29092,SASL_HOST://{kafka.Primary.Property(EndpointProperty.HostAndPort)},SASL_INTERNAL://{kafka.Internal.Property(EndpointProperty.HostAndPort)}"));
+                        $"PLAINTEXT://{kafka.Primary.Property(EndpointProperty.Host)}:29092,CLIENT_HOST://{kafka.Primary.Property(EndpointProperty.HostAndPort)},CLIENT_INTERNAL://{kafka.Internal.Property(EndpointProperty.HostAndPort)}"));
     }
 
     /// <summary>A login of the broker for <paramref name="login"/>, with a generated secret password of its own.</summary>
@@ -104,13 +94,30 @@ internal static class KafkaContainerExtensions
             .WithEnvironment("Messaging__Kafka__Client__SaslPassword", password);
     }
 
-    /// <summary>A Java client's JAAS configuration for one login.</summary>
-    private static ReferenceExpression ClientJaas(string login, ParameterResource password)
+    /// <summary>
+    /// A JAAS configuration of Kafka's PLAIN login module: options whose values are text or a
+    /// secret parameter (the broker's <c>user_NAME="password"</c> list, a client's username and password).
+    /// </summary>
+    public static ReferenceExpression PlainLoginModule(IEnumerable<(string Option, object Value)> options)
     {
         var jaas = new ReferenceExpressionBuilder();
-        jaas.AppendLiteral($"org.apache.kafka.common.security.plain.PlainLoginModule required username=\"{login}\" password=\"");
-        jaas.AppendFormatted(password);
-        jaas.AppendLiteral("\";");
+        jaas.AppendLiteral("org.apache.kafka.common.security.plain.PlainLoginModule required");
+        foreach (var (option, value) in options)
+        {
+            jaas.AppendLiteral($" {option}=\"");
+            if (value is ParameterResource parameter)
+            {
+                jaas.AppendFormatted(parameter);
+            }
+            else
+            {
+                jaas.AppendLiteral((string)value);
+            }
+
+            jaas.AppendLiteral("\"");
+        }
+
+        jaas.AppendLiteral(";");
         return jaas.Build();
     }
 
@@ -127,7 +134,7 @@ internal static class KafkaContainerExtensions
                 ReferenceExpression.Create($"{kafka.Resource.Name}:{kafka.Resource.Internal.Property(EndpointProperty.TargetPort)}"))
             .WithEnvironment("KAFKA_CLUSTERS_0_PROPERTIES_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
             .WithEnvironment("KAFKA_CLUSTERS_0_PROPERTIES_SASL_MECHANISM", Mechanism)
-            .WithEnvironment("KAFKA_CLUSTERS_0_PROPERTIES_SASL_JAAS_CONFIG", ClientJaas(ui, password))
+            .WithEnvironment("KAFKA_CLUSTERS_0_PROPERTIES_SASL_JAAS_CONFIG", PlainLoginModule([("username", ui), ("password", password)]))
             .WithParentRelationship(kafka)
             .WaitFor(kafka)
             .ExcludeFromManifest();

@@ -51,7 +51,8 @@ fi
 
 # Runs the SQL on standard input in DATABASE (default postgres) without starting the server.
 single_user() {
-  "${as_server_user[@]}" "$bindir/postgres" --single -D "$data" -c exit_on_error=true -c log_checkpoints=off "${1:-postgres}" >/dev/null
+  "${as_server_user[@]}" "$bindir/postgres" --single -D "$data" -c exit_on_error=true -c log_checkpoints=off \
+    -c log_min_error_statement=panic "${1:-postgres}" >/dev/null
 }
 
 # pg_stat_statements counts the statements the services run: tests and benchmarks read it to
@@ -61,25 +62,30 @@ if [ -e "$bindir/../lib/pg_stat_statements.so" ]; then
   statements=(-c shared_preload_libraries=pg_stat_statements)
 fi
 
-# Keep the server's password equal to the parameter, even if the parameter changed; the same
-# for every database's login.
+# One pass in the server's own database: the superuser's password follows the parameter (even
+# if it changed), and so does each login's; missing databases are created; each database with a
+# login belongs to it alone.
 {
   printf "ALTER ROLE postgres PASSWORD '%s';\n" "${password//\'/\'\'}"
+  server_databases_sql
   for database in "$@"; do
     [ -z "$(database_login_password "$database")" ] || database_login_sql "$database"
+    if [ ! -e "$data/.boxoffice-database-$database" ]; then
+      printf 'CREATE DATABASE "%s";\n' "$database"
+    fi
+    [ -z "$(database_login_password "$database")" ] || database_owner_sql "$database"
   done
 } | single_user
 
 for database in "$@"; do
   marker="$data/.boxoffice-database-$database"
   if [ ! -e "$marker" ]; then
-    printf 'CREATE DATABASE "%s";\n' "$database" | single_user
     : > "$marker"
     [ ${#as_server_user[@]} -gt 0 ] && chown postgres "$marker"
     echo "Created database $database"
   fi
+  # Inside the database: what an older version created as the superuser passes to the login.
   if [ -n "$(database_login_password "$database")" ]; then
-    database_owner_sql "$database" | single_user
     {
       database_objects_owner_sql "$database"
       [ ${#statements[@]} -eq 0 ] || echo "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;"

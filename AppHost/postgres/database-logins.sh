@@ -8,6 +8,8 @@
 # never from a command line; SQL goes to the server on standard input. A database without that
 # variable has no login and stays the superuser's (the benchmarks' own servers).
 # Every statement is one line: PostgreSQL's single-user mode ends a statement at a newline.
+# Whoever runs the SQL keeps a failed statement out of the server's log (it may hold a password):
+# log_min_error_statement=panic.
 
 # The password of DATABASE's login, or nothing.
 database_login_password() {
@@ -22,6 +24,12 @@ database_login_sql() {
   password=$(database_login_password "$database")
   printf "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') THEN CREATE ROLE \"%s\"; END IF; END\$\$;\n" "$database" "$database"
   printf "ALTER ROLE \"%s\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '%s';\n" "$database" "${password//\'/\'\'}"
+}
+
+# The server's own databases take no login but the superuser's.
+server_databases_sql() {
+  printf 'REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;\n'
+  printf 'REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;\n'
 }
 
 # DATABASE belongs to its login, and only its login (and the superuser) may connect to it.

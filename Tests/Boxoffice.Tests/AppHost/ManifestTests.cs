@@ -95,12 +95,16 @@ public sealed class ManifestTests
             Assert.True(open || protocols[name] == "SASL_PLAINTEXT", $"{listener} is reachable from outside the container without a login");
         }
 
-        Assert.Equal(["SASL_HOST://0.0.0.0:9092", "SASL_INTERNAL://0.0.0.0:9093"], listeners.Where(listener => !listener.Contains("//localhost:", StringComparison.Ordinal)));
+        Assert.Equal(["CLIENT_HOST://0.0.0.0:9092", "CLIENT_INTERNAL://0.0.0.0:9093"], listeners.Where(listener => !listener.Contains("//localhost:", StringComparison.Ordinal)));
         Assert.Equal("PLAIN", kafka.GetProperty("KAFKA_SASL_ENABLED_MECHANISMS").GetString());
+        // The image's REST proxy reaches the broker through its loopback listener, without a login: it must stay on the loopback too.
+        Assert.Equal("http://127.0.0.1:8082", kafka.GetProperty("KAFKA_REST_LISTENERS").GetString());
+        // The image's start-up asks for KAFKA_OPTS (a JAAS file) when an advertised listener is named SASL_*: ours are not.
+        Assert.DoesNotContain("SASL_", kafka.GetProperty("KAFKA_ADVERTISED_LISTENERS").GetString(), StringComparison.Ordinal);
 
         string[] clients = ["booking", "catalog", "payments", "waiting-room"];
-        var users = kafka.GetProperty("KAFKA_LISTENER_NAME_SASL__HOST_PLAIN_SASL_JAAS_CONFIG").GetString()!;
-        Assert.Equal(users, kafka.GetProperty("KAFKA_LISTENER_NAME_SASL__INTERNAL_PLAIN_SASL_JAAS_CONFIG").GetString());
+        var users = kafka.GetProperty("KAFKA_LISTENER_NAME_CLIENT__HOST_PLAIN_SASL_JAAS_CONFIG").GetString()!;
+        Assert.Equal(users, kafka.GetProperty("KAFKA_LISTENER_NAME_CLIENT__INTERNAL_PLAIN_SASL_JAAS_CONFIG").GetString());
         Assert.Equal(
             "org.apache.kafka.common.security.plain.PlainLoginModule required" + string.Concat(clients.Select(client => $" user_{client}=\"{{{client}-kafka-password.value}}\"")) + ";",
             users);
