@@ -49,6 +49,8 @@ var backofficeSecret = builder.AddGeneratedSecret("backoffice-client-secret");
 var waitingRoomKey = builder.AddGeneratedSecret("waiting-room-signing-key", minLength: 32);
 // Opens the waiting room's internal endpoints (queue snapshots, buyers seen) to the gateway alone.
 var waitingRoomInternalKey = builder.AddGeneratedSecret("waiting-room-internal-key", minLength: 32);
+// The storefront's client secret at the identity server (a confidential client: code flow with PKCE).
+var storefrontSecret = builder.AddGeneratedSecret("storefront-client-secret");
 // The operators' machine client (boxoffice-operator): lists and replays dead letters and parked outbox rows.
 var operatorSecret = builder.AddGeneratedSecret("operator-client-secret");
 
@@ -62,7 +64,11 @@ var identity = builder.AddService<Projects.Identity>("identity")
     .WithEnvironment("Identity__Seed__staff__Email", staffEmail)
     .WithEnvironment("Identity__Seed__staff__Password", staffPassword)
     .WithEnvironment("Identity__Clients__organizer-backoffice__ClientSecret", backofficeSecret)
-    .WithEnvironment("Identity__Clients__boxoffice-operator__ClientSecret", operatorSecret);
+    .WithEnvironment("Identity__Clients__boxoffice-operator__ClientSecret", operatorSecret)
+    // The storefront signs buyers in at the gateway's public URL and is sent back there.
+    .WithEnvironment("Identity__Clients__boxoffice-storefront__ClientSecret", storefrontSecret)
+    .WithEnvironment("Identity__Clients__boxoffice-storefront__RedirectUris__0", ReferenceExpression.Create($"{publicUrl}/signin-oidc"))
+    .WithEnvironment("Identity__Clients__boxoffice-storefront__PostLogoutRedirectUris__0", ReferenceExpression.Create($"{publicUrl}/signout-callback-oidc"));
 // The names services reach identity by (its endpoints, as the platform spells them): its host
 // allow-list lets them in (HostAllowList), wherever it runs.
 foreach (var endpoint in identity.Resource.Annotations.OfType<EndpointAnnotation>().Where(endpoint => endpoint.UriScheme is "http" or "https").Select((endpoint, index) => (endpoint.Name, index)))
@@ -79,10 +85,16 @@ if (builder.ExecutionContext.IsRunMode)
     // buyers with client credentials. Development and CI only; a deployment never has it.
     identity
         .WithEnvironment("Identity__Clients__flash-sale-crowd__ClientSecret", builder.AddGeneratedSecret("crowd-client-secret"))
-        .WithEnvironment("Identity__Clients__flash-sale-crowd__GrantTypes__0", "client_credentials")
-        .WithEnvironment("Identity__Clients__flash-sale-crowd__Scopes__0", "booking")
-        .WithEnvironment("Identity__Clients__flash-sale-crowd__Scopes__1", "catalog.read")
-        .WithEnvironment("Identity__Clients__flash-sale-crowd__ActsForBuyers", "true");
+        .WithEnvironment("Identity__Clients__flash-sale-crowd__ActsForBuyers", "true")
+        .WithIdentityClient("flash-sale-crowd", grantTypes: ["client_credentials"], scopes: ["booking", "catalog.read"]);
+
+    // A public client for trying the code flow by hand (README) and for the tests' sign-ins: a
+    // development tool, never deployed. Its callback need not exist: the code is in the address bar.
+    identity.WithIdentityClient("boxoffice-web",
+        grantTypes: ["authorization_code", "refresh_token"],
+        scopes: ["openid", "profile", "email", "offline_access", "catalog.read", "catalog.write", "booking", "checkin", "webhooks"],
+        redirectUris: ["http://localhost:5173/callback"],
+        postLogoutRedirectUris: ["http://localhost:5173/"]);
 }
 
 var catalog = builder.AddService<Projects.Catalog>("catalog")
@@ -158,7 +170,26 @@ foreach (var service in new[] { catalog, booking, waitingRoom, payments })
     infra.WithKafka(service);
 }
 
+// The buyers' web pages at the gateway's "/" (docs/adr/0014-storefront.md): public reads straight from
+// catalog, booking and the waiting room; what a buyer does through the gateway, with the buyer's token.
+var storefront = builder.AddService<Projects.Storefront>("storefront")
+    .WithReplicas(builder.Configuration.GetValue("Storefront:Replicas", 1))
+    .WithReference(infra.Redis).WaitFor(infra.Redis)
+    .WithReference(catalog)
+    .WithReference(booking)
+    .WithReference(waitingRoom)
+    .WithReference(identity)
+    .WithReference(gateway.GetEndpoint("http"))
+    .WithEnvironment("Storefront__PublicUrl", publicUrl)
+    .WithEnvironment("Storefront__ClientSecret", storefrontSecret);
+if (builder.ExecutionContext.IsRunMode)
+{
+    // The buyer's address for identity's registration limit comes from the gateway's X-Forwarded-For (one hop).
+    storefront.WithEnvironment("ASPNETCORE_FORWARDEDHEADERS_ENABLED", "true");
+}
+
 gateway
+    .WithReference(storefront).WaitFor(storefront)
     .WithReference(booking).WaitFor(booking)
     .WithReference(infra.Redis).WaitFor(infra.Redis)
     .WithReference(catalog).WaitFor(catalog)
@@ -175,11 +206,14 @@ if (builder.ExecutionContext.IsPublishMode)
     // every private network would let anything inside the network pick its address, so the
     // deployment must say (the environment's ingress subnet, or "none").
     var proxyNetworks = builder.AddParameter("proxy-networks");
-    foreach (var service in new[] { gateway, identity, catalog, booking, waitingRoom, payments, paymentProvider }.OfType<IResourceBuilder<ProjectResource>>())
+    foreach (var service in new[] { gateway, identity, catalog, booking, waitingRoom, payments, paymentProvider, storefront }.OfType<IResourceBuilder<ProjectResource>>())
     {
         service.WithEnvironment("ForwardedHeaders__KnownNetworks", proxyNetworks);
     }
 }
+
+// Something to buy on a developer's first run (run mode only; Demo:Sales=false turns it off).
+builder.AddDemoSales(gateway, backofficeSecret);
 
 builder.Build().Run();
 return 0;

@@ -40,4 +40,27 @@ internal static class ServiceResources
     /// <summary>A secret generated once and kept in the AppHost's user secrets (asked for at deployment).</summary>
     public static IResourceBuilder<ParameterResource> AddGeneratedSecret(this IDistributedApplicationBuilder builder, string name, int minLength = 24) =>
         builder.AddParameter(name, new GenerateParameterDefault { MinLength = minLength, Special = false }, secret: true, persist: true);
+
+    /// <summary>
+    /// Registers a client at the identity server by configuration (<c>Identity:Clients:{id}</c>):
+    /// its grant types, scopes and, for a browser's code flow, where it may send the user back to.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithIdentityClient(
+        this IResourceBuilder<ProjectResource> identity, string clientId, IReadOnlyList<string> grantTypes, IReadOnlyList<string> scopes,
+        IReadOnlyList<string>? redirectUris = null, IReadOnlyList<string>? postLogoutRedirectUris = null)
+    {
+        void List(string name, IReadOnlyList<string>? values)
+        {
+            for (var index = 0; index < (values?.Count ?? 0); index++)
+            {
+                identity.WithEnvironment($"Identity__Clients__{clientId}__{name}__{index}", values![index]);
+            }
+        }
+
+        List("GrantTypes", grantTypes);
+        List("Scopes", scopes);
+        List("RedirectUris", redirectUris);
+        List("PostLogoutRedirectUris", postLogoutRedirectUris);
+        return identity;
+    }
 }

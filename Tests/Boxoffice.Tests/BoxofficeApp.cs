@@ -84,7 +84,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
         try
         {
             builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-                ["--infra", "embedded", $"--Infra:DataPath={_dataPath}", $"--Gateway:Replicas={GatewayReplicas}", $"--Catalog:Replicas={CatalogReplicas}", $"--Booking:Replicas={BookingReplicas}",
+                ["--infra", "embedded", "--Demo:Sales=false", $"--Infra:DataPath={_dataPath}", $"--Gateway:Replicas={GatewayReplicas}", $"--Catalog:Replicas={CatalogReplicas}", $"--Booking:Replicas={BookingReplicas}",
                     $"--WaitingRoom:Replicas={WaitingRoomReplicas}"], timeout.Token);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)

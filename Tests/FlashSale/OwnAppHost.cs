@@ -27,7 +27,7 @@ internal sealed class OwnAppHost : IAsyncDisposable
         var dataPath = Path.Combine(Path.GetTempPath(), "boxoffice-flashsale-" + Guid.NewGuid().ToString("N")[..12]);
         options.Progress?.WriteLine($"start  the AppHost in embedded mode (data in {dataPath})");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["--infra", "embedded", $"--Infra:DataPath={dataPath}", "--Gateway:Replicas=2", "--Catalog:Replicas=2", "--Booking:Replicas=2", "--Payments:Replicas=2", "--WaitingRoom:Replicas=2"], cancellationToken);
+            ["--infra", "embedded", "--Demo:Sales=false", $"--Infra:DataPath={dataPath}", "--Gateway:Replicas=2", "--Catalog:Replicas=2", "--Booking:Replicas=2", "--Payments:Replicas=2", "--WaitingRoom:Replicas=2"], cancellationToken);
         // The harness prints its own progress; the resources' start-up noise (health checks failing
         // until each service is up) would drown it.
         builder.Services.AddLogging(logging =>
