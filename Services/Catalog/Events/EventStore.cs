@@ -230,24 +230,28 @@ internal static class EventStore
     /// <summary>A page of the published and on-sale events that match the filter, and how many match in all.</summary>
     public static async Task<EventPage> ListPublishedAsync(NpgsqlConnection connection, ListFilter filter, CancellationToken cancellationToken)
     {
+        // Words (`search`, migration 0006) when the text has any; only text without a letter or
+        // digit is matched literally, through the trigram indexes of the two names (0004). Every
+        // filter is on the events row (the city through its venues' ids, an array the venue index
+        // takes), so the total counts events alone, without joining each match to its venue.
         const string Where =
             """
-            FROM events e JOIN venues v ON v.id = e.venue_id
             WHERE e.status IN ('published', 'on-sale')
-              AND ($1::text IS NULL OR lower(v.city) = lower($1))
+              AND ($1::text IS NULL OR e.venue_id = ANY (ARRAY(SELECT id FROM venues WHERE lower(city) = lower($1))))
               AND ($2::timestamptz IS NULL OR e.starts_at >= $2)
               AND ($3::timestamptz IS NULL OR e.starts_at < $3)
-              AND ($4::text IS NULL OR e.id IN (
-                    SELECT id FROM events WHERE name ILIKE $4 ESCAPE '\'
+              AND ($4::text IS NULL OR e.search @@ to_tsquery('simple', $4))
+              AND ($5::text IS NULL OR e.id IN (
+                    SELECT id FROM events WHERE name ILIKE $5 ESCAPE '\'
                     UNION
-                    SELECT id FROM events WHERE venue_id IN (SELECT id FROM venues WHERE name ILIKE $4 ESCAPE '\')))
+                    SELECT id FROM events WHERE venue_id IN (SELECT id FROM venues WHERE name ILIKE $5 ESCAPE '\')))
             """;
 
         // The page and the total in one round trip; the total stays right past the last page.
         await using var batch = connection.Batch(
-            Sql.Statement($"SELECT e.id, e.name, v.city, e.starts_at, e.status {Where} ORDER BY e.starts_at, e.id LIMIT $5 OFFSET $6",
+            Sql.Statement($"SELECT e.id, e.name, v.city, e.starts_at, e.status FROM events e JOIN venues v ON v.id = e.venue_id {Where} ORDER BY e.starts_at, e.id LIMIT $6 OFFSET $7",
                 [.. FilterParameters(filter), filter.PageSize, (long)(filter.Page - 1) * filter.PageSize]),
-            Sql.Statement($"SELECT count(*) {Where}", FilterParameters(filter)));
+            Sql.Statement($"SELECT count(*) FROM events e {Where}", FilterParameters(filter)));
 
         var items = new List<EventSummary>();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
@@ -261,13 +265,14 @@ internal static class EventStore
         return new EventPage(items, filter.Page, filter.PageSize, reader.GetInt64(0));
     }
 
-    /// <summary>$1 to $4 of both statements; new parameters each time (a parameter belongs to one statement).</summary>
+    /// <summary>$1 to $5 of both statements; new parameters each time (a parameter belongs to one statement).</summary>
     private static object?[] FilterParameters(ListFilter filter) =>
     [
         Sql.Typed(filter.City, NpgsqlDbType.Text),
         Sql.Typed(filter.From, NpgsqlDbType.TimestampTz),
         Sql.Typed(filter.To, NpgsqlDbType.TimestampTz),
-        Sql.Typed(filter.Text is null ? null : $"%{EscapeLike(filter.Text)}%", NpgsqlDbType.Text),
+        Sql.Typed(SearchWords.Query(filter.Text), NpgsqlDbType.Text),
+        Sql.Typed(filter.Text is not null && SearchWords.Query(filter.Text) is null ? $"%{EscapeLike(filter.Text)}%" : null, NpgsqlDbType.Text),
     ];
 
     /// <summary>The text is matched literally: % and _ in a search are not wildcards.</summary>
