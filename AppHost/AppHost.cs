@@ -189,7 +189,8 @@ if (builder.ExecutionContext.IsRunMode)
 }
 
 gateway
-    .WithReference(storefront).WaitFor(storefront)
+    // Not WaitFor: a storefront that cannot start must not keep the public API down.
+    .WithReference(storefront)
     .WithReference(booking).WaitFor(booking)
     .WithReference(infra.Redis).WaitFor(infra.Redis)
     .WithReference(catalog).WaitFor(catalog)

@@ -13,7 +13,8 @@ var app = builder.Build();
 app.UsePublicAddress();
 app.UsePageHeaders();
 app.MapDefaultEndpoints();
-app.UseAuthentication();
+// The stylesheet, script and icon need no session: no session read (nor token refresh) for them.
+app.UseWhen(context => !context.Request.Path.StartsWithSegments("/assets"), pipeline => pipeline.UseAuthentication());
 app.UseAuthorization();
 app.UseAntiforgery();
 

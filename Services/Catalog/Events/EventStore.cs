@@ -266,14 +266,18 @@ internal static class EventStore
     }
 
     /// <summary>$1 to $5 of both statements; new parameters each time (a parameter belongs to one statement).</summary>
-    private static object?[] FilterParameters(ListFilter filter) =>
-    [
-        Sql.Typed(filter.City, NpgsqlDbType.Text),
-        Sql.Typed(filter.From, NpgsqlDbType.TimestampTz),
-        Sql.Typed(filter.To, NpgsqlDbType.TimestampTz),
-        Sql.Typed(SearchWords.Query(filter.Text), NpgsqlDbType.Text),
-        Sql.Typed(filter.Text is not null && SearchWords.Query(filter.Text) is null ? $"%{EscapeLike(filter.Text)}%" : null, NpgsqlDbType.Text),
-    ];
+    private static object?[] FilterParameters(ListFilter filter)
+    {
+        var words = SearchWords.Query(filter.Text);
+        return
+        [
+            Sql.Typed(filter.City, NpgsqlDbType.Text),
+            Sql.Typed(filter.From, NpgsqlDbType.TimestampTz),
+            Sql.Typed(filter.To, NpgsqlDbType.TimestampTz),
+            Sql.Typed(words, NpgsqlDbType.Text),
+            Sql.Typed(filter.Text is not null && words is null ? $"%{EscapeLike(filter.Text)}%" : null, NpgsqlDbType.Text),
+        ];
+    }
 
     /// <summary>The text is matched literally: % and _ in a search are not wildcards.</summary>
     private static string EscapeLike(string text) => text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");

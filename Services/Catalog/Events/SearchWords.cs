@@ -3,9 +3,11 @@ using System.Text.RegularExpressions;
 namespace Boxoffice.Catalog.Events;
 
 /// <summary>
-/// A search's words as a PostgreSQL text-search query: each word a prefix (<c>fad:*</c>), all of
-/// them required. Words are runs of letters (with their marks) and digits, so nothing the buyer
-/// types is ever tsquery syntax; at most <see cref="MaxWords"/> count. Letter case is left to
+/// A search's words as a PostgreSQL text-search query: each word (what spaces separate) a quoted
+/// prefix (<c>'fad':*</c>), all of them required. Quoting hands each word to PostgreSQL's parser as
+/// it parsed the names ("2.0", "jazz-night" and "o'neil" are found as they were stored), and
+/// nothing typed is ever query syntax: inside the quotes a quote or backslash is escaped. Words
+/// without a letter or digit do not count; at most <see cref="MaxWords"/> do. Letter case is left to
 /// PostgreSQL, which lowers the query's words as it lowered the names'.
 /// </summary>
 internal static partial class SearchWords
@@ -20,10 +22,15 @@ internal static partial class SearchWords
             return null;
         }
 
-        var words = Word().Matches(text).Select(word => word.Value + ":*").Distinct(StringComparer.OrdinalIgnoreCase).Take(MaxWords).ToList();
+        var words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+            .Where(word => LetterOrDigit().IsMatch(word))
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Take(MaxWords)
+            .Select(word => "'" + word.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal) + "':*")
+            .ToList();
         return words.Count == 0 ? null : string.Join(" & ", words);
     }
 
-    [GeneratedRegex(@"[\p{L}\p{M}\p{N}]+")]
-    private static partial Regex Word();
+    [GeneratedRegex(@"[\p{L}\p{N}]")]
+    private static partial Regex LetterOrDigit();
 }

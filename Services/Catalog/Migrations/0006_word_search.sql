@@ -1,5 +1,6 @@
 -- The bill's text search by words: every word of `q` is the start of a word of the event's or the
--- venue's name, in any letter case ("fad porto" finds "Fado night" at "Porto Coliseu"). A GIN
+-- venue's name, in any letter case ("fad porto" finds "Fado night" at "Porto Coliseu"); the query's
+-- words are parsed as the names were (SearchWords quotes each). A GIN
 -- index over a tsvector answers it without reading rows that do not match, where the trigram
 -- match of 0004 rechecked every candidate row: searching 100,000 events for a common word took
 -- about 80 ms to count its matches, and 5 ms this way. The 'simple' configuration: no language's

@@ -15,14 +15,16 @@ internal static class BuyingActions
 {
     public static IEndpointRouteBuilder MapBuyingActions(this IEndpointRouteBuilder routes)
     {
+        // Paths of their own, apart from the pages' (a page answers GET and POST alike). The gateway
+        // limits joins by the browser's address (route storefront-queue-join, policy queue-join).
         var buyer = routes.MapGroup("").RequireAuthorization();
-        buyer.MapPost("/events/{id:guid}/queue", JoinQueue);
+        buyer.MapPost("/events/{id:guid}/queue/join", JoinQueue);
         buyer.MapPost("/events/{id:guid}/holds", Hold);
-        buyer.MapPost("/checkout/{holdId:guid}", PlaceOrder);
+        buyer.MapPost("/checkout/{holdId:guid}/order", PlaceOrder);
         return routes;
     }
 
-    private static async Task<IResult> JoinQueue(Guid id, HttpContext context, BoxofficeApi api, QueuePasses passes, [Microsoft.AspNetCore.Mvc.FromForm] string? key)
+    private static async Task<IResult> JoinQueue(Guid id, HttpContext context, BoxofficeApi api, QueuePasses passes, ProofOfWorkSolver solver)
     {
         var token = await context.GetTokenAsync("access_token") ?? "";
         var cancellationToken = context.RequestAborted;
@@ -30,15 +32,21 @@ internal static class BuyingActions
         var room = await api.GetWaitingRoomAsync(id, cancellationToken);
         if (room.Value is { ProofOfWorkBits: > 0 })
         {
-            // The organizer asked joins to cost some work. The storefront does it for the buyer; the
-            // gateway's per-address limit on pages keeps one address from making it do much of it.
+            // The organizer asked joins to cost some work. The storefront does it for the buyer, one
+            // at a time per replica and only up to ProofOfWorkSolver.MaxBits; the gateway limits how
+            // often one address may ask (policy queue-join).
             var challenge = await api.GetChallengeAsync(id, token, cancellationToken);
             if (challenge.Value is not { } puzzle)
             {
                 return ProblemPage.Result(challenge.Problem!, $"/events/{id}");
             }
 
-            proof = new { challenge = puzzle.Value, solution = Contracts.WaitingRoom.ProofOfWork.Solve(puzzle.Value, puzzle.Bits) };
+            if (await solver.SolveAsync(puzzle.Value, puzzle.Bits, cancellationToken) is not { } solution)
+            {
+                return ProblemPage.Result(ProofOfWorkSolver.TooHard, $"/events/{id}");
+            }
+
+            proof = new { challenge = puzzle.Value, solution };
         }
 
         var joined = await api.JoinQueueAsync(id, token, proof, cancellationToken);
@@ -47,11 +55,11 @@ internal static class BuyingActions
             return ProblemPage.Result(joined.Problem ?? ApiProblem.Unavailable, $"/events/{id}");
         }
 
-        passes.Write(context, id, new QueuePass(ticket));
+        passes.Write(context, id, new QueuePass(ticket, QueuePasses.BuyerOf(context.User)));
         return TypedResults.Redirect($"/events/{id}/queue");
     }
 
-    private static async Task<IResult> Hold(Guid id, HttpContext context, BoxofficeApi api, QueuePasses passes, TimeProvider time, IFormCollection form)
+    private static async Task<IResult> Hold(Guid id, HttpContext context, BoxofficeApi api, QueuePasses passes, IFormCollection form)
     {
         if (ParseHold(form) is not { } hold)
         {
@@ -60,38 +68,36 @@ internal static class BuyingActions
         }
 
         var token = await context.GetTokenAsync("access_token") ?? "";
-        var admission = passes.Read(context, id) is { } pass && pass.Admitted(time.GetUtcNow()) ? pass.Admission : null;
-        var held = await api.HoldAsync(id, hold, token, Key(form), admission, context.RequestAborted);
+        var held = await api.HoldAsync(id, hold, token, Key(form), passes.AdmissionFor(context, id), context.RequestAborted);
         if (held.Value is { } taken)
         {
             return TypedResults.Redirect($"/checkout/{taken.HoldId}");
         }
 
-        return held.Problem!.Name == "admission-required"
+        return held.Problem?.Name == "admission-required"
             ? TypedResults.Redirect($"/events/{id}/queue")
-            : ProblemPage.Result(held.Problem, $"/events/{id}");
+            : ProblemPage.Result(held.Problem ?? ApiProblem.Unavailable, $"/events/{id}");
     }
 
-    private static async Task<IResult> PlaceOrder(Guid holdId, HttpContext context, BoxofficeApi api, QueuePasses passes, TimeProvider time, IFormCollection form)
+    private static async Task<IResult> PlaceOrder(Guid holdId, HttpContext context, BoxofficeApi api, QueuePasses passes, IFormCollection form)
     {
         var token = await context.GetTokenAsync("access_token") ?? "";
         var cancellationToken = context.RequestAborted;
         var hold = await api.GetHoldAsync(holdId, token, cancellationToken);
         if (hold.Value is not { } held)
         {
-            return ProblemPage.Result(hold.Problem!, "/");
+            return ProblemPage.Result(hold.Problem ?? ApiProblem.Unavailable, "/");
         }
 
-        var admission = passes.Read(context, held.EventId) is { } pass && pass.Admitted(time.GetUtcNow()) ? pass.Admission : null;
-        var placed = await api.PlaceOrderAsync(holdId, token, Key(form), admission, cancellationToken);
+        var placed = await api.PlaceOrderAsync(holdId, token, Key(form), passes.AdmissionFor(context, held.EventId), cancellationToken);
         if (placed.Value is { } order)
         {
             return TypedResults.Redirect($"/orders/{order.OrderId}");
         }
 
-        return placed.Problem!.Name == "admission-required"
+        return placed.Problem?.Name == "admission-required"
             ? TypedResults.Redirect($"/events/{held.EventId}/queue")
-            : ProblemPage.Result(placed.Problem, $"/checkout/{holdId}");
+            : ProblemPage.Result(placed.Problem ?? ApiProblem.Unavailable, $"/checkout/{holdId}");
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Storefront.Api;
 using Microsoft.AspNetCore.Authentication;
 
@@ -5,22 +7,29 @@ namespace Boxoffice.Storefront.Actions;
 
 /// <summary>
 /// The waiting-room page's live updates: the gateway's status stream (Server-Sent Events) for the
-/// buyer's place, relayed as it comes. The browser cannot send the queue ticket or the access token
-/// itself (they stay in the HttpOnly cookies and the server-side session), so the storefront opens
-/// the stream as the buyer and passes the events on.
+/// buyer's place, relayed. The browser cannot send the queue ticket or the access token itself
+/// (they stay in the HttpOnly cookie and the server-side session), so the storefront opens the
+/// stream as the buyer and passes each status on with what the page shows (state, position, people
+/// ahead, the wait), never the admission: the page reloads on a change of state, and the server
+/// keeps the admission then.
 /// </summary>
 internal static class QueueStream
 {
     public static IEndpointRouteBuilder MapQueueStream(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/events/{id:guid}/queue/stream", RelayAsync).RequireAuthorization();
+        routes.MapGet("/events/{id:guid}/queue/stream", RelayAsync);
         return routes;
     }
+
+    /// <summary>What the page's script sees of a status.</summary>
+    private sealed record Shown(string State, long? Position, long? Ahead, int? EstimatedWaitSeconds, int? PollAfterSeconds);
 
     private static async Task RelayAsync(Guid id, HttpContext context, BoxofficeApi api, QueuePasses passes)
     {
         var aborted = context.RequestAborted;
-        if (passes.Read(context, id) is not { } pass || await context.GetTokenAsync("access_token") is not { } token)
+        // 204 (not a redirect to sign in) tells EventSource not to reconnect; the page shows why.
+        if (context.User.Identity?.IsAuthenticated != true || passes.Read(context, id) is not { } pass
+            || await context.GetTokenAsync("access_token") is not { } token)
         {
             context.Response.StatusCode = StatusCodes.Status204NoContent;
             return;
@@ -31,7 +40,6 @@ internal static class QueueStream
             using var upstream = await api.OpenQueueStreamAsync(id, token, pass.Ticket, aborted);
             if (!upstream.IsSuccessStatusCode)
             {
-                // 204 tells EventSource not to reconnect; the page's own refresh shows the refusal.
                 context.Response.StatusCode = StatusCodes.Status204NoContent;
                 return;
             }
@@ -39,18 +47,23 @@ internal static class QueueStream
             context.Response.ContentType = "text/event-stream";
             context.Response.Headers.CacheControl = "no-cache";
             context.Response.Headers["X-Accel-Buffering"] = "no";
-            await using var events = await upstream.Content.ReadAsStreamAsync(aborted);
-            var buffer = new byte[4096];
-            int read;
-            while ((read = await events.ReadAsync(buffer, aborted)) > 0)
+            using var events = new StreamReader(await upstream.Content.ReadAsStreamAsync(aborted));
+            while (await events.ReadLineAsync(aborted) is { } line)
             {
-                await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), aborted);
+                if (!line.StartsWith("data:", StringComparison.Ordinal)
+                    || JsonSerializer.Deserialize<QueueStatus>(line["data:".Length..], BoxofficeApi.Json) is not { } status)
+                {
+                    continue;
+                }
+
+                var shown = new Shown(status.State, status.Position, status.Ahead, status.EstimatedWaitSeconds, status.PollAfterSeconds);
+                await context.Response.WriteAsync($"event: status\ndata: {JsonSerializer.Serialize(shown, BoxofficeApi.Json)}\n\n", aborted);
                 await context.Response.Body.FlushAsync(aborted);
             }
         }
-        catch (Exception failure) when (failure is OperationCanceledException or HttpRequestException or IOException or Polly.ExecutionRejectedException)
+        catch (Exception failure) when (failure is OperationCanceledException or HttpRequestException or IOException or JsonException or Polly.ExecutionRejectedException)
         {
-            // The buyer left, or the gateway went away: EventSource reconnects by itself, or the page refreshes.
+            // The buyer left, or the gateway went away: the page reloads after a pause and asks afresh.
         }
     }
 }

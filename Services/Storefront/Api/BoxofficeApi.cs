@@ -15,9 +15,12 @@ namespace Boxoffice.Storefront.Api;
 /// The APIs the pages are made of. Public reads (the bill, an event, its seat map, availability,
 /// whether it has a waiting room) go straight to the services inside the environment: the gateway
 /// already limited the browser's page request by the buyer's address, and going out through it again
-/// would put every buyer in the storefront's one bucket. What a buyer does (queue, hold, order, read
-/// their orders) goes through the gateway with the buyer's own access token, so its per-buyer limits,
-/// token checks and admission checks apply as they do to any app.
+/// would put every buyer in the storefront's one bucket. So does joining a queue, which the gateway
+/// limits per address: it limits the browser's post of the join form instead (route
+/// storefront-queue-join), and the join goes to the waiting room with the buyer's token, which the
+/// waiting room checks itself. What else a buyer does (queue status, hold, order, read their orders)
+/// goes through the gateway with the buyer's own access token, so its per-buyer limits, token
+/// checks and admission checks apply as they do to any app.
 /// </summary>
 internal sealed class BoxofficeApi(IHttpClientFactory clients, IOptions<StorefrontOptions> options, ILogger<BoxofficeApi> logger)
 {
@@ -39,7 +42,7 @@ internal sealed class BoxofficeApi(IHttpClientFactory clients, IOptions<Storefro
         // Whole days in UTC: from the start of the first to the start of the day after the last
         // (the catalog's `to` is exclusive).
         Add(parameters, "from", query.From is { } from ? Midnight(from) : null);
-        Add(parameters, "to", query.To is { } to ? Midnight(to.AddDays(1)) : null);
+        Add(parameters, "to", query.To is { } to && to < DateOnly.MaxValue ? Midnight(to.AddDays(1)) : null);
         return SendAsync<EventListing>(Catalog, HttpMethod.Get, "/events?" + string.Join('&', parameters), null, cancellationToken);
     }
 
@@ -57,10 +60,10 @@ internal sealed class BoxofficeApi(IHttpClientFactory clients, IOptions<Storefro
         SendAsync<WaitingRoomInfo>(WaitingRoom, HttpMethod.Get, $"/events/{id}", null, cancellationToken);
 
     public Task<ApiAnswer<QueueStatus>> JoinQueueAsync(Guid id, string token, object? proof, CancellationToken cancellationToken) =>
-        SendAsync<QueueStatus>(Gateway, HttpMethod.Post, $"/api/waiting-room/events/{id}/join", Buyer(token, proof), cancellationToken);
+        SendAsync<QueueStatus>(WaitingRoom, HttpMethod.Post, $"/events/{id}/join", Buyer(token, proof), cancellationToken);
 
     public Task<ApiAnswer<Challenge>> GetChallengeAsync(Guid id, string token, CancellationToken cancellationToken) =>
-        SendAsync<Challenge>(Gateway, HttpMethod.Post, $"/api/waiting-room/events/{id}/challenge", Buyer(token), cancellationToken);
+        SendAsync<Challenge>(WaitingRoom, HttpMethod.Post, $"/events/{id}/challenge", Buyer(token), cancellationToken);
 
     public Task<ApiAnswer<QueueStatus>> GetQueueStatusAsync(Guid id, string token, string ticket, CancellationToken cancellationToken) =>
         SendAsync<QueueStatus>(Gateway, HttpMethod.Get, $"/api/waiting-room/events/{id}/status",
@@ -167,7 +170,10 @@ internal sealed class BoxofficeApi(IHttpClientFactory clients, IOptions<Storefro
             using var response = await clients.CreateClient(client).SendAsync(request, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
-                return new ApiAnswer<T>(await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken), null);
+                // A success without a body (JSON null) is no answer either.
+                return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken) is { } value
+                    ? new ApiAnswer<T>(value, null)
+                    : ApiProblem.Unavailable;
             }
 
             return await ProblemAsync(response, cancellationToken);

@@ -27,6 +27,7 @@ internal static class StorefrontServiceExtensions
 
         services.AddBuyerSessions(builder.Configuration);
         services.AddBoxofficeApi();
+        services.AddSingleton<Actions.ProofOfWorkSolver>();
 
         services.AddRazorComponents();
         services.AddCascadingAuthenticationState();

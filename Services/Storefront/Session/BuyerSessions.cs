@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Http.Resilience;
 using Boxoffice.Storefront.Extensions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -30,6 +31,15 @@ internal static class BuyerSessions
         services.AddSingleton<RedisTicketStore>();
         services.AddTransient<IdentityBackchannel>();
         services.AddHttpClient(IdentityBackchannel.ClientName).AddHttpMessageHandler<IdentityBackchannel>();
+        // A code or refresh token is redeemed once: a retry after a slow first try would look like a
+        // replay (and revoke the chain); a registration retried after a slow success, like a taken email.
+        services.AddOptions<Microsoft.Extensions.Http.Resilience.HttpStandardResilienceOptions>(IdentityBackchannel.ClientName + "-standard")
+            .Configure(options => options.Retry.DisableForUnsafeHttpMethods());
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.SecurePolicy = cookiePolicy;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+        });
 
         services.AddAuthentication(options =>
             {
@@ -77,8 +87,9 @@ internal static class BuyerSessions
                 {
                     // (The handler keeps this one for the code's redemption after the event.)
                     context.ProtocolMessage.RedirectUri = settings.Url(options.CallbackPath);
-                    // The discovery document was read inside, where the endpoints carry the internal
-                    // address; the browser goes to the same path at the public URL.
+                    // The discovery document is read inside (IdentityBackchannel), and the endpoints it
+                    // names are the address it was asked at; the browser goes to the same path at the
+                    // public URL.
                     context.ProtocolMessage.IssuerAddress = settings.Url(new Uri(context.ProtocolMessage.IssuerAddress).AbsolutePath);
                     return Task.CompletedTask;
                 };

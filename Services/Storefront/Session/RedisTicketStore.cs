@@ -10,10 +10,9 @@ namespace Boxoffice.Storefront.Session;
 /// tokens are in Redis, encrypted with the storefront's Data Protection keys, for as long as the
 /// session may live. Losing Redis signs buyers out (they sign in again); it loses no order.
 /// </summary>
-internal sealed class RedisTicketStore(IConnectionMultiplexer redis, IDataProtectionProvider protection, TimeProvider time) : ITicketStore
+internal sealed class RedisTicketStore(IConnectionMultiplexer redis, IDataProtectionProvider protection, TimeProvider time, Microsoft.Extensions.Options.IOptions<Extensions.StorefrontOptions> options) : ITicketStore
 {
     private const string Prefix = "storefront:session:";
-    private static readonly TimeSpan DefaultLifetime = TimeSpan.FromHours(8);
     private readonly IDataProtector _protector = protection.CreateProtector("Boxoffice.Storefront.Session");
 
     public async Task<string> StoreAsync(AuthenticationTicket ticket)
@@ -28,7 +27,17 @@ internal sealed class RedisTicketStore(IConnectionMultiplexer redis, IDataProtec
 
     public async Task<AuthenticationTicket?> RetrieveAsync(string key)
     {
-        var stored = (byte[]?)await redis.GetDatabase().StringGetAsync(Prefix + key);
+        byte[]? stored;
+        try
+        {
+            stored = (byte[]?)await redis.GetDatabase().StringGetAsync(Prefix + key);
+        }
+        catch (Exception failure) when (failure is RedisException or TimeoutException)
+        {
+            // Redis is away: the buyer is signed out for now (pages still show; signing in waits for Redis).
+            return null;
+        }
+
         if (stored is null)
         {
             return null;
@@ -48,5 +57,5 @@ internal sealed class RedisTicketStore(IConnectionMultiplexer redis, IDataProtec
     public Task RemoveAsync(string key) => redis.GetDatabase().KeyDeleteAsync(Prefix + key);
 
     private TimeSpan Lifetime(AuthenticationTicket ticket) =>
-        ticket.Properties.ExpiresUtc is { } expires && expires > time.GetUtcNow() ? expires - time.GetUtcNow() : DefaultLifetime;
+        ticket.Properties.ExpiresUtc is { } expires && expires > time.GetUtcNow() ? expires - time.GetUtcNow() : options.Value.SessionIdleTimeout;
 }

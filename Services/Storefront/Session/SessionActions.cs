@@ -34,7 +34,10 @@ internal static class SessionActions
         return TypedResults.SignOut(new AuthenticationProperties { RedirectUri = LocalPath(returnUrl) }, [BuyerSessions.IdentityScheme, BuyerSessions.CookieScheme]);
     }
 
-    /// <summary>A local path to return to; anything else (another site, a protocol-relative URL) is the bill.</summary>
+    /// <summary>
+    /// A local path to return to; anything else (another site, a protocol-relative URL, a path with a
+    /// control character, which browsers drop: "/\t/evil.example" is "//evil.example") is the bill.
+    /// </summary>
     public static string LocalPath(string? url) =>
-        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) ? url : "/";
+        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) && !url.Any(char.IsControl) ? url : "/";
 }

@@ -7,8 +7,9 @@ namespace Boxoffice.Storefront.Session;
 
 /// <summary>
 /// Keeps a session's access token fresh: a minute before it expires, the refresh token buys a new
-/// one (and, rotated, a new refresh token). A refresh the identity server refuses (the refresh
-/// token expired or was revoked) ends the session; the buyer signs in again.
+/// one (and, rotated, a new refresh token). A refresh the identity server refuses (400: the refresh
+/// token expired or was revoked) ends the session; the buyer signs in again. One it could not answer
+/// (down, slow) leaves the session as it is, to try again at the next request.
 /// </summary>
 internal static class TokenRefresh
 {
@@ -24,11 +25,16 @@ internal static class TokenRefresh
             return;
         }
 
-        if (context.Properties.GetTokenValue("refresh_token") is not { } refreshToken
-            || await RefreshAsync(context.HttpContext, refreshToken) is not { } fresh)
+        var refreshToken = context.Properties.GetTokenValue("refresh_token");
+        var (fresh, refused) = refreshToken is null ? (null, true) : await RefreshAsync(context.HttpContext, refreshToken);
+        if (fresh is null)
         {
-            context.RejectPrincipal();
-            await context.HttpContext.SignOutAsync(BuyerSessions.CookieScheme);
+            if (refused)
+            {
+                context.RejectPrincipal();
+                await context.HttpContext.SignOutAsync(BuyerSessions.CookieScheme);
+            }
+
             return;
         }
 
@@ -44,7 +50,8 @@ internal static class TokenRefresh
 
     private sealed record Tokens(string AccessToken, string? RefreshToken, int ExpiresIn);
 
-    private static async Task<Tokens?> RefreshAsync(HttpContext http, string refreshToken)
+    /// <summary>New tokens; or none, and whether the identity server refused (rather than failed to answer).</summary>
+    private static async Task<(Tokens? Fresh, bool Refused)> RefreshAsync(HttpContext http, string refreshToken)
     {
         var options = http.IdentityOptions();
         try
@@ -59,19 +66,20 @@ internal static class TokenRefresh
             }), http.RequestAborted);
             if (!response.IsSuccessStatusCode)
             {
-                return null;
+                return (null, response.StatusCode == System.Net.HttpStatusCode.BadRequest);
             }
 
             using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(http.RequestAborted), cancellationToken: http.RequestAborted);
             var root = body.RootElement;
-            return new Tokens(
+            return (new Tokens(
                 root.GetProperty("access_token").GetString()!,
                 root.TryGetProperty("refresh_token", out var rotated) ? rotated.GetString() : null,
-                root.TryGetProperty("expires_in", out var lifetime) ? lifetime.GetInt32() : 300);
+                root.TryGetProperty("expires_in", out var lifetime) ? lifetime.GetInt32() : 300), false);
         }
-        catch (Exception failure) when (failure is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception failure) when (failure is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException
+            or Polly.ExecutionRejectedException or TimeoutException or TaskCanceledException)
         {
-            return null;
+            return (null, false);
         }
     }
 }

@@ -71,7 +71,10 @@ public sealed class GatewayHardeningTests(BoxofficeApp boxoffice)
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         var policy = string.Join(",", page.Headers.GetValues("Content-Security-Policy"));
         var formAction = policy.Split(';', StringSplitOptions.TrimEntries).Single(directive => directive.StartsWith("form-action ", StringComparison.Ordinal));
-        Assert.Equal("form-action 'self' " + new Uri(Tokens.WebRedirect).GetLeftPart(UriPartial.Authority), formAction);
+        // This site, and the origins of the registered clients' redirects: the storefront's (the
+        // gateway's public URL) and the development client's.
+        string[] allowed = ["'self'", boxoffice.App.GetEndpoint("gateway", "http").GetLeftPart(UriPartial.Authority), new Uri(Tokens.WebRedirect).GetLeftPart(UriPartial.Authority)];
+        Assert.Equal(allowed.Order(), formAction.Split(' ').Skip(1).Order());
         Assert.Contains("frame-ancestors 'none'", policy);
     }
 

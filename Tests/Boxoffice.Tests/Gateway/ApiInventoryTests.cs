@@ -83,6 +83,18 @@ public sealed partial class ApiInventoryTests(BoxofficeApp boxoffice)
             }
         }
 
+        // The storefront's pages are HTML for browsers, listed in Services/Storefront/README.md, not
+        // operations of an API document; its two routes serve them, and nothing of an API.
+        foreach (var (path, route) in new[] { ("/", "storefront-home"), ("/events/some-event", "storefront"), ("/checkout/some-hold", "storefront"), ("/assets/site.css", "storefront") })
+        {
+            Assert.Equal(route, Pick(routes, "GET", path)?.Name);
+            chosen.Add(route);
+        }
+
+        Assert.Equal("storefront-queue-join", Pick(routes, "POST", "/events/some-event/queue/join")?.Name);
+        chosen.Add("storefront-queue-join");
+        Assert.NotEqual("storefront", Pick(routes, "GET", "/api/catalog/events")?.Name);
+
         // The catalog's fallback route: whatever no catalog route names still needs a token (deny by default).
         chosen.Add("catalog");
         var undocumented = routes.Select(route => route.Name).Where(name => !chosen.Contains(name)).ToList();

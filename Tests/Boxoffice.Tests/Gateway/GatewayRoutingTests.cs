@@ -69,7 +69,7 @@ public sealed class GatewayRoutingTests(BoxofficeApp boxoffice)
 
     [Theory]
     [InlineData("/api/nowhere/events")]
-    [InlineData("/events")]
+    [InlineData("/organizer/events")]
     [InlineData("/api/catalog/no-such-thing")]
     public async Task Paths_no_route_serves_get_401_anonymously_and_404_with_a_token(string path)
     {
@@ -82,6 +82,19 @@ public sealed class GatewayRoutingTests(BoxofficeApp boxoffice)
         // Deny by default: without a token nothing tells which paths exist.
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, authenticated.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_services_own_path_at_the_root_reaches_the_storefronts_pages_not_the_service()
+    {
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        // /events is the catalog's list inside, and the storefront's page space outside.
+        using var list = await gateway.GetAsync("/events", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, list.StatusCode);
+        Assert.Equal("text/html", list.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("\"items\"", await list.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
     [Theory]

@@ -6,7 +6,7 @@ namespace Boxoffice.Tests.Storefront;
 /// <summary>
 /// One person's browser: a fresh context (its own cookies) at the gateway's public address, on a
 /// desktop or phone-sized screen. It records every console error, uncaught script error and
-/// Content-Security-Policy violation, which <see cref="AssertCleanAsync"/> requires to be none.
+/// Content-Security-Policy violation, which <see cref="AssertClean"/> requires to be none.
 /// </summary>
 internal sealed partial class BrowserSession : IAsyncDisposable
 {

@@ -42,8 +42,8 @@ public sealed class StorefrontTests(BoxofficeApp boxoffice, Chromium chromium) :
         await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("You are in");
 
         // Two seats from the seat map.
-        await page.Locator($"label[for='seat-Stalls-A-3']").ClickAsync();
-        await page.Locator($"label[for='seat-Stalls-A-4']").ClickAsync();
+        await page.Locator($"input[name=seat][value='Stalls/A/3'] + label").ClickAsync();
+        await page.Locator($"input[name=seat][value='Stalls/A/4'] + label").ClickAsync();
         await browser.ScreenshotAsync("event");
         await page.GetByRole(AriaRole.Button, new() { Name = "Hold selected seats" }).ClickAsync();
 

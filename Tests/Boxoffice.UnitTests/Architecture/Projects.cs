@@ -13,7 +13,7 @@ internal static class Projects
 {
     public const string Ours = "Boxoffice.";
 
-    public static readonly string[] Services = ["Booking", "Catalog", "Gateway", "Identity", "Payments", "PaymentProvider", "WaitingRoom"];
+    public static readonly string[] Services = ["Booking", "Catalog", "Gateway", "Identity", "Payments", "PaymentProvider", "WaitingRoom", "Storefront"];
 
     /// <summary>The project file of each of our assemblies the rules speak of, by project name.</summary>
     private static readonly Dictionary<string, string> Files = new()
@@ -25,6 +25,7 @@ internal static class Projects
         ["Payments"] = "Services/Payments/Payments.csproj",
         ["PaymentProvider"] = "Services/PaymentProvider/PaymentProvider.csproj",
         ["WaitingRoom"] = "Services/WaitingRoom/WaitingRoom.csproj",
+        ["Storefront"] = "Services/Storefront/Storefront.csproj",
         ["Messaging"] = "Services/Messaging/Messaging.csproj",
         ["Postgres"] = "Services/Postgres/Postgres.csproj",
         ["Contracts"] = "Services/Contracts/Contracts.csproj",

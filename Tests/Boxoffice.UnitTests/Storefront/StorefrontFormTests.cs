@@ -75,6 +75,9 @@ public sealed class StorefrontFormTests
     [InlineData("/\\evil.example", "/")]
     [InlineData("https://evil.example/", "/")]
     [InlineData("javascript:alert(1)", "/")]
+    [InlineData("/\t/evil.example", "/")]
+    [InlineData("/\n/evil.example", "/")]
+    [InlineData("/orders\r\nSet-Cookie: x=1", "/")]
     [InlineData("", "/")]
     [InlineData(null, "/")]
     public void Only_a_local_path_is_returned_to_after_signing_in_or_out(string? returnUrl, string expected) =>

@@ -31,6 +31,13 @@ function startCountdowns() {
   }
 }
 
+function waitInWords(seconds) {
+  if (seconds <= 0) return "any moment now";
+  if (seconds < 60) return "under a minute";
+  if (seconds < 3600) return `about ${Math.ceil(seconds / 60)} min`;
+  return `about ${Math.round(seconds / 360) / 10} h`;
+}
+
 function followQueue() {
   const section = document.querySelector("[data-queue-stream]");
   if (!section || !window.EventSource) {
@@ -38,6 +45,7 @@ function followQueue() {
   }
   const state = section.getAttribute("data-state");
   const stream = new EventSource(section.getAttribute("data-queue-stream"));
+  let pollAfter = 5;
   stream.addEventListener("status", (event) => {
     const status = JSON.parse(event.data);
     if (status.state !== state) {
@@ -45,6 +53,7 @@ function followQueue() {
       window.location.reload();
       return;
     }
+    pollAfter = status.pollAfterSeconds || pollAfter;
     const show = (field, value) => {
       const element = section.querySelector(`[data-field="${field}"]`);
       if (element && value !== null && value !== undefined) {
@@ -54,14 +63,14 @@ function followQueue() {
     show("position", status.position?.toLocaleString("en"));
     show("ahead", status.ahead?.toLocaleString("en"));
     if (status.estimatedWaitSeconds !== null && status.estimatedWaitSeconds !== undefined) {
-      const seconds = status.estimatedWaitSeconds;
-      show("wait", seconds <= 0 ? "any moment now" : seconds < 60 ? "under a minute" : `about ${Math.ceil(seconds / 60)} min`);
+      show("wait", waitInWords(status.estimatedWaitSeconds));
     }
   });
   stream.onerror = () => {
-    // The stream ended (turn came, or the server went away): the page asks afresh.
+    // The stream ended (the server went away, or has nothing to stream): the page asks afresh,
+    // after the pause the server last asked for, never in a tight loop.
     if (stream.readyState === EventSource.CLOSED) {
-      window.location.reload();
+      setTimeout(() => window.location.reload(), Math.max(5, pollAfter) * 1000);
     }
   };
 }
