@@ -20,13 +20,21 @@ public sealed class ExternalModeTests(BoxofficeApp boxoffice)
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(TimeSpan.FromMinutes(8));
         string[] connections = ["redis", "kafka", "identitydb", "catalogdb", "bookingdb", "paymentsdb", "providerdb", "waitingroomdb"];
-        var arguments = new List<string> { "--infra", "external" };
+        // No demo events: the catalog is the running app's.
+        var arguments = new List<string> { "--infra", "external", "--Demo:Sales=false" };
         foreach (var name in connections)
         {
             arguments.Add($"--ConnectionStrings:{name}={await boxoffice.ConnectionStringAsync(name)}");
         }
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([.. arguments], timeout.Token);
+        // Its identity registers the clients again in the identity database it shares with the
+        // running app: with the running app's public address for the storefront, or the running
+        // app's storefront could sign nobody in after this test (its redirect would be unknown).
+        var running = boxoffice.App.GetEndpoint("gateway", "http").GetLeftPart(UriPartial.Authority);
+        builder.CreateResourceBuilder<ProjectResource>("identity")
+            .WithEnvironment("Identity__Clients__boxoffice-storefront__RedirectUris__0", $"{running}/signin-oidc")
+            .WithEnvironment("Identity__Clients__boxoffice-storefront__PostLogoutRedirectUris__0", $"{running}/signout-callback-oidc");
         await using var external = await builder.BuildAsync(timeout.Token);
         await external.StartAsync(timeout.Token);
         await external.ResourceNotifications.WaitForResourceHealthyAsync("gateway", timeout.Token);

@@ -92,12 +92,26 @@ internal sealed partial class BrowserSession : IAsyncDisposable
 
     private async Task SignInOnLoginPageAsync(string email, string password)
     {
-        await Page.WaitForURLAsync(LoginPage());
+        await UntilAsync(url => LoginPage().IsMatch(url), "the identity server's login page");
         await Page.GetByLabel("Email").FillAsync(email);
         await Page.GetByLabel("Password").FillAsync(password);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Page.WaitForURLAsync(url => !LoginPage().IsMatch(url) && !url.Contains("/signin", StringComparison.Ordinal));
+        await UntilAsync(url => !LoginPage().IsMatch(url) && !url.Contains("/signin", StringComparison.Ordinal), "back on the storefront, signed in");
         await Assertions.Expect(Page.Locator("header.site .who")).ToHaveTextAsync(email);
+    }
+
+    /// <summary>Until the page's address satisfies <paramref name="arrived"/>; otherwise fails saying where the browser is and what it shows.</summary>
+    private async Task UntilAsync(Func<string, bool> arrived, string where)
+    {
+        try
+        {
+            await Page.WaitForURLAsync(arrived);
+        }
+        catch (TimeoutException)
+        {
+            var shown = await Page.EvaluateAsync<string>("() => document.body ? document.body.innerText : document.documentElement.outerHTML");
+            Assert.Fail($"The browser did not get {where}; it is at {Page.Url}, showing: {shown[..Math.Min(shown.Length, 600)]}");
+        }
     }
 
     /// <summary>Saves the page as it looks now into BOXOFFICE_SCREENSHOTS (the README's pictures), when that is set.</summary>
