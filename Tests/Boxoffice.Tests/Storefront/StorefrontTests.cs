@@ -200,6 +200,61 @@ public sealed class StorefrontTests(BoxofficeApp boxoffice, Chromium chromium) :
         browser.AssertClean();
     }
 
+    [Fact]
+    public async Task Forged_malformed_or_foreign_posts_and_ids_get_a_4xx_page_and_change_nothing()
+    {
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var other = await Buyer.NewAsync(boxoffice);
+        var othersHold = (await other.HoldAsync(sale)).GetProperty("holdId").GetGuid();
+        await using var browser = await BrowserSession.OpenAsync(boxoffice, chromium);
+        var page = browser.Page;
+        await browser.RegisterAndSignInAsync();
+        var request = browser.Context.APIRequest;
+
+        // Another buyer's hold is nobody's here: not found, and it cannot be ordered.
+        var foreign = await page.GotoAsync($"/checkout/{othersHold}");
+        Assert.Equal(404, foreign!.Status);
+        await page.GotoAsync($"/events/{sale.EventId}");
+        var token = await page.Locator(".tier-form input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");
+        var order = await request.PostAsync($"/checkout/{othersHold}/order", new() { Form = Form(request, ("__RequestVerificationToken", token!), ("key", Guid.NewGuid().ToString("N"))), MaxRedirects = 0 });
+        Assert.Equal(404, order.Status);
+
+        // A post without the antiforgery token (a form on another site): refused before anything is held.
+        var forged = await request.PostAsync($"/events/{sale.EventId}/holds", new() { Form = Form(request, ("tier", sale.StandingTierId.ToString()), ("quantity", "1")), MaxRedirects = 0 });
+        Assert.Equal(400, forged.Status);
+        Assert.StartsWith("text/html", forged.Headers["content-type"]);
+
+        // Malformed choices: a page that says what to do, nothing held.
+        foreach (var (tier, quantity) in new[] { ("not-a-tier", "1"), (sale.StandingTierId.ToString(), "0"), (sale.StandingTierId.ToString(), "9999999999"), (Guid.NewGuid().ToString(), "1") })
+        {
+            var malformed = await request.PostAsync($"/events/{sale.EventId}/holds", new() { Form = Form(request, ("__RequestVerificationToken", token!), ("tier", tier), ("quantity", quantity)), MaxRedirects = 0 });
+            Assert.InRange(malformed.Status, 400, 499);
+            Assert.DoesNotContain("Exception", await malformed.TextAsync());
+        }
+
+        // Hostile query strings are the first page or a 4xx, never a failure.
+        foreach (var path in new[] { "/?page=abc&from=9999-12-31&to=9999-12-31", "/?q=%00", "/?page=99999999999", "/orders?after=not-an-id", $"/events/{sale.EventId}/queue/stream" })
+        {
+            var answer = await request.GetAsync(path, new() { MaxRedirects = 0 });
+            Assert.True(answer.Status < 500, $"{path}: {answer.Status}");
+        }
+
+        var orders = await other.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/orders");
+        Assert.Equal(0, orders.GetArrayLength());
+        browser.AssertClean();
+    }
+
+    private static IFormData Form(IAPIRequestContext request, params (string Name, string Value)[] fields)
+    {
+        var form = request.CreateFormData();
+        foreach (var (name, value) in fields)
+        {
+            form.Set(name, value);
+        }
+
+        return form;
+    }
+
     /// <summary>An on-sale event in Coimbra, 60 days out, with a seated section (rows A and B of 10) and a waiting room.</summary>
     private async Task<Guid> SeatedQueuedEventAsync(string name)
     {
