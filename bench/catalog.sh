@@ -46,6 +46,8 @@ postgres_password=$(secret)
 # benchmark's events have no waiting room, and no waiting room runs: the gateway's queue snapshot
 # fetch is pointed at the upstream, which has none (it logs that once and answers as before).
 waiting_room_key=$(secret)$(secret)
+# The gateway asks the waiting room for queue snapshots with this one (WaitingRoom:InternalKey).
+waiting_room_internal_key=$(secret)$(secret)
 
 start_redis "$redis_port" "$redis_password"
 start_postgres catalogdb
@@ -82,7 +84,7 @@ env ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Prod
   ConnectionStrings__redis="127.0.0.1:$redis_port,password=$redis_password" \
   Authentication__Issuer="http://127.0.0.1:$upstream_port/" Authentication__MetadataBaseAddress="http://127.0.0.1:$upstream_port" \
   RateLimiting__Anonymous__TokenLimit=1000000000 RateLimiting__Anonymous__TokensPerSecond=1000000000 \
-  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__Service="http://127.0.0.1:$upstream_port" \
+  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__InternalKey="$waiting_room_internal_key" WaitingRoom__Service="http://127.0.0.1:$upstream_port" \
   ReverseProxy__Clusters__catalog__Destinations__catalog__Address="http://127.0.0.1:$catalog_port" \
   $(route constant /bench constant) ReverseProxy__Clusters__constant__Destinations__d__Address="http://127.0.0.1:$constant_port" \
   $(route uncached /uncached uncached) ReverseProxy__Clusters__uncached__Destinations__d__Address="http://127.0.0.1:$uncached_port" \

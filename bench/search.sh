@@ -40,6 +40,7 @@ build_release Services/Catalog Services/Storefront Services/Gateway Services/Emb
 redis_password=$(secret)
 postgres_password=$(secret)
 waiting_room_key=$(secret)$(secret)
+waiting_room_internal_key=$(secret)$(secret)
 
 start_redis "$redis_port" "$redis_password"
 start_postgres catalogdb
@@ -96,7 +97,7 @@ env ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Prod
   ConnectionStrings__redis="127.0.0.1:$redis_port,password=$redis_password" \
   Authentication__Issuer="http://127.0.0.1:$upstream_port/" Authentication__MetadataBaseAddress="http://127.0.0.1:$upstream_port" \
   RateLimiting__Anonymous__TokenLimit=1000000000 RateLimiting__Anonymous__TokensPerSecond=1000000000 \
-  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__InternalKey="$waiting_room_key" WaitingRoom__Service="http://127.0.0.1:$upstream_port" \
+  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__InternalKey="$waiting_room_internal_key" WaitingRoom__Service="http://127.0.0.1:$upstream_port" \
   ReverseProxy__Clusters__catalog__Destinations__catalog__Address="http://127.0.0.1:$catalog_port" \
   ReverseProxy__Clusters__storefront__Destinations__storefront__Address="http://127.0.0.1:$storefront_port" \
   $(route uncached /uncached uncached) ReverseProxy__Clusters__uncached__Destinations__d__Address="http://127.0.0.1:$uncached_port" \

@@ -51,6 +51,8 @@ redis_password=$(secret)
 postgres_password=$(secret)
 # Signs queue tickets and admissions (the waiting room); the gateway and booking check them (at least 32 characters).
 waiting_room_key=$(secret)$(secret)
+# The gateway asks the waiting room for queue snapshots with this one (WaitingRoom:InternalKey).
+waiting_room_internal_key=$(secret)$(secret)
 
 start_redis "$redis_port" "$redis_password"
 start_postgres catalogdb bookingdb waitingroomdb
@@ -72,7 +74,7 @@ env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$booking_port" ConnectionSt
   dotnet "$(release Services/Booking Boxoffice.Booking)" "$(content_root Services/Booking)" >"$work/booking.log" 2>&1 &
 pids+=($!)
 env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$waiting_room_port" ConnectionStrings__waitingroomdb="$(connection waitingroomdb)" \
-  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__BookingUrl="http://127.0.0.1:$booking_port" \
+  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__InternalKey="$waiting_room_internal_key" WaitingRoom__BookingUrl="http://127.0.0.1:$booking_port" \
   dotnet "$(release Services/WaitingRoom Boxoffice.WaitingRoom)" "$(content_root Services/WaitingRoom)" >"$work/waiting-room.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$catalog_port/alive"
@@ -87,7 +89,7 @@ cluster() { # name address: the cluster's one destination (named like the cluste
 unlimited=1000000000
 # shellcheck disable=SC2046 # the cluster settings are words on purpose
 env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" \
-  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__Service="http://127.0.0.1:$waiting_room_port" \
+  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__InternalKey="$waiting_room_internal_key" WaitingRoom__Service="http://127.0.0.1:$waiting_room_port" \
   RateLimiting__Authenticated__TokenLimit=$unlimited RateLimiting__Authenticated__TokensPerSecond=$unlimited \
   RateLimiting__Anonymous__TokenLimit=$unlimited RateLimiting__Anonymous__TokensPerSecond=$unlimited \
   RateLimiting__QueueJoin__TokenLimit=$unlimited RateLimiting__QueueJoin__TokensPerSecond=$unlimited \
