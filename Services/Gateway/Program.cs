@@ -15,6 +15,7 @@ var app = builder.Build();
 
 app.UseSecurityHeaders();
 app.UseRequestCorrelation();
+app.UseRouteMetrics();
 app.MapDefaultEndpoints();
 app.UseManagementPort();
 app.UseInternalEndpointsHidden();

@@ -64,6 +64,7 @@ internal sealed partial class KafkaConsumerService(
     {
         // Leave the host's start-up path before the first (blocking) poll.
         await Task.Yield();
+        KafkaTelemetry.StartCounting(subscription.Topic, subscription.GroupId);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -305,17 +306,20 @@ internal sealed partial class KafkaConsumerService(
     {
         using var activity = KafkaTelemetry.StartConsume(result, subscription.GroupId);
         activity?.SetTag("messaging.boxoffice.attempt", attempt);
+        var started = time.GetTimestamp();
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var handler = subscription.CreateHandler(scope.ServiceProvider);
             await handler.HandleAsync(result, stoppingToken);
             KafkaTelemetry.Handled.Add(1, tags);
+            KafkaTelemetry.Handling(subscription.Topic, "handled", time.GetElapsedTime(started));
             return null;
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, exception.GetType().Name);
+            KafkaTelemetry.Handling(subscription.Topic, "failed", time.GetElapsedTime(started));
             return exception;
         }
     }

@@ -30,6 +30,27 @@ public static class KafkaTelemetry
     internal static readonly Counter<long> Replayed = Meter.CreateCounter<long>(
         "boxoffice.messaging.replayed", "{message}", "Messages an operator replayed: dead letters copied back to their topic, parked outbox rows released to the relay.");
 
+    /// <summary>
+    /// A consumer's counters start at 0 with its tags, so the first failure or dead letter is an
+    /// increase Prometheus sees (alerts DeadLettersGrowing and friends), not a series born at 1.
+    /// </summary>
+    internal static void StartCounting(string topic, string group)
+    {
+        KeyValuePair<string, object?>[] tags = [new("topic", topic), new("group", group)];
+        foreach (var counter in new[] { Handled, HandleFailed, Retried, DeadLettered, Duplicates, HandleDeferred })
+        {
+            counter.Add(0, tags);
+        }
+    }
+
+    private static readonly Histogram<double> HandleDuration = Meter.CreateHistogram(
+        "boxoffice.messaging.handle.duration", "s", "One handler attempt on one message, by topic and outcome (handled, failed).",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
+    /// <summary>Records one handler attempt's time (inside its consume span: the span is the exemplar).</summary>
+    internal static void Handling(string topic, string outcome, TimeSpan elapsed) =>
+        HandleDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("topic", topic), new KeyValuePair<string, object?>("outcome", outcome));
+
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Group, string Topic, int Partition), long> Lags = new();
     private static readonly ObservableGauge<long> ConsumerLag = Meter.CreateObservableGauge(
         "boxoffice.messaging.consumer_lag",

@@ -38,6 +38,10 @@ internal sealed class BookingOptions
     [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often the sale's gauges (places per event, orders pending and overdue) are counted again.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan GaugeInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long the public availability counts are served from Redis before they are counted again.</summary>
     [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan AvailabilityCacheTime { get; set; } = TimeSpan.FromSeconds(2);

@@ -46,6 +46,7 @@ internal static class BookingServiceExtensions
         builder.Services.AddSingleton<TicketSigner>();
         builder.Services.AddSingleton<OrderFulfilment>();
         builder.Services.AddHostedService<ExpirySweeper>();
+        builder.Services.AddHostedService<SaleCounter>();
         // Old idempotency keys and ended holds go with the outbox's and inbox's purge (Messaging:Retention:Interval).
         builder.Services.AddOptions<BookingRetentionOptions>().BindConfiguration(BookingRetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddRetentionRule<IdempotencyKeysRetention>();

@@ -15,7 +15,7 @@ internal static class HoldsApi
     public static IEndpointRouteBuilder MapHoldsApi(this IEndpointRouteBuilder routes)
     {
         var buyer = routes.MapGroup("").WithTags("Holds").RequireAuthorization(BoxofficeAuth.Policies.Buyer);
-        buyer.MapPost("/events/{id:guid}/holds", CreateHold).WithName("CreateHold");
+        buyer.MapPost("/events/{id:guid}/holds", CreateHold).WithName("CreateHold").WithHandlingTime("hold");
         buyer.MapGet("/holds/{id:guid}", GetHold).WithName("GetHold");
         buyer.MapDelete("/holds/{id:guid}", ReleaseHold).WithName("ReleaseHold");
         return routes;

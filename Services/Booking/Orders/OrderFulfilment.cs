@@ -118,6 +118,7 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             new TicketsIssued(orderId, order.EventId, order.BuyerId, [.. tickets.Select(ticket => new IssuedTicket(ticket.TicketId, ticket.Seat))]), cancellationToken);
         BookingMetrics.OrdersConfirmed.Add(1);
         BookingMetrics.TicketsSold.Add(tickets.Count);
+        BookingMetrics.OrderFulfilment.Record(Math.Max(0, (time.Now() - order.CreatedAt).TotalSeconds));
         LogConfirmed(orderId, tickets.Count);
         return null;
     }

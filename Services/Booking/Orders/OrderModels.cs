@@ -30,7 +30,7 @@ internal abstract record OrderPlacement
 }
 
 /// <summary>An order locked for its end, with what the end needs to know.</summary>
-internal sealed record LockedOrder(Guid HoldId, Guid EventId, string BuyerId, decimal Amount, string Currency, int Units, string Status);
+internal sealed record LockedOrder(Guid HoldId, Guid EventId, string BuyerId, decimal Amount, string Currency, int Units, string Status, DateTimeOffset CreatedAt);
 
 /// <summary>Why a payment result cannot be about the order it names (see <see cref="PaymentChecks"/>): it is refused and changes nothing.</summary>
 internal sealed record PaymentMismatch(string Reason);

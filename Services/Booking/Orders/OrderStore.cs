@@ -68,10 +68,10 @@ internal static class OrderStore
     public static async Task<LockedOrder?> LockAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
     {
         await using var select = transaction.Command(
-            "SELECT hold_id, event_id, buyer_id, amount, currency, units, status FROM orders WHERE order_id = $1 FOR UPDATE", orderId);
+            "SELECT hold_id, event_id, buyer_id, amount, currency, units, status, created_at FROM orders WHERE order_id = $1 FOR UPDATE", orderId);
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new LockedOrder(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetDecimal(3), reader.GetString(4), reader.GetInt32(5), reader.GetString(6))
+            ? new LockedOrder(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetDecimal(3), reader.GetString(4), reader.GetInt32(5), reader.GetString(6), reader.GetFieldValue<DateTimeOffset>(7))
             : null;
     }
 

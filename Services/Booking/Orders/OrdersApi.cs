@@ -13,7 +13,7 @@ internal static class OrdersApi
     public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder routes)
     {
         var buyer = routes.MapGroup("/orders").WithTags("Orders").RequireAuthorization(BoxofficeAuth.Policies.Buyer);
-        buyer.MapPost("/", PlaceOrder).WithName("PlaceOrder");
+        buyer.MapPost("/", PlaceOrder).WithName("PlaceOrder").WithHandlingTime("order");
         buyer.MapGet("/", ListOrders).WithName("ListOrders");
         buyer.MapGet("/{id:guid}", GetOrder).WithName("GetOrder");
         buyer.MapGet("/{id:guid}/tickets", GetOrderTickets).WithName("GetOrderTickets");

@@ -14,7 +14,7 @@ internal static class TicketsApi
         var tickets = routes.MapGroup("/tickets").WithTags("Tickets");
         tickets.MapMethods("/signing-key", [HttpMethods.Get, HttpMethods.Head], GetSigningKey).WithName("GetTicketSigningKey").AllowAnonymous();
         tickets.MapGet("/", ListTickets).WithName("ListTickets").RequireAuthorization(BoxofficeAuth.Policies.Buyer);
-        tickets.MapPost("/check-in", CheckIn).WithName("CheckIn").RequireAuthorization(BoxofficeAuth.Policies.Staff);
+        tickets.MapPost("/check-in", CheckIn).WithName("CheckIn").WithHandlingTime("check_in").RequireAuthorization(BoxofficeAuth.Policies.Staff);
         return routes;
     }
 

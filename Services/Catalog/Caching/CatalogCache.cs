@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 
@@ -14,6 +15,12 @@ namespace Boxoffice.Catalog.Caching;
 internal sealed class CatalogCache(HybridCache cache, FillLease lease, IOptions<CatalogCacheOptions> options)
 {
     public const string ListTag = "event-lists";
+
+    private static readonly Meter Meter = new("Boxoffice.Catalog");
+
+    private static readonly Counter<long> Lookups = Meter.CreateCounter<long>(
+        "boxoffice.catalog.cache.lookups", "{lookup}",
+        "Cached reads by kind (event: an event or seat map; list: a page of the bill) and result: hit (memory or Redis) or miss (this call loaded it).");
 
     private readonly CatalogCacheOptions _options = options.Value;
     private readonly HybridCacheEntryOptions _entry = new()
@@ -33,20 +40,44 @@ internal sealed class CatalogCache(HybridCache cache, FillLease lease, IOptions<
 
     public static string EventTag(Guid id) => $"event:{id:N}";
 
-    public ValueTask<CachedDocument> GetEventAsync(string key, Guid eventId, Func<CancellationToken, ValueTask<CachedDocument>> load, CancellationToken cancellationToken) =>
-        _options.Enabled
-            ? cache.GetOrCreateAsync(key, (lease, key, load), static (state, token) => state.lease.LoadOnceAsync(state.key, state.load, token), _entry, [EventTag(eventId)], cancellationToken)
-            : load(cancellationToken);
+    public async ValueTask<CachedDocument> GetEventAsync(string key, Guid eventId, Func<CancellationToken, ValueTask<CachedDocument>> load, CancellationToken cancellationToken)
+    {
+        if (!_options.Enabled)
+        {
+            return await load(cancellationToken);
+        }
+
+        var lookup = new Lookup(lease, key, load);
+        var document = await cache.GetOrCreateAsync(key, lookup, static (lookup, token) =>
+        {
+            lookup.Missed = true;
+            return lookup.Lease.LoadOnceAsync(lookup.Key, lookup.Load, token);
+        }, _entry, [EventTag(eventId)], cancellationToken);
+        Count(lookup, "event");
+        return document;
+    }
 
     /// <summary>
     /// A list page: one load per key in each replica, without the cross-replica lease. Pages are
     /// many, short-lived and dropped by tag, so a lease (which a change must drop by its key)
     /// could hand over a page from before the change.
     /// </summary>
-    public ValueTask<CachedDocument> GetListAsync(string key, Func<CancellationToken, ValueTask<CachedDocument>> load, CancellationToken cancellationToken) =>
-        _options.Enabled
-            ? cache.GetOrCreateAsync(key, load, static (load, token) => load(token), _list, [ListTag], cancellationToken)
-            : load(cancellationToken);
+    public async ValueTask<CachedDocument> GetListAsync(string key, Func<CancellationToken, ValueTask<CachedDocument>> load, CancellationToken cancellationToken)
+    {
+        if (!_options.Enabled)
+        {
+            return await load(cancellationToken);
+        }
+
+        var lookup = new Lookup(lease, key, load);
+        var document = await cache.GetOrCreateAsync(key, lookup, static (lookup, token) =>
+        {
+            lookup.Missed = true;
+            return lookup.Load(token);
+        }, _list, [ListTag], cancellationToken);
+        Count(lookup, "list");
+        return document;
+    }
 
     /// <summary>Forgets everything cached about one event, and every list page (it may be on any of them).</summary>
     public async Task InvalidateEventAsync(Guid eventId, CancellationToken cancellationToken)
@@ -54,6 +85,21 @@ internal sealed class CatalogCache(HybridCache cache, FillLease lease, IOptions<
         await lease.ForgetAsync([EventKey(eventId), SeatMapKey(eventId)]);
         await cache.RemoveAsync([EventKey(eventId), SeatMapKey(eventId)], cancellationToken);
         await cache.RemoveByTagAsync([EventTag(eventId), ListTag], cancellationToken);
+    }
+
+    /// <summary>A miss is a lookup whose loader ran; callers that waited for another's load in this replica count as hits.</summary>
+    private static void Count(Lookup lookup, string kind) =>
+        Lookups.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("result", lookup.Missed ? "miss" : "hit"));
+
+    private sealed class Lookup(FillLease lease, string key, Func<CancellationToken, ValueTask<CachedDocument>> load)
+    {
+        public FillLease Lease { get; } = lease;
+
+        public string Key { get; } = key;
+
+        public Func<CancellationToken, ValueTask<CachedDocument>> Load { get; } = load;
+
+        public bool Missed { get; set; }
     }
 }
 

@@ -24,7 +24,7 @@ internal static partial class QueueStatusApi
         var queue = routes.MapGroup(Prefix)
             .RequireAuthorization(BoxofficeAuth.Policies.Buyer)
             .RequireRateLimiting(RateLimiting.RateLimitingExtensions.Standard);
-        queue.MapGet("/status", GetStatus);
+        queue.MapGet("/status", GetStatus).WithHandlingTime("queue_status");
         queue.MapGet("/status/stream", StreamStatus);
         return routes;
     }

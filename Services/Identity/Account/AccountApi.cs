@@ -1,6 +1,7 @@
 using System.Net.Mail;
 using System.Security.Claims;
 using Boxoffice.Identity.Data;
+using Boxoffice.Identity.Extensions;
 using Boxoffice.Identity.Seeding;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -54,6 +55,7 @@ internal static class AccountApi
         if (await throttle.RefusedForAsync(normalized, address) is { } wait)
         {
             RetryAfter.Set(http.Response, wait);
+            IdentityMetrics.SignInFailed("throttled");
             return Page(http, antiforgery, returnUrl, email, "Too many failed sign-ins. Try again later.", StatusCodes.Status429TooManyRequests);
         }
 
@@ -89,6 +91,7 @@ internal static class AccountApi
         if (!verified)
         {
             await throttle.RecordFailureAsync(normalized, address);
+            IdentityMetrics.SignInFailed("credentials");
             return Page(http, antiforgery, returnUrl, email, FailedSignIn, StatusCodes.Status400BadRequest);
         }
 

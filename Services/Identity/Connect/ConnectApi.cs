@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Boxoffice.Identity.Data;
+using Boxoffice.Identity.Extensions;
 using Boxoffice.Identity.Seeding;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
@@ -22,7 +23,7 @@ internal static class ConnectApi
     public static IEndpointRouteBuilder MapConnectApi(this IEndpointRouteBuilder routes)
     {
         routes.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], Authorize).ExcludeFromDescription();
-        routes.MapPost("/connect/token", Token).ExcludeFromDescription().DisableAntiforgery();
+        routes.MapPost("/connect/token", CountedToken).ExcludeFromDescription().DisableAntiforgery();
         routes.MapMethods("/connect/logout", [HttpMethods.Get, HttpMethods.Post], EndSession).ExcludeFromDescription().DisableAntiforgery();
         return routes;
     }
@@ -103,6 +104,9 @@ internal static class ConnectApi
 
         return Results.SignIn(ClaimsFactory.ForUser(user, request.GetScopes()), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
+
+    private static async Task<IResult> CountedToken(HttpContext http, IdentityDb db, IOpenIddictApplicationManager applications, CancellationToken cancellationToken) =>
+        IdentityMetrics.Token(http.GetOpenIddictServerRequest()?.GrantType, await Token(http, db, applications, cancellationToken));
 
     private static async Task<IResult> Token(HttpContext http, IdentityDb db, IOpenIddictApplicationManager applications, CancellationToken cancellationToken)
     {

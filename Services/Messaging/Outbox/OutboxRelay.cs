@@ -28,6 +28,10 @@ internal sealed partial class OutboxRelay(
     private static readonly Meter Meter = new(KafkaTelemetry.Name);
     private static readonly Counter<long> Relayed = Meter.CreateCounter<long>("boxoffice.outbox.published", "{message}", "Outbox rows published and acknowledged.");
     private static readonly Counter<long> Parked = Meter.CreateCounter<long>("boxoffice.outbox.parked", "{message}", "Outbox rows the broker refused for good, set aside for a person.");
+    private static readonly Histogram<double> RelayDelay = Meter.CreateHistogram(
+        "boxoffice.outbox.relay_delay", "s", "From an outbox row's write (its transaction) to the broker's acknowledgement.",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
+
     private static double _oldestPendingSeconds;
     private static readonly ObservableGauge<double> Lag = Meter.CreateObservableGauge(
         "boxoffice.outbox.lag", () => Volatile.Read(ref _oldestPendingSeconds), "s", "Age of the oldest unpublished outbox row at the last relay round.");
@@ -122,7 +126,7 @@ internal sealed partial class OutboxRelay(
         // Whatever the broker acknowledged is marked, even when stopping, so a restart does not send it again.
         await MarkAsync(transaction, tally);
         await transaction.CommitAsync(CancellationToken.None);
-        Record(tally);
+        Record(tally, rows);
 
         stoppingToken.ThrowIfCancellationRequested();
         if (tally.FirstFailure is not null)
@@ -243,10 +247,17 @@ internal sealed partial class OutboxRelay(
         await mark.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
-    /// <summary>Counts and logs what a committed round marked.</summary>
-    private void Record(RoundTally tally)
+    /// <summary>Counts and logs what a committed round marked, and how long each published row waited since it was written.</summary>
+    private void Record(RoundTally tally, List<OutboxRow> rows)
     {
         Relayed.Add(tally.Acknowledged.Count);
+        var published = tally.Acknowledged.ToHashSet();
+        var now = time.GetUtcNow();
+        foreach (var row in rows.Where(row => published.Contains(row.Id)))
+        {
+            RelayDelay.Record(Math.Max(0, (now - row.CreatedAt).TotalSeconds));
+        }
+
         foreach (var (id, reason) in tally.Parked)
         {
             Parked.Add(1);

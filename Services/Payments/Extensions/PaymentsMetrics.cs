@@ -9,20 +9,30 @@ internal static class PaymentsMetrics
     private static int _breakerOpen;
     private static int _unsettled;
 
-    public static readonly Counter<long> Charges = Meter.CreateCounter<long>("boxoffice.payments.charges", "{charge}", "Charge attempts, by outcome (mismatch: the answer was not the order's charge).");
+    public static readonly Counter<long> Charges = Meter.CreateCounter<long>("boxoffice.payments.charges", "{charge}", "Charge attempts, by outcome (mismatch: the answer was not the order's charge).")
+        .StartingAtZero("outcome", "succeeded", "declined", "in-progress", "circuit-open", "unavailable", "mismatch");
     public static readonly Counter<long> Refunds = Meter.CreateCounter<long>("boxoffice.payments.refunds", "{refund}", "Charges refunded because their order was cancelled.");
     public static readonly Counter<long> BreakerTransitions = Meter.CreateCounter<long>(
-        "boxoffice.payments.breaker_transitions", "{transition}", "The payment provider's circuit breaker changing state, by the state it entered.");
+        "boxoffice.payments.breaker_transitions", "{transition}", "The payment provider's circuit breaker changing state, by the state it entered.")
+        .StartingAtZero("state", "open", "half-open", "closed");
 
     private static readonly ObservableGauge<int> BreakerOpen = Meter.CreateObservableGauge(
         "boxoffice.payments.breaker_open", () => Volatile.Read(ref _breakerOpen), "{state}", "1 while the payment provider's circuit is open, else 0.");
 
     public static readonly Counter<long> Reconciled = Meter.CreateCounter<long>(
-        "boxoffice.payments.reconciled", "{charge}", "Charges the reconciliation sweep refunded, by action: refunded (its order did not keep it), unknown-refunded (no order was known for it).");
+        "boxoffice.payments.reconciled", "{charge}", "Charges the reconciliation sweep refunded, by action: refunded (its order did not keep it), unknown-refunded (no order was known for it).")
+        .StartingAtZero("action", "refunded", "unknown-refunded");
 
     private static readonly ObservableGauge<int> Unsettled = Meter.CreateObservableGauge(
         "boxoffice.payments.unsettled_charges", () => Volatile.Read(ref _unsettled), "{charge}",
         "Charges this replica's last reconciliation sweep found not yet settled (still processing, their payment pending, or too young to call unknown).");
+
+    private static readonly Histogram<double> ProviderDuration = Meter.CreateHistogram(
+        "boxoffice.payments.provider.duration", "s", "Calls to the payment provider as Payments waits for them (retries included), by operation (charge, refund, lookup, list) and outcome (ok, error).",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HandlingTime.Buckets });
+
+    public static void ProviderCall(string operation, string outcome, TimeSpan elapsed) =>
+        ProviderDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("outcome", outcome));
 
     /// <summary>What the last completed sweep left for the next one.</summary>
     public static void SweptUnsettled(int count)

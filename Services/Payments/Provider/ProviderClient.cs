@@ -55,7 +55,7 @@ internal sealed class ProviderClient(HttpClient http)
             Content = JsonContent.Create(new { amount, currency, reference = orderId.ToString() }),
         };
         request.Headers.Add(IdempotencyHeader, orderId.ToString());
-        using var response = await SendAsync(request, cancellationToken);
+        using var response = await SendAsync("charge", request, cancellationToken);
         return response.StatusCode switch
         {
             HttpStatusCode.OK or HttpStatusCode.Created => (ChargeOutcome.Succeeded, await ReadAsync<ProviderCharge>(response, cancellationToken)),
@@ -69,7 +69,7 @@ internal sealed class ProviderClient(HttpClient http)
     public async Task<ProviderCharge?> FindChargeAsync(Guid orderId, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"charges/{orderId}");
-        using var response = await SendAsync(request, cancellationToken);
+        using var response = await SendAsync("lookup", request, cancellationToken);
         return response.StatusCode switch
         {
             HttpStatusCode.OK => await ReadAsync<ProviderCharge>(response, cancellationToken),
@@ -88,7 +88,7 @@ internal sealed class ProviderClient(HttpClient http)
         var query = $"charges?createdFrom={Time(createdFrom)}&createdBefore={Time(createdBefore)}&limit={limit.ToString(CultureInfo.InvariantCulture)}"
             + (startingAfter is null ? "" : $"&startingAfter={Uri.EscapeDataString(startingAfter)}");
         using var request = new HttpRequestMessage(HttpMethod.Get, query);
-        using var response = await SendAsync(request, cancellationToken);
+        using var response = await SendAsync("list", request, cancellationToken);
         var page = response.StatusCode == HttpStatusCode.OK ? await ReadAsync<ProviderChargePage>(response, cancellationToken) : throw Unexpected(response);
         return page.Data is null
             ? throw new ProviderUnavailableException("The payment provider answered a list of charges without its data.")
@@ -104,22 +104,31 @@ internal sealed class ProviderClient(HttpClient http)
             Content = JsonContent.Create(new { chargeKey = orderId.ToString() }),
         };
         request.Headers.Add(IdempotencyHeader, $"refund-{orderId}");
-        using var response = await SendAsync(request, cancellationToken);
+        using var response = await SendAsync("refund", request, cancellationToken);
         return response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created
             ? await ReadAsync<ProviderRefund>(response, cancellationToken)
             : throw Unexpected(response);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>One call as Payments waits for it (retries and the breaker included), timed as <paramref name="operation"/>.</summary>
+    private async Task<HttpResponseMessage> SendAsync(string operation, HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = "error";
         try
         {
-            return await http.SendAsync(request, cancellationToken);
+            var response = await http.SendAsync(request, cancellationToken);
+            outcome = (int)response.StatusCode >= 500 ? "error" : "ok";
+            return response;
         }
         catch (Exception exception) when (exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new ProviderUnavailableException($"The payment provider did not answer: {exception.GetType().Name}.", exception);
+        }
+        finally
+        {
+            PaymentsMetrics.ProviderCall(operation, outcome, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
     }
 

@@ -102,7 +102,7 @@ internal sealed partial class AdmissionTicker(
 
         if (outcome.Offered > 0)
         {
-            WaitingRoomMetrics.Admitted.Add(outcome.Offered);
+            WaitingRoomMetrics.Admitted.Add(outcome.Offered, new KeyValuePair<string, object?>("event", eventId.ToString()));
         }
 
         if (outcome.Withdrawn > 0)

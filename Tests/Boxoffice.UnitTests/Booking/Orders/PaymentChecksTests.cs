@@ -12,7 +12,7 @@ public sealed class PaymentChecksTests
     private static readonly Guid OrderId = Guid.Parse("0199a3c4-5b6d-7e8f-9012-3456789abcde");
 
     private static LockedOrder Order(string status = "pending-payment") =>
-        new(Guid.NewGuid(), Guid.NewGuid(), "buyer-1", 60.00m, "EUR", 2, status);
+        new(Guid.NewGuid(), Guid.NewGuid(), "buyer-1", 60.00m, "EUR", 2, status, DateTimeOffset.UnixEpoch);
 
     [Theory]
     [InlineData("pending-payment")]
