@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Boxoffice.AppHost;
 using Boxoffice.AppHost.Infrastructure;
+using Boxoffice.AppHost.Monitoring;
 
 // The dependency graph of Boxoffice: infrastructure first, then each service with what it uses.
 var builder = DistributedApplication.CreateBuilder(args);
@@ -212,6 +213,9 @@ if (builder.ExecutionContext.IsPublishMode)
         service.WithEnvironment("ForwardedHeaders__KnownNetworks", proxyNetworks);
     }
 }
+
+// Prometheus scraping every replica, with the rules of deploy/prometheus (run mode, when installed).
+builder.AddPrometheus(Infrastructure.DataPath(builder));
 
 // Something to buy on a developer's first run (run mode only; Demo:Sales=false turns it off).
 builder.AddDemoSales(gateway, backofficeSecret);

@@ -1,9 +1,11 @@
+using Boxoffice.AppHost.Monitoring;
+
 namespace Boxoffice.AppHost;
 
 internal static class ServiceResources
 {
     /// <summary>
-    /// A Boxoffice service: a project whose readiness is its <c>/health</c> endpoint, and which is
+    /// A Boxoffice service: a project whose readiness is its <c>/health</c> endpoint, scraped by Prometheus, and which is
     /// handed only connection strings and service-discovery entries of what it references (not
     /// host, port and password again as separate variables: one place for each secret).
     /// </summary>
@@ -11,10 +13,13 @@ internal static class ServiceResources
         where TProject : IProjectMetadata, new() =>
         builder.AddProject<TProject>(name)
             .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString | ReferenceEnvironmentInjectionFlags.ServiceDiscovery)
-            .WithHttpHealthCheck("/health");
+            .WithHttpHealthCheck("/health")
+            .WithScrape();
 
     /// <summary>The endpoint of the gateway's probes and scrape, apart from its public one (<c>Management:Port</c>).</summary>
     public const string ManagementEndpoint = "management";
+
+    private const string ManagementPortVariable = "Management__Port";
 
     /// <summary>
     /// The public edge: a Boxoffice service whose probes and scrape are on a port of their own, never
@@ -24,8 +29,9 @@ internal static class ServiceResources
         where TProject : IProjectMetadata, new() =>
         builder.AddProject<TProject>(name)
             .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString | ReferenceEnvironmentInjectionFlags.ServiceDiscovery)
-            .WithHttpEndpoint(name: ManagementEndpoint, env: "Management__Port")
-            .WithHttpHealthCheck("/health", endpointName: ManagementEndpoint);
+            .WithHttpEndpoint(name: ManagementEndpoint, env: ManagementPortVariable)
+            .WithHttpHealthCheck("/health", endpointName: ManagementEndpoint)
+            .WithScrape(ManagementPortVariable);
 
     /// <summary>
     /// The service validates access tokens itself: issued by <paramref name="issuer"/>, signed by a

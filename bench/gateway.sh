@@ -4,7 +4,10 @@
 #   (b) wrk -> Boxoffice gateway (Release build) with token validation, the Redis-backed rate
 #       limiter (Debian's redis-server), secure headers and request ids on -> upstream
 #   (c) wrk -> nginx as a keep-alive HTTP/1.1 reverse proxy -> upstream
-# and prints throughput, p50/p99, and the ratios b/a and b/c.
+# and prints throughput, p50/p99, and the ratios b/a and b/c. Then (d) the gateway again at 64
+# connections while Prometheus (Debian's, with deploy/prometheus's configuration and rules, as the
+# AppHost runs it) scrapes its /metrics every 5 s, between two runs without: the cost of the scrape
+# beside the run-to-run noise.
 #
 # The gateway runs with its own appsettings.json (content root = its build output) and records
 # 1 % of traces, as a busy deployment would (BENCH_TRACE_SAMPLING=1 records all).
@@ -20,10 +23,10 @@ set -euo pipefail
 duration=${1:-10}
 warmup=${BENCH_WARMUP_SECONDS:-8}
 source "$(dirname "$0")/lib.sh"
-upstream_port=18081 gateway_port=18082 nginx_port=18083 redis_port=18084
+upstream_port=18081 gateway_port=18082 nginx_port=18083 redis_port=18084 prometheus_port=18085
 
-require_tools wrk nginx=nginx-light redis-server curl
-require_free_ports $upstream_port $gateway_port $nginx_port $redis_port
+require_tools wrk nginx=nginx-light redis-server curl prometheus
+require_free_ports $upstream_port $gateway_port $nginx_port $redis_port $prometheus_port
 
 bench_workdir gateway
 
@@ -34,6 +37,8 @@ password=$(secret)
 # The gateway checks waiting-room tickets and admissions with it (at least 32 characters); no
 # waiting room runs here: its queue snapshot fetch is pointed at the upstream, which has none.
 waiting_room_key=$(secret)$(secret)
+# ...and asks for queue snapshots with this one (the upstream answers them 404: no queues).
+waiting_room_internal_key=$(secret)$(secret)
 start_redis "$redis_port" "$password"
 
 start_upstream "$upstream_port" upstream.log --BodyBytes 512
@@ -50,7 +55,7 @@ env ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Prod
   ReverseProxy__Routes__bench__Transforms__0__PathRemovePrefix=/bench \
   ReverseProxy__Clusters__bench__Destinations__upstream__Address="http://127.0.0.1:$upstream_port" \
   RateLimiting__Authenticated__TokenLimit=1000000000 RateLimiting__Authenticated__TokensPerSecond=1000000000 \
-  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__Service="http://127.0.0.1:$upstream_port" \
+  WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__InternalKey="$waiting_room_internal_key" WaitingRoom__Service="http://127.0.0.1:$upstream_port" \
   Logging__LogLevel__Default=Warning "$sampling" \
   dotnet "$(release Services/Gateway Boxoffice.Gateway)" "$(content_root Services/Gateway)" >"$work/gateway.log" 2>&1 &
 pids+=($!)
@@ -118,7 +123,34 @@ for connections in 16 64; do
   run nginx "$connections" "http://127.0.0.1:$nginx_port/constant"
 done
 
+# (d) The scrape's cost: without, with Prometheus scraping every 5 s, without again.
+mkdir -p "$work/prometheus/targets"
+cp -r "$root/deploy/prometheus/prometheus.yml" "$root/deploy/prometheus/rules" "$work/prometheus/"
+echo "[{\"targets\":[\"127.0.0.1:$gateway_port\"],\"labels\":{\"job\":\"gateway\",\"replica\":\"bench\"}}]" >"$work/prometheus/targets/gateway.json"
+echo
+echo "The gateway at 64 connections without, with and again without Prometheus scraping it every 5 s:"
+run unscraped 64 "http://127.0.0.1:$gateway_port/bench/constant"
+prometheus --config.file="$work/prometheus/prometheus.yml" --storage.tsdb.path="$work/prometheus/data" \
+  --web.listen-address="127.0.0.1:$prometheus_port" >"$work/prometheus.log" 2>&1 &
+prometheus_pid=$!
+pids+=($prometheus_pid)
+scraped=0
+for _ in $(seq 1 60); do
+  if curl -fs "http://127.0.0.1:$prometheus_port/api/v1/query?query=up%7Bjob%3D%22gateway%22%7D" | grep -q '"value":\[[0-9.]*,"1"\]'; then scraped=1; break; fi
+  sleep 0.5
+done
+[ "$scraped" = 1 ] || { echo "Prometheus did not scrape the gateway within 30 s; its log: $work/prometheus.log" >&2; exit 1; }
+run scraped 64 "http://127.0.0.1:$gateway_port/bench/constant"
+scrapes=$(curl -fs "http://127.0.0.1:$prometheus_port/api/v1/query?query=count_over_time(up%7Bjob%3D%22gateway%22%7D%5B10m%5D)" | sed -E 's/.*"value":\[[0-9.]+,"([0-9]+)"\].*/\1/')
+kill "$prometheus_pid"
+wait "$prometheus_pid" 2>/dev/null || true
+run again 64 "http://127.0.0.1:$gateway_port/bench/constant"
+echo "  (Prometheus scraped the gateway $scrapes times, every 5 s)"
+
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+# Noise: how far the two unscraped runs are apart, as a share of their mean.
+spread() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; printf "%.3f", d / ((a + b) / 2) }'; }
+unscraped_mean=$(awk -v a="${rps[unscraped64]}" -v b="${rps[again64]}" 'BEGIN { printf "%.1f", (a + b) / 2 }')
 echo
 for connections in 16 64; do
   echo "gateway_over_direct_throughput_c$connections: $(ratio "${rps[gateway$connections]}" "${rps[direct$connections]}") (target: none, b/a)"
@@ -126,3 +158,5 @@ for connections in 16 64; do
 done
 echo "gateway_added_p99_ms_c64: $(minus "${p99[gateway64]}" "${p99[direct64]}") (target: <= 1.0)"
 echo "nginx_added_p99_ms_c64: $(minus "${p99[nginx64]}" "${p99[direct64]}") (target: none, for comparison)"
+echo "scraped_over_unscraped_throughput_c64: $(ratio "${rps[scraped64]}" "$unscraped_mean") (target: within noise, 1 +/- $(spread "${rps[unscraped64]}" "${rps[again64]}"))"
+echo "scraped_added_p99_ms_c64: $(minus "${p99[scraped64]}" "$(awk -v a="${p99[unscraped64]}" -v b="${p99[again64]}" 'BEGIN { printf "%.3f", (a + b) / 2 }')") (target: within noise, unscraped runs $(minus "${p99[unscraped64]}" "${p99[again64]}") ms apart)"

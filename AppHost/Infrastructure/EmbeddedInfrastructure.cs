@@ -21,7 +21,7 @@ internal sealed class EmbeddedInfrastructure : Infrastructure
 
     public static Infrastructure Add(IDistributedApplicationBuilder builder)
     {
-        var dataPath = Path.GetFullPath(builder.Configuration["Infra:DataPath"] ?? Path.Combine(builder.AppHostDirectory, "..", ".boxoffice"));
+        var dataPath = DataPath(builder);
         var postgresBin = PostgresBinaries.Find(builder.Configuration["Infra:PostgresBin"]);
 
         var redisPassword = builder.AddGeneratedSecret("redis-password");

@@ -22,6 +22,10 @@ internal abstract class Infrastructure
     /// <summary>A database owned by one service; the resource name is the connection name.</summary>
     public abstract IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name);
 
+    /// <summary>The local state of a run (embedded servers' data, Prometheus' copy and its data): Infra:DataPath, else .boxoffice beside the AppHost.</summary>
+    public static string DataPath(IDistributedApplicationBuilder builder) =>
+        Path.GetFullPath(builder.Configuration["Infra:DataPath"] ?? Path.Combine(builder.AppHostDirectory, "..", ".boxoffice"));
+
     public static Infrastructure Add(IDistributedApplicationBuilder builder, InfraMode mode) => mode switch
     {
         InfraMode.Containers => ContainerInfrastructure.Add(builder),

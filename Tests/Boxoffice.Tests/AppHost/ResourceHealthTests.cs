@@ -9,7 +9,7 @@ public sealed class ResourceHealthTests(BoxofficeApp boxoffice)
     public void The_embedded_mode_runs_every_server_and_service()
     {
         string[] expected = ["redis-server", "redis", "kafka-broker", "kafka", "postgres", "identitydb", "catalogdb", "bookingdb", "paymentsdb", "providerdb",
-            "waitingroomdb", "identity", "catalog", "booking", "waiting-room", "payment-provider", "payments", "storefront", "gateway"];
+            "waitingroomdb", "identity", "catalog", "booking", "waiting-room", "payment-provider", "payments", "storefront", "gateway", "prometheus"];
 
         Assert.Equivalent(expected, boxoffice.Resources.Select(resource => resource.Name), strict: true);
     }

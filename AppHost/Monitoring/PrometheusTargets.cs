@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+
+namespace Boxoffice.AppHost.Monitoring;
+
+/// <summary>
+/// Prometheus' file service discovery for the app (<c>targets/&lt;resource&gt;.json</c>): one target per
+/// replica of every scraped service, at the port the orchestrator gave that replica (the proxied port
+/// would spread scrapes over replicas). A replica stays a target once it has had a port, so one that
+/// stops shows <c>up == 0</c> (alert ServiceDown) rather than vanishing. Prometheus reads changed files
+/// on its own.
+/// </summary>
+internal sealed class PrometheusTargets(ResourceNotificationService notifications, string folder) : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, SortedDictionary<string, int>> _ports = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var update in notifications.WatchAsync(stoppingToken))
+            {
+                if (update.Resource.Annotations.OfType<ScrapedAnnotation>().FirstOrDefault() is not { } scraped
+                    || Port(scraped.PortVariable, update.Snapshot) is not { } port)
+                {
+                    continue;
+                }
+
+                var replicas = _ports.GetOrAdd(update.Resource.Name, _ => []);
+                lock (replicas)
+                {
+                    if (replicas.TryGetValue(update.ResourceId, out var known) && known == port)
+                    {
+                        continue;
+                    }
+
+                    replicas[update.ResourceId] = port;
+                    Write(update.Resource.Name, replicas);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// The replica's own port for the endpoint: the variable the endpoint is given by (Management__Port),
+    /// else the HTTP port ASP.NET Core listens on (HTTP_PORTS, ASPNETCORE_URLS), as the orchestrator set them.
+    /// </summary>
+    internal static int? Port(string? portVariable, CustomResourceSnapshot snapshot)
+    {
+        var environment = snapshot.EnvironmentVariables.Where(variable => variable.Value is not null).GroupBy(variable => variable.Name)
+            .ToDictionary(group => group.Key, group => group.Last().Value!);
+        if (portVariable is { } variable)
+        {
+            return environment.TryGetValue(variable, out var value) && int.TryParse(value, CultureInfo.InvariantCulture, out var port) ? port : null;
+        }
+
+        if (environment.TryGetValue("HTTP_PORTS", out var ports) && int.TryParse(ports.Split(';')[0], CultureInfo.InvariantCulture, out var httpPort))
+        {
+            return httpPort;
+        }
+
+        return environment.TryGetValue("ASPNETCORE_URLS", out var urls)
+            ? urls.Split(';').Select(url => Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri : null)
+                .FirstOrDefault(uri => uri?.Scheme == "http")?.Port
+            : null;
+    }
+
+    private void Write(string resource, SortedDictionary<string, int> replicas)
+    {
+        var groups = replicas.Select(replica => new
+        {
+            targets = new[] { $"127.0.0.1:{replica.Value.ToString(CultureInfo.InvariantCulture)}" },
+            labels = new Dictionary<string, string> { ["job"] = resource, ["replica"] = replica.Key },
+        });
+
+        // Written aside and moved into place: Prometheus never reads half a file.
+        var path = Path.Combine(folder, resource + ".json");
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(groups));
+        File.Move(temporary, path, overwrite: true);
+    }
+}
