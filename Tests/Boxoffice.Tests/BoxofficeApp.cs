@@ -136,6 +136,20 @@ public sealed class BoxofficeApp : IAsyncLifetime
             .WithEnvironment("Broker__ExtraTopics__1", PoisonTopic)
             .WithEnvironment("Broker__ExtraTopics__2", Contracts.Topics.DeadLetter(PoisonTopic));
 
+        // Every service exports its traces and logs to the tests, as it would to the dashboard: a
+        // test follows one buyer's trace across them (Monitoring/TracingTests). Batches go every
+        // second; metrics are scraped by Prometheus instead, so their OTLP export is rare.
+        Telemetry = await Monitoring.OtlpReceiver.StartAsync(timeout.Token);
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            builder.CreateResourceBuilder(project)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Telemetry.Endpoint.ToString().TrimEnd('/'))
+                .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "1000")
+                .WithEnvironment("OTEL_BLRP_SCHEDULE_DELAY", "1000")
+                .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "60000");
+        }
+
         _app = await builder.BuildAsync(timeout.Token);
         _watch = Task.Run(() => WatchAsync(_app, _stopWatching.Token));
         await _app.StartAsync(timeout.Token);
@@ -212,6 +226,9 @@ public sealed class BoxofficeApp : IAsyncLifetime
         }
     }
 
+    /// <summary>The OTLP receiver every service exports its traces and logs to.</summary>
+    public Monitoring.OtlpReceiver Telemetry { get; private set; } = null!;
+
     /// <summary>Everything the services wrote to their logs during the run.</summary>
     public ResourceLogs Logs { get; private set; } = null!;
 
@@ -235,6 +252,11 @@ public sealed class BoxofficeApp : IAsyncLifetime
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+        }
+
+        if (Telemetry is not null)
+        {
+            await Telemetry.DisposeAsync();
         }
 
         if (Directory.Exists(_dataPath))
