@@ -23,7 +23,7 @@ public static class HandlingTime
     private static readonly Meter Meter = new(MeterName);
 
     private static readonly Histogram<double> Duration = Meter.CreateHistogram(
-        "boxoffice.request.duration", "s", "Handling time of the sale's operations (hold, order, check_in, queue_status), by outcome: ok (2xx, 3xx), refused (4xx), failed (5xx or thrown).",
+        "boxoffice.request.duration", "s", "Handling time of the sale's operations (hold, order, check_in, queue_status), by outcome: ok (2xx, 3xx), refused (4xx), failed (5xx or thrown), cancelled (the caller went away).",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets });
 
     /// <summary>Times the endpoint's handler as <paramref name="operation"/>.</summary>
@@ -38,6 +38,12 @@ public static class HandlingTime
                 var result = await next(context);
                 outcome = Outcome(StatusCode(result) ?? context.HttpContext.Response.StatusCode);
                 return result;
+            }
+            catch (OperationCanceledException) when (context.HttpContext.RequestAborted.IsCancellationRequested)
+            {
+                // The caller went away: neither a good answer nor our failure.
+                outcome = "cancelled";
+                throw;
             }
             finally
             {

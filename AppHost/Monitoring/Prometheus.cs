@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Boxoffice.AppHost.Monitoring;
 
@@ -22,6 +23,9 @@ internal static class Prometheus
 {
     public const string ResourceName = "prometheus";
 
+    /// <summary>Where the dashboard and a provisioned Grafana find it in run mode (not Prometheus' own 9090, which a system service may hold).</summary>
+    public const int DefaultPort = 19090;
+
     /// <summary>The folder of the configuration and rules, beside the AppHost's.</summary>
     public static string SourceFolder(IDistributedApplicationBuilder builder) =>
         Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "deploy", "prometheus"));
@@ -39,21 +43,31 @@ internal static class Prometheus
             return null;
         }
 
-        // A fresh copy each run: the rules as they are in the repository, no targets of a previous run.
+        // A fresh copy each run: the rules as they are in the repository (none a previous run had
+        // that the repository no longer has), no targets of a previous run; the stored data stays.
         var folder = Path.Combine(dataPath, "prometheus");
-        var targets = Path.Combine(folder, "targets");
-        if (Directory.Exists(targets))
+        Directory.CreateDirectory(folder);
+        foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos().Where(entry => entry.Name != "data"))
         {
-            Directory.Delete(targets, recursive: true);
+            if (entry is DirectoryInfo directory)
+            {
+                directory.Delete(recursive: true);
+            }
+            else
+            {
+                entry.Delete();
+            }
         }
 
+        var targets = Path.Combine(folder, "targets");
         Directory.CreateDirectory(targets);
         CopyFolder(SourceFolder(builder), folder, skip: "tests");
         builder.Services.AddHostedService(services => new PrometheusTargets(
-            services.GetRequiredService<ResourceNotificationService>(), targets));
+            services.GetRequiredService<ResourceNotificationService>(), targets, services.GetRequiredService<ILogger<PrometheusTargets>>()));
 
+        // A fixed port (deploy/grafana's data source points at it); tests get a random one.
         var prometheus = builder.AddExecutable(ResourceName, binary, folder)
-            .WithHttpEndpoint(name: "http")
+            .WithHttpEndpoint(name: "http", port: builder.Configuration.GetValue("Prometheus:Port", DefaultPort))
             .WithHttpHealthCheck("/-/ready");
         var endpoint = prometheus.GetEndpoint("http");
         return prometheus.WithArgs(context =>
@@ -63,8 +77,6 @@ internal static class Prometheus
             context.Args.Add("--storage.tsdb.retention.time=2d");
             context.Args.Add(ReferenceExpression.Create($"--web.listen-address=127.0.0.1:{endpoint.Property(EndpointProperty.TargetPort)}"));
             context.Args.Add("--web.enable-lifecycle");
-            // Histograms' exemplars (the trace of a slow request), as the services expose them.
-            context.Args.Add("--enable-feature=exemplar-storage");
         });
     }
 

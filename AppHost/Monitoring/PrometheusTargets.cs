@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Boxoffice.AppHost.Monitoring;
 
@@ -12,7 +13,7 @@ namespace Boxoffice.AppHost.Monitoring;
 /// stops shows <c>up == 0</c> (alert ServiceDown) rather than vanishing. Prometheus reads changed files
 /// on its own.
 /// </summary>
-internal sealed class PrometheusTargets(ResourceNotificationService notifications, string folder) : BackgroundService
+internal sealed partial class PrometheusTargets(ResourceNotificationService notifications, string folder, ILogger<PrometheusTargets> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, SortedDictionary<string, int>> _ports = new();
 
@@ -37,7 +38,15 @@ internal sealed class PrometheusTargets(ResourceNotificationService notification
                     }
 
                     replicas[update.ResourceId] = port;
-                    Write(update.Resource.Name, replicas);
+                    try
+                    {
+                        Write(update.Resource.Name, replicas);
+                    }
+                    catch (IOException failed)
+                    {
+                        // The next change writes the whole file again; the app runs on unscraped meanwhile.
+                        LogWriteFailed(update.Resource.Name, failed.Message);
+                    }
                 }
             }
         }
@@ -69,6 +78,9 @@ internal sealed class PrometheusTargets(ResourceNotificationService notification
                 .FirstOrDefault(uri => uri?.Scheme == "http")?.Port
             : null;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Prometheus' targets of {Resource} could not be written: {Error}")]
+    private partial void LogWriteFailed(string resource, string error);
 
     private void Write(string resource, SortedDictionary<string, int> replicas)
     {

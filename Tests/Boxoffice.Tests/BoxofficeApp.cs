@@ -137,7 +137,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
             .WithEnvironment("Broker__ExtraTopics__2", Contracts.Topics.DeadLetter(PoisonTopic));
 
         // Every service exports its traces and logs to the tests, as it would to the dashboard: a
-        // test follows one buyer's trace across them (Monitoring/TracingTests). Batches go every
+        // test follows one buyer's trace across them (Monitoring/MonitoringTests). Batches go every
         // second; metrics are scraped by Prometheus instead, so their OTLP export is rare.
         Telemetry = await Monitoring.OtlpReceiver.StartAsync(timeout.Token);
         foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())

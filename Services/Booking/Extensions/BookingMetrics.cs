@@ -32,7 +32,7 @@ internal static class BookingMetrics
             Place(places.EventId, "sold", places.Sold), Place(places.EventId, "held", places.Held), Place(places.EventId, "available", places.Available),
         }),
         "{place}",
-        "Places of each on-sale event by state (sold, held, available), as this replica last counted them in the database (every replica counts the same: aggregate with max).");
+        "Places of each event whose sale is open, by state (sold, held, available), as this replica last counted them in the database (replicas count at most an interval apart: aggregate with max).");
 
     private static readonly ObservableGauge<long> OrdersPending = Meter.CreateObservableGauge(
         "boxoffice.booking.orders_pending", () => Volatile.Read(ref _sale).Pending, "{order}", "Orders waiting for their payment, at the last count (aggregate with max).");

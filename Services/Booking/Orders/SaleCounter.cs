@@ -7,10 +7,12 @@ using Npgsql;
 namespace Boxoffice.Booking.Orders;
 
 /// <summary>
-/// Counts the sale for the gauges operators watch (places sold, held and available per on-sale event;
+/// Counts the sale for the gauges operators watch (places sold, held and available per event whose
+/// sale is open now, not one in its pre-queue;
 /// orders pending and overdue) every <see cref="BookingOptions.GaugeInterval"/>, from the database, so
-/// a scrape never waits on it and every replica reports the same numbers. Two statements over indexed
-/// rows of on-sale events; a failed count keeps the last numbers and tries again at the next tick.
+/// a scrape never waits on it. Every replica counts the same rows, at most one interval apart
+/// (dashboards and rules take the max). Two statements; a failed count keeps the last numbers and
+/// tries again at the next tick.
 /// </summary>
 internal sealed partial class SaleCounter(NpgsqlDataSource db, IOptions<BookingOptions> options, TimeProvider time, ILogger<SaleCounter> logger)
     : BackgroundService
@@ -46,7 +48,7 @@ internal sealed partial class SaleCounter(NpgsqlDataSource db, IOptions<BookingO
                        count(*) FILTER (WHERE u.order_id IS NULL AND NOT ({UnitStore.IsFree("u.", "$2")})),
                        count(*) FILTER (WHERE {UnitStore.IsFree("u.", "$2")})
                 FROM units u JOIN events e ON e.event_id = u.event_id
-                WHERE e.status = $1
+                WHERE e.status = $1 AND e.sale_opens_at <= $2 AND e.sale_closes_at > $2
                 GROUP BY u.event_id
                 """, EventStatusNames.OnSale, now))
             await using (var reader = await count.ExecuteReaderAsync(cancellationToken))

@@ -1,6 +1,6 @@
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Boxoffice.Gateway.Extensions;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Boxoffice.Gateway.RateLimiting;
@@ -65,17 +65,11 @@ internal static class RateLimitingExtensions
             context.RequestServices.GetRequiredService<RedisTokenBucket>(), partition, bucket, TimeProvider.System));
     }
 
-    private static readonly Meter Meter = new("Boxoffice.Gateway");
-
-    private static readonly Counter<long> Refusals = Meter.CreateCounter<long>(
-        "boxoffice.gateway.rate_limited", "{request}", "Requests refused with 429 by a rate limit, by policy (standard, strict, sign-in, queue-join).")
-        .StartingAtZero("policy", Standard, Strict, SignIn, QueueJoin);
-
     /// <summary>429 with Retry-After and a problem+json body (the middleware's default is a bare 503).</summary>
     private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
         var http = rejected.HttpContext;
-        Refusals.Add(1, new KeyValuePair<string, object?>("policy", http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName ?? "none"));
+        GatewayMetrics.RateLimited(http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName ?? "none");
         var seconds = RetryAfter.Set(http.Response, rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.Zero);
         await Problems.Of(ProblemTypes.RateLimited, title: "Too many requests.", detail: $"Try again in {seconds} s.")
             .ExecuteAsync(http);

@@ -5,7 +5,7 @@ namespace Boxoffice.Gateway.Routing;
 
 /// <summary>
 /// Gives the request-time histogram (<c>http_server_request_duration_seconds</c>) the gateway route
-/// each request took, by the route's id in configuration (<c>route="booking-holds"</c>): every proxied
+/// each request took, by the route's id in configuration (<c>route="booking-hold"</c>): every proxied
 /// route is one catch-all pattern to ASP.NET Core, so <c>http_route</c> alone cannot tell them apart.
 /// Set before authentication and rate limiting, so refusals are counted on their route too.
 /// </summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Boxoffice.Identity.Extensions;
 
@@ -21,7 +22,7 @@ internal static class IdentityMetrics
     public static IResult Token(string? grantType, IResult answer)
     {
         var tag = new KeyValuePair<string, object?>("grant_type", grantType is { Length: <= 64 } ? grantType : "other");
-        (answer is Microsoft.AspNetCore.Http.HttpResults.SignInHttpResult ? TokensIssued : TokensRefused).Add(1, tag);
+        (answer is SignInHttpResult ? TokensIssued : TokensRefused).Add(1, tag);
         return answer;
     }
 

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Polly.CircuitBreaker;
 
 namespace Boxoffice.Payments.Provider;
 
@@ -113,7 +115,7 @@ internal sealed class ProviderClient(HttpClient http)
     /// <summary>One call as Payments waits for it (retries and the breaker included), timed as <paramref name="operation"/>.</summary>
     private async Task<HttpResponseMessage> SendAsync(string operation, HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
         var outcome = "error";
         try
         {
@@ -126,9 +128,20 @@ internal sealed class ProviderClient(HttpClient http)
         {
             throw new ProviderUnavailableException($"The payment provider did not answer: {exception.GetType().Name}.", exception);
         }
+        catch (BrokenCircuitException)
+        {
+            // Refused here without a call: not the provider's time.
+            outcome = "circuit-open";
+            throw;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            outcome = "cancelled";
+            throw;
+        }
         finally
         {
-            PaymentsMetrics.ProviderCall(operation, outcome, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            PaymentsMetrics.ProviderCall(operation, outcome, Stopwatch.GetElapsedTime(started));
         }
     }
 

@@ -67,7 +67,7 @@ internal sealed partial class ReconciliationSweep(
             return;
         }
 
-        PaymentsMetrics.SweptUnsettled(tally.Unsettled);
+        PaymentsMetrics.SweptUnsettled(tally.Unsettled, 2 * _options.Interval);
         if (tally.Refunded + tally.UnknownRefunded > 0)
         {
             LogSwept(tally.From, tally.Before, tally.Seen, tally.Refunded, tally.UnknownRefunded, tally.Unsettled);

@@ -13,7 +13,7 @@ internal static class WaitingRoomMetrics
         "boxoffice.waiting_room.joins", "{place}", "Places taken in a queue, by kind: pre-queue (drawn at the opening) or late (in arrival order). Rejoins are not counted.");
 
     public static readonly Counter<long> Admitted = Meter.CreateCounter<long>(
-        "boxoffice.waiting_room.admitted", "{offer}", "Offers of admission the ticker made (a place offered again after it was abandoned counts again).");
+        "boxoffice.waiting_room.admitted", "{offer}", "Offers of admission the ticker made, by event (a place offered again after it was abandoned counts again).");
 
     public static readonly Counter<long> Abandoned = Meter.CreateCounter<long>(
         "boxoffice.waiting_room.abandoned", "{offer}", "Offers withdrawn because nobody claimed them within the abandon window.");

@@ -20,8 +20,8 @@ public sealed class ExternalModeTests(BoxofficeApp boxoffice)
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(TimeSpan.FromMinutes(8));
         string[] connections = ["redis", "kafka", "identitydb", "catalogdb", "bookingdb", "paymentsdb", "providerdb", "waitingroomdb"];
-        // No demo events: the catalog is the running app's.
-        var arguments = new List<string> { "--infra", "external", "--Demo:Sales=false" };
+        // No demo events (the catalog is the running app's) and no Prometheus of its own (the suite's app has one).
+        var arguments = new List<string> { "--infra", "external", "--Demo:Sales=false", "--Prometheus:Enabled=false" };
         foreach (var name in connections)
         {
             arguments.Add($"--ConnectionStrings:{name}={await boxoffice.ConnectionStringAsync(name)}");

@@ -11,6 +11,8 @@ public sealed class ResourceHealthTests(BoxofficeApp boxoffice)
         string[] expected = ["redis-server", "redis", "kafka-broker", "kafka", "postgres", "identitydb", "catalogdb", "bookingdb", "paymentsdb", "providerdb",
             "waitingroomdb", "identity", "catalog", "booking", "waiting-room", "payment-provider", "payments", "storefront", "gateway", "prometheus"];
 
+        Assert.True(boxoffice.Resources.Any(resource => resource.Name == "prometheus"),
+            "The app runs no Prometheus: the AppHost starts it when the binary is installed (apt-get install prometheus).");
         Assert.Equivalent(expected, boxoffice.Resources.Select(resource => resource.Name), strict: true);
     }
 

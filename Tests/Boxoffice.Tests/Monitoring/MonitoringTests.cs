@@ -32,11 +32,16 @@ public sealed partial class MonitoringTests(BoxofficeApp boxoffice)
         await PrometheusApi.WaitForAsync(prometheus.TargetsAsync,
             targets => replicas.All(replica => targets.Any(target => (target.Job, target.Replica, target.Health) == (replica.Name, replica.ResourceId, "up"))),
             "every replica scraped and up", ScrapeWait);
-        // One series per replica: each was scraped on its own port, not through the shared proxy.
+        // One series per replica, each scraped on its own port: not the shared proxy's, and not one another's.
         var up = await prometheus.QueryAsync("up");
-        foreach (var (name, id) in replicas)
+        foreach (var job in replicas.GroupBy(replica => replica.Name))
         {
-            Assert.Contains(up, sample => sample.Labels["job"] == name && sample.Labels["replica"] == id && sample.Value == 1);
+            var scraped = up.Where(sample => sample.Labels["job"] == job.Key && sample.Value == 1).ToList();
+            Assert.All(job, replica => Assert.Contains(scraped, sample => sample.Labels["replica"] == replica.ResourceId));
+            var addresses = scraped.Select(sample => sample.Labels["instance"]).ToList();
+            Assert.Equal(addresses.Count, addresses.Distinct().Count());
+            var proxy = boxoffice.App.GetEndpoint(job.Key, job.Key == "gateway" ? "management" : "http");
+            Assert.DoesNotContain($"127.0.0.1:{proxy.Port}", addresses);
         }
     }
 
@@ -47,12 +52,11 @@ public sealed partial class MonitoringTests(BoxofficeApp boxoffice)
         using var prometheus = new PrometheusApi(boxoffice);
 
         // The event's places as the booking replicas counted them: the journey's two sold, the rest free.
-        var places = await PrometheusApi.WaitForAsync(
+        // (Each replica counts every 5 s: all three agree once both have counted since the sale.)
+        await PrometheusApi.WaitForAsync(
             () => prometheus.QueryAsync($"max by (state) (boxoffice_booking_places{{event=\"{journey.EventId}\"}})"),
-            samples => Value(samples, "state", "sold") == 2,
-            $"places of event {journey.EventId} sold = 2", ScrapeWait);
-        Assert.Equal(8, Value(places, "state", "available"));
-        Assert.Equal(0, Value(places, "state", "held"));
+            samples => (Value(samples, "state", "sold"), Value(samples, "state", "held"), Value(samples, "state", "available")) == (2, 0, 8),
+            $"places of event {journey.EventId}: 2 sold, 0 held, 8 available", ScrapeWait);
 
         // The handling-time histogram has the journey's hold, order, check-in and queue status.
         var operations = await PrometheusApi.WaitForAsync(
@@ -64,6 +68,7 @@ public sealed partial class MonitoringTests(BoxofficeApp boxoffice)
         // The SLO recording rules answer for holds and orders: an error ratio and a slow ratio in [0, 1].
         // A rate needs two scrapes of a series: a few more holds and orders, a scrape apart.
         var sale = await Sale.OpenAsync(boxoffice);
+        var holdsBefore = (await prometheus.QueryAsync("sum(boxoffice_booking_holds_total)")).Sum(sample => sample.Value);
         for (var round = 0; round < 3; round++)
         {
             using var buyer = await Buyer.NewAsync(boxoffice);
@@ -80,13 +85,19 @@ public sealed partial class MonitoringTests(BoxofficeApp boxoffice)
             Assert.All(ratios, ratio => Assert.InRange(ratio.Value, 0, 1));
         }
 
+        // The business counter: the three holds, as the booking replicas counted them.
+        await PrometheusApi.WaitForAsync(
+            () => prometheus.QueryAsync("sum(boxoffice_booking_holds_total)"),
+            samples => samples.Sum(sample => sample.Value) >= holdsBefore + 3,
+            $"holds taken to reach {holdsBefore + 3}", ScrapeWait);
+
         // The end to end: the journey's order placed to its tickets issued.
         var fulfilled = await prometheus.QueryAsync("sum(boxoffice_booking_order_fulfilment_seconds_count)");
         Assert.True(Assert.Single(fulfilled).Value >= 1);
     }
 
     [Fact]
-    public async Task Every_dashboard_panel_parses_and_names_only_metrics_the_running_app_has()
+    public async Task Every_dashboard_panel_parses_and_it_and_every_rule_name_only_metrics_the_running_app_has()
     {
         await BuyerJourney.OfAsync(boxoffice);
         using var prometheus = new PrometheusApi(boxoffice);
@@ -106,7 +117,12 @@ public sealed partial class MonitoringTests(BoxofficeApp boxoffice)
 
         // Names as Prometheus has them from its scrapes of this app and its rules; the histograms
         // and counters the journey moved are there, the rare counters are there at 0 from the start.
-        var named = queries.SelectMany(query => MetricNames(query.Expr).Select(name => (query.Dashboard, query.Panel, Name: name))).ToList();
+        // The rules Prometheus loaded name only such metrics too (their own records aside).
+        var rules = await prometheus.RulesAsync();
+        var records = rules.Where(rule => rule.Type == "recording").Select(rule => rule.Name).ToHashSet();
+        var named = queries.SelectMany(query => MetricNames(query.Expr).Select(name => (query.Dashboard, query.Panel, Name: name)))
+            .Concat(rules.SelectMany(rule => MetricNames(rule.Query).Where(name => !records.Contains(name)).Select(name => (Dashboard: "rules", Panel: rule.Name, Name: name))))
+            .ToList();
         var deadline = DateTime.UtcNow + ScrapeWait;
         var names = await prometheus.MetricNamesAsync();
         while (!named.All(use => names.Contains(use.Name)) && DateTime.UtcNow < deadline)
@@ -140,8 +156,9 @@ public sealed partial class MonitoringTests(BoxofficeApp boxoffice)
         var logs = await PrometheusApi.WaitForAsync(
             () => Task.FromResult(telemetry.Logs(journey.TraceId)),
             received => received.Any(log => log.Service == "booking" && log.Body.Contains(journey.OrderId.ToString(), StringComparison.OrdinalIgnoreCase))
-                && received.Any(log => log.Service == "payments"),
-            "log lines of booking (naming the order) and payments in the journey's trace", TimeSpan.FromSeconds(30));
+                && received.Any(log => log.Service == "payments")
+                && received.All(log => log.SpanId is { } id && telemetry.Spans(journey.TraceId).Any(span => span.SpanId == id)),
+            "log lines of booking (naming the order) and payments in the journey's trace, each naming a span of it", TimeSpan.FromSeconds(30));
         var spanIds = telemetry.Spans(journey.TraceId).Select(span => span.SpanId).ToHashSet();
         Assert.All(logs, log => Assert.True(log.SpanId is { } id && spanIds.Contains(id), $"{log.Service} log line '{log.Body}' names span {log.SpanId}, not one of the trace"));
     }

@@ -61,6 +61,12 @@ internal sealed class PrometheusApi : IDisposable
             target.GetProperty("health").GetString()!,
             target.GetProperty("lastError").GetString()!))];
 
+    /// <summary>The rules Prometheus loaded: recording or alerting, name, and the query as it parsed it.</summary>
+    public async Task<IReadOnlyList<(string Type, string Name, string Query)>> RulesAsync() =>
+        [.. (await GetAsync("/api/v1/rules")).GetProperty("groups").EnumerateArray()
+            .SelectMany(group => group.GetProperty("rules").EnumerateArray())
+            .Select(rule => (rule.GetProperty("type").GetString()!, rule.GetProperty("name").GetString()!, rule.GetProperty("query").GetString()!))];
+
     /// <summary>Alerts pending or firing, by name, with their state.</summary>
     public async Task<IReadOnlyList<(string Name, string State, IReadOnlyDictionary<string, string> Labels)>> AlertsAsync() =>
         [.. (await GetAsync("/api/v1/alerts")).GetProperty("alerts").EnumerateArray().Select(alert => (
