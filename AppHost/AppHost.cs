@@ -29,7 +29,13 @@ var gateway = builder.AddEdgeService<Projects.Gateway>("gateway")
     // Probes and the scrape stay inside: only the public endpoint goes out.
     .WithEndpoint(ServiceResources.ManagementEndpoint, endpoint => endpoint.IsExternal = false)
     .WithReplicas(builder.Configuration.GetValue("Gateway:Replicas", 1));
-var publicUrl = gateway.GetEndpoint("http");
+// Run: the gateway's own http address. Deployed: the platform's ingress ends TLS in front of the
+// gateway, so its binding is not what clients call; the operator names the https address
+// (public-url: a custom domain, or https://gateway.<the environment's domain>), and both issuers,
+// identity's and the validators', are that.
+var publicUrl = builder.ExecutionContext.IsPublishMode
+    ? ReferenceExpression.Create($"{builder.AddParameter("public-url").Resource}")
+    : ReferenceExpression.Create($"{gateway.GetEndpoint("http")}");
 if (builder.ExecutionContext.IsRunMode)
 {
     // Forwarded headers on, as every published project has them (Aspire sets

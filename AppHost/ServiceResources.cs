@@ -40,7 +40,7 @@ internal static class ServiceResources
     /// the gateway must start first.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithTokenValidation(
-        this IResourceBuilder<ProjectResource> service, IResourceBuilder<ProjectResource> identity, EndpointReference issuer) =>
+        this IResourceBuilder<ProjectResource> service, IResourceBuilder<ProjectResource> identity, ReferenceExpression issuer) =>
         service.WithReference(identity).WithEnvironment("Authentication__Issuer", issuer);
 
     /// <summary>A secret generated once and kept in the AppHost's user secrets (asked for at deployment).</summary>

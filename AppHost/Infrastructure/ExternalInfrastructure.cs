@@ -18,6 +18,29 @@ internal sealed class ExternalInfrastructure : Infrastructure
         Kafka = WithHealthCheckInRunMode(builder, builder.AddConnectionString("kafka"), r => r.WithKafkaHealthCheck()),
     };
 
+    /// <summary>
+    /// Deployed, the service signs in to the managed broker as itself over TLS (docs/adr/0013-kafka-logins.md):
+    /// a login of its own, asked for at deployment (Event Hubs: the user <c>$ConnectionString</c> and
+    /// the connection string of the service's own shared access policy; Confluent Cloud: the
+    /// service's API key and secret). A local run against external servers signs in as they ask,
+    /// through <c>Messaging:Kafka:Client</c>.
+    /// </summary>
+    public override IResourceBuilder<ProjectResource> WithKafka(IResourceBuilder<ProjectResource> service)
+    {
+        base.WithKafka(service);
+        if (_builder.ExecutionContext.IsRunMode)
+        {
+            return service;
+        }
+
+        var name = service.Resource.Name;
+        return service
+            .WithEnvironment("Messaging__Kafka__Client__SecurityProtocol", "SaslSsl")
+            .WithEnvironment("Messaging__Kafka__Client__SaslMechanism", "Plain")
+            .WithEnvironment("Messaging__Kafka__Client__SaslUsername", _builder.AddParameter($"{name}-kafka-username"))
+            .WithEnvironment("Messaging__Kafka__Client__SaslPassword", _builder.AddParameter($"{name}-kafka-password", secret: true));
+    }
+
     public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name) =>
         WithHealthCheckInRunMode(_builder, _builder.AddConnectionString(name), r => r.WithPostgresHealthCheck());
 

@@ -21,8 +21,10 @@ internal static class InfraModeSelector
 
     /// <summary>
     /// The mode from <c>--infra</c> or <c>Infra:Mode</c>; otherwise containers when a container
-    /// runtime answers, embedded when none does. Publish mode never uses embedded: azd deploys
-    /// no executables.
+    /// runtime answers, embedded when none does. Publish mode is external (managed services, see
+    /// docs/adr/0016-deployment.md): containers without volumes lose every database and topic at a
+    /// restart. <c>--infra containers</c> still prints that shape, to read, never to deploy; azd
+    /// deploys no executables, so embedded is never published.
     /// </summary>
     public static InfraMode Select(IDistributedApplicationBuilder builder)
     {
@@ -36,12 +38,12 @@ internal static class InfraModeSelector
                     $"Unknown infrastructure mode '{requested}': use --infra containers, --infra embedded or --infra external.");
             var mode = Enum.Parse<InfraMode>(name);
 
-            return builder.ExecutionContext.IsPublishMode && mode == InfraMode.Embedded ? InfraMode.Containers : mode;
+            return builder.ExecutionContext.IsPublishMode && mode == InfraMode.Embedded ? InfraMode.External : mode;
         }
 
         if (builder.ExecutionContext.IsPublishMode)
         {
-            return InfraMode.Containers;
+            return InfraMode.External;
         }
 
         return ContainerRuntimeAnswers() ? InfraMode.Containers : InfraMode.Embedded;

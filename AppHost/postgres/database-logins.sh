@@ -18,12 +18,15 @@ database_login_password() {
 }
 
 # The login of DATABASE: created if missing; its password and attributes set every time (no
-# superuser, no role or database creation, no replication, no bypassing row security).
+# superuser, no role or database creation, no replication, no bypassing row security). Run by a
+# superuser, or by an administrator that is none (Azure Database for PostgreSQL's): such a one may
+# not name the superuser-only attributes, and its roles cannot have them.
 database_login_sql() {
   local database=$1 password
   password=$(database_login_password "$database")
   printf "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') THEN CREATE ROLE \"%s\"; END IF; END\$\$;\n" "$database" "$database"
-  printf "ALTER ROLE \"%s\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '%s';\n" "$database" "${password//\'/\'\'}"
+  printf "ALTER ROLE \"%s\" LOGIN NOCREATEDB NOCREATEROLE PASSWORD '%s';\n" "$database" "${password//\'/\'\'}"
+  printf "DO \$\$BEGIN IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN ALTER ROLE \"%s\" NOSUPERUSER NOREPLICATION NOBYPASSRLS; END IF; END\$\$;\n" "$database"
 }
 
 # The server's own databases take no login but the superuser's.

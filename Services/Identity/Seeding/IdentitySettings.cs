@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Boxoffice.Identity.Seeding;
 
 /// <summary>Section <c>Identity</c>: the issuer, token lifetimes, and the clients and accounts to seed.</summary>
-internal sealed class IdentitySettings
+internal sealed class IdentitySettings : IValidatableObject
 {
     public const string Section = "Identity";
 
@@ -74,6 +74,20 @@ internal sealed class IdentitySettings
 
     /// <summary>Accounts created at start if missing (an organizer, staff), with passwords from secret parameters.</summary>
     public Dictionary<string, SeedAccount> Seed { get; set; } = [];
+
+    /// <summary>
+    /// Where TLS is required, tokens must name the https address clients call: an http issuer
+    /// (a deployment given its platform's http binding) would name an address no client uses.
+    /// </summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (RequireHttps && Uri.TryCreate(Issuer, UriKind.Absolute, out var issuer) && issuer.Scheme != Uri.UriSchemeHttps)
+        {
+            yield return new ValidationResult(
+                $"Identity:Issuer must be an https URL while Identity:RequireHttps is true, not '{Issuer}': give the deployment's public https address (the AppHost's public-url parameter).",
+                [nameof(Issuer)]);
+        }
+    }
 }
 
 internal sealed class ClientOptions

@@ -6,12 +6,12 @@ namespace Boxoffice.Tests.AppHost;
 /// <summary>The deployment manifest azd consumes is generated from the AppHost and committed.</summary>
 public sealed class ManifestTests
 {
-    private static readonly string Committed = Path.Combine(Repository.Root, "aspire-manifest.json");
+    private static readonly string Committed = PublishedManifest.Committed;
 
     [Fact]
     public async Task The_committed_manifest_is_what_the_AppHost_generates()
     {
-        var fresh = await GenerateAsync();
+        var fresh = await PublishedManifest.GenerateAsync();
 
         Assert.True(
             JsonNode.DeepEquals(JsonNode.Parse(await File.ReadAllTextAsync(Committed, TestContext.Current.CancellationToken)), fresh),
@@ -31,7 +31,102 @@ public sealed class ManifestTests
         Assert.NotEmpty(types);
         Assert.All(types, resource => Assert.Contains(resource.Type, deployable));
         Assert.Contains(types, resource => resource is { Name: "gateway", Type: "project.v0" or "project.v1" });
-        Assert.Contains(types, resource => resource is { Name: "kafka", Type: "container.v0" or "container.v1" });
+    }
+
+    /// <summary>
+    /// A container without a volume loses every database and topic at a restart or a new revision:
+    /// a deployment takes PostgreSQL, Redis and Kafka as managed services, each a secret
+    /// connection-string parameter asked for at deployment.
+    /// </summary>
+    [Fact]
+    public async Task A_deployment_runs_no_database_cache_or_broker_of_its_own_but_takes_managed_ones_as_secret_connection_strings()
+    {
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Committed, TestContext.Current.CancellationToken));
+        var resources = manifest.RootElement.GetProperty("resources");
+
+        var containers = resources.EnumerateObject().Where(resource => resource.Value.GetProperty("type").GetString()!.StartsWith("container.", StringComparison.Ordinal)).Select(resource => resource.Name);
+        Assert.Empty(containers);
+        foreach (var name in new[] { "redis", "kafka", "identitydb", "catalogdb", "bookingdb", "paymentsdb", "waitingroomdb" })
+        {
+            var connection = resources.GetProperty(name);
+            Assert.Equal("parameter.v0", connection.GetProperty("type").GetString());
+            Assert.Equal($"{{{name}.value}}", connection.GetProperty("connectionString").GetString());
+            var input = connection.GetProperty("inputs").GetProperty("value");
+            Assert.True(input.GetProperty("secret").GetBoolean(), $"{name}'s connection string holds a password: it must be secret");
+            Assert.False(input.TryGetProperty("default", out _), $"{name} has a default: {input}");
+        }
+
+        // Each service gets only its own database.
+        var databaseUsers = resources.EnumerateObject()
+            .Where(resource => resource.Value.TryGetProperty("env", out _))
+            .SelectMany(resource => resource.Value.GetProperty("env").EnumerateObject()
+                .Where(variable => variable.Name.StartsWith("ConnectionStrings__", StringComparison.Ordinal) && variable.Name.EndsWith("db", StringComparison.Ordinal))
+                .Select(variable => (Service: resource.Name, Database: variable.Name["ConnectionStrings__".Length..])))
+            .ToList();
+        Assert.Equal(
+            [("booking", "bookingdb"), ("catalog", "catalogdb"), ("identity", "identitydb"), ("payments", "paymentsdb"), ("waiting-room", "waitingroomdb")],
+            databaseUsers.OrderBy(user => user.Service, StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// The platform's ingress ends TLS before the gateway: tokens must name the https address
+    /// clients call, which the operator gives as public-url, not the gateway's http binding.
+    /// </summary>
+    [Fact]
+    public async Task Both_issuers_and_the_storefront_s_addresses_are_the_public_url_parameter()
+    {
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Committed, TestContext.Current.CancellationToken));
+        var resources = manifest.RootElement.GetProperty("resources");
+
+        var publicUrl = resources.GetProperty("public-url");
+        Assert.Equal("parameter.v0", publicUrl.GetProperty("type").GetString());
+        Assert.False(publicUrl.GetProperty("inputs").GetProperty("value").TryGetProperty("default", out _), "public-url is the deployment's own address: no default");
+
+        var identity = resources.GetProperty("identity").GetProperty("env");
+        Assert.Equal("{public-url.value}", identity.GetProperty("Identity__Issuer").GetString());
+        Assert.Equal("true", identity.GetProperty("Identity__RequireHttps").GetString());
+        Assert.Equal("{public-url.value}/signin-oidc", identity.GetProperty("Identity__Clients__boxoffice-storefront__RedirectUris__0").GetString());
+        Assert.Equal("{public-url.value}/signout-callback-oidc", identity.GetProperty("Identity__Clients__boxoffice-storefront__PostLogoutRedirectUris__0").GetString());
+        Assert.Equal("{public-url.value}", resources.GetProperty("storefront").GetProperty("env").GetProperty("Storefront__PublicUrl").GetString());
+
+        var validators = resources.EnumerateObject()
+            .Where(resource => resource.Value.TryGetProperty("env", out var env) && env.TryGetProperty("Authentication__Issuer", out _))
+            .ToDictionary(resource => resource.Name, resource => resource.Value.GetProperty("env").GetProperty("Authentication__Issuer").GetString());
+        Assert.Equal(["booking", "catalog", "gateway", "payments", "waiting-room"], validators.Keys.Order(StringComparer.Ordinal));
+        Assert.All(validators.Values, issuer => Assert.Equal("{public-url.value}", issuer));
+    }
+
+    /// <summary>
+    /// OWASP API8, deployed: each service signs in to the managed broker as itself, over TLS, with a
+    /// login asked for at deployment that no other resource holds (docs/adr/0013-kafka-logins.md).
+    /// </summary>
+    [Fact]
+    public async Task Each_service_signs_in_to_the_managed_broker_over_TLS_with_a_login_of_its_own()
+    {
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Committed, TestContext.Current.CancellationToken));
+        var resources = manifest.RootElement.GetProperty("resources");
+
+        var clients = resources.EnumerateObject()
+            .Where(resource => resource.Value.TryGetProperty("env", out var env) && env.TryGetProperty("ConnectionStrings__kafka", out _))
+            .Select(resource => resource.Name).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["booking", "catalog", "payments", "waiting-room"], clients);
+        foreach (var client in clients)
+        {
+            var env = resources.GetProperty(client).GetProperty("env");
+            Assert.Equal("SaslSsl", env.GetProperty("Messaging__Kafka__Client__SecurityProtocol").GetString());
+            Assert.Equal("Plain", env.GetProperty("Messaging__Kafka__Client__SaslMechanism").GetString());
+            Assert.Equal($"{{{client}-kafka-username.value}}", env.GetProperty("Messaging__Kafka__Client__SaslUsername").GetString());
+            Assert.Equal($"{{{client}-kafka-password.value}}", env.GetProperty("Messaging__Kafka__Client__SaslPassword").GetString());
+            var password = resources.GetProperty($"{client}-kafka-password").GetProperty("inputs").GetProperty("value");
+            Assert.True(password.GetProperty("secret").GetBoolean());
+            Assert.False(password.TryGetProperty("default", out _));
+
+            var holders = resources.EnumerateObject()
+                .Where(resource => resource.Value.TryGetProperty("env", out var other)
+                    && other.EnumerateObject().Any(variable => variable.Value.GetString()?.Contains($"{{{client}-kafka-password.value}}", StringComparison.Ordinal) == true))
+                .Select(resource => resource.Name);
+            Assert.Equal([client], holders);
+        }
     }
 
     [Fact]
@@ -59,7 +154,7 @@ public sealed class ManifestTests
     [Fact]
     public async Task A_stand_in_provider_published_on_request_has_no_chaos_api_and_only_it_holds_its_admin_key()
     {
-        var resources = (await GenerateAsync("--PaymentProvider:Deploy", "true"))["resources"]!.AsObject();
+        var resources = (await PublishedManifest.GenerateAsync("--PaymentProvider:Deploy", "true"))["resources"]!.AsObject();
 
         var provider = resources["payment-provider"]!["env"]!.AsObject();
         Assert.Equal("{payment-provider-admin-key.value}", provider["PaymentProvider__AdminKey"]!.GetValue<string>());
@@ -74,14 +169,15 @@ public sealed class ManifestTests
     }
 
     /// <summary>
-    /// OWASP API8: the published broker takes clients only through SASL, each service with a
-    /// login of its own (docs/adr/0013-kafka-logins.md); only its own listeners, on its loopback,
-    /// are PLAINTEXT.
+    /// OWASP API8: the containers shape's broker (what a developer's run with Docker starts, printed
+    /// by <c>--infra containers</c>) takes clients only through SASL, each service with a login of
+    /// its own (docs/adr/0013-kafka-logins.md); only its own listeners, on its loopback, are PLAINTEXT.
     /// </summary>
     [Fact]
-    public async Task The_published_Kafka_broker_takes_each_service_only_with_a_login_of_its_own()
+    public async Task The_containers_shape_s_Kafka_broker_takes_each_service_only_with_a_login_of_its_own()
     {
-        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Committed, TestContext.Current.CancellationToken));
+        var generated = await PublishedManifest.GenerateAsync("--infra", "containers");
+        using var manifest = JsonDocument.Parse(generated.ToJsonString());
         var resources = manifest.RootElement.GetProperty("resources");
         var kafka = resources.GetProperty("kafka").GetProperty("env");
 
@@ -129,28 +225,6 @@ public sealed class ManifestTests
         foreach (var service in new[] { "gateway", "identity" })
         {
             Assert.False(resources.GetProperty(service).GetProperty("env").TryGetProperty("ConnectionStrings__kafka", out _), $"{service} uses no Kafka and gets no connection to it");
-        }
-    }
-
-    /// <summary>The manifest the AppHost publishes with these arguments, written beside the committed one (so relative project paths match).</summary>
-    private static async Task<JsonNode> GenerateAsync(params string[] arguments)
-    {
-        var fresh = Path.Combine(Repository.Root, $".aspire-manifest.{Guid.NewGuid():N}.json");
-        try
-        {
-            var result = await ProcessRunner.RunDotnetAsync(
-                Repository.Output("AppHost", "AppHost"),
-                ["--publisher", "manifest", "--output-path", fresh, .. arguments],
-                null,
-                TimeSpan.FromMinutes(2),
-                TestContext.Current.CancellationToken);
-
-            Assert.True(result.ExitCode == 0, result.Output + result.Error);
-            return JsonNode.Parse(await File.ReadAllTextAsync(fresh, TestContext.Current.CancellationToken))!;
-        }
-        finally
-        {
-            File.Delete(fresh);
         }
     }
 }

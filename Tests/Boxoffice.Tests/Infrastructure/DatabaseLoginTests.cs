@@ -1,13 +1,14 @@
 using System.Text;
 using System.Text.Json;
+using Boxoffice.Tests.AppHost;
 using Npgsql;
 
 namespace Boxoffice.Tests.Infrastructure;
 
 /// <summary>
 /// OWASP API8: each service signs in to PostgreSQL with a login of its own that owns its database
-/// and opens no other (docs/adr/0012-database-logins.md), in the embedded server the suite runs and
-/// in the container the manifest deploys.
+/// and opens no other (docs/adr/0012-database-logins.md): in the embedded server the suite runs, in
+/// run mode's PostgreSQL container, and on the managed server a deployment provisions.
 /// </summary>
 [Collection<RunningApp>]
 public sealed class DatabaseLoginTests(BoxofficeApp boxoffice)
@@ -82,14 +83,15 @@ public sealed class DatabaseLoginTests(BoxofficeApp boxoffice)
     }
 
     /// <summary>
-    /// The PostgreSQL container's first-start step, as the manifest carries it, run against this
+    /// The PostgreSQL container's first-start step, as the containers shape carries it, run against this
     /// suite's real server (under database names of its own): each database is created owned by a
     /// login that opens it and nothing else.
     /// </summary>
     [Fact]
-    public async Task The_published_PostgreSQL_container_gives_each_database_a_login_of_its_own_at_first_start()
+    public async Task The_PostgreSQL_container_gives_each_database_a_login_of_its_own_at_first_start()
     {
-        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Repository.Root, "aspire-manifest.json"), TestContext.Current.CancellationToken));
+        // Run mode's containers shape (a deployment takes a managed server), printed by the publisher.
+        using var manifest = JsonDocument.Parse((await PublishedManifest.GenerateAsync("--infra", "containers")).ToJsonString());
         var resources = manifest.RootElement.GetProperty("resources");
         var postgres = resources.GetProperty("postgres");
         var published = Databases.Where(database => resources.TryGetProperty(database, out _)).ToArray();
@@ -156,6 +158,106 @@ public sealed class DatabaseLoginTests(BoxofficeApp boxoffice)
                     await using var drop = server.CreateCommand(statement);
                     await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The deployment's database-logins job (infra/resources.bicep runs these two scripts in the
+    /// postgres image) as Azure Database for PostgreSQL's administrator runs it: a login that may
+    /// create roles and databases but is no superuser. Against this suite's real server, under
+    /// names of its own; run twice, as every provision runs it, the second time with new passwords.
+    /// </summary>
+    [Fact]
+    public async Task The_deployment_s_job_gives_each_database_a_login_of_its_own_as_an_administrator_that_is_no_superuser()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var (admin, adminPassword) = ($"admin_{suffix}", Guid.NewGuid().ToString("N"));
+        string[] databases = [$"first_{suffix}", $"second_{suffix}"];
+        var superuser = new NpgsqlConnectionStringBuilder(await boxoffice.ConnectionStringAsync("postgres")) { Database = "postgres", Pooling = false };
+        await using var server = NpgsqlDataSource.Create(superuser.ConnectionString);
+        async Task ExecuteAsync(NpgsqlDataSource source, string sql)
+        {
+            await using var command = source.CreateCommand(sql);
+            await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        async Task<ProcessResult> RunJobAsync(IReadOnlyDictionary<string, string> passwords)
+        {
+            var environment = new Dictionary<string, string>
+            {
+                ["PGHOST"] = superuser.Host!,
+                ["PGPORT"] = superuser.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["PGUSER"] = admin,
+                ["PGPASSWORD"] = adminPassword,
+                // Azure's is "postgres"; this server's own databases take only its superuser.
+                ["PGDATABASE"] = databases[0],
+                ["BOXOFFICE_DATABASES"] = string.Join(' ', databases),
+            };
+            foreach (var (database, password) in passwords)
+            {
+                environment[$"BOXOFFICE_PG_LOGIN_{database.ToUpperInvariant()}"] = password;
+            }
+
+            return await ProcessRunner.RunAsync(
+                "bash", ["-c", ". AppHost/postgres/database-logins.sh && . infra/database-logins/job.sh"], Repository.Root, environment, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        }
+
+        NpgsqlDataSource SignIn(string login, string password, string database) =>
+            NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(superuser.ConnectionString) { Username = login, Password = password, Database = database }.ConnectionString);
+
+        try
+        {
+            // What the Bicep makes before the job runs: the administrator and the empty databases it owns.
+            await ExecuteAsync(server, $"CREATE ROLE \"{admin}\" LOGIN CREATEROLE CREATEDB PASSWORD '{adminPassword}'");
+            foreach (var database in databases)
+            {
+                await ExecuteAsync(server, $"CREATE DATABASE \"{database}\" OWNER \"{admin}\"");
+            }
+
+            var passwords = databases.ToDictionary(database => database, _ => $"pw'{Guid.NewGuid():N}");
+            var run = await RunJobAsync(passwords);
+            Assert.True(run.ExitCode == 0, run.Output + run.Error);
+            Assert.Contains($"database logins ready: {string.Join(' ', databases)}", run.Output, StringComparison.Ordinal);
+
+            foreach (var database in databases)
+            {
+                await using var own = SignIn(database, passwords[database], database);
+                await using var command = own.CreateCommand(
+                    "CREATE TABLE things (id int); SELECT pg_get_userbyid(d.datdba)::text, r.rolsuper, r.rolcreaterole, r.rolcreatedb FROM pg_database d, pg_roles r WHERE d.datname = current_database() AND r.rolname = current_user");
+                await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+                Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
+                Assert.Equal(database, reader.GetString(0));
+                Assert.Equal([false, false, false], new[] { reader.GetBoolean(1), reader.GetBoolean(2), reader.GetBoolean(3) });
+
+                foreach (var other in databases.Where(other => other != database))
+                {
+                    await using var elsewhere = SignIn(database, passwords[database], other);
+                    var refused = await Assert.ThrowsAsync<PostgresException>(async () => await elsewhere.OpenConnectionAsync(TestContext.Current.CancellationToken));
+                    Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+                }
+            }
+
+            // The next provision: the logins exist, their passwords change.
+            var rolled = databases.ToDictionary(database => database, _ => Guid.NewGuid().ToString("N"));
+            run = await RunJobAsync(rolled);
+            Assert.True(run.ExitCode == 0, run.Output + run.Error);
+            await using (var renewed = SignIn(databases[1], rolled[databases[1]], databases[1]))
+            await using (var connection = await renewed.OpenConnectionAsync(TestContext.Current.CancellationToken))
+            {
+                Assert.Equal(System.Data.ConnectionState.Open, connection.State);
+            }
+
+            await using var stale = SignIn(databases[1], passwords[databases[1]], databases[1]);
+            var wrongPassword = await Assert.ThrowsAsync<PostgresException>(async () => await stale.OpenConnectionAsync(TestContext.Current.CancellationToken));
+            Assert.Equal(PostgresErrorCodes.InvalidPassword, wrongPassword.SqlState);
+        }
+        finally
+        {
+            foreach (var statement in databases.Select(database => $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)")
+                .Concat(databases.Append(admin).Select(role => $"DROP ROLE IF EXISTS \"{role}\"")))
+            {
+                await ExecuteAsync(server, statement);
             }
         }
     }
