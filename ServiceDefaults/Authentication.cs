@@ -35,6 +35,10 @@ public sealed class BoxofficeAuthenticationOptions
 }
 
 /// <summary>Scopes, roles and authorization policies shared by the identity server, the gateway and the services.</summary>
+/// <summary>Checks <see cref="BoxofficeAuthenticationOptions"/>' attributes, generated at build time (no reflection, so a native build keeps it).</summary>
+[OptionsValidator]
+internal sealed partial class BoxofficeAuthenticationOptionsValidator : IValidateOptions<BoxofficeAuthenticationOptions>;
+
 public static class BoxofficeAuth
 {
     public const string ApiAudience = "boxoffice-api";
@@ -131,8 +135,8 @@ public static class BoxofficeAuth
     {
         builder.Services.AddOptions<BoxofficeAuthenticationOptions>()
             .BindConfiguration(BoxofficeAuthenticationOptions.Section)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<BoxofficeAuthenticationOptions>, BoxofficeAuthenticationOptionsValidator>();
         builder.Services.AddHttpClient(nameof(InternalMetadataRetriever));
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -25,11 +27,24 @@ public static class BoxofficeApiExtensions
         builder.AddBoxofficeAuthentication();
         builder.Services.ConfigureHttpJsonOptions(options =>
         {
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+            if (RuntimeFeature.IsDynamicCodeSupported)
+            {
+                AddEnumsAsNames(options.SerializerOptions);
+            }
+
             // Organizers' text reaches buyers' pages: escape HTML-significant characters (< > & ' ")
             // as \uXXXX, not the relaxed default, so a name is inert even where it is pasted into HTML.
             options.SerializerOptions.Encoder = JavaScriptEncoder.Default;
         });
         return builder;
     }
+
+    /// <summary>
+    /// Enums as kebab-case names, for every enum type at once. That converter makes its per-enum
+    /// converters at run time, which a native (AOT) build cannot: a service built so names its
+    /// enums' converters in its JSON source-generation context instead.
+    /// </summary>
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Called only where dynamic code is supported (RuntimeFeature.IsDynamicCodeSupported).")]
+    private static void AddEnumsAsNames(JsonSerializerOptions options) =>
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
 }

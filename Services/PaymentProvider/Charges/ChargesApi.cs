@@ -1,5 +1,6 @@
 using Boxoffice.PaymentProvider.Admin;
 using Boxoffice.Postgres;
+using Boxoffice.PaymentProvider.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using ChargeResult = Microsoft.AspNetCore.Http.HttpResults.Results<
@@ -108,7 +109,7 @@ internal static class ChargesApi
 
     /// <summary>402 Payment Required, with the charge as the body: the decline is recorded like a success.</summary>
     private static JsonHttpResult<Charge> Declined(Charge charge) =>
-        TypedResults.Json(charge, statusCode: StatusCodes.Status402PaymentRequired);
+        TypedResults.Json(charge, ProviderJson.Default.Charge, statusCode: StatusCodes.Status402PaymentRequired);
 
     private static async Task<Results<Ok<Charge>, ProblemHttpResult>> GetCharge(
         string key, NpgsqlDataSource db, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken) =>

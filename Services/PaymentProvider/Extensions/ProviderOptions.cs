@@ -34,6 +34,6 @@ internal sealed class ProviderOptions
     public ChaosSettings? Chaos { get; set; }
 
     /// <summary>How often charges still processing after their time are completed, when nobody reads them first.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    [TimeSpanRange("00:00:00.100", "00:10:00")]
     public TimeSpan CompletionSweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
