@@ -8,7 +8,10 @@
 # embedded mode (Release), and each measured process gets the environment the AppHost gave that
 # service's own replica (read from /proc), on ports of its own, as Production. The running app is
 # its database, cache, broker and neighbours; the measured process is one more replica, started
-# COLDSTART_RUNS times (default 3) per variant; the median is printed.
+# COLDSTART_RUNS times (default 3) per variant; the median is printed. Beside readiness, the time
+# to the first /alive 200 (the process serves, before any dependency is checked) shows how much of
+# a start is the runtime's and how much the service's own work (migrations, first connections).
+# COLDSTART_VARIANTS="r2r aot" measures only those.
 #
 # Usage: bench/coldstart.sh [service...]   (default: every service; public tools only: bash, curl)
 set -euo pipefail
@@ -38,10 +41,10 @@ if [ $# -gt 0 ]; then
   done
   services=("${selected[@]}")
 fi
-variants=(jit r2r aot)
+read -ra variants <<<"${COLDSTART_VARIANTS:-jit r2r aot}"
 
-if curl -s -o /dev/null "$gateway/health"; then
-  echo "Something already answers on $gateway/health: stop the running AppHost first." >&2
+if curl -s -o /dev/null "$gateway/"; then
+  echo "Something already answers on $gateway: stop the running AppHost first." >&2
   exit 1
 fi
 bench_workdir coldstart
@@ -56,6 +59,12 @@ for entry in "${services[@]}"; do
       r2r) options=(-p:PublishReadyToRun=true) ;;
       aot) options=(-p:PublishAot=true) ;;
     esac
+    # Native AOT only for the services that declare themselves fit for it (IsAotCompatible; the
+    # others' blockers are in docs/adr/0016-deployment.md).
+    if [ "$variant" = aot ] && [ "$(dotnet msbuild "$root/$folder" -getProperty:IsAotCompatible -nologo)" != true ]; then
+      echo "  $name: no AOT build (not IsAotCompatible)"
+      continue
+    fi
     echo "Publishing $name ($variant)..."
     if dotnet publish "$root/$folder" -c Release -r linux-x64 --self-contained "$([ $variant = aot ] && echo true || echo false)" \
       "${options[@]}" -o "$work/$variant/$name" -nologo >"$work/publish-$name-$variant.log" 2>&1; then
@@ -74,8 +83,10 @@ ASPIRE_ALLOW_UNSECURED_TRANSPORT=true DOTNET_ENVIRONMENT=Development \
   dotnet run --project "$root/AppHost" -c Release --no-build --launch-profile http -- \
   --infra embedded "--Infra:DataPath=$work/data" "--Prometheus:Enabled=false" "--Demo:Sales=false" >"$work/apphost.log" 2>&1 &
 pids+=($!)
+# Ready when identity answers through the gateway: both are up, and identity starts after
+# everything the gateway waits for (the gateway's own /health is on its management port).
 for _ in $(seq 1 480); do
-  curl -fs -o /dev/null "$gateway/health" && curl -fs -o /dev/null "$gateway/.well-known/openid-configuration" && break
+  curl -fs -o /dev/null "$gateway/.well-known/openid-configuration" && break
   sleep 0.5
 done
 curl -fs -o /dev/null "$gateway/.well-known/openid-configuration" || { echo "The app did not become healthy; see $work/apphost.log" >&2; exit 1; }
@@ -93,9 +104,10 @@ replica_environment() {
   return 1
 }
 
-# Milliseconds from start to the first /health 200, and VmRSS (MiB) then. Arguments: name variant assembly
+# Milliseconds from start to the first /health 200, VmRSS (MiB) then, and milliseconds to the first
+# /alive 200. Arguments: name variant assembly
 measure() {
-  local name=$1 variant=$2 assembly=$3 program health start pid elapsed rss
+  local name=$1 variant=$2 assembly=$3 program health alive start pid elapsed rss url
   local -a environment
   mapfile -t environment < <(replica_environment "$assembly")
   if [ "$variant" = aot ]; then program=("$work/$variant/$name/$assembly"); else program=(dotnet "$work/$variant/$name/$assembly.dll"); fi
@@ -103,63 +115,70 @@ measure() {
   health="http://127.0.0.1:$port/health"
   # The gateway serves its probes on Management:Port, apart from its public port.
   [ "$name" = gateway ] && health="http://127.0.0.1:$((port + 1))/health"
+  alive=${health%/health}/alive
   start=$(date +%s%N)
   env -i PATH="$PATH" HOME="$HOME" "${environment[@]}" ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production \
     HTTP_PORTS="$port" Management__Port="$((port + 1))" \
     "${program[@]}" >"$work/run-$name-$variant.log" 2>&1 &
   pid=$!
-  until curl -fs -o /dev/null --max-time 1 "$health"; do
-    if ! kill -0 "$pid" 2>/dev/null || [ $(( ($(date +%s%N) - start) / 1000000 )) -gt 60000 ]; then
-      echo "  $name ($variant) never became ready; see $work/run-$name-$variant.log" >&2
-      kill "$pid" 2>/dev/null || true
-      echo "- -"
-      return
-    fi
-    sleep 0.01
+  local -a reached=()
+  for url in "$alive" "$health"; do
+    until curl -fs -o /dev/null --max-time 1 "$url"; do
+      if ! kill -0 "$pid" 2>/dev/null || [ $(( ($(date +%s%N) - start) / 1000000 )) -gt 60000 ]; then
+        echo "  $name ($variant) never answered $url; see $work/run-$name-$variant.log" >&2
+        kill "$pid" 2>/dev/null || true
+        echo "- - -"
+        return
+      fi
+      sleep 0.005
+    done
+    reached+=($(( ($(date +%s%N) - start) / 1000000 )))
   done
-  elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+  elapsed=${reached[1]}
   rss=$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
   kill "$pid"
   wait "$pid" 2>/dev/null || true
-  echo "$elapsed $rss"
+  echo "$elapsed $rss ${reached[0]}"
 }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # 3. Each variant of each service, one after another.
-declare -A ready memory
-printf '\n%-18s %8s %8s %8s %8s %8s %8s\n' service jit_ms r2r_ms aot_ms jit_MiB r2r_MiB aot_MiB
+declare -A ready memory live
+printf '\n%-18s %8s %8s %8s %9s %9s %9s %8s %8s %8s\n' service jit_ms r2r_ms aot_ms jit_alive r2r_alive aot_alive jit_MiB r2r_MiB aot_MiB
 for entry in "${services[@]}"; do
   read -r name folder assembly <<<"$entry"
   for variant in "${variants[@]}"; do
     ready[$name.$variant]=-
     memory[$name.$variant]=-
+    live[$name.$variant]=-
     [ -n "${built[$name.$variant]:-}" ] || continue
-    times=() sizes=()
+    times=() sizes=() alives=()
     for _ in $(seq 1 "$runs"); do
-      read -r elapsed rss < <(measure "$name" "$variant" "$assembly")
+      read -r elapsed rss alive_ms < <(measure "$name" "$variant" "$assembly")
       [ "$elapsed" = - ] && break
-      times+=("$elapsed") sizes+=("$rss")
+      times+=("$elapsed") sizes+=("$rss") alives+=("$alive_ms")
     done
     if [ ${#times[@]} -eq "$runs" ]; then
       ready[$name.$variant]=$(median "${times[@]}")
       memory[$name.$variant]=$(median "${sizes[@]}")
+      live[$name.$variant]=$(median "${alives[@]}")
     fi
   done
-  printf '%-18s %8s %8s %8s %8s %8s %8s\n' "$name" "${ready[$name.jit]}" "${ready[$name.r2r]}" "${ready[$name.aot]}" \
-    "${memory[$name.jit]}" "${memory[$name.r2r]}" "${memory[$name.aot]}"
+  printf '%-18s %8s %8s %8s %9s %9s %9s %8s %8s %8s\n' "$name" "${ready[$name.jit]:--}" "${ready[$name.r2r]:--}" "${ready[$name.aot]:--}" \
+    "${live[$name.jit]:--}" "${live[$name.r2r]:--}" "${live[$name.aot]:--}" "${memory[$name.jit]:--}" "${memory[$name.r2r]:--}" "${memory[$name.aot]:--}"
 done
 
 echo
 for entry in "${services[@]}"; do
   read -r name _ <<<"$entry"
   key=${name//-/_}
-  echo "coldstart_${key}_jit_ms: ${ready[$name.jit]} (target: none, the baseline)"
-  echo "coldstart_${key}_r2r_ms: ${ready[$name.r2r]} (target: <= 1000)"
-  if [ "${ready[$name.jit]}" != - ] && [ "${ready[$name.r2r]}" != - ]; then
+  echo "coldstart_${key}_jit_ms: ${ready[$name.jit]:--} (target: none, the baseline)"
+  echo "coldstart_${key}_r2r_ms: ${ready[$name.r2r]:--} (target: <= 1000)"
+  if [ "${ready[$name.jit]:--}" != - ] && [ "${ready[$name.r2r]:--}" != - ]; then
     echo "coldstart_${key}_r2r_over_jit: $(ratio "${ready[$name.r2r]}" "${ready[$name.jit]}") (target: < 1)"
   fi
-  echo "coldstart_${key}_aot_ms: ${ready[$name.aot]} (target: <= 300; - = no AOT build)"
-  echo "rss_${key}_r2r_mib: ${memory[$name.r2r]} (target: none)"
-  echo "rss_${key}_aot_mib: ${memory[$name.aot]} (target: <= 60; - = no AOT build)"
+  echo "coldstart_${key}_aot_ms: ${ready[$name.aot]:--} (target: <= 300; - = no AOT build)"
+  echo "rss_${key}_r2r_mib: ${memory[$name.r2r]:--} (target: none)"
+  echo "rss_${key}_aot_mib: ${memory[$name.aot]:--} (target: <= 60; - = no AOT build)"
 done

@@ -62,14 +62,15 @@ internal sealed partial class KafkaConsumerService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Leave the host's start-up path before the first (blocking) poll.
+        // Leave the host's start-up path; the blocking polls run on a thread of their own.
         await Task.Yield();
         KafkaTelemetry.StartCounting(subscription.Topic, subscription.GroupId);
+        using var polls = new PollThread($"kafka {Topic}");
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await RunClientAsync(stoppingToken);
+                await RunClientAsync(polls, stoppingToken);
             }
             catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
@@ -96,7 +97,7 @@ internal sealed partial class KafkaConsumerService(
     }
 
     /// <summary>One client's life: join the group, consume until stopping or an error, then leave.</summary>
-    private async Task RunClientAsync(CancellationToken stoppingToken)
+    private async Task RunClientAsync(PollThread polls, CancellationToken stoppingToken)
     {
         using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetLogHandler((_, message) => LogClient(message.Level.ToString(), message.Facility, message.Message))
@@ -108,7 +109,7 @@ internal sealed partial class KafkaConsumerService(
         LogSubscribed(Topic, subscription.GroupId);
         try
         {
-            await ConsumeAsync(consumer, stoppingToken);
+            await ConsumeAsync(consumer, polls, stoppingToken);
         }
         finally
         {
@@ -132,7 +133,7 @@ internal sealed partial class KafkaConsumerService(
     }
 
     /// <summary>The consumer loop: poll, handle (or hand over), store the offset; until stopping or an error.</summary>
-    private async Task ConsumeAsync(IConsumer<string, byte[]> consumer, CancellationToken stoppingToken)
+    private async Task ConsumeAsync(IConsumer<string, byte[]> consumer, PollThread polls, CancellationToken stoppingToken)
     {
         var lagMeasuredAt = time.GetTimestamp();
         while (!stoppingToken.IsCancellationRequested)
@@ -143,7 +144,7 @@ internal sealed partial class KafkaConsumerService(
                 lagMeasuredAt = time.GetTimestamp();
             }
 
-            if (Poll(consumer) is not { } result)
+            if (await PollAsync(consumer, polls) is not { } result)
             {
                 continue;
             }
@@ -152,13 +153,13 @@ internal sealed partial class KafkaConsumerService(
             var done = true;
             if (!retryTopic)
             {
-                done = await HandleAsync(consumer, result, attempt: 1, stoppingToken);
+                done = await HandleAsync(consumer, polls, result, attempt: 1, stoppingToken);
             }
             else if (Header(result, GroupHeader) == subscription.GroupId)
             {
                 // Retry topics are shared by every group of the main topic: take only our own.
                 await WaitUntilDueAsync(result, stoppingToken);
-                done = await HandleAsync(consumer, result, int.TryParse(Header(result, AttemptHeader), CultureInfo.InvariantCulture, out var attempt) ? attempt : 2, stoppingToken);
+                done = await HandleAsync(consumer, polls, result, int.TryParse(Header(result, AttemptHeader), CultureInfo.InvariantCulture, out var attempt) ? attempt : 2, stoppingToken);
             }
 
             if (done)
@@ -192,13 +193,13 @@ internal sealed partial class KafkaConsumerService(
     }
 
     /// <summary>The next message, or null when none came within the poll interval, at a partition's end, or after an error the client recovers from.</summary>
-    private ConsumeResult<string, byte[]>? Poll(IConsumer<string, byte[]> consumer, TimeSpan? timeout = null)
+    private async Task<ConsumeResult<string, byte[]>?> PollAsync(IConsumer<string, byte[]> consumer, PollThread polls, TimeSpan? timeout = null)
     {
         ConsumeResult<string, byte[]>? result;
         try
         {
             // A short poll keeps shutdown prompt without a thread parked in librdkafka.
-            result = consumer.Consume(timeout ?? PollInterval);
+            result = await polls.RunAsync(() => consumer.Consume(timeout ?? PollInterval));
         }
         catch (ConsumeException exception) when (!exception.Error.IsFatal)
         {
@@ -226,7 +227,7 @@ internal sealed partial class KafkaConsumerService(
     /// Handles the message until it succeeds, is handed over (retry or dead-letter topic), or its
     /// partition is taken away while it waits for the database. Returns whether its offset may be stored.
     /// </summary>
-    private async Task<bool> HandleAsync(IConsumer<string, byte[]> consumer, ConsumeResult<string, byte[]> result, int attempt, CancellationToken stoppingToken)
+    private async Task<bool> HandleAsync(IConsumer<string, byte[]> consumer, PollThread polls, ConsumeResult<string, byte[]> result, int attempt, CancellationToken stoppingToken)
     {
         var tags = new KeyValuePair<string, object?>[] { new("topic", subscription.Topic), new("group", subscription.GroupId) };
         var waits = 0;
@@ -251,7 +252,7 @@ internal sealed partial class KafkaConsumerService(
                     KafkaTelemetry.HandleDeferred.Add(1, tags);
                     LogHandlerDeferred(result.Topic, result.Partition.Value, result.Offset.Value, attempt, waits, pause.TotalMilliseconds, exception.GetType().Name, exception.Message);
                     paused = true;
-                    if (!await WaitInGroupAsync(consumer, result, pause, stoppingToken))
+                    if (!await WaitInGroupAsync(consumer, polls, result, pause, stoppingToken))
                     {
                         LogAbandoned(result.Topic, result.Partition.Value, result.Offset.Value);
                         return false;
@@ -330,7 +331,7 @@ internal sealed partial class KafkaConsumerService(
     /// <c>max.poll.interval.ms</c> never runs out however long the database stays away, and
     /// rebalances are answered meanwhile. Returns false if the message's partition was taken away.
     /// </summary>
-    private async Task<bool> WaitInGroupAsync(IConsumer<string, byte[]> consumer, ConsumeResult<string, byte[]> result, TimeSpan pause, CancellationToken stoppingToken)
+    private async Task<bool> WaitInGroupAsync(IConsumer<string, byte[]> consumer, PollThread polls, ConsumeResult<string, byte[]> result, TimeSpan pause, CancellationToken stoppingToken)
     {
         var started = time.GetTimestamp();
         do
@@ -341,7 +342,7 @@ internal sealed partial class KafkaConsumerService(
             // Never a negative timeout: librdkafka would read it as "wait forever".
             var left = pause - time.GetElapsedTime(started);
             var poll = left <= TimeSpan.Zero ? TimeSpan.Zero : left < PollInterval ? left : PollInterval;
-            if (Poll(consumer, poll) is { } early)
+            if (await PollAsync(consumer, polls, poll) is { } early)
             {
                 // From a partition assigned during the wait (or fetched before the pause): put it
                 // back, so it is read again after the wait, in its place.
