@@ -34,11 +34,11 @@ public sealed class BoxofficeAuthenticationOptions
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 }
 
-/// <summary>Scopes, roles and authorization policies shared by the identity server, the gateway and the services.</summary>
 /// <summary>Checks <see cref="BoxofficeAuthenticationOptions"/>' attributes, generated at build time (no reflection, so a native build keeps it).</summary>
 [OptionsValidator]
 internal sealed partial class BoxofficeAuthenticationOptionsValidator : IValidateOptions<BoxofficeAuthenticationOptions>;
 
+/// <summary>Scopes, roles and authorization policies shared by the identity server, the gateway and the services.</summary>
 public static class BoxofficeAuth
 {
     public const string ApiAudience = "boxoffice-api";

@@ -11,7 +11,8 @@
 # COLDSTART_RUNS times (default 3) per variant; the median is printed. Beside readiness, the time
 # to the first /alive 200 (the process serves, before any dependency is checked) shows how much of
 # a start is the runtime's and how much the service's own work (migrations, first connections).
-# COLDSTART_VARIANTS="r2r aot" measures only those.
+# COLDSTART_VARIANTS="r2r aot" measures only those; COLDSTART_AOT_OPTIONS adds publish options to
+# the AOT build (a lever to compare, e.g. -p:ServerGarbageCollection=false).
 #
 # Usage: bench/coldstart.sh [service...]   (default: every service; public tools only: bash, curl)
 set -euo pipefail
@@ -57,7 +58,7 @@ for entry in "${services[@]}"; do
     case $variant in
       jit) options=(-p:PublishReadyToRun=false) ;;
       r2r) options=(-p:PublishReadyToRun=true) ;;
-      aot) options=(-p:PublishAot=true) ;;
+      aot) options=(-p:PublishAot=true ${COLDSTART_AOT_OPTIONS:-}) ;;
     esac
     # Native AOT only for the services that declare themselves fit for it (IsAotCompatible; the
     # others' blockers are in docs/adr/0016-deployment.md).
@@ -90,6 +91,9 @@ for _ in $(seq 1 480); do
   sleep 0.5
 done
 curl -fs -o /dev/null "$gateway/.well-known/openid-configuration" || { echo "The app did not become healthy; see $work/apphost.log" >&2; exit 1; }
+# Let the app's own start-up work (its replicas' JIT, first queries, consumer joins) end before
+# measuring: on two cores it competes with the measured process.
+sleep "${COLDSTART_SETTLE_SECONDS:-20}"
 
 # The environment the AppHost gave a service's replica, without its ports, one NAME=value per line.
 replica_environment() {
@@ -111,7 +115,7 @@ measure() {
   local -a environment
   mapfile -t environment < <(replica_environment "$assembly")
   if [ "$variant" = aot ]; then program=("$work/$variant/$name/$assembly"); else program=(dotnet "$work/$variant/$name/$assembly.dll"); fi
-  port=$((port + 2))
+  # The same two ports every run (runs are one after another; each process is stopped first).
   health="http://127.0.0.1:$port/health"
   # The gateway serves its probes on Management:Port, apart from its public port.
   [ "$name" = gateway ] && health="http://127.0.0.1:$((port + 1))/health"

@@ -27,6 +27,10 @@ param paymentProviderUrl string
 @description('The key the real payment provider issued to this deployment.')
 param paymentProviderApiKey string
 
+@allowed(['ZoneRedundant', 'SameZone', 'Disabled'])
+@description('PostgreSQL\'s standby: ZoneRedundant, or SameZone in a region without availability zones.')
+param postgresHighAvailability string = 'ZoneRedundant'
+
 @description('The seeded organizer\'s and door staff\'s sign-in names.')
 param organizerEmail string = 'organizer@boxoffice.local'
 param staffEmail string = 'staff@boxoffice.local'
@@ -94,6 +98,7 @@ module resources 'resources.bicep' = {
     publicUrl: publicUrl
     paymentProviderApiKey: paymentProviderApiKey
     postgresAdminPassword: postgresAdminPassword
+    postgresHighAvailability: postgresHighAvailability
     databasePasswords: {
       identitydb: identitydbPassword
       catalogdb: catalogdbPassword

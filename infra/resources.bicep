@@ -20,6 +20,10 @@ param paymentProviderApiKey string
 @secure()
 param postgresAdminPassword string
 
+@allowed(['ZoneRedundant', 'SameZone', 'Disabled'])
+@description('PostgreSQL\'s standby: ZoneRedundant where the region has availability zones.')
+param postgresHighAvailability string = 'ZoneRedundant'
+
 @secure()
 @description('Each service database\'s login password, by database name.')
 param databasePasswords object
@@ -51,9 +55,10 @@ var topics = [
   { name: 'payments.dlq', partitions: 1 }
 ]
 
-// The network: the environment's infrastructure subnet is where its ingress proxies run, so it is
-// the one network whose X-Forwarded-For the services believe (ForwardedHeaders:KnownNetworks);
-// PostgreSQL has a subnet of its own and no public address.
+// The network: the environment's infrastructure subnet holds its ingress proxies (and the apps'
+// replicas; no client outside reaches it but through the ingress), so it is the one network whose
+// X-Forwarded-For the services believe (ForwardedHeaders:KnownNetworks). PostgreSQL has a subnet
+// of its own and no public address.
 var addressSpace = '10.40.0.0/16'
 var infrastructureSubnetPrefix = '10.40.0.0/23'
 var postgresSubnetPrefix = '10.40.2.0/24'
@@ -182,8 +187,9 @@ resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = {
     }
     tenantId: subscription().tenantId
     enableRbacAuthorization: true
+    // Soft delete without purge protection: `azd down --purge` frees the name for the next `azd up`.
+    // An environment meant to last turns purge protection on (it cannot be turned off again).
     enableSoftDelete: true
-    enablePurgeProtection: true
     softDeleteRetentionInDays: 30
   }
 }
@@ -270,7 +276,7 @@ resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2025-08-01' = {
       geoRedundantBackup: 'Disabled'
     }
     highAvailability: {
-      mode: 'ZoneRedundant'
+      mode: postgresHighAvailability
     }
     network: {
       delegatedSubnetResourceId: network.properties.subnets[1].id
@@ -304,16 +310,7 @@ resource databaseConnection 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = [
   }
 ]
 
-resource databasePassword 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = [
-  for database in databases: {
-    parent: keyVault
-    name: 'login-${database}'
-    properties: {
-      value: databasePasswords[database]
-    }
-  }
-]
-
+// The administrator's password, for operators (psql as the administrator); the apps never read it.
 resource postgresAdmin 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: keyVault
   name: 'postgres-admin-password'
@@ -424,12 +421,6 @@ resource databaseLoginsJob 'Microsoft.App/jobs@2025-07-01' = {
   name: 'database-logins'
   location: location
   tags: tags
-  identity: {
-    type: 'UserAssigned'
-    userAssignedIdentities: {
-      '${managedIdentity.id}': {}
-    }
-  }
   properties: {
     environmentId: containerAppEnvironment.id
     workloadProfileName: 'consumption'
@@ -441,18 +432,18 @@ resource databaseLoginsJob 'Microsoft.App/jobs@2025-07-01' = {
         parallelism: 1
         replicaCompletionCount: 1
       }
+      // The passwords as the job's own secrets, from the secure parameters: a Key Vault reference
+      // here could be read before the identity's new role on the vault takes effect (minutes).
       secrets: concat(
         [
           {
             name: 'postgres-admin-password'
-            keyVaultUrl: postgresAdmin.properties.secretUri
-            identity: managedIdentity.id
+            value: postgresAdminPassword
           }
         ],
         map(databases, database => {
           name: 'login-${database}'
-          keyVaultUrl: '${keyVault.properties.vaultUri}secrets/login-${database}'
-          identity: managedIdentity.id
+          value: databasePasswords[database]
         })
       )
     }
@@ -464,7 +455,7 @@ resource databaseLoginsJob 'Microsoft.App/jobs@2025-07-01' = {
           command: [
             '/bin/bash'
             '-c'
-            'echo "$BOXOFFICE_LOGINS_SCRIPT" | base64 -d > /tmp/logins.sh && . /tmp/logins.sh'
+            'printf \'%s\' "$BOXOFFICE_PG_ROOTS" > /tmp/roots.pem && echo "$BOXOFFICE_LOGINS_SCRIPT" | base64 -d > /tmp/logins.sh && . /tmp/logins.sh'
           ]
           resources: {
             cpu: json('0.25')
@@ -477,8 +468,10 @@ resource databaseLoginsJob 'Microsoft.App/jobs@2025-07-01' = {
               { name: 'PGHOST', value: postgres.properties.fullyQualifiedDomainName }
               { name: 'PGUSER', value: postgres.properties.administratorLogin }
               { name: 'PGDATABASE', value: 'postgres' }
+              // The server is verified against the roots Azure's certificates chain to (the image has no CA bundle).
               { name: 'PGSSLMODE', value: 'verify-full' }
-              { name: 'PGSSLROOTCERT', value: 'system' }
+              { name: 'PGSSLROOTCERT', value: '/tmp/roots.pem' }
+              { name: 'BOXOFFICE_PG_ROOTS', value: loadTextContent('database-logins/azure-postgres-roots.pem') }
               { name: 'PGPASSWORD', secretRef: 'postgres-admin-password' }
             ],
             map(databases, database => { name: 'BOXOFFICE_PG_LOGIN_${toUpper(database)}', secretRef: 'login-${database}' })
@@ -488,8 +481,6 @@ resource databaseLoginsJob 'Microsoft.App/jobs@2025-07-01' = {
     }
   }
   dependsOn: [
-    appsReadSecrets
-    databasePassword
     postgresDatabase
   ]
 }

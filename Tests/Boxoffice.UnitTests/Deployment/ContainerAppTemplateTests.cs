@@ -46,18 +46,41 @@ public sealed partial class ContainerAppTemplateTests
         var template = Template(service);
         var container = Single(Map(Map(template["properties"])["template"])["containers"]);
         var env = Environment(container);
-        var appPort = int.Parse(env["HTTP_PORTS"].Value!, System.Globalization.CultureInfo.InvariantCulture);
-        // The gateway serves its probes on a port of its own (Management:Port), never the public one.
-        var probePort = env.TryGetValue("Management__Port", out var management) ? int.Parse(management.Value!, System.Globalization.CultureInfo.InvariantCulture) : appPort;
+        // azd's port for a project's http binding (targetPortOrDefault 8080), and the service is told it.
+        const int appPort = 8080;
+        Assert.Equal("8080", env["HTTP_PORTS"].Value);
+        // The gateway serves its probes on a port of its own (Management:Port), never the public one:
+        // the manifest's management binding.
+        var management = ManifestBindingTargetPort(service, "management");
+        var probePort = management ?? appPort;
+        if (management is not null)
+        {
+            Assert.Equal(management.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), env["Management__Port"].Value);
+        }
 
         var probes = List(container["probes"]).Select(Map).ToDictionary(probe => Text(probe["type"]), StringComparer.Ordinal);
         Assert.Equal(["Liveness", "Readiness", "Startup"], probes.Keys.Order(StringComparer.Ordinal));
         foreach (var (type, path) in new[] { ("Liveness", "/alive"), ("Readiness", "/health"), ("Startup", "/alive") })
         {
-            var get = Map(probes[type]["httpGet"]);
+            var probe = probes[type];
+            var get = Map(probe["httpGet"]);
             Assert.Equal(path, Text(get["path"]));
             Assert.Equal(probePort, int.Parse(Text(get["port"]), System.Globalization.CultureInfo.InvariantCulture));
+
+            // Container Apps' bounds: a probe outside them fails the whole deployment.
+            Assert.InRange(Number(probe, "failureThreshold"), 1, 10);
+            Assert.InRange(Number(probe, "periodSeconds"), 1, 240);
+            Assert.InRange(Number(probe, "timeoutSeconds"), 1, 240);
+            if (probe.ContainsKey("initialDelaySeconds"))
+            {
+                Assert.InRange(Number(probe, "initialDelaySeconds"), 0, 60);
+            }
         }
+
+        // /health checks PostgreSQL, Redis and the broker: more than a cold connection's second.
+        Assert.InRange(Number(probes["Readiness"], "timeoutSeconds"), 3, 240);
+        // A slow start (migrations on a cold server) gets half a minute before it counts as failed.
+        Assert.True(Number(probes["Startup"], "periodSeconds") * Number(probes["Startup"], "failureThreshold") >= 30);
 
         var ingress = Map(Map(Map(template["properties"])["configuration"])["ingress"]);
         Assert.Equal(appPort, int.Parse(Text(ingress["targetPort"]), System.Globalization.CultureInfo.InvariantCulture));
@@ -181,7 +204,11 @@ public sealed partial class ContainerAppTemplateTests
                 && (reference.Groups[2].Value == "connectionString" || secretParameters.Contains(reference.Groups[1].Value));
             if (secret)
             {
+                // {x.value} is the vault's secret x; {db.connectionString}, connection-db.
+                var expected = reference.Groups[2].Value == "connectionString" ? $"connection-{reference.Groups[1].Value}" : reference.Groups[1].Value;
                 Assert.True(env[name].SecretRef is not null, $"{service}'s {name} is a secret ({value}): it must come from the vault");
+                var url = Text(DeclaredSecrets(Template(service))[env[name].SecretRef!]["keyVaultUrl"]);
+                Assert.Equal($"{{{{ .Env.AZURE_KEY_VAULT_ENDPOINT }}}}secrets/{expected}", url);
             }
             else if (!value.Contains('{', StringComparison.Ordinal))
             {
@@ -200,9 +227,14 @@ public sealed partial class ContainerAppTemplateTests
             Assert.Equal("{{ .Env.BOXOFFICE_PUBLIC_URL }}", env["Authentication__Issuer"].Value);
         }
 
+        // Another service by its name in the environment: internal ingress as <name>.internal.<domain>,
+        // in the binding's scheme; the gateway (external ingress) by its public name, over https.
         foreach (var (name, variable) in env.Where(variable => variable.Key.StartsWith("services__", StringComparison.Ordinal)))
         {
-            Assert.Matches(@"^https?://[a-z-]+\.internal\.\{\{ \.Env\.AZURE_CONTAINER_APPS_ENVIRONMENT_DEFAULT_DOMAIN \}\}$", variable.Value!);
+            var parts = name.Split("__");
+            var (target, scheme) = (parts[1], parts[2]);
+            var host = ManifestBindingIsExternal(target, scheme) ? $"https://{target}." : $"{scheme}://{target}.internal.";
+            Assert.Equal(host + "{{ .Env.AZURE_CONTAINER_APPS_ENVIRONMENT_DEFAULT_DOMAIN }}", variable.Value);
         }
     }
 
@@ -230,6 +262,23 @@ public sealed partial class ContainerAppTemplateTests
                 resource => resource.Value.GetProperty("env").EnumerateObject().ToDictionary(variable => variable.Name, variable => variable.Value.GetString()!, StringComparer.Ordinal),
                 StringComparer.Ordinal);
     }
+
+    private static int? ManifestBindingTargetPort(string resource, string binding)
+    {
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Repository.PathOf("aspire-manifest.json")));
+        return manifest.RootElement.GetProperty("resources").GetProperty(resource).GetProperty("bindings").TryGetProperty(binding, out var found)
+            && found.TryGetProperty("targetPort", out var port) ? port.GetInt32() : null;
+    }
+
+    private static bool ManifestBindingIsExternal(string resource, string binding)
+    {
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Repository.PathOf("aspire-manifest.json")));
+        return manifest.RootElement.GetProperty("resources").GetProperty(resource).GetProperty("bindings").GetProperty(binding).TryGetProperty("external", out var external)
+            && external.GetBoolean();
+    }
+
+    private static int Number(Dictionary<object, object> node, string key) =>
+        int.Parse(Text(node[key]), System.Globalization.CultureInfo.InvariantCulture);
 
     private static HashSet<string> SecretParameters()
     {
