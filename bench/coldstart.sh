@@ -12,7 +12,8 @@
 # to the first /alive 200 (the process serves, before any dependency is checked) shows how much of
 # a start is the runtime's and how much the service's own work (migrations, first connections).
 # COLDSTART_VARIANTS="r2r aot" measures only those; COLDSTART_AOT_OPTIONS adds publish options to
-# the AOT build (a lever to compare, e.g. -p:ServerGarbageCollection=false).
+# the AOT build (a lever to compare, e.g. -p:ServerGarbageCollection=false); COLDSTART_ENV adds
+# NAME=value settings to every measured process (runtime levers, e.g. DOTNET_TieredPGO=0).
 #
 # Usage: bench/coldstart.sh [service...]   (default: every service; public tools only: bash, curl)
 set -euo pipefail
@@ -122,7 +123,7 @@ measure() {
   alive=${health%/health}/alive
   start=$(date +%s%N)
   env -i PATH="$PATH" HOME="$HOME" "${environment[@]}" ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production \
-    HTTP_PORTS="$port" Management__Port="$((port + 1))" \
+    HTTP_PORTS="$port" Management__Port="$((port + 1))" ${COLDSTART_ENV:-} \
     "${program[@]}" >"$work/run-$name-$variant.log" 2>&1 &
   pid=$!
   local -a reached=()

@@ -159,19 +159,42 @@ public sealed class GatewayHardeningTests(BoxofficeApp boxoffice)
     {
         Assert.Equal(2, BoxofficeApp.GatewayReplicas);
         var key = await Tokens.SigningKeyAsync(boxoffice);
-        var token = Tokens.Mint(key, await Tokens.IssuerAsync(boxoffice), $"tests-{Guid.NewGuid():N}", "catalog.write", ["organizer"]);
         using var gateway = boxoffice.CreateGatewayClient();
         const int attempts = 3 * BoxofficeApp.RateLimit;
 
-        var started = DateTime.UtcNow;
-        var responses = new List<HttpResponseMessage>();
-        foreach (var batch in Enumerable.Range(0, attempts).Chunk(10))
+        // The limit is Redis's: where a Redis call fails, the gateway lets that batch through by
+        // design (docs/adr/0003-gateway-rate-limiting.md; RedisOutageTests) and logs it. A burst
+        // during which that happened measures the outage, not the limit: it is run again, with a
+        // new caller, after the warning's interval. A burst that passes too many without such a
+        // warning fails at once.
+        const string FailedOpen = "Rate limit store unavailable";
+        List<HttpResponseMessage> responses = [];
+        TimeSpan elapsed = default;
+        for (var run = 1; ; run++)
         {
-            responses.AddRange(await Task.WhenAll(batch.Select(_ =>
-                gateway.SendAsync(Tokens.Get("/api/catalog/organizer/events", token), TestContext.Current.CancellationToken))));
+            var token = Tokens.Mint(key, await Tokens.IssuerAsync(boxoffice), $"tests-{Guid.NewGuid():N}", "catalog.write", ["organizer"]);
+            var logged = boxoffice.Logs.Lines.Count;
+            var started = DateTime.UtcNow;
+            responses = [];
+            foreach (var batch in Enumerable.Range(0, attempts).Chunk(10))
+            {
+                responses.AddRange(await Task.WhenAll(batch.Select(_ =>
+                    gateway.SendAsync(Tokens.Get("/api/catalog/organizer/events", token), TestContext.Current.CancellationToken))));
+            }
+
+            elapsed = DateTime.UtcNow - started;
+            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+            var outage = boxoffice.Logs.Lines.Skip(logged).Any(line => line.Resource == "gateway" && line.Line.Contains(FailedOpen, StringComparison.Ordinal));
+            if (!outage)
+            {
+                break;
+            }
+
+            Assert.True(run < 3, "Redis failed under the gateway in three bursts in a row: the limit could not be measured.");
+            responses.ForEach(response => response.Dispose());
+            await Task.Delay(TimeSpan.FromSeconds(11), TestContext.Current.CancellationToken);
         }
 
-        var elapsed = DateTime.UtcNow - started;
         var allowed = responses.Count(response => response.StatusCode == HttpStatusCode.OK);
         var limited = responses.Where(response => response.StatusCode == HttpStatusCode.TooManyRequests).ToList();
         // One shared bucket: its capacity plus one token a second. Two per-replica buckets would let twice the capacity through.
