@@ -5,7 +5,9 @@
 #       of 20,000 places, each taking hold after hold for the run; afterwards the database must
 #       show exactly as many held units as holds answered (zero oversell), or the script fails;
 #       divided by pgbench -N TPS at the same client count on the same PostgreSQL (target >= 1.0),
-#       and, for scale, by pgbench -N at booking's own pool size (30 connections);
+#       and, for scale, by pgbench -N at booking's own pool size (30 connections); then the same
+#       race with 64 buyers against pgbench -N at 64 clients (target >= 0.5), with the CPU each
+#       hold costs booking, PostgreSQL and the load client (from /proc around the race);
 #   (b) OrderPlaced -> TicketsIssued latency, p50 and p99, with the provider answering at once, for
 #       300 orders placed at a steady pace (about 15-20 a second) after the race; read from booking's
 #       outbox (both events are written by booking, one clock; target p99 <= 250 ms), with the
@@ -76,13 +78,21 @@ wait_for "http://127.0.0.1:$booking_port/health"
 load() { dotnet "$(release bench/BookingLoad Boxoffice.Bench.BookingLoad)" "$@" \
   booking="http://127.0.0.1:$booking_port/" upstream="http://127.0.0.1:$upstream_port/" kafka="127.0.0.1:$kafka_port" db="$(connection bookingdb)"; }
 
-echo "Race: $buyers buyers for ${duration} s (after a warm-up race)..."
-race=$(load race buyers="$buyers" seconds="$duration" places=20000)
-echo "$race" | sed 's/^/  /'
-if [ "$(value "$race" oversold)" != 0 ] || [ "$(value "$race" errors)" != 0 ]; then
-  echo "The race oversold or failed requests: see above." >&2
-  exit 1
-fi
+# CPU per hold by process, read from /proc around the measured race (bench/README.md, "Profile").
+cpu_groups='cpu=booking:Boxoffice\.Booking\.dll,postgres:^postgres,redis:^redis-server,client:Boxoffice\.Bench\.BookingLoad\.dll'
+race() { # buyers
+  local out
+  echo "Race: $1 buyers for ${duration} s (after a warm-up race)..." >&2
+  out=$(load race buyers="$1" seconds="$duration" places=20000 "$cpu_groups")
+  echo "$out" | sed 's/^/  /' >&2
+  if [ "$(value "$out" oversold)" != 0 ] || [ "$(value "$out" errors)" != 0 ]; then
+    echo "The race oversold or failed requests: see above." >&2
+    exit 1
+  fi
+  echo "$out"
+}
+race=$(race "$buyers")
+race64=$(race 64)
 
 pgbench() { # clients
   PGPASSWORD=$postgres_password "$postgres_bin/pgbench" -h 127.0.0.1 -p "$postgres_port" -U postgres -n -N -c "$1" -j 2 -T "$duration" pgbenchdb 2>/dev/null \
@@ -92,7 +102,8 @@ echo "pgbench -N on the same PostgreSQL..."
 PGPASSWORD=$postgres_password "$postgres_bin/pgbench" -h 127.0.0.1 -p "$postgres_port" -U postgres -i -q -s 10 pgbenchdb >/dev/null 2>&1
 tps_crowd=$(pgbench "$buyers")
 tps_pool=$(pgbench 30)
-echo "  -c $buyers: $tps_crowd TPS; -c 30: $tps_pool TPS"
+tps_64=$(pgbench 64)
+echo "  -c $buyers: $tps_crowd TPS; -c 64: $tps_64 TPS; -c 30: $tps_pool TPS"
 
 echo "OrderPlaced -> TicketsIssued, 300 orders at a steady pace (2 lanes, 100 ms apart), provider latency 0..."
 latency=$(load latency orders=300 lanes=2)
@@ -107,6 +118,8 @@ echo
 echo "holds_per_second: $holds (target: none)"
 echo "holds_over_pgbench_tps_c$buyers: $(ratio "$holds" "$tps_crowd") (target: >= 1.0)"
 echo "holds_over_pgbench_tps_c30: $(ratio "$holds" "$tps_pool") (target: none, booking's pool size)"
+echo "holds_over_pgbench_tps_c64: $(ratio "$(value "$race64" holds_per_second)" "$tps_64") (target: >= 0.5)"
+echo "hold_cpu_us_c64: booking $(value "$race64" cpu_us_booking), PostgreSQL $(value "$race64" cpu_us_postgres), load client $(value "$race64" cpu_us_client) (target: none, per hold request)"
 echo "order_to_tickets_p50_ms: $(value "$latency" p50_ms) (target: none)"
 echo "order_to_tickets_p99_ms: $(value "$latency" p99_ms) (target: <= 250)"
 echo "relay_over_raw_producer: $(ratio "$(value "$relay" relay_per_second)" "$(value "$relay" raw_per_second)") (target: >= 0.5)"

@@ -194,3 +194,34 @@ wrk_run() {
   p99[$name]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
   printf '  %-*s %10.0f req/s   p99 %8.3f ms\n' "$width" "$name" "${rps[$name]}" "${p99[$name]}"
 }
+
+# Prints "name ms" for each name=pattern given: the CPU time (user + system, in ms) used so far by
+# the processes whose command line matches the pattern (a bash regular expression), added up: one
+# service's process, or PostgreSQL with every backend. Read before and after a measured run and
+# divided by its requests (cpu_per_request), it is the profile bench/README.md describes.
+# Arguments: name=pattern...
+cpu_ms() {
+  local pid command spec stat fields hz args
+  local -A used=()
+  hz=$(getconf CLK_TCK)
+  for spec in "$@"; do used[${spec%%=*}]=0; done
+  for pid in /proc/[0-9]*; do
+    # Builtins only: a fork per process would take seconds on a busy machine.
+    mapfile -d '' args <"$pid/cmdline" 2>/dev/null || continue
+    command="${args[*]}"
+    for spec in "$@"; do
+      if [[ $command =~ ${spec#*=} ]]; then
+        read -r stat <"$pid/stat" 2>/dev/null || continue
+        read -ra fields <<<"${stat##*) }"
+        used[${spec%%=*}]=$((used[${spec%%=*}] + fields[11] + fields[12]))
+      fi
+    done
+  done
+  for spec in "$@"; do echo "${spec%%=*} $((used[${spec%%=*}] * 1000 / hz))"; done
+}
+
+# Prints "name us" for each name in two cpu_ms readings: its CPU microseconds per request.
+# Arguments: before after requests
+cpu_per_request() {
+  awk -v n="$3" 'NR == FNR { was[$1] = $2; next } { printf "%s %.0f\n", $1, (n > 0 ? 1000 * ($2 - was[$1]) / n : 0) }' <(echo "$1") <(echo "$2")
+}

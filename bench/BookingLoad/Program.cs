@@ -10,10 +10,11 @@ using Confluent.Kafka;
 using Npgsql;
 
 // Usage: BookingLoad <command> key=value...
-//   race     booking= upstream= kafka= db= buyers= seconds= places=
+//   race     booking= upstream= kafka= db= buyers= seconds= places= [cpu=name:regex,...]
 //   latency  booking= upstream= kafka= db= orders= lanes=
 //   relay    kafka= db= messages= topic=
-// Each prints "name=value" lines for bench/booking.sh to read.
+//   tokens   identity= crowd-client= crowd-secret= web-client= email= password= lanes= seconds= warmup= grants=a,b [cpu=name:regex,...]
+// Each prints "name=value" lines for bench/booking.sh (tokens: bench/identity.sh) to read.
 var options = args.Skip(1).Select(arg => arg.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
 string Option(string name) => options.TryGetValue(name, out var value) ? value : throw new ArgumentException($"{name}= is required");
 int Number(string name) => int.Parse(Option(name), CultureInfo.InvariantCulture);
@@ -21,7 +22,8 @@ int Number(string name) => int.Parse(Option(name), CultureInfo.InvariantCulture)
 switch (args.FirstOrDefault())
 {
     case "race":
-        await Race.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("buyers"), Number("seconds"), Number("places"));
+        await Race.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("buyers"), Number("seconds"), Number("places"),
+            Boxoffice.Bench.BookingLoad.ProcessCpu.Parse(options.GetValueOrDefault("cpu")));
         break;
     case "latency":
         await Latency.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("orders"), Number("lanes"));
@@ -29,8 +31,13 @@ switch (args.FirstOrDefault())
     case "relay":
         await Relay.RunAsync(Option("kafka"), Option("db"), Number("messages"), Option("topic"));
         break;
+    case "tokens":
+        await Boxoffice.Bench.BookingLoad.Tokens.RunAsync(Option("identity"), Option("crowd-client"), Option("crowd-secret"), Option("web-client"),
+            Option("email"), Option("password"), Number("lanes"), Number("seconds"), Number("warmup"),
+            Option("grants").Split(',').ToHashSet(), Boxoffice.Bench.BookingLoad.ProcessCpu.Parse(options.GetValueOrDefault("cpu")));
+        break;
     default:
-        Console.Error.WriteLine("Usage: BookingLoad race|latency|relay key=value...");
+        Console.Error.WriteLine("Usage: BookingLoad race|latency|relay|tokens key=value...");
         return 2;
 }
 
@@ -120,7 +127,8 @@ internal static class Sales
 /// </summary>
 internal static class Race
 {
-    public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int buyers, int seconds, int places)
+    public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int buyers, int seconds, int places,
+        Boxoffice.Bench.BookingLoad.ProcessCpu cpu)
     {
         using var booking = Sales.Client(bookingUrl, buyers);
         await using var db = NpgsqlDataSource.Create(dbConnection);
@@ -131,7 +139,13 @@ internal static class Race
         await RunAsync(booking, warmEvent, warmTier, tokens, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)));
 
         var (eventId, tierId) = await Sales.OpenAsync(kafka, booking, places);
+        var before = cpu.Read();
         var (held, refused, failed, elapsed) = await RunAsync(booking, eventId, tierId, tokens, TimeSpan.FromSeconds(seconds));
+        foreach (var (name, ms) in cpu.Read())
+        {
+            // CPU microseconds per hold request answered (held or refused), by process.
+            Console.WriteLine($"cpu_us_{name}={(held + refused == 0 ? 0 : 1000 * (ms - before[name]) / (held + refused)).ToString("F0", CultureInfo.InvariantCulture)}");
+        }
 
         var heldUnits = (long)(await Sales.ScalarAsync(db, "SELECT count(*) FROM units WHERE event_id = $1 AND hold_id IS NOT NULL", eventId))!;
         var holds = (long)(await Sales.ScalarAsync(db, "SELECT count(*) FROM holds WHERE event_id = $1", eventId))!;

@@ -22,7 +22,10 @@ internal static class BookingServiceExtensions
         // A few connections per core is what PostgreSQL can use; more would only queue inside it,
         // and several replicas must stay under the server's max_connections.
         builder.AddNpgsqlDataSource("bookingdb", configureDataSourceBuilder: dataSource =>
-            dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Booking:MaxDatabaseConnections", 30));
+        {
+            dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Booking:MaxDatabaseConnections", 30);
+            PreparedStatements.Apply(dataSource.ConnectionStringBuilder);
+        });
         builder.Services.AddMigrationSeries("booking", typeof(BookingServiceExtensions).Assembly);
         builder.AddOutbox(EventSources.Booking);
 

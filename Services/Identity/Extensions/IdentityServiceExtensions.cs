@@ -1,7 +1,9 @@
 using Boxoffice.Identity.Account;
+using Boxoffice.Identity.Connect;
 using Boxoffice.Identity.Data;
 using Boxoffice.Identity.Keys;
 using Boxoffice.Identity.Seeding;
+using Boxoffice.Postgres;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.DataProtection;
@@ -27,7 +29,9 @@ internal static class IdentityServiceExtensions
             .ValidateOnStart();
         var settings = builder.Configuration.GetSection(IdentitySettings.Section).Get<IdentitySettings>() ?? new IdentitySettings();
 
-        builder.AddNpgsqlDbContext<IdentityDb>("identitydb", configureDbContextOptions: options => options.UseOpenIddict());
+        builder.AddNpgsqlDbContext<IdentityDb>("identitydb",
+            configureSettings: settings => settings.ConnectionString = PreparedStatements.Apply(settings.ConnectionString),
+            configureDbContextOptions: options => options.UseOpenIddict());
         // Redis only holds failed sign-in counters, which fail open: not a readiness dependency.
         builder.AddBoxofficeRedis();
         builder.Services.AddSingleton(TimeProvider.System);
@@ -50,6 +54,7 @@ internal static class IdentityServiceExtensions
         // token keys) lives in identitydb.
         services.AddDataProtection().SetApplicationName("boxoffice-identity").PersistKeysToDbContext<IdentityDb>();
         services.AddSingleton<TokenKeys>();
+        services.AddSingleton<VerifiedClientSecrets>();
         services.AddScoped<TokenKeyStore>();
         services.AddHostedService<TokenKeyRotation>();
         services.AddScoped<IdentitySeeder>();
@@ -82,7 +87,11 @@ internal static class IdentityServiceExtensions
     private static void AddTokenServer(this IServiceCollection services, IdentitySettings settings)
     {
         services.AddOpenIddict()
-            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityDb>())
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<IdentityDb>();
+                core.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, ApplicationManager>();
+            })
             .AddServer(server =>
             {
                 server.SetAuthorizationEndpointUris("connect/authorize")
@@ -110,6 +119,7 @@ internal static class IdentityServiceExtensions
                 // Access tokens are signed JWTs that the gateway and services validate with the
                 // published JWKS; they are not encrypted, so they carry nothing secret.
                 server.DisableAccessTokenEncryption();
+                server.AddEventHandler(SignatureOnlyTokens.Descriptor);
                 var aspNetCore = server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()

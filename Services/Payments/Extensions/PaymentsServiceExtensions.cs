@@ -18,7 +18,10 @@ internal static class PaymentsServiceExtensions
         // Tokens only for the operators' endpoints (dead letters and parked outbox rows).
         builder.AddBoxofficeApi();
         builder.AddNpgsqlDataSource("paymentsdb", configureDataSourceBuilder: dataSource =>
-            dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Payments:MaxDatabaseConnections", 20));
+        {
+            dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Payments:MaxDatabaseConnections", 20);
+            PreparedStatements.Apply(dataSource.ConnectionStringBuilder);
+        });
         builder.Services.AddMigrationSeries("payments", typeof(PaymentsServiceExtensions).Assembly);
         builder.AddOutbox(EventSources.Payments);
         builder.Services.AddOptions<PaymentsOptions>().BindConfiguration("Payments").ValidateDataAnnotations().ValidateOnStart();

@@ -22,7 +22,10 @@ internal static class WaitingRoomServiceExtensions
         builder.Services.AddInternalKeyPolicy();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.AddNpgsqlDataSource("waitingroomdb", configureDataSourceBuilder: dataSource =>
-            dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("WaitingRoom:MaxDatabaseConnections", 20));
+        {
+            dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("WaitingRoom:MaxDatabaseConnections", 20);
+            PreparedStatements.Apply(dataSource.ConnectionStringBuilder);
+        });
         builder.Services.AddMigrationSeries("waiting-room", typeof(WaitingRoomServiceExtensions).Assembly);
 
         // Tickets, admissions and challenges are signed with the key the gateway and booking check

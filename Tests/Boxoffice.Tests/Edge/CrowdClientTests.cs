@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Npgsql;
 
 namespace Boxoffice.Tests.Edge;
 
@@ -67,6 +68,37 @@ public sealed class CrowdClientTests(BoxofficeApp boxoffice)
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("invalid_client", (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_remembered_secret_lets_no_wrong_secret_through()
+    {
+        // The endpoint remembers a secret that passed its PBKDF2 check (VerifiedClientSecrets);
+        // a wrong one sent right after the right one is still checked, and refused.
+        var secret = await boxoffice.ParameterAsync("crowd-client-secret");
+        using var right = await TokenAsync("flash-sale-crowd", secret, "booking", buyer: "b-remembered");
+        using var wrong = await TokenAsync("flash-sale-crowd", secret[..^1], "booking", buyer: "b-remembered");
+        using var longer = await TokenAsync("flash-sale-crowd", secret + "x", "booking", buyer: "b-remembered");
+        using var again = await TokenAsync("flash-sale-crowd", secret, "booking", buyer: "b-remembered");
+
+        Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, longer.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_machine_clients_access_token_writes_nothing_to_identitydb()
+    {
+        var buyer = $"b-{Guid.NewGuid():N}"[..20];
+        using var response = await TokenAsync("flash-sale-crowd", await boxoffice.ParameterAsync("crowd-client-secret"), "booking", buyer);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // Access tokens are signed JWTs nobody looks up (SignatureOnlyTokens): no row per token.
+        await using var identitydb = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("identitydb"));
+        await using var rows = identitydb.CreateCommand("SELECT count(*) FROM \"OpenIddictTokens\" WHERE \"Subject\" = $1");
+        rows.Parameters.AddWithValue($"flash-sale-crowd:{buyer}");
+        Assert.Equal(0L, await rows.ExecuteScalarAsync(TestContext.Current.CancellationToken));
     }
 
     private async Task<HttpResponseMessage> TokenAsync(string clientId, string secret, string scope, string buyer)

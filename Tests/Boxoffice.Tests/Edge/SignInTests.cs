@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Npgsql;
 
 namespace Boxoffice.Tests.Edge;
@@ -105,6 +106,35 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
         Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Equal("invalid_grant", (await refused.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Only_codes_and_refresh_tokens_are_stored_access_and_identity_tokens_are_signature_only()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        var tokens = await Tokens.AuthorizationCodeAsync(boxoffice, email, Password, "openid booking offline_access");
+        using var gateway = boxoffice.CreateGatewayClient();
+        using var rolled = await RefreshAsync(gateway, tokens.GetProperty("refresh_token").GetString()!);
+        Assert.Equal(HttpStatusCode.OK, rolled.StatusCode);
+        var subject = new JsonWebToken(tokens.GetProperty("access_token").GetString()).Subject;
+
+        await using var identitydb = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("identitydb"));
+        await using var command = identitydb.CreateCommand("SELECT \"Type\", count(*) FROM \"OpenIddictTokens\" WHERE \"Subject\" = $1 GROUP BY \"Type\" ORDER BY 1");
+        command.Parameters.AddWithValue(subject);
+        var stored = new Dictionary<string, long>();
+        await using (var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                stored[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+
+        // One code (redeemed: single use) and two refresh tokens (the first redeemed by the roll,
+        // which reuse detection needs); two access and two identity tokens issued, none stored.
+        Assert.Equal(2, stored.Count);
+        Assert.Equal(1L, stored.Single(row => row.Key.Contains("code", StringComparison.Ordinal)).Value);
+        Assert.Equal(2L, stored.Single(row => row.Key.Contains("refresh_token", StringComparison.Ordinal)).Value);
     }
 
     [Fact]
