@@ -10,7 +10,7 @@
 # beside the run-to-run noise.
 #
 # Each run also reads, from /proc, the CPU each process spent per request (microseconds): the
-# gateway's, the upstream's, nginx's, Redis's and wrk's, the profile bench/README.md describes.
+# gateway's, the upstream's, nginx's and Redis's (wrk's own is not counted), the profile bench/README.md describes.
 #
 # The gateway runs with its own appsettings.json (content root = its build output) and records
 # 1 % of traces, as a busy deployment would (BENCH_TRACE_SAMPLING=1 records all).
@@ -21,6 +21,8 @@
 # none is rejected. Public tools only: wrk, nginx and redis-server from Debian.
 #
 # Usage: bench/gateway.sh [seconds per run, default 10]
+# BENCH_GATEWAY_SETTINGS="Name=value ..." adds settings to the gateway's environment (experiments,
+# e.g. DOTNET_gcServer=0).
 set -euo pipefail
 
 duration=${1:-10}
@@ -59,7 +61,7 @@ env ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Prod
   ReverseProxy__Clusters__bench__Destinations__upstream__Address="http://127.0.0.1:$upstream_port" \
   RateLimiting__Authenticated__TokenLimit=1000000000 RateLimiting__Authenticated__TokensPerSecond=1000000000 \
   WaitingRoom__SigningKey="$waiting_room_key" WaitingRoom__InternalKey="$waiting_room_internal_key" WaitingRoom__Service="http://127.0.0.1:$upstream_port" \
-  Logging__LogLevel__Default=Warning "$sampling" \
+  Logging__LogLevel__Default=Warning "$sampling" ${BENCH_GATEWAY_SETTINGS:-} \
   dotnet "$(release Services/Gateway Boxoffice.Gateway)" "$(content_root Services/Gateway)" >"$work/gateway.log" 2>&1 &
 pids+=($!)
 
@@ -104,7 +106,7 @@ if { [ "${BENCH_AUTHORIZATION_POLICY-authenticated}" = authenticated ] && [ "$an
 fi
 
 declare -A rps p50 p99 cpu
-processes=(gateway='Boxoffice\.Gateway\.dll' upstream='Boxoffice\.Bench\.Upstream\.dll' nginx='^nginx' redis='^redis-server' wrk='^wrk ')
+processes=(gateway='Boxoffice\.Gateway\.dll' upstream='Boxoffice\.Bench\.Upstream\.dll' nginx='^nginx' redis='^redis-server')
 run() { # name connections url
   local out before requests
   wrk -t2 -c"$2" -d"$warmup"s -H "$auth" "$3" >/dev/null   # warm-up: JIT tiering and connection pools

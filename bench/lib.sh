@@ -144,8 +144,9 @@ psql_in() {
   PGPASSWORD=$postgres_password "$postgres_bin/psql" -h 127.0.0.1 -p "$postgres_port" -U postgres -d "$1" -qtAX -c "$2"
 }
 
-# Prints the connection string of a database of that PostgreSQL. Arguments: database
-connection() { echo "Host=127.0.0.1;Port=$postgres_port;Username=postgres;Password=$postgres_password;Database=$1"; }
+# Prints the connection string of a database of that PostgreSQL, with BENCH_CONNECTION_OPTIONS
+# appended (experiments, e.g. "Max Auto Prepare=0" turns statement preparation off). Arguments: database
+connection() { echo "Host=127.0.0.1;Port=$postgres_port;Username=postgres;Password=$postgres_password;Database=$1${BENCH_CONNECTION_OPTIONS:+;$BENCH_CONNECTION_OPTIONS}"; }
 
 # Starts the embedded Kafka broker (Services/EmbeddedKafka), logging to work/kafka.log; its
 # /health answers on the HTTP port. Arguments: kafka-port http-port [Name=value setting...]
@@ -207,11 +208,11 @@ cpu_ms() {
   for spec in "$@"; do used[${spec%%=*}]=0; done
   for pid in /proc/[0-9]*; do
     # Builtins only: a fork per process would take seconds on a busy machine.
-    mapfile -d '' args <"$pid/cmdline" 2>/dev/null || continue
+    mapfile -d '' args 2>/dev/null <"$pid/cmdline" || continue
     command="${args[*]}"
     for spec in "$@"; do
       if [[ $command =~ ${spec#*=} ]]; then
-        read -r stat <"$pid/stat" 2>/dev/null || continue
+        read -r stat 2>/dev/null <"$pid/stat" || continue
         read -ra fields <<<"${stat##*) }"
         used[${spec%%=*}]=$((used[${spec%%=*}] + fields[11] + fields[12]))
       fi

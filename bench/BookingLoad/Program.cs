@@ -10,7 +10,7 @@ using Confluent.Kafka;
 using Npgsql;
 
 // Usage: BookingLoad <command> key=value...
-//   race     booking= upstream= kafka= db= buyers= seconds= places= [cpu=name:regex,...]
+//   race     booking= upstream= kafka= db= buyers= [lanes=] seconds= places= [cpu=name:regex,...]
 //   latency  booking= upstream= kafka= db= orders= lanes=
 //   relay    kafka= db= messages= topic=
 //   tokens   identity= crowd-client= crowd-secret= web-client= email= password= lanes= seconds= warmup= grants=a,b [cpu=name:regex,...]
@@ -22,7 +22,8 @@ int Number(string name) => int.Parse(Option(name), CultureInfo.InvariantCulture)
 switch (args.FirstOrDefault())
 {
     case "race":
-        await Race.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("buyers"), Number("seconds"), Number("places"),
+        await Race.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("buyers"),
+            options.ContainsKey("lanes") ? Number("lanes") : Number("buyers"), Number("seconds"), Number("places"),
             Boxoffice.Bench.BookingLoad.ProcessCpu.Parse(options.GetValueOrDefault("cpu")));
         break;
     case "latency":
@@ -127,20 +128,20 @@ internal static class Sales
 /// </summary>
 internal static class Race
 {
-    public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int buyers, int seconds, int places,
+    public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int buyers, int lanes, int seconds, int places,
         Boxoffice.Bench.BookingLoad.ProcessCpu cpu)
     {
-        using var booking = Sales.Client(bookingUrl, buyers);
+        using var booking = Sales.Client(bookingUrl, lanes);
         await using var db = NpgsqlDataSource.Create(dbConnection);
         var tokens = await Sales.TokensAsync(upstream, buyers, "racer");
 
         // Warm-up on an event of its own: JIT tiering, pools and caches settle before the clock runs.
         var (warmEvent, warmTier) = await Sales.OpenAsync(kafka, booking, places);
-        await RunAsync(booking, warmEvent, warmTier, tokens, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)));
+        await RunAsync(booking, warmEvent, warmTier, tokens, lanes, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)));
 
         var (eventId, tierId) = await Sales.OpenAsync(kafka, booking, places);
         var before = cpu.Read();
-        var (held, refused, failed, elapsed) = await RunAsync(booking, eventId, tierId, tokens, TimeSpan.FromSeconds(seconds));
+        var (held, refused, failed, elapsed) = await RunAsync(booking, eventId, tierId, tokens, lanes, TimeSpan.FromSeconds(seconds));
         foreach (var (name, ms) in cpu.Read())
         {
             // CPU microseconds per hold request answered (held or refused), by process.
@@ -159,17 +160,22 @@ internal static class Race
         Console.WriteLine($"oversold={Math.Max(0, heldUnits - places) + Math.Abs(heldUnits - held) + Math.Abs(holds - held) + misfit}");
     }
 
+    /// <summary>
+    /// <paramref name="lanes"/> requests in flight; lane i takes holds as buyers i, i + lanes, i + 2 lanes...
+    /// in turn, so fewer lanes than buyers spread the holds over every buyer and none reaches the
+    /// per-buyer cap within the run.
+    /// </summary>
     private static async Task<(long Held, long Refused, long Failed, TimeSpan Elapsed)> RunAsync(
-        HttpClient booking, Guid eventId, Guid tierId, string[] tokens, TimeSpan duration)
+        HttpClient booking, Guid eventId, Guid tierId, string[] tokens, int lanes, TimeSpan duration)
     {
         long held = 0, refused = 0, failed = 0;
         var clock = Stopwatch.StartNew();
         var soldOut = false;
-        await Task.WhenAll(tokens.Select(async token =>
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(lanes, tokens.Length)).Select(async lane =>
         {
-            while (!soldOut && clock.Elapsed < duration)
+            for (var turn = lane; !soldOut && clock.Elapsed < duration; turn = turn + lanes < tokens.Length ? turn + lanes : lane)
             {
-                using var request = Sales.Hold(eventId, tierId, token);
+                using var request = Sales.Hold(eventId, tierId, tokens[turn]);
                 using var response = await booking.SendAsync(request);
                 switch (response.StatusCode)
                 {

@@ -240,17 +240,17 @@ internal static class HoldStore
         _ => null,
     };
 
+    /// <summary>The hold's row and its HoldCreated event, in one round trip.</summary>
     private static async Task RecordAsync(NpgsqlTransaction transaction, OutboxWriter outbox, HoldView hold, string buyerId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using (var insert = transaction.Command(
-            "INSERT INTO holds (hold_id, event_id, buyer_id, units, amount, status, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, 'active', $6, $7)",
-            hold.HoldId, hold.EventId, buyerId, hold.Units.Count, hold.Amount, now, hold.ExpiresAt))
-        {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
         // No wake-up call to the relay for this one: a NOTIFY per hold would serialize the crowd's
         // commits on PostgreSQL's notification queue; the relay's next round or poll takes it.
-        await outbox.EnqueueAsync(transaction, new HoldCreated(hold.HoldId, hold.EventId, buyerId, hold.Units.Count, hold.ExpiresAt), cancellationToken, wakeRelay: false);
+        var (_, created) = outbox.Statements(new HoldCreated(hold.HoldId, hold.EventId, buyerId, hold.Units.Count, hold.ExpiresAt), wakeRelay: false);
+        await using var record = transaction.Batch([
+            Sql.Statement(
+                "INSERT INTO holds (hold_id, event_id, buyer_id, units, amount, status, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, 'active', $6, $7)",
+                hold.HoldId, hold.EventId, buyerId, hold.Units.Count, hold.Amount, now, hold.ExpiresAt),
+            .. created]);
+        await record.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -30,6 +30,25 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
         NpgsqlConnection connection, NpgsqlTransaction transaction, T integrationEvent, CancellationToken cancellationToken, bool wakeRelay = true)
         where T : class, IIntegrationEvent
     {
+        var (id, statements) = Statements(integrationEvent, wakeRelay);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var statement in statements)
+        {
+            batch.BatchCommands.Add(statement);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        return id;
+    }
+
+    /// <summary>
+    /// The statements that write the event, for a caller to send in one round trip with its own
+    /// (<see cref="Sql.Batch"/>) in its transaction; <paramref name="wakeRelay"/> as in
+    /// <see cref="EnqueueAsync{T}(NpgsqlConnection, NpgsqlTransaction, T, CancellationToken, bool)"/>.
+    /// </summary>
+    public (Guid MessageId, IReadOnlyList<NpgsqlBatchCommand> Statements) Statements<T>(T integrationEvent, bool wakeRelay = true)
+        where T : class, IIntegrationEvent
+    {
         var description = CloudEvent.Describe(typeof(T));
         var now = time.GetUtcNow();
         var id = Guid.CreateVersion7(now);
@@ -41,25 +60,13 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
             throw new OutboxMessageTooLargeException(description.Type, payload.Length, options.Value.MaxMessageBytes);
         }
 
-        await using var batch = new NpgsqlBatch(connection, transaction)
-        {
-            BatchCommands =
-            {
-                Sql.Statement(
-                    "INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    id, description.Topic, integrationEvent.AggregateId, description.Type, payload,
-                    activity?.Id is { } traceParent && activity.IdFormat == ActivityIdFormat.W3C ? traceParent : null,
-                    activity?.TraceStateString),
-            },
-        };
-        if (wakeRelay)
-        {
-            // Wakes the relay when the transaction commits (PostgreSQL delivers notifications only then).
-            batch.BatchCommands.Add(Sql.Statement($"SELECT pg_notify('{Channel}', '')"));
-        }
-
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-        return id;
+        var insert = Sql.Statement(
+            "INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            id, description.Topic, integrationEvent.AggregateId, description.Type, payload,
+            activity?.Id is { } traceParent && activity.IdFormat == ActivityIdFormat.W3C ? traceParent : null,
+            activity?.TraceStateString);
+        // Wakes the relay when the transaction commits (PostgreSQL delivers notifications only then).
+        return (id, wakeRelay ? [insert, Sql.Statement($"SELECT pg_notify('{Channel}', '')")] : [insert]);
     }
 }
 
