@@ -80,7 +80,7 @@ load() { dotnet "$(release bench/BookingLoad Boxoffice.Bench.BookingLoad)" "$@" 
   booking="http://127.0.0.1:$booking_port/" upstream="http://127.0.0.1:$upstream_port/" kafka="127.0.0.1:$kafka_port" db="$(connection bookingdb)"; }
 
 # CPU per hold by process, read from /proc around the measured race (bench/README.md, "Profile").
-cpu_groups='cpu=booking:Boxoffice\.Booking\.dll,postgres:^postgres,redis:^redis-server,client:Boxoffice\.Bench\.BookingLoad\.dll'
+cpu_groups='cpu=booking:Boxoffice\.Booking\.dll,postgres:^postgres|/postgres -D,redis:^redis-server,client:Boxoffice\.Bench\.BookingLoad\.dll'
 race() { # buyers requests-in-flight
   local out
   echo "Race: $1 buyers, $2 holds in flight, for ${duration} s (after a warm-up race)..." >&2

@@ -73,7 +73,7 @@ out=$(dotnet "$(release bench/BookingLoad Boxoffice.Bench.BookingLoad)" tokens i
   crowd-client=flash-sale-crowd crowd-secret="$crowd_secret" web-client=boxoffice-web \
   email="$organizer_email" password="$organizer_password" lanes="$lanes" seconds="$duration" warmup="${BENCH_WARMUP_SECONDS:-20}" \
   grants=client_credentials,authorization_code,refresh_token \
-  cpu='identity:Boxoffice\.Identity\.dll,postgres:^postgres,redis:^redis-server,client:Boxoffice\.Bench\.BookingLoad\.dll')
+  cpu='identity:Boxoffice\.Identity\.dll,postgres:^postgres|/postgres -D,redis:^redis-server,client:Boxoffice\.Bench\.BookingLoad\.dll')
 if [ "$(value "$out" errors)" != 0 ]; then
   echo "$(value "$out" errors) requests got no token (the first are above)" >&2
   exit 1

@@ -196,9 +196,11 @@ wrk_run() {
   printf '  %-*s %10.0f req/s   p99 %8.3f ms\n' "$width" "$name" "${rps[$name]}" "${p99[$name]}"
 }
 
-# Prints "name ms" for each name=pattern given: the CPU time (user + system, in ms) used so far by
-# the processes whose command line matches the pattern (a bash regular expression), added up: one
-# service's process, or PostgreSQL with every backend. Read before and after a measured run and
+# Prints "name ms" for each name=pattern given: the CPU time (user + system, in ms, with that of
+# their ended children) used so far by the processes whose command line matches the pattern (a
+# bash regular expression), added up: one service's process, or PostgreSQL's server
+# ('^postgres|/postgres -D') with every backend. Run benchmarks alone: the patterns match any
+# such process on the machine. Read before and after a measured run and
 # divided by its requests (cpu_per_request), it is the profile bench/README.md describes.
 # Arguments: name=pattern...
 cpu_ms() {
@@ -214,7 +216,9 @@ cpu_ms() {
       if [[ $command =~ ${spec#*=} ]]; then
         read -r stat 2>/dev/null <"$pid/stat" || continue
         read -ra fields <<<"${stat##*) }"
-        used[${spec%%=*}]=$((used[${spec%%=*}] + fields[11] + fields[12]))
+        # utime, stime, cutime, cstime: a backend that exits during the window leaves its time
+        # in its parent's children's fields (the parent must match too: PostgreSQL's server does).
+        used[${spec%%=*}]=$((used[${spec%%=*}] + fields[11] + fields[12] + fields[13] + fields[14]))
       fi
     done
   done

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Npgsql;
 
 namespace Boxoffice.Postgres;
@@ -17,12 +18,13 @@ public static class PreparedStatements
     /// <summary>Calls of a statement on a connection before it is prepared: a statement run once is never prepared.</summary>
     public const int AfterUses = 2;
 
-    private const string MaxAutoPrepare = "Max Auto Prepare";
-
     /// <summary>Turns automatic preparation on, unless the connection string sets it (to 0 to turn it off).</summary>
     public static void Apply(NpgsqlConnectionStringBuilder connection)
     {
-        if (!connection.ContainsKey(MaxAutoPrepare))
+        // NpgsqlConnectionStringBuilder.ContainsKey answers for every keyword it knows, set or not:
+        // what the connection string says is read from its text, by a plain builder.
+        var given = new DbConnectionStringBuilder { ConnectionString = connection.ConnectionString };
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
         {
             connection.MaxAutoPrepare = PerConnection;
             connection.AutoPrepareMinUsages = AfterUses;

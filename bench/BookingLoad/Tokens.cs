@@ -147,7 +147,8 @@ internal static class Tokens
             return await response.Content.ReadFromJsonAsync<JsonElement>();
         }
 
-        async Task<bool> IsTokenAsync(HttpResponseMessage response) => await TokenAsync(response) is { } token && token.TryGetProperty("access_token", out _);
+        async Task<bool> IsTokenAsync(HttpResponseMessage response) =>
+            await TokenAsync(response) is { } token && (token.TryGetProperty("access_token", out _) || Failed("token: an answer without an access token"));
     }
 
     /// <summary>Runs <paramref name="lanes"/> loops of <paramref name="call"/> (given its lane) for the duration; counts the calls that succeeded.</summary>
@@ -217,8 +218,9 @@ internal static class Tokens
 }
 
 /// <summary>
-/// CPU time (user + system) used so far by named groups of this machine's processes, each group the
-/// processes whose command line matches its pattern (one service, or PostgreSQL with every backend),
+/// CPU time (user + system, the processes' own and their ended children's) used so far by named
+/// groups of this machine's processes, each group the processes whose command line matches its
+/// pattern (one service, or PostgreSQL's server with every backend),
 /// read from /proc: read before and after a measured window, divided by its requests.
 /// </summary>
 internal sealed class ProcessCpu(IReadOnlyDictionary<string, Regex> groups)
@@ -240,7 +242,9 @@ internal sealed class ProcessCpu(IReadOnlyDictionary<string, Regex> groups)
                 var commandLine = File.ReadAllText(Path.Combine(process, "cmdline")).Replace('\0', ' ');
                 var stat = File.ReadAllText(Path.Combine(process, "stat"));
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                // utime, stime, and cutime, cstime: a PostgreSQL backend that exits during the
+                // window leaves its time in the postmaster's children's fields, so the sum goes on.
+                var ticks = fields[11..15].Sum(field => long.Parse(field, CultureInfo.InvariantCulture));
                 foreach (var (name, pattern) in groups)
                 {
                     if (pattern.IsMatch(commandLine))

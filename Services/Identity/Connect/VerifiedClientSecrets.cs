@@ -15,7 +15,9 @@ namespace Boxoffice.Identity.Connect;
 /// <see cref="Lifetime"/> as an HMAC (under a key this process draws at start and never writes
 /// anywhere) of the stored hash and the secret, so:
 /// <list type="bullet">
-/// <item>nothing in memory gives the secret back or lets it be tested offline;</item>
+/// <item>nothing in memory gives the secret back; testing guesses against an entry needs the key
+/// as well (a dump of the process's memory), and then runs at HMAC speed, not PBKDF2's: harmless
+/// for the generated secrets of 24 characters and more that clients have here;</item>
 /// <item>a wrong secret is never remembered, so guessing still pays the full PBKDF2 price each time;</item>
 /// <item>a rotated secret (a new stored hash) misses at once: the old secret stops working on the
 /// next request, as without the cache.</item>
@@ -27,7 +29,7 @@ internal sealed class VerifiedClientSecrets(TimeProvider clock)
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
 
     /// <summary>Enough for every client's secret several times over; past it, nothing new is remembered until entries expire.</summary>
-    private const int Capacity = 1024;
+    internal const int Capacity = 1024;
 
     private readonly byte[] key = RandomNumberGenerator.GetBytes(32);
     private readonly ConcurrentDictionary<UInt128, DateTimeOffset> verified = new();

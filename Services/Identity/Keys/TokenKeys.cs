@@ -57,7 +57,7 @@ internal sealed class TokenKeyStore(
         {
             var signing = await SigningKeysAsync(token);
             var encryption = await db.SigningKeys.Where(key => key.Purpose == SigningKey.Encryption).OrderByDescending(key => key.CreatedAt).FirstOrDefaultAsync(token)
-                ?? await CreateAsync(SigningKey.Encryption, activatesAt: null, token);
+                ?? await CreateAsync(SigningKey.Encryption, activatesAfter: null, token);
             return (signing, encryption);
         }, cancellationToken);
         if (keys.Holds(signing.Select(key => key.Id), encryption.Id))
@@ -76,14 +76,14 @@ internal sealed class TokenKeyStore(
         var all = await db.SigningKeys.Where(key => key.Purpose == SigningKey.Signing).ToListAsync(cancellationToken);
         if (all.Count == 0)
         {
-            all.Add(await CreateAsync(SigningKey.Signing, activatesAt: now, cancellationToken));
+            all.Add(await CreateAsync(SigningKey.Signing, activatesAfter: TimeSpan.Zero, cancellationToken));
         }
 
         var (lifetime, lead) = (settings.Value.SigningKeyLifetime, settings.Value.SigningKeyPublicationLead);
         var newest = all.MaxBy(key => key.Activation)!;
         if (newest.Activation <= now && newest.Activation + lifetime - lead <= now)
         {
-            var next = await CreateAsync(SigningKey.Signing, activatesAt: now + lead, cancellationToken);
+            var next = await CreateAsync(SigningKey.Signing, activatesAfter: lead, cancellationToken);
             logger.LogInformation("Signing key {KeyId} is due for rollover: key {NextKeyId} is published now and signs from {ActivatesAt:O}", newest.Id, next.Id, next.ActivatesAt);
             all.Add(next);
         }
@@ -106,16 +106,22 @@ internal sealed class TokenKeyStore(
         return held;
     }
 
-    private async Task<SigningKey> CreateAsync(string purpose, DateTimeOffset? activatesAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// A new key; a signing key signs <paramref name="activatesAfter"/> after it is made (and
+    /// published), counted from once the key exists: generating it can take a second on a busy
+    /// machine, which must not come out of the publication lead.
+    /// </summary>
+    private async Task<SigningKey> CreateAsync(string purpose, TimeSpan? activatesAfter, CancellationToken cancellationToken)
     {
         using var rsa = RSA.Create(2048);
+        var createdAt = time.GetUtcNow();
         var stored = new SigningKey
         {
             Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
             Purpose = purpose,
             ProtectedPrivateKey = _protector.Protect(rsa.ExportPkcs8PrivateKeyPem()),
-            CreatedAt = time.GetUtcNow(),
-            ActivatesAt = activatesAt,
+            CreatedAt = createdAt,
+            ActivatesAt = createdAt + activatesAfter,
         };
         db.SigningKeys.Add(stored);
         await db.SaveChangesAsync(cancellationToken);

@@ -37,11 +37,12 @@ public sealed class VerifiedClientSecretsTests
     [Fact]
     public void The_separator_keeps_hash_and_secret_apart()
     {
+        // Without a separator, hash "a" + secret "bc" and hash "ab" + secret "c" would be one entry.
         var verified = new VerifiedClientSecrets(new Clock());
-        verified.Add("b", "a");
+        verified.Add("bc", "a");
 
-        Assert.False(verified.Contains("", "a\0b"));
-        Assert.False(verified.Contains("a\0b", ""));
+        Assert.True(verified.Contains("bc", "a"));
+        Assert.False(verified.Contains("c", "ab"));
     }
 
     [Fact]
@@ -55,6 +56,25 @@ public sealed class VerifiedClientSecretsTests
         Assert.True(verified.Contains("the-secret", StoredHash));
         clock.Now += TimeSpan.FromSeconds(1);
         Assert.False(verified.Contains("the-secret", StoredHash));
+    }
+
+    [Fact]
+    public void Past_its_capacity_it_remembers_nothing_new_until_entries_expire()
+    {
+        var clock = new Clock();
+        var verified = new VerifiedClientSecrets(clock);
+        for (var i = 0; i < VerifiedClientSecrets.Capacity; i++)
+        {
+            verified.Add($"secret-{i}", StoredHash);
+        }
+
+        verified.Add("one-too-many", StoredHash);
+        Assert.False(verified.Contains("one-too-many", StoredHash));
+        Assert.True(verified.Contains("secret-0", StoredHash));
+
+        clock.Now += VerifiedClientSecrets.Lifetime;
+        verified.Add("after-expiry", StoredHash);
+        Assert.True(verified.Contains("after-expiry", StoredHash));
     }
 
     [Fact]
