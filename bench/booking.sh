@@ -23,11 +23,14 @@
 #
 # Usage: bench/booking.sh [seconds per run, default 10]
 # BENCH_BOOKING_SETTINGS="Name=value ..." adds settings to booking's environment (for experiments,
-# e.g. Messaging__Outbox__BatchSize=20000).
+# e.g. Messaging__Outbox__BatchSize=20000). BENCH_PARTS="holds latency relay" (the default) picks
+# which of (a), (b) and (c) run, for an experiment on one of them.
 set -euo pipefail
 
 duration=${1:-10}
 buyers=${BENCH_BUYERS:-1000}
+parts=" ${BENCH_PARTS:-holds latency relay} "
+part() { [[ "$parts" == *" $1 "* ]]; }
 source "$(dirname "$0")/lib.sh"
 upstream_port=18111 redis_port=18112 postgres_port=18113 kafka_port=18114 kafka_http_port=18115
 provider_port=18116 payments_port=18117 booking_port=18118
@@ -92,46 +95,60 @@ race() { # buyers requests-in-flight
   fi
   echo "$out"
 }
-race=$(race "$buyers" "$buyers")
-# 64 in flight, taking turns among the same buyers: 64 buyers alone would reach the per-buyer cap
-# (100 units) within seconds and be refused from then on.
-race64=$(race "$buyers" 64)
+if part holds; then
+  race=$(race "$buyers" "$buyers")
+  # 64 in flight, taking turns among the same buyers: 64 buyers alone would reach the per-buyer cap
+  # (100 units) within seconds and be refused from then on.
+  race64=$(race "$buyers" 64)
 
-# pgbench's TPS leaves out its clients' connecting, which it counts against the run's time: at
-# 1,000 clients (SCRAM over TCP, a backend forked for each) that took more than 10 s on the
-# two-core machine, and a 10 s run measured nothing. Each 50 clients get a second more.
-pgbench() { # clients
-  local tps
-  tps=$(PGPASSWORD=$postgres_password "$postgres_bin/pgbench" -h 127.0.0.1 -p "$postgres_port" -U postgres -n -N -c "$1" -j 2 -T "$((duration + $1 / 50))" pgbenchdb 2>"$work/pgbench-c$1.log" \
-    | awk '/^tps = / { print $3 }')
-  if [ -z "$tps" ]; then
-    echo "pgbench -c $1 failed: $(tail -3 "$work/pgbench-c$1.log")" >&2
-    exit 1
-  fi
-  echo "$tps"
-}
-echo "pgbench -N on the same PostgreSQL..."
-PGPASSWORD=$postgres_password "$postgres_bin/pgbench" -h 127.0.0.1 -p "$postgres_port" -U postgres -i -q -s 10 pgbenchdb >/dev/null 2>&1
-tps_crowd=$(pgbench "$buyers")
-tps_pool=$(pgbench 30)
-tps_64=$(pgbench 64)
-echo "  -c $buyers: $tps_crowd TPS; -c 64: $tps_64 TPS; -c 30: $tps_pool TPS"
+  # pgbench's TPS leaves out its clients' connecting, which it counts against the run's time: at
+  # 1,000 clients (SCRAM over TCP, a backend forked for each) that took more than 10 s on the
+  # two-core machine, and a 10 s run measured nothing. Each 50 clients get a second more.
+  pgbench() { # clients
+    local tps
+    tps=$(PGPASSWORD=$postgres_password "$postgres_bin/pgbench" -h 127.0.0.1 -p "$postgres_port" -U postgres -n -N -c "$1" -j 2 -T "$((duration + $1 / 50))" pgbenchdb 2>"$work/pgbench-c$1.log" \
+      | awk '/^tps = / { print $3 }')
+    if [ -z "$tps" ]; then
+      echo "pgbench -c $1 failed: $(tail -3 "$work/pgbench-c$1.log")" >&2
+      exit 1
+    fi
+    echo "$tps"
+  }
+  echo "pgbench -N on the same PostgreSQL..."
+  PGPASSWORD=$postgres_password "$postgres_bin/pgbench" -h 127.0.0.1 -p "$postgres_port" -U postgres -i -q -s 10 pgbenchdb >/dev/null 2>&1
+  tps_crowd=$(pgbench "$buyers")
+  tps_pool=$(pgbench 30)
+  tps_64=$(pgbench 64)
+  echo "  -c $buyers: $tps_crowd TPS; -c 64: $tps_64 TPS; -c 30: $tps_pool TPS"
+fi
 
-echo "OrderPlaced -> TicketsIssued, 300 orders at a steady pace (2 lanes, 100 ms apart), provider latency 0..."
-latency=$(load latency orders=300 lanes=2)
-echo "$latency" | sed 's/^/  /'
+if part latency; then
+  echo "OrderPlaced -> TicketsIssued, 300 orders at a steady pace (2 lanes, 100 ms apart), provider latency 0..."
+  latency=$(load latency orders=300 lanes=2)
+  echo "$latency" | sed 's/^/  /'
+fi
 
-echo "Outbox relay against a raw producer, 50,000 messages of 300 bytes..."
-relay=$(dotnet "$(release bench/BookingLoad Boxoffice.Bench.BookingLoad)" relay kafka="127.0.0.1:$kafka_port" db="$(connection bookingdb)" messages=50000 topic=bench.relay)
-echo "$relay" | sed 's/^/  /'
+if part relay; then
+  echo "Outbox relay against a raw producer, 50,000 messages of 300 bytes..."
+  relay=$(dotnet "$(release bench/BookingLoad Boxoffice.Bench.BookingLoad)" relay kafka="127.0.0.1:$kafka_port" db="$(connection bookingdb)" messages=50000 topic=bench.relay \
+    'cpu=booking:Boxoffice\.Booking\.dll,postgres:^postgres|/postgres -D,broker:Boxoffice\.EmbeddedKafka\.dll,client:Boxoffice\.Bench\.BookingLoad\.dll')
+  echo "$relay" | sed 's/^/  /'
+fi
 
-holds=$(value "$race" holds_per_second)
 echo
-echo "holds_per_second: $holds (target: none)"
-echo "holds_over_pgbench_tps_c$buyers: $(ratio "$holds" "$tps_crowd") (target: >= 1.0)"
-echo "holds_over_pgbench_tps_c30: $(ratio "$holds" "$tps_pool") (target: none, booking's pool size)"
-echo "holds_over_pgbench_tps_c64: $(ratio "$(value "$race64" holds_per_second)" "$tps_64") (target: >= 0.5)"
-echo "hold_cpu_us_c64: booking $(value "$race64" cpu_us_booking), PostgreSQL $(value "$race64" cpu_us_postgres), load client $(value "$race64" cpu_us_client) (target: none, per hold request)"
-echo "order_to_tickets_p50_ms: $(value "$latency" p50_ms) (target: none)"
-echo "order_to_tickets_p99_ms: $(value "$latency" p99_ms) (target: <= 250)"
-echo "relay_over_raw_producer: $(ratio "$(value "$relay" relay_per_second)" "$(value "$relay" raw_per_second)") (target: >= 0.5)"
+if part holds; then
+  holds=$(value "$race" holds_per_second)
+  echo "holds_per_second: $holds (target: none)"
+  echo "holds_over_pgbench_tps_c$buyers: $(ratio "$holds" "$tps_crowd") (target: >= 1.0)"
+  echo "holds_over_pgbench_tps_c30: $(ratio "$holds" "$tps_pool") (target: none, booking's pool size)"
+  echo "holds_over_pgbench_tps_c64: $(ratio "$(value "$race64" holds_per_second)" "$tps_64") (target: >= 0.5)"
+  echo "hold_cpu_us_c64: booking $(value "$race64" cpu_us_booking), PostgreSQL $(value "$race64" cpu_us_postgres), load client $(value "$race64" cpu_us_client) (target: none, per hold request)"
+fi
+if part latency; then
+  echo "order_to_tickets_p50_ms: $(value "$latency" p50_ms) (target: none)"
+  echo "order_to_tickets_p99_ms: $(value "$latency" p99_ms) (target: <= 250)"
+fi
+if part relay; then
+  echo "relay_over_raw_producer: $(ratio "$(value "$relay" relay_per_second)" "$(value "$relay" raw_per_second)") (target: >= 0.5)"
+  echo "relay_cpu_us_per_message: booking $(value "$relay" cpu_us_relay_booking), PostgreSQL $(value "$relay" cpu_us_relay_postgres), broker $(value "$relay" cpu_us_relay_broker); raw producer: client $(value "$relay" cpu_us_raw_client), broker $(value "$relay" cpu_us_raw_broker) (target: none)"
+fi

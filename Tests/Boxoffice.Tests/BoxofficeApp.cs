@@ -69,6 +69,8 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromMinutes(2);
+
     private readonly ConcurrentDictionary<string, ResourceEvent> _instances = new();
     private readonly CancellationTokenSource _stopWatching = new();
     private Task? _watch;
@@ -157,7 +159,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
         try
         {
-            await WaitUntilEverythingHealthyAsync(timeout.Token);
+            await WaitUntilEverythingHealthyAsync(timeout.Token, within: StartTimeout);
             // Healthy says nothing of the gateway's Redis client (its limits fail open): the first
             // test must find them counted in Redis, as a test after a Redis outage does.
             await Edge.RedisServer.GatewayLimitsCountedAsync(this, timeout.Token);
@@ -179,12 +181,26 @@ public sealed class BoxofficeApp : IAsyncLifetime
     /// <summary>Every instance as it was when the app had started (later tests stop and restart things on purpose).</summary>
     public IReadOnlyDictionary<string, ResourceEvent> InstancesWhenStarted { get; private set; } = new Dictionary<string, ResourceEvent>();
 
-    /// <summary>Until every resource and replica is running and healthy (after start, or after a test broke something on purpose).</summary>
-    public async Task WaitUntilEverythingHealthyAsync(CancellationToken cancellationToken)
+    /// <summary>The longest <see cref="WaitUntilEverythingHealthyAsync"/> waits unless told otherwise: far above any restart's honest time.</summary>
+    public static readonly TimeSpan HealthyWithin = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// Until every resource and replica is running and healthy (after start, or after a test broke
+    /// something on purpose), for at most <paramref name="within"/> (<see cref="HealthyWithin"/>):
+    /// past it, fails naming the instances that are not, with their last log lines.
+    /// </summary>
+    public async Task WaitUntilEverythingHealthyAsync(CancellationToken cancellationToken, TimeSpan? within = null)
     {
         var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+        var limit = within ?? HealthyWithin;
+        var deadline = DateTime.UtcNow + limit;
         while (!EverythingHealthy(model))
         {
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException($"Not everything was running and healthy within {limit.TotalSeconds:F0} s:\n{NotHealthy()}");
+            }
+
             await Task.Delay(250, cancellationToken);
         }
     }
@@ -253,8 +269,18 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
         if (_app is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            // Bounded: a stop that never ends (a process that ignores its signal) must not keep the
+            // run from finishing; the orchestrator ends what is left when the host exits.
+            using var stopping = new CancellationTokenSource(StopTimeout);
+            try
+            {
+                await _app.StopAsync(stopping.Token);
+                await _app.DisposeAsync().AsTask().WaitAsync(stopping.Token);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                await Console.Error.WriteLineAsync($"The app did not stop within {StopTimeout.TotalSeconds:F0} s; leaving the rest to the host's exit.");
+            }
         }
 
         if (Telemetry is not null)

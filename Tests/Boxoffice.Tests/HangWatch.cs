@@ -22,7 +22,7 @@ namespace Boxoffice.Tests;
 [AttributeUsage(AttributeTargets.Assembly)]
 public sealed class HangWatchAttribute : BeforeAfterTestAttribute
 {
-    public static readonly TimeSpan TestLimit = TimeSpan.FromMinutes(10);
+    public static readonly TimeSpan TestLimit = TimeSpan.FromMinutes(15);
     public static readonly TimeSpan Grace = TimeSpan.FromMinutes(2);
     public static readonly TimeSpan IdleLimit = TimeSpan.FromMinutes(15);
 

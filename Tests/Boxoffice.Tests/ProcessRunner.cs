@@ -7,6 +7,9 @@ internal sealed record ProcessResult(int ExitCode, string Output, string Error);
 /// <summary>Runs a program (a .NET program of the repository, a shell script) as a separate process and collects what it prints.</summary>
 internal static class ProcessRunner
 {
+    /// <summary>How long the output may keep coming after the process has exited.</summary>
+    private static readonly TimeSpan PipeTimeout = TimeSpan.FromSeconds(30);
+
     public static Task<ProcessResult> RunDotnetAsync(
         string assembly, IEnumerable<string> arguments, IDictionary<string, string>? environment, TimeSpan timeout, CancellationToken cancellationToken) =>
         RunAsync("dotnet", [assembly, .. arguments], Path.GetDirectoryName(assembly)!, environment, timeout, cancellationToken);
@@ -43,9 +46,10 @@ internal static class ProcessRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{string.Join(' ', start.ArgumentList.Take(1).Prepend(program))} did not exit within {timeout}: {await error}");
+            throw new TimeoutException($"{string.Join(' ', start.ArgumentList.Take(1).Prepend(program))} did not exit within {timeout}: {await error.WaitAsync(PipeTimeout, CancellationToken.None)}");
         }
 
-        return new ProcessResult(process.ExitCode, await output, await error);
+        // A grandchild that inherited the pipes could keep them open after the process is gone.
+        return new ProcessResult(process.ExitCode, await output.WaitAsync(PipeTimeout, cancellationToken), await error.WaitAsync(PipeTimeout, cancellationToken));
     }
 }

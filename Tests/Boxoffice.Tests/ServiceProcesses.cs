@@ -27,8 +27,7 @@ internal static class ServiceProcesses
         var instance = boxoffice.Instances.Values.First(instance => instance.Resource.Name == resource && instance.Snapshot.State?.Text == KnownResourceStates.Running);
         using (var process = Find(Launcher(instance), assemblyName))
         {
-            process.Kill();
-            await process.WaitForExitAsync(cancellationToken);
+            await KillAsync(process, cancellationToken);
         }
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -44,8 +43,37 @@ internal static class ServiceProcesses
     /// <summary>Starts the stopped replica <paramref name="instanceId"/> again (<see cref="BoxofficeApp.WaitUntilEverythingHealthyAsync"/> waits for it).</summary>
     public static async Task StartAsync(BoxofficeApp boxoffice, string instanceId, CancellationToken cancellationToken)
     {
-        var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(instanceId, KnownResourceCommands.StartCommand, cancellationToken);
-        Assert.True(started.Success, started.Message);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(CommandTimeout);
+        try
+        {
+            var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(instanceId, KnownResourceCommands.StartCommand, timeout.Token);
+            Assert.True(started.Success, started.Message);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The orchestrator's start of {instanceId} did not answer within {CommandTimeout.TotalSeconds:F0} s.");
+        }
+    }
+
+    /// <summary>The longest a start command may take to answer; far above an honest start.</summary>
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>The longest a SIGKILLed process may take to be gone.</summary>
+    public static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>SIGKILL (no shutdown hooks), and until the process is gone (at most <see cref="ExitTimeout"/>).</summary>
+    public static async Task KillAsync(Process process, CancellationToken cancellationToken)
+    {
+        process.Kill();
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).WaitAsync(ExitTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Process {process.Id} was still there {ExitTimeout.TotalSeconds:F0} s after SIGKILL.");
+        }
     }
 
     private static int Launcher(ResourceEvent instance) =>
@@ -56,14 +84,9 @@ internal static class ServiceProcesses
     {
         var processes = Of(boxoffice, resource, assemblyName);
         Assert.NotEmpty(processes);
+        await Task.WhenAll(processes.Select(process => KillAsync(process, cancellationToken)));
         foreach (var process in processes)
         {
-            process.Kill();
-        }
-
-        foreach (var process in processes)
-        {
-            await process.WaitForExitAsync(cancellationToken);
             process.Dispose();
         }
 
@@ -76,8 +99,7 @@ internal static class ServiceProcesses
 
         foreach (var instance in boxoffice.Instances.Values.Where(instance => instance.Resource.Name == resource))
         {
-            var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(instance.ResourceId, KnownResourceCommands.StartCommand, cancellationToken);
-            Assert.True(started.Success, started.Message);
+            await StartAsync(boxoffice, instance.ResourceId, cancellationToken);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -12,7 +12,7 @@ using Npgsql;
 // Usage: BookingLoad <command> key=value...
 //   race     booking= upstream= kafka= db= buyers= [lanes=] seconds= places= [cpu=name:regex,...]
 //   latency  booking= upstream= kafka= db= orders= lanes=
-//   relay    kafka= db= messages= topic=
+//   relay    kafka= db= messages= topic= [cpu=name:regex,...]
 //   tokens   identity= crowd-client= crowd-secret= web-client= email= password= lanes= seconds= warmup= grants=a,b [cpu=name:regex,...]
 // Each prints "name=value" lines for bench/booking.sh (tokens: bench/identity.sh) to read.
 var options = args.Skip(1).Select(arg => arg.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
@@ -30,7 +30,8 @@ switch (args.FirstOrDefault())
         await Latency.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("orders"), Number("lanes"));
         break;
     case "relay":
-        await Relay.RunAsync(Option("kafka"), Option("db"), Number("messages"), Option("topic"));
+        await Relay.RunAsync(Option("kafka"), Option("db"), Number("messages"), Option("topic"),
+            Boxoffice.Bench.BookingLoad.ProcessCpu.Parse(options.GetValueOrDefault("cpu")));
         break;
     case "tokens":
         await Boxoffice.Bench.BookingLoad.Tokens.RunAsync(Option("identity"), Option("crowd-client"), Option("crowd-secret"), Option("web-client"),
@@ -326,7 +327,7 @@ internal static class Latency
 /// </summary>
 internal static class Relay
 {
-    public static async Task RunAsync(string kafka, string dbConnection, int messages, string topic)
+    public static async Task RunAsync(string kafka, string dbConnection, int messages, string topic, Boxoffice.Bench.BookingLoad.ProcessCpu cpu)
     {
         var payload = new byte[300];
         Random.Shared.NextBytes(payload);
@@ -335,6 +336,7 @@ internal static class Relay
         {
             // Warm the producer and the topic's partitions first.
             await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = "warm", Value = payload });
+            var rawCpu = cpu.Read();
             var clock = Stopwatch.StartNew();
             var delivered = 0;
             for (var i = 0; i < messages; i++)
@@ -357,6 +359,7 @@ internal static class Relay
             }
 
             Console.WriteLine($"raw_per_second={(messages / clock.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture)}");
+            PrintCpu("raw", rawCpu);
         }
 
         await using var db = NpgsqlDataSource.Create(dbConnection);
@@ -378,6 +381,7 @@ internal static class Relay
             await transaction.CommitAsync();
         }
 
+        var relayCpu = cpu.Read();
         var relayClock = Stopwatch.StartNew();
         await using (var notify = db.CreateCommand("SELECT pg_notify('boxoffice_outbox', '')"))
         {
@@ -395,5 +399,15 @@ internal static class Relay
         }
 
         Console.WriteLine($"relay_per_second={(messages / relayClock.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture)}");
+        PrintCpu("relay", relayCpu);
+
+        // CPU per message by process over the phase (bench/README.md, "Profile").
+        void PrintCpu(string phase, Dictionary<string, double> before)
+        {
+            foreach (var (name, ms) in cpu.Read())
+            {
+                Console.WriteLine($"cpu_us_{phase}_{name}={(1000 * (ms - before[name]) / messages).ToString("F1", CultureInfo.InvariantCulture)}");
+            }
+        }
     }
 }

@@ -26,7 +26,7 @@ internal sealed class WaitingRoomSettings
 /// a second: status polls are answered from it without any I/O, and admission is enforced for the
 /// events it lists. Until the first fetch succeeds nothing is known (<see cref="Loaded"/> is false):
 /// the gateway then lets holds through, and booking, which knows every event's waiting room itself,
-/// enforces admission alone. A failed fetch keeps the last snapshot.
+/// enforces admission alone. A failed fetch, whatever the failure, keeps the last snapshot.
 /// </summary>
 internal sealed partial class QueueSnapshots(
     IHttpClientFactory clients, Microsoft.Extensions.Options.IOptions<WaitingRoomSettings> settings, ILogger<QueueSnapshots> logger) : BackgroundService
@@ -72,8 +72,11 @@ internal sealed partial class QueueSnapshots(
                 LogRecovered();
             }
         }
-        catch (Exception failure) when (failure is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        catch (Exception failure) when (!cancellationToken.IsCancellationRequested)
         {
+            // Any failure, not only the transport's: the resilience pipeline answers with its own
+            // exceptions (an open circuit, its timeout), and one escaping here once stopped both
+            // gateway replicas in a flash sale (a background service's exception stops the host).
             if (!_failing)
             {
                 _failing = true;

@@ -6,7 +6,7 @@ namespace Boxoffice.Gateway.WaitingRoom;
 /// The buyers whose status polls this gateway answered, reported to the waiting room every couple
 /// of seconds in one request (<c>POST /internal/queues/seen</c>), so a buyer who follows the poll
 /// schedule is never skipped as abandoned, at the cost of one small request per interval instead
-/// of a write per poll. A report that fails is merged into the next one; a killed replica loses at
+/// of a write per poll. A report that fails, whatever the failure, is merged into the next one; a killed replica loses at
 /// most one interval of marks, far less than the abandon window.
 /// </summary>
 internal sealed partial class SeenBuyers(
@@ -48,8 +48,9 @@ internal sealed partial class SeenBuyers(
                 Mark(mark.EventId, mark.BuyerId);
             }
         }
-        catch (Exception failure) when (failure is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception failure) when (!cancellationToken.IsCancellationRequested)
         {
+            // Any failure (an open circuit too): see QueueSnapshots.RefreshAsync.
             foreach (var mark in batch.Keys)
             {
                 Mark(mark.EventId, mark.BuyerId);

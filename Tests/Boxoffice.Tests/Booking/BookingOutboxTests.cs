@@ -39,16 +39,8 @@ public sealed class BookingOutboxTests(BoxofficeApp boxoffice)
                     instance.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture), "Boxoffice.Booking"))
                 .ToList();
             Assert.Equal(BoxofficeApp.BookingReplicas, processes.Count);
-            foreach (var process in processes)
-            {
-                // SIGKILL: no shutdown, no last relay round.
-                process.Kill();
-            }
-
-            foreach (var process in processes)
-            {
-                await process.WaitForExitAsync(cancellationToken);
-            }
+            // SIGKILL: no shutdown, no last relay round.
+            await Task.WhenAll(processes.Select(process => ServiceProcesses.KillAsync(process, cancellationToken)));
 
             await WaitUntilAsync(() => boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking")
                 .All(instance => instance.Snapshot.State?.Text != KnownResourceStates.Running),
@@ -63,8 +55,7 @@ public sealed class BookingOutboxTests(BoxofficeApp boxoffice)
 
         foreach (var instance in boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking"))
         {
-            var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(instance.ResourceId, KnownResourceCommands.StartCommand, cancellationToken);
-            Assert.True(started.Success, started.Message);
+            await ServiceProcesses.StartAsync(boxoffice, instance.ResourceId, cancellationToken);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -17,18 +17,20 @@ internal static class RedisServer
     /// <summary>Stops it, and waits until it no longer answers and the AppHost has noticed (so the start is seen as a recovery).</summary>
     public static async Task StopAsync(BoxofficeApp boxoffice, CancellationToken cancellationToken)
     {
-        var stopped = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StopCommand, cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(1));
+        var stopped = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StopCommand, timeout.Token);
         Assert.True(stopped.Success, stopped.Message);
         Assert.False(await AnswersAsync(await boxoffice.ConnectionStringAsync("redis")), "Redis still answers after being stopped");
-        await boxoffice.App.ResourceNotifications.WaitForResourceAsync("redis", change => change.Snapshot.HealthStatus != HealthStatus.Healthy, cancellationToken);
+        await boxoffice.App.ResourceNotifications.WaitForResourceAsync("redis", change => change.Snapshot.HealthStatus != HealthStatus.Healthy, timeout.Token);
     }
 
-    /// <summary>Starts it and waits (up to a minute) until it answers again.</summary>
+    /// <summary>Starts it and waits (up to a minute, the start included) until it answers again.</summary>
     public static async Task StartAsync(BoxofficeApp boxoffice)
     {
-        var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StartCommand, CancellationToken.None);
-        Assert.True(started.Success, started.Message);
         using var back = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StartCommand, back.Token);
+        Assert.True(started.Success, started.Message);
         var connection = await boxoffice.ConnectionStringAsync("redis");
         while (!await AnswersAsync(connection))
         {

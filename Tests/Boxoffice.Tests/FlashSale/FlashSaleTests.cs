@@ -48,10 +48,22 @@ public sealed class FlashSaleTests(BoxofficeApp boxoffice)
         {
             report = await FlashSaleRun.RunAsync(target, options, BoxofficeApp.MaxUnitsPerBuyer, cancellationToken);
         }
-        finally
+        catch (Exception sale)
         {
-            await boxoffice.WaitUntilEverythingHealthyAsync(cancellationToken);
+            // The next tests need the app whole again; the sale's own failure is the one to report.
+            try
+            {
+                await boxoffice.WaitUntilEverythingHealthyAsync(cancellationToken);
+            }
+            catch (Exception notHealthy)
+            {
+                throw new AggregateException(sale, notHealthy);
+            }
+
+            throw;
         }
+
+        await boxoffice.WaitUntilEverythingHealthyAsync(cancellationToken);
 
         var text = new StringWriter();
         SaleReportWriter.WriteText(report, text);

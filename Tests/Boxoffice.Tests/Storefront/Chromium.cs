@@ -33,7 +33,15 @@ public sealed class Chromium : IAsyncLifetime
     {
         if (Browser is not null)
         {
-            await Browser.DisposeAsync();
+            // Bounded, so a browser that will not close cannot keep the run from finishing.
+            try
+            {
+                await Browser.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+            }
+            catch (TimeoutException)
+            {
+                await Console.Error.WriteLineAsync("Chromium did not close within a minute; leaving it to the host's exit.");
+            }
         }
 
         _playwright?.Dispose();

@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Json;
+using Boxoffice.Contracts.WaitingRoom;
+using Boxoffice.Gateway.WaitingRoom;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Boxoffice.UnitTests.Gateway;
+
+/// <summary>
+/// The gateway's two background calls to the waiting room keep going whatever a call fails with.
+/// A resilience pipeline answers with exceptions of its own (an open circuit, its timeout); one of
+/// them escaping a background service stops the host, and in a flash sale it stopped both gateway
+/// replicas while the waiting room was slow.
+/// </summary>
+public sealed class WaitingRoomCallsTests
+{
+    private static readonly Exception[] Failures =
+    [
+        PollyFailure("Polly.CircuitBreaker.BrokenCircuitException", "The circuit is now open and is not allowing calls."),
+        PollyFailure("Polly.Timeout.TimeoutRejectedException", "The operation didn't complete within the allowed timeout of '00:00:10'."),
+        new HttpRequestException("Connection refused"),
+        new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout."),
+        new InvalidOperationException("Anything else"),
+    ];
+
+    [Fact]
+    public async Task Queue_snapshots_survive_every_kind_of_failed_fetch_and_keep_the_last_snapshot()
+    {
+        var eventId = Guid.NewGuid();
+        var snapshot = new QueueSnapshot(eventId, "open", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, true, 10, 3, 3, 7, 5, 1.5);
+        var waitingRoom = new WaitingRoom(call => call == 0
+            ? new HttpResponseMessage(HttpStatusCode.OK) { Content = JsonContent.Create(new[] { snapshot }) }
+            : throw Failures[(call - 1) % Failures.Length]);
+        var snapshots = new QueueSnapshots(waitingRoom, Settings(), NullLogger<QueueSnapshots>.Instance);
+
+        await snapshots.StartAsync(TestContext.Current.CancellationToken);
+        await waitingRoom.CalledAsync(1 + 2 * Failures.Length);
+
+        Assert.False(snapshots.ExecuteTask!.IsCompleted, $"The refresh loop ended: {snapshots.ExecuteTask.Exception}");
+        Assert.True(snapshots.TryGet(eventId, out var kept));
+        Assert.Equal(snapshot, kept);
+        await snapshots.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Seen_buyers_survive_every_kind_of_failed_report_and_send_the_buyers_with_the_next()
+    {
+        var eventId = Guid.NewGuid();
+        var bodies = new List<string>();
+        var waitingRoom = new WaitingRoom(call =>
+        {
+            if (call < Failures.Length)
+            {
+                throw Failures[call];
+            }
+
+            return new HttpResponseMessage(HttpStatusCode.NoContent);
+        }, bodies);
+        var seen = new SeenBuyers(waitingRoom, Settings(), NullLogger<SeenBuyers>.Instance);
+        seen.Mark(eventId, "buyer-1");
+
+        await seen.StartAsync(TestContext.Current.CancellationToken);
+        await waitingRoom.CalledAsync(Failures.Length + 1);
+
+        Assert.False(seen.ExecuteTask!.IsCompleted, $"The report loop ended: {seen.ExecuteTask.Exception}");
+        // Every failed report kept the buyer for the next one, which got through.
+        Assert.All(bodies.Take(Failures.Length + 1), body => Assert.Contains("buyer-1", body, StringComparison.Ordinal));
+        await seen.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>An exception of the resilience pipeline's Polly (v8; the test project also sees v7's types of the same names).</summary>
+    private static Exception PollyFailure(string type, string message) =>
+        (Exception)Activator.CreateInstance(typeof(Polly.ResiliencePipeline).Assembly.GetType(type, throwOnError: true)!, message)!;
+
+    private static IOptions<WaitingRoomSettings> Settings() => Options.Create(new WaitingRoomSettings
+    {
+        Service = new Uri("http://waiting-room"),
+        RefreshInterval = TimeSpan.FromMilliseconds(10),
+        SeenInterval = TimeSpan.FromMilliseconds(10),
+    });
+
+    /// <summary>A waiting room whose n-th call (from 0) answers as <c>answer</c> says, or throws.</summary>
+    private sealed class WaitingRoom(Func<int, HttpResponseMessage> answer, List<string>? bodies = null) : HttpMessageHandler, IHttpClientFactory
+    {
+        private readonly SemaphoreSlim _called = new(0);
+        private int _calls;
+
+        public HttpClient CreateClient(string name) => new(this, disposeHandler: false) { BaseAddress = new Uri("http://waiting-room") };
+
+        public async Task CalledAsync(int times)
+        {
+            for (var i = 0; i < times; i++)
+            {
+                Assert.True(await _called.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken), $"The waiting room was called {i} times, not {times}.");
+            }
+        }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var call = Interlocked.Increment(ref _calls) - 1;
+            if (bodies is not null && request.Content is not null)
+            {
+                var body = await request.Content.ReadAsStringAsync(cancellationToken);
+                lock (bodies)
+                {
+                    bodies.Add(body);
+                }
+            }
+
+            try
+            {
+                return answer(call);
+            }
+            finally
+            {
+                _called.Release();
+            }
+        }
+    }
+}
