@@ -33,6 +33,12 @@ duration=${1:-10}
 buyers=${BENCH_BUYERS:-1000}
 parts=" ${BENCH_PARTS:-holds latency relay} "
 part() { [[ "$parts" == *" $1 "* ]]; }
+for name in $parts; do
+  case "$name" in
+    holds | latency | relay) ;;
+    *) echo "BENCH_PARTS: unknown part '$name' (holds, latency, relay, separated by spaces)" >&2; exit 2 ;;
+  esac
+done
 source "$(dirname "$0")/lib.sh"
 upstream_port=18111 redis_port=18112 postgres_port=18113 kafka_port=18114 kafka_http_port=18115
 provider_port=18116 payments_port=18117 booking_port=18118

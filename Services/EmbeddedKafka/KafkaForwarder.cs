@@ -28,7 +28,20 @@ internal sealed partial class KafkaForwarder(MockCluster cluster, IOptions<Broke
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var client = await listener.AcceptTcpClientAsync(stoppingToken);
+                TcpClient client;
+                try
+                {
+                    client = await listener.AcceptTcpClientAsync(stoppingToken);
+                }
+                catch (SocketException failure)
+                {
+                    // Out of file descriptors, say: keep accepting once some are free rather than
+                    // let the exception stop the broker's host.
+                    LogAcceptFailed(failure.SocketErrorCode);
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), stoppingToken);
+                    continue;
+                }
+
                 _ = ForwardAsync(client, stoppingToken);
             }
         }
@@ -68,4 +81,7 @@ internal sealed partial class KafkaForwarder(MockCluster cluster, IOptions<Broke
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Forwarded connection ended: {Reason}")]
     private partial void LogConnectionEnded(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not accept a Kafka client's connection ({Error}); accepting again")]
+    private partial void LogAcceptFailed(SocketError error);
 }

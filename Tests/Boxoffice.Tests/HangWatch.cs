@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using Xunit.v3;
 
@@ -10,8 +11,8 @@ namespace Boxoffice.Tests;
 /// time, so one watch covers it:
 /// <list type="bullet">
 /// <item>a test still running after <see cref="TestLimit"/> is cancelled (its
-/// <c>TestContext.Current.CancellationToken</c>, which every wait in the suite takes), so it fails
-/// with its name and the run goes on;</item>
+/// <c>TestContext.Current.CancellationToken</c>, which the suite's waits take, or a deadline of
+/// their own), so it fails with its name and the run goes on;</item>
 /// <item>a test that ignores the cancellation for <see cref="Grace"/> more, or a stretch of
 /// <see cref="IdleLimit"/> with no test running (a fixture's start or disposal, the host not
 /// exiting), ends the process with a message that names the last test, instead of a run that
@@ -27,17 +28,22 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
     public static readonly TimeSpan IdleLimit = TimeSpan.FromMinutes(15);
 
     private static readonly Lock Gate = new();
-    private static readonly Timer Watch = new(_ => Check(), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
-    private static DateTime _since = DateTime.UtcNow;
+    private static long _since = Stopwatch.GetTimestamp();
     private static string _test = "(none yet)";
     private static ITestContext? _running;
     private static bool _cancelled;
+
+    /// <summary>
+    /// On a thread of its own, not the pool's: a hang that starves the thread pool must not
+    /// silence the watch.
+    /// </summary>
+    private static readonly Thread Watch = StartWatch();
 
     public override void Before(MethodInfo methodUnderTest, IXunitTest test)
     {
         lock (Gate)
         {
-            (_since, _test, _running, _cancelled) = (DateTime.UtcNow, test.TestDisplayName, TestContext.Current, false);
+            (_since, _test, _running, _cancelled) = (Stopwatch.GetTimestamp(), test.TestDisplayName, TestContext.Current, false);
         }
 
         GC.KeepAlive(Watch);
@@ -47,20 +53,41 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
     {
         lock (Gate)
         {
-            (_since, _running) = (DateTime.UtcNow, null);
+            (_since, _running) = (Stopwatch.GetTimestamp(), null);
         }
+    }
+
+    private static Thread StartWatch()
+    {
+        var thread = new Thread(() =>
+        {
+            while (true)
+            {
+                Thread.Sleep(TimeSpan.FromSeconds(10));
+                Check();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "HangWatch",
+        };
+        thread.Start();
+        return thread;
     }
 
     private static void Check()
     {
+        ITestContext? cancel = null;
+        string test;
+        TimeSpan elapsed;
         lock (Gate)
         {
-            var elapsed = DateTime.UtcNow - _since;
+            (test, elapsed) = (_test, Stopwatch.GetElapsedTime(_since));
             if (_running is null)
             {
                 if (elapsed > IdleLimit)
                 {
-                    Environment.FailFast($"HangWatch: no test has run for {elapsed.TotalMinutes:F1} min since {_test} ended (a fixture's start or disposal, or the host not exiting, hangs).");
+                    Environment.FailFast($"HangWatch: no test has run for {elapsed.TotalMinutes:F1} min since {test} ended (a fixture's start or disposal, or the host not exiting, hangs).");
                 }
 
                 return;
@@ -68,14 +95,26 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
 
             if (elapsed > TestLimit + Grace)
             {
-                Environment.FailFast($"HangWatch: {_test} has run for {elapsed.TotalMinutes:F1} min and did not end when cancelled.");
+                Environment.FailFast($"HangWatch: {test} has run for {elapsed.TotalMinutes:F1} min and did not end when cancelled.");
             }
 
             if (elapsed > TestLimit && !_cancelled)
             {
-                _cancelled = true;
-                Console.Error.WriteLine($"HangWatch: {_test} has run for {elapsed.TotalMinutes:F1} min; cancelling it.");
-                _running.CancelCurrentTest();
+                (_cancelled, cancel) = (true, _running);
+            }
+        }
+
+        if (cancel is not null)
+        {
+            // Outside the lock: cancelling runs the test's own callbacks here.
+            Console.Error.WriteLine($"HangWatch: {test} has run for {elapsed.TotalMinutes:F1} min; cancelling it.");
+            try
+            {
+                cancel.CancelCurrentTest();
+            }
+            catch (Exception failure)
+            {
+                Console.Error.WriteLine($"HangWatch: cancelling {test} threw: {failure.Message}");
             }
         }
     }

@@ -102,9 +102,7 @@ internal static class ServiceProcesses
             await StartAsync(boxoffice, instance.ResourceId, cancellationToken);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        await boxoffice.WaitUntilEverythingHealthyAsync(timeout.Token);
+        await boxoffice.WaitUntilEverythingHealthyAsync(cancellationToken, within: TimeSpan.FromSeconds(90));
     }
 
     /// <summary>The process named <paramref name="assemblyName"/> under <paramref name="launcher"/> (itself, or a descendant).</summary>

@@ -159,9 +159,11 @@ internal sealed partial class TokenKeyRotation(
                     LogKeysChanged();
                 }
             }
-            catch (Exception failure) when (failure is not OperationCanceledException)
+            catch (Exception failure) when (!stoppingToken.IsCancellationRequested)
             {
-                // identitydb briefly away: the keys held keep working; the next tick tries again.
+                // identitydb briefly away (or a command timing out, which surfaces as a
+                // cancellation too): the keys held keep working; the next tick tries again. Only
+                // stopping ends the loop: anything escaping a background service stops the host.
                 LogRefreshFailed(failure.Message);
             }
         }

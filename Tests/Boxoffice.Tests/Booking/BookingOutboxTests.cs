@@ -58,9 +58,7 @@ public sealed class BookingOutboxTests(BoxofficeApp boxoffice)
             await ServiceProcesses.StartAsync(boxoffice, instance.ResourceId, cancellationToken);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        await boxoffice.WaitUntilEverythingHealthyAsync(timeout.Token);
+        await boxoffice.WaitUntilEverythingHealthyAsync(cancellationToken, within: TimeSpan.FromSeconds(90));
 
         var order = await buyer.SettledOrderAsync(orderId, TimeSpan.FromSeconds(60));
         Assert.Equal(0L, await UnpublishedAsync(db, orderId));

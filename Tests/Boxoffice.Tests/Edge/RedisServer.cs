@@ -46,7 +46,7 @@ internal static class RedisServer
     {
         using var back = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var connection = await boxoffice.ConnectionStringAsync("redis");
-        await boxoffice.WaitUntilEverythingHealthyAsync(back.Token);
+        await boxoffice.WaitUntilEverythingHealthyAsync(back.Token, within: TimeSpan.FromMinutes(1));
         await GatewayLimitsAgainAsync(boxoffice, connection, back.Token);
         await SignInThrottleAgainAsync(boxoffice, connection, back.Token);
     }
