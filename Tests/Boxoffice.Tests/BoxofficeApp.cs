@@ -216,6 +216,38 @@ public sealed class BoxofficeApp : IAsyncLifetime
         }
     }
 
+    /// <summary>The longest a resource command (start, stop) may take to answer unless told otherwise; far above an honest one.</summary>
+    public static readonly TimeSpan CommandWithin = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Runs the orchestrator's <paramref name="command"/> (a <see cref="KnownResourceCommands"/>
+    /// name) on the instance <paramref name="instanceId"/> and fails unless it succeeds within
+    /// <paramref name="within"/> (<see cref="CommandWithin"/>): a command that never answers ends
+    /// as a <see cref="TimeoutException"/> naming it, not as a hung run.
+    /// </summary>
+    public Task ExecuteCommandAsync(string instanceId, string command, CancellationToken cancellationToken, TimeSpan? within = null) =>
+        BoundedCommandAsync(instanceId, command, token => App.ResourceCommands.ExecuteCommandAsync(instanceId, command, token), within ?? CommandWithin, cancellationToken);
+
+    /// <summary>The same on every instance of <paramref name="resource"/>.</summary>
+    public Task ExecuteCommandAsync(IResource resource, string command, CancellationToken cancellationToken, TimeSpan? within = null) =>
+        BoundedCommandAsync(resource.Name, command, token => App.ResourceCommands.ExecuteCommandAsync(resource, command, token), within ?? CommandWithin, cancellationToken);
+
+    private static async Task BoundedCommandAsync(
+        string target, string command, Func<CancellationToken, Task<ExecuteCommandResult>> execute, TimeSpan within, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(within);
+        try
+        {
+            var result = await execute(timeout.Token);
+            Assert.True(result.Success, $"{command} of {target}: {result.Message}");
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The orchestrator's {command} of {target} did not answer within {within.TotalSeconds:F0} s.");
+        }
+    }
+
     /// <summary>
     /// Every resource the dashboard shows: not parameters (no state of their own) nor the hidden
     /// helpers Aspire adds (such as a project's rebuilder, which runs only when asked).

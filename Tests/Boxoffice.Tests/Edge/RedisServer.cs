@@ -19,8 +19,7 @@ internal static class RedisServer
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromMinutes(1));
-        var stopped = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StopCommand, timeout.Token);
-        Assert.True(stopped.Success, stopped.Message);
+        await boxoffice.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StopCommand, timeout.Token);
         Assert.False(await AnswersAsync(await boxoffice.ConnectionStringAsync("redis")), "Redis still answers after being stopped");
         await boxoffice.App.ResourceNotifications.WaitForResourceAsync("redis", change => change.Snapshot.HealthStatus != HealthStatus.Healthy, timeout.Token);
     }
@@ -29,8 +28,7 @@ internal static class RedisServer
     public static async Task StartAsync(BoxofficeApp boxoffice)
     {
         using var back = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var started = await boxoffice.App.ResourceCommands.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StartCommand, back.Token);
-        Assert.True(started.Success, started.Message);
+        await boxoffice.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StartCommand, back.Token);
         var connection = await boxoffice.ConnectionStringAsync("redis");
         while (!await AnswersAsync(connection))
         {
