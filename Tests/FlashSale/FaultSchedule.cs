@@ -185,7 +185,12 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
             case "kafka-long":
                 return await BrokerDownAsync(LongKafkaOutage, cancellationToken);
             case "booking" or "payments" or "gateway" or "catalog" or "identity" or "waiting-room":
-                return $"{await Control().KillAndRestartReplicaAsync(fault, cancellationToken)} killed, started and healthy again";
+            {
+                var back = Stopwatch.StartNew();
+                var killed = await Control().KillAndRestartReplicaAsync(fault, cancellationToken);
+                return string.Create(CultureInfo.InvariantCulture, $"{killed} killed, started and healthy again in {back.Elapsed.TotalSeconds:F1} s");
+            }
+
             case "relay-crash":
                 return await new RelayCrash(Control(), BookingDb).StrikeAsync(cancellationToken);
             case "redis":
@@ -237,13 +242,15 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
 
         var replica = (await control.RunningReplicasAsync("payment-provider", cancellationToken)).FirstOrDefault()
             ?? throw new InvalidOperationException("The payment provider is not running.");
+        var waitedFor = waited.Elapsed;
         control.Kill(replica);
+        var back = Stopwatch.StartNew();
         await control.StartAgainAsync(replica, cancellationToken);
         await target.SetProviderChaosAsync(before, cancellationToken);
         var killed = inFlight == 0
             ? $"{replica.Id} killed, though no charge came within {ChargeWait.TotalSeconds:F0} s"
-            : $"{replica.Id} killed with {inFlight} {(inFlight == 1 ? "charge" : "charges")} in flight at the provider";
-        return $"{killed}, started and healthy again, the chaos before put back";
+            : string.Create(CultureInfo.InvariantCulture, $"{replica.Id} killed {waitedFor.TotalSeconds:F1} s in, with {inFlight} {(inFlight == 1 ? "charge" : "charges")} in flight at the provider");
+        return string.Create(CultureInfo.InvariantCulture, $"{killed}, started and healthy again in {back.Elapsed.TotalSeconds:F1} s, the chaos before put back");
     }
 
     private async Task<string> BrokerDownAsync(TimeSpan down, CancellationToken cancellationToken)
