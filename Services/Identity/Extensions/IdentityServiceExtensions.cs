@@ -120,6 +120,7 @@ internal static class IdentityServiceExtensions
                 // published JWKS; they are not encrypted, so they carry nothing secret.
                 server.DisableAccessTokenEncryption();
                 server.AddEventHandler(SignatureOnlyTokens.Descriptor);
+                server.AddEventHandler(RsaSignedTokens.Descriptor);
                 var aspNetCore = server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
@@ -135,6 +136,15 @@ internal static class IdentityServiceExtensions
             .Configure<IOptions<IdentitySettings>, TokenKeys>((server, identity, keys) =>
             {
                 server.Issuer = new Uri(identity.Value.Issuer, UriKind.Absolute);
+
+                // Codes and refresh tokens, which only identity reads, are signed and their content
+                // keys wrapped with the internal keys: OpenIddict puts symmetric credentials first,
+                // so they are the ones it picks for those tokens. The JWKS leaves them out, and
+                // access and identity tokens stay signed by the RSA key that signs (RsaSignedTokens).
+                // The RSA keys below still validate and decrypt what they made before (ADR 0018).
+                server.SigningCredentials.Add(new SigningCredentials(keys.Internal.Signing, SecurityAlgorithms.HmacSha256));
+                server.EncryptionCredentials.Add(new EncryptingCredentials(keys.Internal.Encryption, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+
                 // The first signs; the others are published in the JWKS and accepted (rollover).
                 foreach (var key in keys.Signing)
                 {

@@ -12,25 +12,53 @@ namespace Boxoffice.Identity.Keys;
 /// <summary>
 /// The token server's keys as last loaded (see <see cref="TokenKeyStore"/>): the signing keys with
 /// the one that signs first, then the ones published beside it (the next one, before it signs;
-/// earlier ones, while tokens they signed can still be presented), and the encryption key.
+/// earlier ones, while tokens they signed can still be presented), the RSA encryption key, and
+/// the internal keys for the tokens only identity reads.
 /// </summary>
 internal sealed class TokenKeys
 {
     private volatile Loaded? _loaded;
 
-    private sealed record Loaded(IReadOnlyList<RsaSecurityKey> Signing, RsaSecurityKey Encryption);
+    private sealed record Loaded(IReadOnlyList<RsaSecurityKey> Signing, RsaSecurityKey Encryption, InternalKeys Internal);
 
     public IReadOnlyList<RsaSecurityKey> Signing => Current.Signing;
 
     public RsaSecurityKey Encryption => Current.Encryption;
 
+    public InternalKeys Internal => Current.Internal;
+
     private Loaded Current => _loaded ?? throw new InvalidOperationException("The token keys are not loaded yet.");
 
     /// <summary>Whether keys of these ids, in this order, are the ones held.</summary>
-    public bool Holds(IEnumerable<string> signingIds, string encryptionId) =>
-        _loaded is { } loaded && loaded.Encryption.KeyId == encryptionId && signingIds.SequenceEqual(loaded.Signing.Select(key => key.KeyId));
+    public bool Holds(IEnumerable<string> signingIds, string encryptionId, string internalId) =>
+        _loaded is { } loaded && loaded.Encryption.KeyId == encryptionId && loaded.Internal.Id == internalId
+        && signingIds.SequenceEqual(loaded.Signing.Select(key => key.KeyId));
 
-    public void Load(IReadOnlyList<RsaSecurityKey> signing, RsaSecurityKey encryption) => _loaded = new Loaded(signing, encryption);
+    public void Load(IReadOnlyList<RsaSecurityKey> signing, RsaSecurityKey encryption, InternalKeys @internal) => _loaded = new Loaded(signing, encryption, @internal);
+}
+
+/// <summary>
+/// The server's own secret for authorization codes and refresh tokens, which no one but identity
+/// reads: an HMAC-SHA256 key signs them and an AES-256 key wraps each one's content key, in place
+/// of an RSA signature and an RSA key unwrap per token (ADR 0018).
+/// </summary>
+internal sealed record InternalKeys(string Id, SymmetricSecurityKey Signing, SymmetricSecurityKey Encryption)
+{
+    /// <summary>The stored secret's length: 32 bytes for each key.</summary>
+    public const int SecretBytes = 64;
+
+    public static InternalKeys From(string id, ReadOnlySpan<byte> secret)
+    {
+        if (secret.Length != SecretBytes)
+        {
+            throw new CryptographicException($"The internal token key {id} has {secret.Length} bytes, not {SecretBytes}.");
+        }
+
+        return new InternalKeys(
+            id,
+            new SymmetricSecurityKey(secret[..32].ToArray()) { KeyId = id },
+            new SymmetricSecurityKey(secret[32..].ToArray()) { KeyId = id });
+    }
 }
 
 /// <summary>
@@ -53,19 +81,19 @@ internal sealed class TokenKeyStore(
     public async Task<bool> LoadOrCreateAsync(CancellationToken cancellationToken)
     {
         // Loaded once committed: a key made in a transaction that then failed never signs.
-        var (signing, encryption) = await db.RunLockedAsync("identity-token-keys", async token =>
+        var (signing, encryption, @internal) = await db.RunLockedAsync("identity-token-keys", async token =>
         {
             var signing = await SigningKeysAsync(token);
-            var encryption = await db.SigningKeys.Where(key => key.Purpose == SigningKey.Encryption).OrderByDescending(key => key.CreatedAt).FirstOrDefaultAsync(token)
-                ?? await CreateAsync(SigningKey.Encryption, activatesAfter: null, token);
-            return (signing, encryption);
+            var encryption = await LatestAsync(SigningKey.Encryption, token) ?? await CreateAsync(SigningKey.Encryption, activatesAfter: null, token);
+            var @internal = await LatestAsync(SigningKey.Internal, token) ?? await CreateInternalAsync(token);
+            return (signing, encryption, @internal);
         }, cancellationToken);
-        if (keys.Holds(signing.Select(key => key.Id), encryption.Id))
+        if (keys.Holds(signing.Select(key => key.Id), encryption.Id, @internal.Id))
         {
             return false;
         }
 
-        keys.Load([.. signing.Select(Unprotect)], Unprotect(encryption));
+        keys.Load([.. signing.Select(Unprotect)], Unprotect(encryption), InternalKeys.From(@internal.Id, Convert.FromBase64String(_protector.Unprotect(@internal.ProtectedPrivateKey))));
         return true;
     }
 
@@ -126,6 +154,24 @@ internal sealed class TokenKeyStore(
         db.SigningKeys.Add(stored);
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Created the token {Purpose} key {KeyId}", purpose, stored.Id);
+        return stored;
+    }
+
+    private Task<SigningKey?> LatestAsync(string purpose, CancellationToken cancellationToken) =>
+        db.SigningKeys.Where(key => key.Purpose == purpose).OrderByDescending(key => key.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+
+    private async Task<SigningKey> CreateInternalAsync(CancellationToken cancellationToken)
+    {
+        var stored = new SigningKey
+        {
+            Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
+            Purpose = SigningKey.Internal,
+            ProtectedPrivateKey = _protector.Protect(Convert.ToBase64String(RandomNumberGenerator.GetBytes(InternalKeys.SecretBytes))),
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.SigningKeys.Add(stored);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Created the token {Purpose} key {KeyId}", stored.Purpose, stored.Id);
         return stored;
     }
 

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 
 namespace Boxoffice.Tests.Edge;
@@ -133,6 +134,71 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
             - before.Where(row => row.Key.Contains(kind, StringComparison.Ordinal)).Sum(row => row.Value);
         Assert.Equal(1L, Added("code"));
         Assert.Equal(2L, Added("refresh_token"));
+    }
+
+    [Fact]
+    public async Task Refresh_tokens_are_sealed_with_identitys_own_keys_while_access_and_identity_tokens_carry_a_published_RSA_signature()
+    {
+        var password = await boxoffice.ParameterAsync("organizer-password");
+        var tokens = await Tokens.AuthorizationCodeAsync(boxoffice, "organizer@boxoffice.local", password, "openid catalog.read catalog.write offline_access");
+        using var gateway = boxoffice.CreateGatewayClient();
+        var jwks = await gateway.GetFromJsonAsync<JsonElement>("/.well-known/jwks", TestContext.Current.CancellationToken);
+        var published = jwks.GetProperty("keys").EnumerateArray().ToList();
+
+        // The internal keys are never published: every key in the JWKS is a public RSA key.
+        Assert.NotEmpty(published);
+        Assert.All(published, key =>
+        {
+            Assert.Equal("RSA", key.GetProperty("kty").GetString());
+            Assert.False(key.TryGetProperty("k", out _), "a symmetric key's secret in the JWKS");
+            Assert.False(key.TryGetProperty("d", out _), "a private exponent in the JWKS");
+        });
+        var kids = published.Select(key => key.GetProperty("kid").GetString()).ToHashSet();
+
+        // Access and identity tokens: RS256 under a published key, so the gateway, the services
+        // and clients validate them as before.
+        foreach (var name in new[] { "access_token", "id_token" })
+        {
+            var header = Header(tokens.GetProperty(name).GetString()!);
+            Assert.Equal("RS256", header.GetProperty("alg").GetString());
+            Assert.Contains(header.GetProperty("kid").GetString(), kids);
+        }
+
+        // The refresh token: encrypted, its content key wrapped with AES (not RSA), under a key id
+        // the JWKS does not know. Rolled, the next one is sealed the same way.
+        var refresh = tokens.GetProperty("refresh_token").GetString()!;
+        AssertSealedInternally(refresh, kids);
+        using var rolled = await RefreshAsync(gateway, refresh);
+        Assert.Equal(HttpStatusCode.OK, rolled.StatusCode);
+        var next = await rolled.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        AssertSealedInternally(next.GetProperty("refresh_token").GetString()!, kids);
+        Assert.Equal("RS256", Header(next.GetProperty("access_token").GetString()!).GetProperty("alg").GetString());
+        using var organizerEvents = await gateway.SendAsync(Tokens.Get("/api/catalog/organizer/events", next.GetProperty("access_token").GetString()), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, organizerEvents.StatusCode);
+
+        // A refresh token altered anywhere (here its wrapped key, then its ciphertext) is refused
+        // as an invalid grant, never a 500.
+        var parts = next.GetProperty("refresh_token").GetString()!.Split('.');
+        foreach (var part in new[] { 1, 3 })
+        {
+            var altered = (string[])parts.Clone();
+            altered[part] = (altered[part][0] == 'A' ? "B" : "A") + altered[part][1..];
+            using var refused = await RefreshAsync(gateway, string.Join('.', altered));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal("invalid_grant", (await refused.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
+        }
+    }
+
+    private static JsonElement Header(string token) =>
+        JsonDocument.Parse(Base64UrlEncoder.Decode(token.Split('.')[0])).RootElement.Clone();
+
+    private static void AssertSealedInternally(string refreshToken, IReadOnlySet<string?> publishedKids)
+    {
+        Assert.Equal(5, refreshToken.Split('.').Length);
+        var header = Header(refreshToken);
+        Assert.Equal("A256KW", header.GetProperty("alg").GetString());
+        Assert.Equal("A256CBC-HS512", header.GetProperty("enc").GetString());
+        Assert.DoesNotContain(header.GetProperty("kid").GetString(), publishedKids);
     }
 
     /// <summary>How many rows identitydb holds for the subject, by token type.</summary>
