@@ -116,8 +116,11 @@ public sealed class Auditor(SaleTarget target, Sale sale, DateTimeOffset since, 
             .Where(order => charges[order.Id].Refunded != charges[order.Id].Amount)
             .Select(order => $"order {order.Id} ({order.Status}, {order.Reason}): {charges[order.Id].Amount} charged, {charges[order.Id].Refunded} refunded")
             .ToList();
+        // Why they were cancelled (a payment declined, none in time, ...): under faults, what the crowd lost its orders to.
+        var reasons = string.Join(", ", cancelled.GroupBy(order => order.Reason ?? "no reason").OrderByDescending(group => group.Count())
+            .ThenBy(group => group.Key, StringComparer.Ordinal).Select(group => $"{group.Count()} {group.Key}"));
         return new("every charge of a cancelled order refunded", offending.Count == 0,
-            $"{cancelled.Count} cancelled orders, {charged.Count} of them charged, {charged.Count - offending.Count} refunded in full", offending);
+            $"{cancelled.Count} cancelled orders{(cancelled.Count == 0 ? "" : $" ({reasons})")}, {charged.Count} of them charged, {charged.Count - offending.Count} refunded in full", offending);
     }
 
     private async Task<Verdict> NothingPendingAsync(CancellationToken cancellationToken)
