@@ -246,11 +246,12 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
         control.Kill(replica);
         var back = Stopwatch.StartNew();
         await control.StartAgainAsync(replica, cancellationToken);
+        var backAfter = back.Elapsed;
         await target.SetProviderChaosAsync(before, cancellationToken);
         var killed = inFlight == 0
             ? $"{replica.Id} killed, though no charge came within {ChargeWait.TotalSeconds:F0} s"
             : string.Create(CultureInfo.InvariantCulture, $"{replica.Id} killed {waitedFor.TotalSeconds:F1} s in, with {inFlight} {(inFlight == 1 ? "charge" : "charges")} in flight at the provider");
-        return string.Create(CultureInfo.InvariantCulture, $"{killed}, started and healthy again in {back.Elapsed.TotalSeconds:F1} s, the chaos before put back");
+        return string.Create(CultureInfo.InvariantCulture, $"{killed}, started and healthy again in {backAfter.TotalSeconds:F1} s, the chaos before put back");
     }
 
     private async Task<string> BrokerDownAsync(TimeSpan down, CancellationToken cancellationToken)

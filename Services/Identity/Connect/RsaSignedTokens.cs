@@ -11,10 +11,13 @@ namespace Boxoffice.Identity.Connect;
 /// key nor by a key still waiting to sign. OpenIddict would take its first credentials for access
 /// tokens and its first asymmetric ones for identity tokens; it sorts its credentials with the
 /// symmetric ones first, and that sort is not stable, so the order the RSA keys were added in is
-/// not one to rely on. See ADR 0018.
+/// not one to rely on. The signing key is the one <see cref="TokenKeyStore"/> chose: the newest
+/// already active. See ADR 0018.
 /// </summary>
 internal sealed class RsaSignedTokens(TokenKeys keys) : IOpenIddictServerHandler<OpenIddictServerEvents.GenerateTokenContext>
 {
+    private volatile SigningCredentials? _signer;
+
     /// <summary>After OpenIddict chooses the credentials, before the token is made.</summary>
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.GenerateTokenContext>()
@@ -27,11 +30,16 @@ internal sealed class RsaSignedTokens(TokenKeys keys) : IOpenIddictServerHandler
     {
         if (context.TokenType is TokenTypeIdentifiers.AccessToken or TokenTypeIdentifiers.IdentityToken)
         {
-            var signer = keys.Signing[0].KeyId;
-            // The keys reload before OpenIddict's options are rebuilt: for that moment the options
-            // may not hold the new signer yet, and the first RSA key they hold signs as before.
-            context.SigningCredentials = context.Options.SigningCredentials.FirstOrDefault(credentials => credentials.Key is AsymmetricSecurityKey && credentials.Key.KeyId == signer)
-                ?? context.Options.SigningCredentials.First(credentials => credentials.Key is AsymmetricSecurityKey);
+            // From the keys as loaded, not from OpenIddict's options, which are rebuilt a moment
+            // after a reload: a key whose row was deleted (retired after a leak) never signs again.
+            var key = keys.Signing[0];
+            var signer = _signer;
+            if (signer is null || !ReferenceEquals(signer.Key, key))
+            {
+                _signer = signer = new SigningCredentials(key, SecurityAlgorithms.RsaSha256);
+            }
+
+            context.SigningCredentials = signer;
         }
 
         return default;

@@ -133,9 +133,10 @@ internal static class IdentityServiceExtensions
 
         // Issuer and keys come from configuration and identitydb once the app has started.
         services.AddOptions<OpenIddictServerOptions>()
-            .Configure<IOptions<IdentitySettings>, TokenKeys>((server, identity, keys) =>
+            .Configure<IOptions<IdentitySettings>, TokenKeys>((server, identity, tokenKeys) =>
             {
                 server.Issuer = new Uri(identity.Value.Issuer, UriKind.Absolute);
+                var keys = tokenKeys.Current;
 
                 // Codes and refresh tokens, which only identity reads, are signed and their content
                 // keys wrapped with the internal keys: OpenIddict puts symmetric credentials first,

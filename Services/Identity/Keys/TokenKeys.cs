@@ -19,15 +19,12 @@ internal sealed class TokenKeys
 {
     private volatile Loaded? _loaded;
 
-    private sealed record Loaded(IReadOnlyList<RsaSecurityKey> Signing, RsaSecurityKey Encryption, InternalKeys Internal);
+    /// <summary>One load's keys, read together (a reload between separate reads would mix two loads).</summary>
+    public sealed record Loaded(IReadOnlyList<RsaSecurityKey> Signing, RsaSecurityKey Encryption, InternalKeys Internal);
 
     public IReadOnlyList<RsaSecurityKey> Signing => Current.Signing;
 
-    public RsaSecurityKey Encryption => Current.Encryption;
-
-    public InternalKeys Internal => Current.Internal;
-
-    private Loaded Current => _loaded ?? throw new InvalidOperationException("The token keys are not loaded yet.");
+    public Loaded Current => _loaded ?? throw new InvalidOperationException("The token keys are not loaded yet.");
 
     /// <summary>Whether keys of these ids, in this order, are the ones held.</summary>
     public bool Holds(IEnumerable<string> signingIds, string encryptionId, string internalId) =>

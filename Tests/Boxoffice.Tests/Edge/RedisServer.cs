@@ -19,7 +19,7 @@ internal static class RedisServer
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromMinutes(1));
-        await boxoffice.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StopCommand, timeout.Token);
+        await boxoffice.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StopCommand, cancellationToken, within: TimeSpan.FromMinutes(1));
         Assert.False(await AnswersAsync(await boxoffice.ConnectionStringAsync("redis")), "Redis still answers after being stopped");
         await boxoffice.App.ResourceNotifications.WaitForResourceAsync("redis", change => change.Snapshot.HealthStatus != HealthStatus.Healthy, timeout.Token);
     }
@@ -28,7 +28,7 @@ internal static class RedisServer
     public static async Task StartAsync(BoxofficeApp boxoffice)
     {
         using var back = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await boxoffice.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StartCommand, back.Token);
+        await boxoffice.ExecuteCommandAsync(Resource(boxoffice), KnownResourceCommands.StartCommand, CancellationToken.None, within: TimeSpan.FromMinutes(1));
         var connection = await boxoffice.ConnectionStringAsync("redis");
         while (!await AnswersAsync(connection))
         {

@@ -164,14 +164,15 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
             Assert.Contains(header.GetProperty("kid").GetString(), kids);
         }
 
-        // The refresh token: encrypted, its content key wrapped with AES (not RSA), under a key id
-        // the JWKS does not know. Rolled, the next one is sealed the same way.
+        // The refresh token: its content key wrapped with AES under identity's internal secret (as
+        // stored in identitydb), and inside, an HS256 signature by that secret's other half.
+        var secret = await Tokens.InternalSecretAsync(boxoffice);
         var refresh = tokens.GetProperty("refresh_token").GetString()!;
-        AssertSealedInternally(refresh, kids);
+        await AssertSealedInternallyAsync(refresh, secret);
         using var rolled = await RefreshAsync(gateway, refresh);
         Assert.Equal(HttpStatusCode.OK, rolled.StatusCode);
         var next = await rolled.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
-        AssertSealedInternally(next.GetProperty("refresh_token").GetString()!, kids);
+        await AssertSealedInternallyAsync(next.GetProperty("refresh_token").GetString()!, secret);
         Assert.Equal("RS256", Header(next.GetProperty("access_token").GetString()!).GetProperty("alg").GetString());
         using var organizerEvents = await gateway.SendAsync(Tokens.Get("/api/catalog/organizer/events", next.GetProperty("access_token").GetString()), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, organizerEvents.StatusCode);
@@ -192,13 +193,26 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
     private static JsonElement Header(string token) =>
         JsonDocument.Parse(Base64UrlEncoder.Decode(token.Split('.')[0])).RootElement.Clone();
 
-    private static void AssertSealedInternally(string refreshToken, IReadOnlySet<string?> publishedKids)
+    /// <summary>Decrypts and validates the token with the internal secret alone: the RSA keys are not offered.</summary>
+    private static async Task AssertSealedInternallyAsync(string refreshToken, (string Id, byte[] Secret) secret)
     {
         Assert.Equal(5, refreshToken.Split('.').Length);
         var header = Header(refreshToken);
         Assert.Equal("A256KW", header.GetProperty("alg").GetString());
         Assert.Equal("A256CBC-HS512", header.GetProperty("enc").GetString());
-        Assert.DoesNotContain(header.GetProperty("kid").GetString(), publishedKids);
+        Assert.Equal(secret.Id, header.GetProperty("kid").GetString());
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(refreshToken, new TokenValidationParameters
+        {
+            ValidateIssuer = false,
+            ValidateAudience = false,
+            ValidateLifetime = true,
+            // The signature, the key wrap and the content encryption: nothing else is accepted.
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512],
+            IssuerSigningKey = new SymmetricSecurityKey(secret.Secret[..32]) { KeyId = secret.Id },
+            TokenDecryptionKey = new SymmetricSecurityKey(secret.Secret[32..]) { KeyId = secret.Id },
+            ValidTypes = ["oi_reft+jwt"],
+        });
+        Assert.True(result.IsValid, result.Exception?.Message);
     }
 
     /// <summary>How many rows identitydb holds for the subject, by token type.</summary>

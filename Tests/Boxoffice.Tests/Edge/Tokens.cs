@@ -116,6 +116,22 @@ internal static partial class Tokens
     /// </summary>
     public static async Task<RsaSecurityKey> SigningKeyAsync(BoxofficeApp boxoffice)
     {
+        var (id, pem) = await StoredKeyAsync(boxoffice, "signing");
+        var rsa = RSA.Create();
+        rsa.ImportFromPem(pem);
+        return new RsaSecurityKey(rsa) { KeyId = id };
+    }
+
+    /// <summary>Identity's internal secret (ADR 0018), read the same way: its id and 64 bytes.</summary>
+    public static async Task<(string Id, byte[] Secret)> InternalSecretAsync(BoxofficeApp boxoffice)
+    {
+        var (id, stored) = await StoredKeyAsync(boxoffice, "internal");
+        return (id, Convert.FromBase64String(stored));
+    }
+
+    /// <summary>The newest key of <paramref name="purpose"/> in identitydb's signing_keys, unprotected.</summary>
+    private static async Task<(string Id, string Unprotected)> StoredKeyAsync(BoxofficeApp boxoffice, string purpose)
+    {
         await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("identitydb"));
         var ring = Directory.CreateTempSubdirectory("boxoffice-dp");
         try
@@ -130,14 +146,13 @@ internal static partial class Tokens
             }
 
             await using var command = db.CreateCommand(
-                "SELECT \"Id\", \"ProtectedPrivateKey\" FROM signing_keys WHERE \"Purpose\" = 'signing' ORDER BY \"CreatedAt\" DESC LIMIT 1");
+                "SELECT \"Id\", \"ProtectedPrivateKey\" FROM signing_keys WHERE \"Purpose\" = $1 ORDER BY \"CreatedAt\" DESC LIMIT 1");
+            command.Parameters.Add(new NpgsqlParameter { Value = purpose });
             await using var row = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
-            Assert.True(await row.ReadAsync(TestContext.Current.CancellationToken), "identitydb has no signing key");
+            Assert.True(await row.ReadAsync(TestContext.Current.CancellationToken), $"identitydb has no {purpose} key");
             var protector = DataProtectionProvider.Create(ring, setup => setup.SetApplicationName("boxoffice-identity"))
                 .CreateProtector("Boxoffice.Identity.TokenKeys.v1");
-            var rsa = RSA.Create();
-            rsa.ImportFromPem(protector.Unprotect(row.GetString(1)));
-            return new RsaSecurityKey(rsa) { KeyId = row.GetString(0) };
+            return (row.GetString(0), protector.Unprotect(row.GetString(1)));
         }
         finally
         {

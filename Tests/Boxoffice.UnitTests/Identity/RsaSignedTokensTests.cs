@@ -10,7 +10,7 @@ namespace Boxoffice.UnitTests.Identity;
 
 /// <summary>
 /// Access and identity tokens are signed by the RSA key that signs now, whatever order OpenIddict's
-/// unstable sort left the credentials in; the tokens only identity reads keep the internal key.
+/// unstable sort left the credentials in; the tokens only identity reads keep what OpenIddict chose.
 /// </summary>
 public sealed class RsaSignedTokensTests
 {
@@ -28,7 +28,7 @@ public sealed class RsaSignedTokensTests
         var keys = new TokenKeys();
         keys.Load([Signer, Next], new RsaSecurityKey(RSA.Create(2048)) { KeyId = "encryption" }, Internal);
         var options = new OpenIddictServerOptions();
-        // As a three-element sort leaves them: the symmetric key first, then the next key ahead of the signer.
+        // An order OpenIddict's unstable sort can leave: the symmetric key first, the next key ahead of the signer.
         options.SigningCredentials.Add(new SigningCredentials(Internal.Signing, SecurityAlgorithms.HmacSha256));
         options.SigningCredentials.Add(new SigningCredentials(Next, SecurityAlgorithms.RsaSha256));
         options.SigningCredentials.Add(new SigningCredentials(Signer, SecurityAlgorithms.RsaSha256));
