@@ -139,12 +139,22 @@ internal sealed class TokenKeyStore(
     private async Task<SigningKey> CreateAsync(string purpose, TimeSpan? activatesAfter, CancellationToken cancellationToken)
     {
         using var rsa = RSA.Create(2048);
+        return await StoreAsync(purpose, rsa.ExportPkcs8PrivateKeyPem(), activatesAfter, cancellationToken);
+    }
+
+    /// <summary>The internal secret: <see cref="InternalKeys.SecretBytes"/> random bytes, stored as base64.</summary>
+    private Task<SigningKey> CreateInternalAsync(CancellationToken cancellationToken) =>
+        StoreAsync(SigningKey.Internal, Convert.ToBase64String(RandomNumberGenerator.GetBytes(InternalKeys.SecretBytes)), activatesAfter: null, cancellationToken);
+
+    /// <summary>Stores <paramref name="secret"/> protected, as a new key of <paramref name="purpose"/>.</summary>
+    private async Task<SigningKey> StoreAsync(string purpose, string secret, TimeSpan? activatesAfter, CancellationToken cancellationToken)
+    {
         var createdAt = time.GetUtcNow();
         var stored = new SigningKey
         {
             Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
             Purpose = purpose,
-            ProtectedPrivateKey = _protector.Protect(rsa.ExportPkcs8PrivateKeyPem()),
+            ProtectedPrivateKey = _protector.Protect(secret),
             CreatedAt = createdAt,
             ActivatesAt = createdAt + activatesAfter,
         };
@@ -156,21 +166,6 @@ internal sealed class TokenKeyStore(
 
     private Task<SigningKey?> LatestAsync(string purpose, CancellationToken cancellationToken) =>
         db.SigningKeys.Where(key => key.Purpose == purpose).OrderByDescending(key => key.CreatedAt).FirstOrDefaultAsync(cancellationToken);
-
-    private async Task<SigningKey> CreateInternalAsync(CancellationToken cancellationToken)
-    {
-        var stored = new SigningKey
-        {
-            Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
-            Purpose = SigningKey.Internal,
-            ProtectedPrivateKey = _protector.Protect(Convert.ToBase64String(RandomNumberGenerator.GetBytes(InternalKeys.SecretBytes))),
-            CreatedAt = time.GetUtcNow(),
-        };
-        db.SigningKeys.Add(stored);
-        await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Created the token {Purpose} key {KeyId}", stored.Purpose, stored.Id);
-        return stored;
-    }
 
     private RsaSecurityKey Unprotect(SigningKey stored)
     {
