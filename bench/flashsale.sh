@@ -9,7 +9,9 @@
 #                           restarted; PostgreSQL restarted), one every 4 s from 3 s after the opening;
 #   calm_no_waiting_room    the same sale without a waiting room (--no-waiting-room: everyone
 #   faults_no_waiting_room  clicks at the opening, the free-for-all), calm and with the same faults.
-# The waiting room admits BENCH_ADMIT_RATE (default 100) buyers a second. Each run must end with
+# The waiting room admits BENCH_ADMIT_RATE (default 100) buyers a second. The services record 1 % of
+# traces, as a busy deployment would (BENCH_TRACE_SAMPLING=1 records all; no collector runs, so
+# nothing is exported). Each run must end with
 # every invariant PASS. The script prints one line per figure, the waiting room's beside the
 # free-for-all's: settle seconds, the p99 of a hold, the invariants, 5xx answers, the scalper bots'
 # share of the places over their share of the identities, and the queue's own figures. Reports
@@ -40,6 +42,7 @@ run() { # name
   esac
   echo "== $name: $buyers buyers for $seats places, ${options[*]}" >&2
   dotnet "$harness" --buyers "$buyers" --seats "$seats" --admit-rate "$admit_rate" "${options[@]}" \
+    --trace-sampling "${BENCH_TRACE_SAMPLING:-0.01}" \
     --html "$results/flashsale-$name.html" --summary-json "$results/flashsale-$name.json" \
     >"$results/flashsale-$name.txt" 2>"$results/flashsale-$name.log" || status=$?
   sed -n '/^Flash sale:/,$p' "$results/flashsale-$name.txt" >&2

@@ -50,6 +50,16 @@ internal sealed class OwnAppHost : IAsyncDisposable
             .WithEnvironment("RateLimiting__Anonymous__TokensPerSecond", "500");
         // The AppHost has no setting for identity's replicas: it runs one. Two, for the identity fault.
         builder.CreateResourceBuilder<ProjectResource>("identity").WithReplicas(2);
+        // No dashboard runs here (the testing builder leaves it out), so there is no collector: the
+        // services would otherwise send every span and log to an endpoint nobody listens on, and
+        // retry. They record the share of traces a busy deployment records, and export nothing.
+        var sampling = options.TraceSampling.ToString(CultureInfo.InvariantCulture);
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            builder.CreateResourceBuilder(project)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", string.Empty)
+                .WithEnvironment("Telemetry__TraceSamplingRatio", sampling);
+        }
         var app = await builder.BuildAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
         var host = new OwnAppHost(app, dataPath);

@@ -56,6 +56,7 @@ try
         AdmitPerSecond = arguments.Number("admit-rate", 100),
         AdmissionMinutes = arguments.Number("admission-minutes", 15),
         ProofOfWorkBits = arguments.Count("proof-of-work-bits", 8, most: 24),
+        TraceSampling = arguments.Fraction("trace-sampling", 0.01, most: 1),
         Lobby = arguments.Get("lobby-seconds", null) is null ? null : TimeSpan.FromSeconds(arguments.Number("lobby-seconds", 0)),
     };
     var buyerCap = arguments.Number("buyer-cap", 6);
@@ -128,6 +129,8 @@ internal sealed class Arguments
           --admit-rate N           buyers the waiting room admits a second (default 100)
           --admission-minutes N    how long an admission lasts (default 15; more than a hold and its checkout)
           --proof-of-work-bits N   zero bits a join's proof of work needs, 0..24 (default 8; 0: none)
+          --trace-sampling F       share of traces the services record, 0..1 (default 0.01, as a busy
+                                   deployment; the harness runs no collector, so nothing is exported)
           --lobby-seconds S        from setting up the sale to its opening, while the crowd joins the
                                    pre-queue, arriving over its first 70 % (default 10 s + 10 ms a buyer)
           --arrival-seconds S      without a waiting room, buyers arrive over S after the opening (default 5)
@@ -186,10 +189,10 @@ internal sealed class Arguments
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value <= most ? value
         : throw new ArgumentException($"--{name} must be a whole number from 0 to {most}, not '{text}'.");
 
-    public double Fraction(string name, double fallback) =>
+    public double Fraction(string name, double fallback, double most = 0.5) =>
         Get(name, null) is not { } text ? fallback
-        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 0.5 ? value
-        : throw new ArgumentException($"--{name} must be between 0 and 0.5, not '{text}'.");
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value <= most ? value
+        : throw new ArgumentException($"--{name} must be between 0 and {most.ToString(CultureInfo.InvariantCulture)}, not '{text}'.");
 
     public QueueLoadOptions QueueLoadOptions() => new(
         new Uri(Get("gateway", null) ?? throw new ArgumentException("--gateway is required with --queue-load.")),

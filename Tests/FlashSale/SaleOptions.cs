@@ -69,6 +69,12 @@ public sealed record SaleOptions
     /// <summary>How long a buyer waits in the queue without being admitted or told "sold out" before leaving.</summary>
     public TimeSpan QueuePatience { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// With the harness's own AppHost: the share of traces the services record
+    /// (Telemetry:TraceSamplingRatio), 1 % as the other benches and a busy deployment run them.
+    /// </summary>
+    public double TraceSampling { get; init; } = 0.01;
+
     /// <summary>Connections the harness opens to the gateway.</summary>
     public int Connections { get; init; } = 256;
 
