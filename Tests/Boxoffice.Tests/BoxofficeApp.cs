@@ -151,10 +151,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
         // Every service exports its traces and logs to the tests, as it would to the dashboard: a
         // test follows one buyer's trace across them (Monitoring/MonitoringTests). Batches go every
-        // second; metrics are scraped by Prometheus instead, so their OTLP export is rare. Services
-        // record only the traces a test starts as recorded (its traceparent says so; a service
-        // follows its caller's decision), as a deployment sampling none of its own would: nothing
-        // else is read, and recording and exporting every span of the suite cost its CPU.
+        // second; metrics are scraped by Prometheus instead, so their OTLP export is rare.
         Telemetry = await Monitoring.OtlpReceiver.StartAsync(timeout.Token);
         foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
         {
@@ -163,8 +160,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
                 .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
                 .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "1000")
                 .WithEnvironment("OTEL_BLRP_SCHEDULE_DELAY", "1000")
-                .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "60000")
-                .WithEnvironment("Telemetry__TraceSamplingRatio", "0");
+                .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "60000");
         }
 
         _app = await builder.BuildAsync(timeout.Token);
