@@ -145,7 +145,8 @@ psql_in() {
 }
 
 # Prints the connection string of a database of that PostgreSQL, with BENCH_CONNECTION_OPTIONS
-# appended (experiments, e.g. "Max Auto Prepare=0" turns statement preparation off). Arguments: database
+# appended (experiments, e.g. "Max Auto Prepare=0" turns statement preparation off, "No Reset On Close=false"
+# brings back the reset of a connection returned to the pool). Arguments: database
 connection() { echo "Host=127.0.0.1;Port=$postgres_port;Username=postgres;Password=$postgres_password;Database=$1${BENCH_CONNECTION_OPTIONS:+;$BENCH_CONNECTION_OPTIONS}"; }
 
 # Starts the embedded Kafka broker (Services/EmbeddedKafka), logging to work/kafka.log; its

@@ -24,7 +24,7 @@ internal static class BookingServiceExtensions
         builder.AddNpgsqlDataSource("bookingdb", configureDataSourceBuilder: dataSource =>
         {
             dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Booking:MaxDatabaseConnections", 30);
-            PreparedStatements.Apply(dataSource.ConnectionStringBuilder);
+            PooledConnections.Apply(dataSource.ConnectionStringBuilder);
         });
         builder.Services.AddMigrationSeries("booking", typeof(BookingServiceExtensions).Assembly);
         builder.AddOutbox(EventSources.Booking);

@@ -11,7 +11,7 @@ internal static class CatalogServiceExtensions
     /// <summary>The catalog's own database (with its migrations and outbox), Redis as the shared cache level, Kafka, and token validation.</summary>
     public static IHostApplicationBuilder AddCatalogServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("catalogdb", configureDataSourceBuilder: dataSource => PreparedStatements.Apply(dataSource.ConnectionStringBuilder));
+        builder.AddNpgsqlDataSource("catalogdb", configureDataSourceBuilder: dataSource => PooledConnections.Apply(dataSource.ConnectionStringBuilder));
         builder.Services.AddMigrationSeries("catalog", typeof(CatalogServiceExtensions).Assembly);
         builder.AddOutbox(EventSources.Catalog);
         // Redis only makes reads faster (the cache's shared level and its fill lease).

@@ -30,7 +30,7 @@ internal static class IdentityServiceExtensions
         var settings = builder.Configuration.GetSection(IdentitySettings.Section).Get<IdentitySettings>() ?? new IdentitySettings();
 
         builder.AddNpgsqlDbContext<IdentityDb>("identitydb",
-            configureSettings: settings => settings.ConnectionString = PreparedStatements.Apply(settings.ConnectionString),
+            configureSettings: settings => settings.ConnectionString = PooledConnections.Apply(settings.ConnectionString),
             configureDbContextOptions: options => options.UseOpenIddict());
         // Redis only holds failed sign-in counters, which fail open: not a readiness dependency.
         builder.AddBoxofficeRedis();

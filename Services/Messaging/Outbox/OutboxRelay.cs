@@ -67,7 +67,7 @@ internal sealed partial class OutboxRelay(
                     LogRoundFailed(exception, failures);
                     if (listener is not null)
                     {
-                        await listener.DisposeAsync();
+                        await ReleaseListenerAsync(listener);
                         listener = null;
                     }
 
@@ -82,7 +82,7 @@ internal sealed partial class OutboxRelay(
         {
             if (listener is not null)
             {
-                await listener.DisposeAsync();
+                await ReleaseListenerAsync(listener);
             }
         }
     }
@@ -93,6 +93,27 @@ internal sealed partial class OutboxRelay(
         await using var listen = connection.Command($"LISTEN {OutboxWriter.Channel}");
         await listen.ExecuteNonQueryAsync(cancellationToken);
         return connection;
+    }
+
+    /// <summary>
+    /// Stops listening before the connection goes back to the pool: pooled connections are not
+    /// reset on return (<see cref="PooledConnections"/>), so the next user would be listening too.
+    /// A broken connection is not pooled again, so a failed UNLISTEN leaves nothing behind.
+    /// </summary>
+    private static async Task ReleaseListenerAsync(NpgsqlConnection listener)
+    {
+        await using (listener)
+        {
+            try
+            {
+                await using var unlisten = listener.Command("UNLISTEN *");
+                unlisten.CommandTimeout = 5;
+                await unlisten.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+            }
+        }
     }
 
     private enum Round { Idle, FullBatch, Busy }

@@ -11,7 +11,7 @@ internal static class ProviderServiceExtensions
     /// <summary>The provider's own database with its migrations, its API key, the chaos it is told to cause, and the sweep that completes orphaned charges.</summary>
     public static IHostApplicationBuilder AddPaymentProviderServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("providerdb", configureDataSourceBuilder: dataSource => PreparedStatements.Apply(dataSource.ConnectionStringBuilder));
+        builder.AddNpgsqlDataSource("providerdb", configureDataSourceBuilder: dataSource => PooledConnections.Apply(dataSource.ConnectionStringBuilder));
         builder.Services.AddMigrationSeries("provider", typeof(ProviderServiceExtensions).Assembly);
 
         builder.Services.AddOptions<ProviderOptions>()

@@ -20,7 +20,7 @@ internal static class PaymentsServiceExtensions
         builder.AddNpgsqlDataSource("paymentsdb", configureDataSourceBuilder: dataSource =>
         {
             dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Payments:MaxDatabaseConnections", 20);
-            PreparedStatements.Apply(dataSource.ConnectionStringBuilder);
+            PooledConnections.Apply(dataSource.ConnectionStringBuilder);
         });
         builder.Services.AddMigrationSeries("payments", typeof(PaymentsServiceExtensions).Assembly);
         builder.AddOutbox(EventSources.Payments);

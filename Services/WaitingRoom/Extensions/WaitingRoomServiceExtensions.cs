@@ -24,7 +24,7 @@ internal static class WaitingRoomServiceExtensions
         builder.AddNpgsqlDataSource("waitingroomdb", configureDataSourceBuilder: dataSource =>
         {
             dataSource.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("WaitingRoom:MaxDatabaseConnections", 20);
-            PreparedStatements.Apply(dataSource.ConnectionStringBuilder);
+            PooledConnections.Apply(dataSource.ConnectionStringBuilder);
         });
         builder.Services.AddMigrationSeries("waiting-room", typeof(WaitingRoomServiceExtensions).Assembly);
 

@@ -1,0 +1,65 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace Boxoffice.Postgres;
+
+/// <summary>
+/// How every service's pooled connections are set up, in its data source registration (identity's
+/// Entity Framework connection string too):
+/// <list type="bullet">
+/// <item>They prepare the statements they run again and again (Npgsql's automatic preparation):
+/// PostgreSQL then parses and plans each once per connection instead of once per call. Measured
+/// with bench/identity.sh, PostgreSQL's CPU per refresh token went from 3.0 to 1.75 ms. The
+/// services' SQL names its columns, so a migration that adds a column never changes a prepared
+/// statement's result. See ADR 0017.</item>
+/// <item>A connection going back to the pool is not reset. Npgsql would otherwise run seven
+/// statements (<c>RESET ALL</c>, <c>UNLISTEN *</c>, <c>SELECT pg_advisory_unlock_all()</c>...)
+/// with the next command on it, to undo session state, because prepared statements rule out a
+/// plain <c>DISCARD ALL</c>. Our services leave none: every advisory lock is transaction-scoped,
+/// nothing is SET for a session, and the outbox relay's <c>LISTEN</c> is undone before its
+/// connection goes back. Those resets were about a quarter of PostgreSQL's CPU per refresh token. See
+/// ADR 0019.</item>
+/// </list>
+/// A connection string that sets either itself is left alone for that setting (<c>Max Auto
+/// Prepare=0</c> turns preparation off, <c>No Reset On Close=false</c> brings the reset back): the
+/// benchmarks' <c>BENCH_CONNECTION_OPTIONS</c> does that for a comparison.
+/// </summary>
+public static class PooledConnections
+{
+    /// <summary>Distinct statements a connection keeps prepared (least recently used ones are replaced).</summary>
+    public const int PreparedPerConnection = 64;
+
+    /// <summary>Calls of a statement on a connection before it is prepared: a statement run once is never prepared.</summary>
+    public const int PreparedAfterUses = 2;
+
+    /// <summary>Turns automatic preparation on and the reset on return off, each unless the connection string sets it.</summary>
+    public static void Apply(NpgsqlConnectionStringBuilder connection)
+    {
+        // NpgsqlConnectionStringBuilder.ContainsKey answers for every keyword it knows, set or not:
+        // what the connection string says is read from its text, by a plain builder.
+        var given = new DbConnectionStringBuilder { ConnectionString = connection.ConnectionString };
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+        {
+            connection.MaxAutoPrepare = PreparedPerConnection;
+            connection.AutoPrepareMinUsages = PreparedAfterUses;
+        }
+
+        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
+        {
+            connection.NoResetOnClose = true;
+        }
+    }
+
+    /// <summary>The same, on a connection string (null stays null, for the caller's own error).</summary>
+    public static string? Apply(string? connectionString)
+    {
+        if (connectionString is null)
+        {
+            return null;
+        }
+
+        var connection = new NpgsqlConnectionStringBuilder(connectionString);
+        Apply(connection);
+        return connection.ConnectionString;
+    }
+}
