@@ -55,6 +55,7 @@ internal static class IdentityServiceExtensions
         services.AddDataProtection().SetApplicationName("boxoffice-identity").PersistKeysToDbContext<IdentityDb>();
         services.AddSingleton<TokenKeys>();
         services.AddSingleton<VerifiedClientSecrets>();
+        services.AddScoped<RefreshFamilyStore>();
         services.AddScoped<TokenKeyStore>();
         services.AddHostedService<TokenKeyRotation>();
         services.AddScoped<IdentitySeeder>();
@@ -121,6 +122,14 @@ internal static class IdentityServiceExtensions
                 server.DisableAccessTokenEncryption();
                 server.AddEventHandler(SignatureOnlyTokens.Descriptor);
                 server.AddEventHandler(RsaSignedTokens.Descriptor);
+                // Refresh tokens: one row per sign-in, not per token; no new identity token (ADR 0019).
+                server.RemoveEventHandler(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor);
+                foreach (var handler in RefreshFamilies.Handlers)
+                {
+                    server.AddEventHandler(handler);
+                }
+
+                server.AddEventHandler(NoIdentityTokenOnRefresh.Descriptor);
                 var aspNetCore = server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Boxoffice.Identity.Connect;
 using Boxoffice.Identity.Data;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -60,6 +61,7 @@ internal sealed class IdentitySeeder(
         // scripts have no migrations); each statement does nothing once the column exists.
         await db.Database.ExecuteSqlRawAsync("""ALTER TABLE users ADD COLUMN IF NOT EXISTS "WorksFor" text[] NOT NULL DEFAULT ARRAY[]::text[]""", cancellationToken);
         await db.Database.ExecuteSqlRawAsync("""ALTER TABLE signing_keys ADD COLUMN IF NOT EXISTS "ActivatesAt" timestamp with time zone""", cancellationToken);
+        await db.Database.ExecuteSqlRawAsync(RefreshFamilies.CreateTable, cancellationToken);
     }
 
     private async Task SeedClientAsync(string clientId, ClientOptions client, CancellationToken cancellationToken)

@@ -110,7 +110,7 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
-    public async Task Only_codes_and_refresh_tokens_are_stored_access_and_identity_tokens_are_signature_only()
+    public async Task Only_codes_are_stored_as_tokens_and_a_sign_in_keeps_one_refresh_family_row()
     {
         // The seeded organizer, not a new account: the suite's registrations from one address
         // stay under identity's hourly limit.
@@ -124,16 +124,60 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
         using var gateway = boxoffice.CreateGatewayClient();
         using var rolled = await RefreshAsync(gateway, tokens.GetProperty("refresh_token").GetString()!);
         Assert.Equal(HttpStatusCode.OK, rolled.StatusCode);
+        using var again = await RefreshAsync(gateway, (await rolled.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("refresh_token").GetString()!);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         var after = await StoredTokensAsync(identitydb, subject);
 
-        // One more code (redeemed: single use) and two more refresh tokens (the first redeemed by
-        // the roll, which reuse detection needs); two access and two identity tokens were issued,
-        // and no access or identity token has a row at all.
-        Assert.All(after.Keys, type => Assert.True(type.Contains("code", StringComparison.Ordinal) || type.Contains("refresh_token", StringComparison.Ordinal), type));
-        long Added(string kind) => after.Where(row => row.Key.Contains(kind, StringComparison.Ordinal)).Sum(row => row.Value)
-            - before.Where(row => row.Key.Contains(kind, StringComparison.Ordinal)).Sum(row => row.Value);
-        Assert.Equal(1L, Added("code"));
-        Assert.Equal(2L, Added("refresh_token"));
+        // One more code (redeemed: single use), and no token row for the three refresh tokens, the
+        // two access tokens or the identity token: the sign-in's family row counts its refresh
+        // tokens instead, at its third generation.
+        Assert.All(after.Keys, type => Assert.Contains("code", type, StringComparison.Ordinal));
+        Assert.Equal(1L, after.Values.Sum() - before.Values.Sum());
+        Assert.Equal(3, await FamilyGenerationAsync(tokens.GetProperty("refresh_token").GetString()!));
+    }
+
+    [Fact]
+    public async Task A_refresh_answers_an_access_token_and_the_next_refresh_token_without_a_new_identity_token()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        var tokens = await Tokens.AuthorizationCodeAsync(boxoffice, email, Password, "openid booking offline_access");
+        Assert.True(tokens.TryGetProperty("id_token", out _), "the sign-in itself answers an identity token");
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var rolled = await RefreshAsync(gateway, tokens.GetProperty("refresh_token").GetString()!);
+        var answer = await rolled.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, rolled.StatusCode);
+        Assert.False(answer.TryGetProperty("id_token", out _), "a refresh answered a new identity token");
+        Assert.Equal(new JsonWebToken(tokens.GetProperty("access_token").GetString()).Subject, new JsonWebToken(answer.GetProperty("access_token").GetString()).Subject);
+        Assert.NotEqual(tokens.GetProperty("refresh_token").GetString(), answer.GetProperty("refresh_token").GetString());
+    }
+
+    [Fact]
+    public async Task A_used_refresh_token_sent_again_within_the_leeway_is_answered_and_the_sign_in_goes_on()
+    {
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        var tokens = await Tokens.AuthorizationCodeAsync(boxoffice, email, Password, "openid booking offline_access");
+        var first = tokens.GetProperty("refresh_token").GetString()!;
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        // A lost answer retried, and two tabs at once: the same token, six times together.
+        using var rolled = await RefreshAsync(gateway, first);
+        var retries = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => RefreshAsync(gateway, first)));
+        Assert.Equal(HttpStatusCode.OK, rolled.StatusCode);
+        Assert.All(retries, retry => Assert.Equal(HttpStatusCode.OK, retry.StatusCode));
+
+        // Every answer's refresh token is of the family's current generation: any of them goes on.
+        var second = (await rolled.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("refresh_token").GetString()!;
+        var retried = (await retries[^1].Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("refresh_token").GetString()!;
+        foreach (var retry in retries)
+        {
+            retry.Dispose();
+        }
+
+        using var next = await RefreshAsync(gateway, retried);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal(3, await FamilyGenerationAsync(second));
     }
 
     [Fact]
@@ -201,18 +245,37 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
         Assert.Equal("A256KW", header.GetProperty("alg").GetString());
         Assert.Equal("A256CBC-HS512", header.GetProperty("enc").GetString());
         Assert.Equal(secret.Id, header.GetProperty("kid").GetString());
+        await OpenSealedAsync(refreshToken, secret);
+    }
+
+    /// <summary>
+    /// The claims of a refresh token opened with the internal secret alone, after checking its
+    /// signature, key wrap, content encryption (nothing else is accepted), type and lifetime.
+    /// </summary>
+    private static async Task<IDictionary<string, object>> OpenSealedAsync(string refreshToken, (string Id, byte[] Secret) secret)
+    {
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(refreshToken, new TokenValidationParameters
         {
             ValidateIssuer = false,
             ValidateAudience = false,
             ValidateLifetime = true,
-            // The signature, the key wrap and the content encryption: nothing else is accepted.
             ValidAlgorithms = [SecurityAlgorithms.HmacSha256, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512],
             IssuerSigningKey = new SymmetricSecurityKey(secret.Secret[..32]) { KeyId = secret.Id },
             TokenDecryptionKey = new SymmetricSecurityKey(secret.Secret[32..]) { KeyId = secret.Id },
             ValidTypes = ["oi_reft+jwt"],
         });
         Assert.True(result.IsValid, result.Exception?.Message);
+        return result.Claims;
+    }
+
+    /// <summary>The generation of the refresh family a refresh token belongs to, read from identitydb by the token's authorization.</summary>
+    private async Task<int> FamilyGenerationAsync(string refreshToken)
+    {
+        var claims = await OpenSealedAsync(refreshToken, await Tokens.InternalSecretAsync(boxoffice));
+        await using var identitydb = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("identitydb"));
+        await using var command = identitydb.CreateCommand("SELECT generation FROM refresh_families WHERE authorization_id = $1");
+        command.Parameters.AddWithValue((string)claims["oi_au_id"]);
+        return (int)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 
     /// <summary>How many rows identitydb holds for the subject, by token type.</summary>

@@ -1,0 +1,237 @@
+using System.Security.Claims;
+using Boxoffice.Identity.Data;
+using Boxoffice.Postgres;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Boxoffice.Identity.Connect;
+
+/// <summary>
+/// Rolling refresh tokens with reuse detection, kept as one row per sign-in (a <em>family</em>,
+/// keyed by OpenIddict's authorization) instead of one row per refresh token. Each refresh token
+/// carries its generation in <see cref="GenerationClaim"/>; only the family's current generation
+/// is redeemed, for a token of the next one. The one before it is accepted again within the
+/// reuse leeway (a lost answer retried, two tabs at once) and gets a token of the current
+/// generation; any older one is a replay: the family is revoked, the thief's tokens and the
+/// owner's alike. A refresh is one UPDATE, where OpenIddict's own rows cost a lookup, a redemption
+/// and an INSERT. docs/adr/0019-refresh-token-families.md explains the choice.
+/// </summary>
+internal static partial class RefreshFamilies
+{
+    /// <summary>The generation a refresh token was issued for. It has no destination, so it stays in the refresh token, which only identity reads.</summary>
+    public const string GenerationClaim = "refresh_generation";
+
+    /// <summary>The table, made by the seeder on start (identity's schema has no migrations).</summary>
+    public const string CreateTable =
+        """
+        CREATE TABLE IF NOT EXISTS refresh_families (
+            authorization_id text PRIMARY KEY REFERENCES "OpenIddictAuthorizations" ("Id") ON DELETE CASCADE,
+            generation integer NOT NULL,
+            rolled_at timestamp with time zone NOT NULL,
+            revoked_at timestamp with time zone)
+        """;
+
+    /// <summary>Every handler, in the order they run: redeem at the token request, stamp the new token, store no row for it, revoke at the revocation endpoint.</summary>
+    public static IEnumerable<OpenIddictServerHandlerDescriptor> Handlers =>
+        [RedeemRefreshToken.Descriptor, StampGeneration.Descriptor, NoRowForFamilyTokens.Descriptor, RevokeFamilies.Descriptor];
+
+    /// <summary>The generation a token's principal carries, or null for one issued without a family (before families, or not a refresh token).</summary>
+    public static int? Generation(ClaimsPrincipal? principal) =>
+        int.TryParse(principal?.GetClaim(GenerationClaim), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var generation)
+            ? generation
+            : null;
+
+    /// <summary>The transaction property that carries the redeemed generation's successor from the request's validation to the new token.</summary>
+    private const string NextGenerationProperty = "boxoffice:refresh_next_generation";
+
+    /// <summary>
+    /// At the token endpoint, once OpenIddict has validated the refresh token and the client that
+    /// presents it: redeems the token's generation. A refused one is an invalid grant, and the
+    /// family is revoked unless it was gone already.
+    /// </summary>
+    internal sealed partial class RedeemRefreshToken(RefreshFamilyStore families, TimeProvider time, ILogger<RedeemRefreshToken> logger)
+        : IOpenIddictServerHandler<OpenIddictServerEvents.ValidateTokenRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ValidateTokenRequestContext>()
+                .UseScopedHandler<RedeemRefreshToken>()
+                // After every check of OpenIddict's (the client's authentication, the token's
+                // presenter, the scopes): a request refused for another reason burns nothing.
+                .SetOrder(OpenIddictServerHandlers.Exchange.ValidateAuthorizedParty.Descriptor.Order + 100_000)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(OpenIddictServerEvents.ValidateTokenRequestContext context)
+        {
+            if (!context.Request.IsRefreshTokenGrantType() || Generation(context.RefreshTokenPrincipal) is not { } presented
+                || context.RefreshTokenPrincipal!.GetAuthorizationId() is not { Length: > 0 } authorizationId)
+            {
+                return;
+            }
+
+            var leeway = context.Options.RefreshTokenReuseLeeway ?? TimeSpan.Zero;
+            var now = time.GetUtcNow();
+            if (await families.RedeemAsync(authorizationId, presented, now, now - leeway, context.CancellationToken) is { } next)
+            {
+                context.Transaction.Properties[NextGenerationProperty] = next;
+                return;
+            }
+
+            if (await families.RevokeAsync(authorizationId, now, context.CancellationToken))
+            {
+                LogReplayed(authorizationId, presented);
+            }
+
+            context.Reject(Errors.InvalidGrant, "The refresh token is no longer valid.");
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "A refresh token of authorization {AuthorizationId} (generation {Generation}) was presented after it was redeemed; its family is revoked")]
+        private partial void LogReplayed(string authorizationId, int generation);
+    }
+
+    /// <summary>
+    /// Stamps the refresh token about to be made with its generation: the successor of the one
+    /// just redeemed, or the first of a new family (a code exchange, or a refresh token from
+    /// before families, which OpenIddict's own row redeemed).
+    /// </summary>
+    internal sealed class StampGeneration(RefreshFamilyStore families, TimeProvider time) : IOpenIddictServerHandler<OpenIddictServerEvents.ProcessSignInContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ProcessSignInContext>()
+                .AddFilter<OpenIddictServerHandlerFilters.RequireRefreshTokenGenerated>()
+                .UseScopedHandler<StampGeneration>()
+                .SetOrder(OpenIddictServerHandlers.PrepareRefreshTokenPrincipal.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(OpenIddictServerEvents.ProcessSignInContext context)
+        {
+            // Without an authorization there is no family: OpenIddict keeps a row for the token.
+            if (context.RefreshTokenPrincipal?.GetAuthorizationId() is not { Length: > 0 } authorizationId)
+            {
+                return;
+            }
+
+            var generation = context.Transaction.Properties.TryGetValue(NextGenerationProperty, out var next) && next is int redeemed
+                ? redeemed
+                : await families.StartAsync(authorizationId, time.GetUtcNow(), context.CancellationToken);
+            if (generation is null)
+            {
+                context.Reject(Errors.InvalidGrant, "The sign-in was revoked.");
+                return;
+            }
+
+            context.RefreshTokenPrincipal.SetClaim(GenerationClaim, generation.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>A refresh token of a family gets no row of its own: the family's row is its reuse detection.</summary>
+    internal sealed class NoRowForFamilyTokens : IOpenIddictServerHandler<OpenIddictServerEvents.GenerateTokenContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.GenerateTokenContext>()
+                .UseSingletonHandler<NoRowForFamilyTokens>()
+                .SetOrder(OpenIddictServerHandlers.Protection.AttachSecurityCredentials.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(OpenIddictServerEvents.GenerateTokenContext context)
+        {
+            if (context.TokenType is TokenTypeIdentifiers.RefreshToken && !context.IsReferenceToken && Generation(context.Principal) is not null)
+            {
+                context.CreateTokenEntry = false;
+            }
+
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// The revocation endpoint: a family's refresh token revokes its family (RFC 7009); any other
+    /// token goes to OpenIddict's own handler, which this one replaces, as before.
+    /// </summary>
+    internal sealed class RevokeFamilies(RefreshFamilyStore families, IOpenIddictTokenManager tokens, TimeProvider time)
+        : IOpenIddictServerHandler<OpenIddictServerEvents.HandleRevocationRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.HandleRevocationRequestContext>()
+                .AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()
+                .UseScopedHandler<RevokeFamilies>()
+                .SetOrder(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor.Order)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(OpenIddictServerEvents.HandleRevocationRequestContext context)
+        {
+            var principal = context.GenericTokenPrincipal;
+            if (principal is not null && principal.HasTokenType(TokenTypeIdentifiers.RefreshToken) && Generation(principal) is not null
+                && principal.GetAuthorizationId() is { Length: > 0 } authorizationId)
+            {
+                await families.RevokeAsync(authorizationId, time.GetUtcNow(), context.CancellationToken);
+                return;
+            }
+
+            await new OpenIddictServerHandlers.Revocation.RevokeToken(tokens).HandleAsync(context);
+        }
+    }
+}
+
+/// <summary>The statements on <c>refresh_families</c>, on the context's own connection (its pool, its prepared statements).</summary>
+internal sealed class RefreshFamilyStore(IdentityDb db)
+{
+    /// <summary>
+    /// Redeems generation <paramref name="presented"/> of the family: the next generation, or the
+    /// current one when <paramref name="presented"/> is the one before it, redeemed after
+    /// <paramref name="redeemedSince"/> (within the leeway); null when the family is revoked, its
+    /// sign-in revoked, or the token is older. Concurrent redemptions of one token queue on the
+    /// row's lock, and the second sees the first's generation.
+    /// </summary>
+    public Task<int?> RedeemAsync(string authorizationId, int presented, DateTimeOffset now, DateTimeOffset redeemedSince, CancellationToken cancellationToken) =>
+        ScalarAsync(
+            """
+            UPDATE refresh_families f
+            SET generation = CASE WHEN f.generation = $2 THEN f.generation + 1 ELSE f.generation END,
+                rolled_at = CASE WHEN f.generation = $2 THEN $3 ELSE f.rolled_at END
+            FROM "OpenIddictAuthorizations" a
+            WHERE f.authorization_id = $1 AND a."Id" = f.authorization_id AND a."Status" = 'valid' AND f.revoked_at IS NULL
+              AND (f.generation = $2 OR (f.generation = $2 + 1 AND f.rolled_at > $4))
+            RETURNING f.generation
+            """, cancellationToken, authorizationId, presented, now, redeemedSince);
+
+    /// <summary>
+    /// The first generation of the authorization's family, or the next when it has one already (a
+    /// refresh token from before families, redeemed by its own row); null when it was revoked.
+    /// </summary>
+    public Task<int?> StartAsync(string authorizationId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ScalarAsync(
+            """
+            INSERT INTO refresh_families AS f (authorization_id, generation, rolled_at) VALUES ($1, 1, $2)
+            ON CONFLICT (authorization_id) DO UPDATE SET generation = f.generation + 1, rolled_at = $2 WHERE f.revoked_at IS NULL
+            RETURNING f.generation
+            """, cancellationToken, authorizationId, now);
+
+    /// <summary>Revokes the family; false when there was none to revoke (unknown, or revoked already).</summary>
+    public async Task<bool> RevokeAsync(string authorizationId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ScalarAsync(
+            "UPDATE refresh_families SET revoked_at = $2 WHERE authorization_id = $1 AND revoked_at IS NULL RETURNING generation",
+            cancellationToken, authorizationId, now) is not null;
+
+    /// <summary>One statement's single int, or null for no row, retried as the context's other statements are.</summary>
+    private Task<int?> ScalarAsync(string sql, CancellationToken cancellationToken, params object?[] parameters) =>
+        db.Database.CreateExecutionStrategy().ExecuteAsync(async token =>
+        {
+            await db.Database.OpenConnectionAsync(token);
+            try
+            {
+                await using var command = ((NpgsqlConnection)db.Database.GetDbConnection()).Command(sql, parameters);
+                return await command.ExecuteScalarAsync(token) is int generation ? generation : (int?)null;
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
+        }, cancellationToken);
+}
