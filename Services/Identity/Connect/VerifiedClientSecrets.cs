@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -32,46 +31,11 @@ internal sealed class VerifiedClientSecrets(TimeProvider clock)
     internal const int Capacity = 1024;
 
     private readonly byte[] key = RandomNumberGenerator.GetBytes(32);
-    private readonly ConcurrentDictionary<UInt128, DateTimeOffset> verified = new();
+    private readonly Remembered<UInt128, bool> verified = new(clock, Lifetime, Capacity);
 
-    public bool Contains(string secret, string storedHash)
-    {
-        var entry = Entry(secret, storedHash);
-        if (!verified.TryGetValue(entry, out var expires))
-        {
-            return false;
-        }
+    public bool Contains(string secret, string storedHash) => verified.TryGet(Entry(secret, storedHash), out _);
 
-        if (expires > clock.GetUtcNow())
-        {
-            return true;
-        }
-
-        verified.TryRemove(entry, out _);
-        return false;
-    }
-
-    public void Add(string secret, string storedHash)
-    {
-        var now = clock.GetUtcNow();
-        if (verified.Count >= Capacity)
-        {
-            foreach (var (stale, expires) in verified)
-            {
-                if (expires <= now)
-                {
-                    verified.TryRemove(stale, out _);
-                }
-            }
-
-            if (verified.Count >= Capacity)
-            {
-                return;
-            }
-        }
-
-        verified[Entry(secret, storedHash)] = now + Lifetime;
-    }
+    public void Add(string secret, string storedHash) => verified.Add(Entry(secret, storedHash), true);
 
     /// <summary>128 bits of HMAC-SHA256 over the stored hash and the secret (the hash is never empty, and a NUL separates them).</summary>
     private UInt128 Entry(string secret, string storedHash)
@@ -84,15 +48,36 @@ internal sealed class VerifiedClientSecrets(TimeProvider clock)
     }
 }
 
-/// <summary>OpenIddict's application manager, whose client secret check goes through <see cref="VerifiedClientSecrets"/>.</summary>
+/// <summary>
+/// OpenIddict's application manager, whose client lookup by id goes through
+/// <see cref="RememberedClients"/> and whose client secret check goes through
+/// <see cref="VerifiedClientSecrets"/>.
+/// </summary>
 internal sealed class ApplicationManager(
     IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication> cache,
     ILogger<OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>> logger,
     IOptionsMonitor<OpenIddictCoreOptions> options,
     IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication> store,
-    VerifiedClientSecrets verified)
+    VerifiedClientSecrets verified,
+    RememberedClients clients)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
 {
+    public override async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken = default)
+    {
+        if (clients.TryGet(identifier, out var remembered))
+        {
+            return remembered;
+        }
+
+        var found = await base.FindByClientIdAsync(identifier, cancellationToken);
+        if (found is not null)
+        {
+            clients.Add(identifier, found);
+        }
+
+        return found;
+    }
+
     protected override async ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
     {
         if (verified.Contains(secret, comparand))

@@ -55,6 +55,7 @@ internal static class IdentityServiceExtensions
         services.AddDataProtection().SetApplicationName("boxoffice-identity").PersistKeysToDbContext<IdentityDb>();
         services.AddSingleton<TokenKeys>();
         services.AddSingleton<VerifiedClientSecrets>();
+        services.AddSingleton<RememberedClients>();
         services.AddScoped<RefreshFamilyStore>();
         services.AddScoped<TokenKeyStore>();
         services.AddHostedService<TokenKeyRotation>();

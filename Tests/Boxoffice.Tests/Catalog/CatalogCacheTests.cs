@@ -61,19 +61,6 @@ public sealed class CatalogCacheTests(BoxofficeApp boxoffice)
     }
 
     /// <summary>How often the catalog ran its event-detail query, as PostgreSQL counted it.</summary>
-    private static async Task<long> DetailQueriesAsync(NpgsqlDataSource db)
-    {
-        await using (var extension = db.CreateCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
-        {
-            await extension.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        }
-
-        await using var command = db.CreateCommand(
-            """
-            SELECT coalesce(sum(s.calls), 0)::bigint
-            FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-            WHERE d.datname = current_database() AND s.query LIKE '%FROM events e JOIN venues v ON v.id = e.venue_id%WHERE e.id = $1%'
-            """);
-        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-    }
+    private static Task<long> DetailQueriesAsync(NpgsqlDataSource db) =>
+        StatementCalls.CountAsync(db, "%FROM events e JOIN venues v ON v.id = e.venue_id%WHERE e.id = $1%");
 }

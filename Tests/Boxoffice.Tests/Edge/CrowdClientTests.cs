@@ -101,6 +101,36 @@ public sealed class CrowdClientTests(BoxofficeApp boxoffice)
         Assert.Equal(0L, await rows.ExecuteScalarAsync(TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public async Task A_replica_looks_its_client_up_once_for_many_tokens()
+    {
+        // Every token request authenticates its client; a replica remembers the client's record
+        // for RememberedClients.Lifetime (10 s), so twenty tokens in a row cost identitydb a
+        // lookup per identity replica (two), not one per token. PostgreSQL counts them itself.
+        var secret = await boxoffice.ParameterAsync("crowd-client-secret");
+        await using var identitydb = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("identitydb"));
+        using (var warm = await TokenAsync("flash-sale-crowd", secret, "booking", "b-lookups"))
+        {
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+
+        // Identity's start looked every configured client up already: the statement is counted.
+        var before = await ClientLookupsAsync(identitydb);
+        Assert.True(before > 0, "pg_stat_statements counted no client lookup at all");
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await TokenAsync("flash-sale-crowd", secret, "booking", $"b-lookups-{i}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // At most one per replica per 10 s window that the twenty tokens span: well under twenty.
+        Assert.InRange(await ClientLookupsAsync(identitydb) - before, 0, 6);
+    }
+
+    /// <summary>How often identity looked a client up by its id, as PostgreSQL counted it.</summary>
+    private static Task<long> ClientLookupsAsync(NpgsqlDataSource identitydb) =>
+        StatementCalls.CountAsync(identitydb, "%FROM \"OpenIddictApplications\" AS o%WHERE o.\"ClientId\" = $1%");
+
     private async Task<HttpResponseMessage> TokenAsync(string clientId, string secret, string scope, string buyer)
     {
         using var gateway = boxoffice.CreateGatewayClient();
