@@ -1,8 +1,5 @@
+using System.Globalization;
 using System.Security.Claims;
-using Boxoffice.Identity.Data;
-using Boxoffice.Postgres;
-using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -40,7 +37,7 @@ internal static partial class RefreshFamilies
 
     /// <summary>The generation a token's principal carries, or null for one issued without a family (before families, or not a refresh token).</summary>
     public static int? Generation(ClaimsPrincipal? principal) =>
-        int.TryParse(principal?.GetClaim(GenerationClaim), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var generation)
+        int.TryParse(principal?.GetClaim(GenerationClaim), NumberStyles.None, CultureInfo.InvariantCulture, out var generation) && generation > 0
             ? generation
             : null;
 
@@ -52,7 +49,7 @@ internal static partial class RefreshFamilies
     /// presents it: redeems the token's generation. A refused one is an invalid grant, and the
     /// family is revoked unless it was gone already.
     /// </summary>
-    internal sealed partial class RedeemRefreshToken(RefreshFamilyStore families, TimeProvider time, ILogger<RedeemRefreshToken> logger)
+    internal sealed partial class RedeemRefreshToken(RefreshFamilyStore families, ILogger<RedeemRefreshToken> logger)
         : IOpenIddictServerHandler<OpenIddictServerEvents.ValidateTokenRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -73,31 +70,32 @@ internal static partial class RefreshFamilies
             }
 
             var leeway = context.Options.RefreshTokenReuseLeeway ?? TimeSpan.Zero;
-            var now = time.GetUtcNow();
-            if (await families.RedeemAsync(authorizationId, presented, now, now - leeway, context.CancellationToken) is { } next)
+            if (await families.RedeemAsync(authorizationId, presented, leeway, context.CancellationToken) is { } next)
             {
                 context.Transaction.Properties[NextGenerationProperty] = next;
                 return;
             }
 
-            if (await families.RevokeAsync(authorizationId, now, context.CancellationToken))
+            // An older generation replayed, a revoked sign-in, or a replayed code: the family ends.
+            if (await families.RevokeAsync(authorizationId, context.CancellationToken))
             {
-                LogReplayed(authorizationId, presented);
+                LogRefused(authorizationId, presented);
             }
 
             context.Reject(Errors.InvalidGrant, "The refresh token is no longer valid.");
         }
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "A refresh token of authorization {AuthorizationId} (generation {Generation}) was presented after it was redeemed; its family is revoked")]
-        private partial void LogReplayed(string authorizationId, int generation);
+        [LoggerMessage(Level = LogLevel.Warning, Message = "A refresh token of authorization {AuthorizationId} (generation {Generation}) was refused: an older generation sent again after the leeway, or its sign-in or code was revoked. Its family is revoked")]
+        private partial void LogRefused(string authorizationId, int generation);
     }
 
     /// <summary>
     /// Stamps the refresh token about to be made with its generation: the successor of the one
     /// just redeemed, or the first of a new family (a code exchange, or a refresh token from
-    /// before families, which OpenIddict's own row redeemed).
+    /// before families, which OpenIddict's own row redeemed). A family revoked meanwhile, or an
+    /// authorization gone, refuses the sign-in.
     /// </summary>
-    internal sealed class StampGeneration(RefreshFamilyStore families, TimeProvider time) : IOpenIddictServerHandler<OpenIddictServerEvents.ProcessSignInContext>
+    internal sealed class StampGeneration(RefreshFamilyStore families) : IOpenIddictServerHandler<OpenIddictServerEvents.ProcessSignInContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ProcessSignInContext>()
@@ -117,14 +115,14 @@ internal static partial class RefreshFamilies
 
             var generation = context.Transaction.Properties.TryGetValue(NextGenerationProperty, out var next) && next is int redeemed
                 ? redeemed
-                : await families.StartAsync(authorizationId, time.GetUtcNow(), context.CancellationToken);
+                : await families.StartAsync(authorizationId, context.CancellationToken);
             if (generation is null)
             {
                 context.Reject(Errors.InvalidGrant, "The sign-in was revoked.");
                 return;
             }
 
-            context.RefreshTokenPrincipal.SetClaim(GenerationClaim, generation.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            context.RefreshTokenPrincipal.SetClaim(GenerationClaim, generation.Value.ToString(CultureInfo.InvariantCulture));
         }
     }
 
@@ -153,7 +151,7 @@ internal static partial class RefreshFamilies
     /// The revocation endpoint: a family's refresh token revokes its family (RFC 7009); any other
     /// token goes to OpenIddict's own handler, which this one replaces, as before.
     /// </summary>
-    internal sealed class RevokeFamilies(RefreshFamilyStore families, IOpenIddictTokenManager tokens, TimeProvider time)
+    internal sealed class RevokeFamilies(RefreshFamilyStore families, IOpenIddictTokenManager tokens)
         : IOpenIddictServerHandler<OpenIddictServerEvents.HandleRevocationRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -170,68 +168,11 @@ internal static partial class RefreshFamilies
             if (principal is not null && principal.HasTokenType(TokenTypeIdentifiers.RefreshToken) && Generation(principal) is not null
                 && principal.GetAuthorizationId() is { Length: > 0 } authorizationId)
             {
-                await families.RevokeAsync(authorizationId, time.GetUtcNow(), context.CancellationToken);
+                await families.RevokeAsync(authorizationId, context.CancellationToken);
                 return;
             }
 
             await new OpenIddictServerHandlers.Revocation.RevokeToken(tokens).HandleAsync(context);
         }
     }
-}
-
-/// <summary>The statements on <c>refresh_families</c>, on the context's own connection (its pool, its prepared statements).</summary>
-internal sealed class RefreshFamilyStore(IdentityDb db)
-{
-    /// <summary>
-    /// Redeems generation <paramref name="presented"/> of the family: the next generation, or the
-    /// current one when <paramref name="presented"/> is the one before it, redeemed after
-    /// <paramref name="redeemedSince"/> (within the leeway); null when the family is revoked, its
-    /// sign-in revoked, or the token is older. Concurrent redemptions of one token queue on the
-    /// row's lock, and the second sees the first's generation.
-    /// </summary>
-    public Task<int?> RedeemAsync(string authorizationId, int presented, DateTimeOffset now, DateTimeOffset redeemedSince, CancellationToken cancellationToken) =>
-        ScalarAsync(
-            """
-            UPDATE refresh_families f
-            SET generation = CASE WHEN f.generation = $2 THEN f.generation + 1 ELSE f.generation END,
-                rolled_at = CASE WHEN f.generation = $2 THEN $3 ELSE f.rolled_at END
-            FROM "OpenIddictAuthorizations" a
-            WHERE f.authorization_id = $1 AND a."Id" = f.authorization_id AND a."Status" = 'valid' AND f.revoked_at IS NULL
-              AND (f.generation = $2 OR (f.generation = $2 + 1 AND f.rolled_at > $4))
-            RETURNING f.generation
-            """, cancellationToken, authorizationId, presented, now, redeemedSince);
-
-    /// <summary>
-    /// The first generation of the authorization's family, or the next when it has one already (a
-    /// refresh token from before families, redeemed by its own row); null when it was revoked.
-    /// </summary>
-    public Task<int?> StartAsync(string authorizationId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        ScalarAsync(
-            """
-            INSERT INTO refresh_families AS f (authorization_id, generation, rolled_at) VALUES ($1, 1, $2)
-            ON CONFLICT (authorization_id) DO UPDATE SET generation = f.generation + 1, rolled_at = $2 WHERE f.revoked_at IS NULL
-            RETURNING f.generation
-            """, cancellationToken, authorizationId, now);
-
-    /// <summary>Revokes the family; false when there was none to revoke (unknown, or revoked already).</summary>
-    public async Task<bool> RevokeAsync(string authorizationId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await ScalarAsync(
-            "UPDATE refresh_families SET revoked_at = $2 WHERE authorization_id = $1 AND revoked_at IS NULL RETURNING generation",
-            cancellationToken, authorizationId, now) is not null;
-
-    /// <summary>One statement's single int, or null for no row, retried as the context's other statements are.</summary>
-    private Task<int?> ScalarAsync(string sql, CancellationToken cancellationToken, params object?[] parameters) =>
-        db.Database.CreateExecutionStrategy().ExecuteAsync(async token =>
-        {
-            await db.Database.OpenConnectionAsync(token);
-            try
-            {
-                await using var command = ((NpgsqlConnection)db.Database.GetDbConnection()).Command(sql, parameters);
-                return await command.ExecuteScalarAsync(token) is int generation ? generation : (int?)null;
-            }
-            finally
-            {
-                await db.Database.CloseConnectionAsync();
-            }
-        }, cancellationToken);
 }

@@ -7,8 +7,8 @@ namespace Boxoffice.Identity.Connect;
 /// Access and identity tokens get no row in identitydb. They are signed JWTs that every service
 /// validates with the published keys and never looks up, so the row OpenIddict writes for each
 /// (one INSERT per token, the largest share of a client-credentials token's database work) served
-/// nothing. Authorization codes and refresh tokens keep their rows: those are what make a code
-/// single-use and a refresh token's reuse detectable and revocable. See ADR 0017.
+/// nothing. Authorization codes keep their rows: that is what makes a code single-use. Refresh
+/// tokens have their sign-in's family row instead (<see cref="RefreshFamilies"/>, ADR 0019). See ADR 0017.
 /// </summary>
 internal sealed class SignatureOnlyTokens : IOpenIddictServerHandler<OpenIddictServerEvents.GenerateTokenContext>
 {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Boxoffice.Identity.Data;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Core;
@@ -59,7 +60,8 @@ internal sealed class ApplicationManager(
     IOptionsMonitor<OpenIddictCoreOptions> options,
     IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication> store,
     VerifiedClientSecrets verified,
-    RememberedClients clients)
+    RememberedClients clients,
+    IdentityDb db)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
 {
     public override async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken = default)
@@ -72,7 +74,9 @@ internal sealed class ApplicationManager(
         var found = await base.FindByClientIdAsync(identifier, cancellationToken);
         if (found is not null)
         {
-            clients.Add(identifier, found);
+            // A copy of its values, tracked by no context: other requests only read it, while the
+            // instance this request's context tracks may gain related rows as the request goes on.
+            clients.Add(identifier, (OpenIddictEntityFrameworkCoreApplication)db.Entry(found).CurrentValues.ToObject());
         }
 
         return found;

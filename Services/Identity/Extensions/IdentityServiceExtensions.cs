@@ -115,8 +115,8 @@ internal static class IdentityServiceExtensions
                     .SetRefreshTokenLifetime(settings.RefreshTokenLifetime)
                     // Refresh tokens roll: each is redeemed once for a new one. A redeemed one
                     // sent again after this leeway (a lost answer retried, two tabs at once) is
-                    // taken as stolen: OpenIddict revokes its whole chain, the thief's tokens and
-                    // the owner's alike, and the owner signs in again.
+                    // taken as stolen: its sign-in's whole family is revoked, the thief's tokens
+                    // and the owner's alike, and the owner signs in again (RefreshFamilies).
                     .SetRefreshTokenReuseLeeway(settings.RefreshTokenReuseLeeway);
                 // Access tokens are signed JWTs that the gateway and services validate with the
                 // published JWKS; they are not encrypted, so they carry nothing secret.

@@ -98,7 +98,8 @@ internal sealed partial class OutboxRelay(
     /// <summary>
     /// Stops listening before the connection goes back to the pool: pooled connections are not
     /// reset on return (<see cref="PooledConnections"/>), so the next user would be listening too.
-    /// A broken connection is not pooled again, so a failed UNLISTEN leaves nothing behind.
+    /// When the UNLISTEN fails, the pool is cleared, which closes this connection on its return
+    /// instead of pooling it (and the idle ones now: a rare cost, on a rare path).
     /// </summary>
     private static async Task ReleaseListenerAsync(NpgsqlConnection listener)
     {
@@ -112,6 +113,7 @@ internal sealed partial class OutboxRelay(
             }
             catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException or TimeoutException)
             {
+                NpgsqlConnection.ClearPool(listener);
             }
         }
     }

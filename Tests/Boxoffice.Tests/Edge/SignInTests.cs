@@ -89,25 +89,113 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
-    public async Task A_revoked_refresh_token_is_refused()
+    public async Task Revoking_a_refresh_token_revokes_every_refresh_token_of_its_sign_in()
     {
         var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
         var tokens = await Tokens.AuthorizationCodeAsync(boxoffice, email, Password, "openid booking offline_access");
+        var first = tokens.GetProperty("refresh_token").GetString()!;
+        using var gateway = boxoffice.CreateGatewayClient();
+        using var rolled = await RefreshAsync(gateway, first);
+        Assert.Equal(HttpStatusCode.OK, rolled.StatusCode);
+        var second = await RefreshTokenOfAsync(rolled);
+
+        // The first, already used, is revoked (RFC 7009): the sign-in's newer token dies with it.
+        using var revoked = await RevokeAsync(gateway, first, "refresh_token");
+        using var refused = await RefreshAsync(gateway, second);
+
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        await AssertInvalidGrantAsync(refused);
+    }
+
+    [Fact]
+    public async Task A_replayed_code_ends_the_refresh_tokens_it_gave()
+    {
+        var password = await boxoffice.ParameterAsync("organizer-password");
+        using var browser = Tokens.Browser(boxoffice);
+        var (code, verifier) = await Tokens.CodeAsync(browser, "organizer@boxoffice.local", password, "openid catalog.read offline_access");
+        using var exchanged = await Tokens.ExchangeAsync(browser, code, verifier);
+        Assert.Equal(HttpStatusCode.OK, exchanged.StatusCode);
+        var refresh = await RefreshTokenOfAsync(exchanged);
+
+        // A code sent again was intercepted (RFC 6749, 4.1.2): refused, and what it gave is revoked.
+        using var replayed = await Tokens.ExchangeAsync(browser, code, verifier);
+        using var gateway = boxoffice.CreateGatewayClient();
+        using var refused = await RefreshAsync(gateway, refresh);
+
+        Assert.Equal(HttpStatusCode.BadRequest, replayed.StatusCode);
+        await AssertInvalidGrantAsync(refused);
+    }
+
+    [Fact]
+    public async Task A_refresh_token_presented_by_another_client_is_refused_and_burns_nothing()
+    {
+        var password = await boxoffice.ParameterAsync("organizer-password");
+        var tokens = await Tokens.AuthorizationCodeAsync(boxoffice, "organizer@boxoffice.local", password, "openid catalog.read offline_access");
         var refresh = tokens.GetProperty("refresh_token").GetString()!;
         using var gateway = boxoffice.CreateGatewayClient();
 
-        using var revoked = await gateway.PostAsync("/connect/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
+        using var stolen = await gateway.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = "boxoffice-storefront",
+            ["client_secret"] = await boxoffice.ParameterAsync("storefront-client-secret"),
+            ["refresh_token"] = refresh,
+        }), TestContext.Current.CancellationToken);
+        using var owners = await RefreshAsync(gateway, refresh);
+
+        await AssertInvalidGrantAsync(stolen);
+        Assert.Equal(HttpStatusCode.OK, owners.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("access_token")]
+    [InlineData("id_token")]
+    [InlineData("garbage")]
+    [InlineData("")]
+    public async Task Revoking_what_is_not_a_refresh_token_is_answered_without_a_server_error(string kind)
+    {
+        var password = await boxoffice.ParameterAsync("organizer-password");
+        var tokens = await Tokens.AuthorizationCodeAsync(boxoffice, "organizer@boxoffice.local", password, "openid catalog.read offline_access");
+        var token = kind switch
+        {
+            "garbage" => "eyJhbGciOiJub25lIn0.e30.not-a-token",
+            "" => "",
+            _ => tokens.GetProperty(kind).GetString()!,
+        };
+        using var gateway = boxoffice.CreateGatewayClient();
+
+        using var answer = await RevokeAsync(gateway, token, kind == "access_token" ? "access_token" : "refresh_token");
+
+        // RFC 7009: 200 for a token the server does not know; 400 with an OAuth error otherwise.
+        Assert.True(answer.StatusCode is HttpStatusCode.OK or HttpStatusCode.BadRequest, $"{(int)answer.StatusCode}");
+        if (answer.StatusCode == HttpStatusCode.BadRequest)
+        {
+            Assert.False(string.IsNullOrEmpty((await answer.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString()));
+        }
+
+        // The sign-in's refresh token is untouched.
+        using var refreshed = await RefreshAsync(gateway, tokens.GetProperty("refresh_token").GetString()!);
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+    }
+
+    /// <summary>The refresh token a token endpoint's answer carries.</summary>
+    private static async Task<string> RefreshTokenOfAsync(HttpResponseMessage answer) =>
+        (await answer.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("refresh_token").GetString()!;
+
+    /// <summary>A token endpoint's refusal of the grant: 400 with OAuth's <c>invalid_grant</c>.</summary>
+    private static async Task AssertInvalidGrantAsync(HttpResponseMessage answer)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.Equal("invalid_grant", (await answer.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
+    }
+
+    private static Task<HttpResponseMessage> RevokeAsync(HttpClient gateway, string token, string hint) =>
+        gateway.PostAsync("/connect/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["client_id"] = Tokens.WebClient,
-            ["token"] = refresh,
-            ["token_type_hint"] = "refresh_token",
+            ["token"] = token,
+            ["token_type_hint"] = hint,
         }), TestContext.Current.CancellationToken);
-        using var refused = await RefreshAsync(gateway, refresh);
-
-        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
-        Assert.Equal("invalid_grant", (await refused.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
-    }
 
     [Fact]
     public async Task Only_codes_are_stored_as_tokens_and_a_sign_in_keeps_one_refresh_family_row()
@@ -124,7 +212,7 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
         using var gateway = boxoffice.CreateGatewayClient();
         using var rolled = await RefreshAsync(gateway, tokens.GetProperty("refresh_token").GetString()!);
         Assert.Equal(HttpStatusCode.OK, rolled.StatusCode);
-        using var again = await RefreshAsync(gateway, (await rolled.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("refresh_token").GetString()!);
+        using var again = await RefreshAsync(gateway, await RefreshTokenOfAsync(rolled));
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         var after = await StoredTokensAsync(identitydb, subject);
 
@@ -161,21 +249,21 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
         var first = tokens.GetProperty("refresh_token").GetString()!;
         using var gateway = boxoffice.CreateGatewayClient();
 
-        // A lost answer retried, and two tabs at once: the same token, six times together.
-        using var rolled = await RefreshAsync(gateway, first);
-        var retries = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => RefreshAsync(gateway, first)));
-        Assert.Equal(HttpStatusCode.OK, rolled.StatusCode);
-        Assert.All(retries, retry => Assert.Equal(HttpStatusCode.OK, retry.StatusCode));
-
-        // Every answer's refresh token is of the family's current generation: any of them goes on.
-        var second = (await rolled.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("refresh_token").GetString()!;
-        var retried = (await retries[^1].Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("refresh_token").GetString()!;
-        foreach (var retry in retries)
+        // Two tabs at once and a lost answer retried: the same token, seven times together. They
+        // queue on the family's row; the first moves it on, the others are within the leeway.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 7).Select(_ => RefreshAsync(gateway, first)));
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.OK, answer.StatusCode));
+        var refreshTokens = new List<string>();
+        foreach (var answer in answers)
         {
-            retry.Dispose();
+            refreshTokens.Add(await RefreshTokenOfAsync(answer));
+            answer.Dispose();
         }
 
-        using var next = await RefreshAsync(gateway, retried);
+        // One generation on, whichever answer came first; and any of the answers goes on.
+        var second = refreshTokens[^1];
+        Assert.Equal(2, await FamilyGenerationAsync(second));
+        using var next = await RefreshAsync(gateway, refreshTokens[0]);
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         Assert.Equal(3, await FamilyGenerationAsync(second));
     }
@@ -229,8 +317,7 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
             var altered = (string[])parts.Clone();
             altered[part] = (altered[part][0] == 'A' ? "B" : "A") + altered[part][1..];
             using var refused = await RefreshAsync(gateway, string.Join('.', altered));
-            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
-            Assert.Equal("invalid_grant", (await refused.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
+            await AssertInvalidGrantAsync(refused);
         }
     }
 
@@ -302,7 +389,7 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
         using var gateway = boxoffice.CreateGatewayClient();
         using var rolled = await RefreshAsync(gateway, first);
         Assert.Equal(HttpStatusCode.OK, rolled.StatusCode);
-        var second = (await rolled.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("refresh_token").GetString()!;
+        var second = await RefreshTokenOfAsync(rolled);
         Assert.NotEqual(first, second);
 
         // Past the reuse leeway (Identity:RefreshTokenReuseLeeway, 5 s), the first token sent again
@@ -312,8 +399,7 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
         using var owners = await RefreshAsync(gateway, second);
 
         Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, owners.StatusCode);
-        Assert.Equal("invalid_grant", (await owners.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("error").GetString());
+        await AssertInvalidGrantAsync(owners);
     }
 
     [Fact]

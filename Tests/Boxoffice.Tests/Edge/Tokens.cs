@@ -44,6 +44,15 @@ internal static partial class Tokens
     /// <summary>The same, in <paramref name="browser"/>, which keeps the identity server's session cookie.</summary>
     public static async Task<JsonElement> AuthorizationCodeAsync(HttpClient browser, string email, string password, string scope)
     {
+        var (code, verifier) = await CodeAsync(browser, email, password, scope);
+        using var token = await ExchangeAsync(browser, code, verifier);
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+        return await token.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Signs in through the authorization endpoint and returns the code it gives, with the PKCE verifier that redeems it.</summary>
+    public static async Task<(string Code, string Verifier)> CodeAsync(HttpClient browser, string email, string password, string scope)
+    {
         var verifier = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
         var challenge = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var authorize = $"/connect/authorize?client_id={WebClient}&response_type=code&redirect_uri={Uri.EscapeDataString(WebRedirect)}" +
@@ -57,9 +66,12 @@ internal static partial class Tokens
         Assert.Equal(HttpStatusCode.Found, back.StatusCode);
         var callback = back.Headers.Location!;
         Assert.StartsWith(WebRedirect + "?", callback.AbsoluteUri);
-        var code = QueryValue(callback, "code");
+        return (QueryValue(callback, "code"), verifier);
+    }
 
-        using var token = await browser.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+    /// <summary>Redeems a code at the token endpoint, as the web client.</summary>
+    public static Task<HttpResponseMessage> ExchangeAsync(HttpClient client, string code, string verifier) =>
+        client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
             ["client_id"] = WebClient,
@@ -67,9 +79,6 @@ internal static partial class Tokens
             ["code_verifier"] = verifier,
             ["redirect_uri"] = WebRedirect,
         }), TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
-        return await token.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
-    }
 
     /// <summary>Opens the login page (for its antiforgery token) and posts the form.</summary>
     public static async Task<HttpResponseMessage> SignInAsync(HttpClient browser, string loginUrl, string email, string password)
