@@ -303,18 +303,25 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
             return true;
         }
 
-        /// <summary>Polls the order, as the app's "processing payment" screen does, until it is decided.</summary>
+        /// <summary>
+        /// Polls the order, as the app's "processing payment" screen does, until it is decided: first
+        /// after 0.4 to 0.8 s, then when the last answer's Retry-After says (booking chooses the
+        /// pace of a pending order's polls), give or take a fifth so the crowd does not poll in step.
+        /// </summary>
         private async Task<string?> WaitForDecisionAsync(Guid orderId, CancellationToken cancellationToken)
         {
             var deadline = DateTimeOffset.UtcNow + crowd.Options.OrderPatience;
+            var wait = TimeSpan.FromMilliseconds(400 + (400 * random.NextDouble()));
             while (DateTimeOffset.UtcNow < deadline)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(400 + (400 * random.NextDouble())), cancellationToken);
+                await Task.Delay(wait, cancellationToken);
                 var order = await ClickAsync("GET order", HttpMethod.Get, $"/api/booking/orders/{orderId}", null, cancellationToken, key: false);
                 if (order.Status == 200 && order.Json.GetProperty("status").GetString() is { } status and not "pending-payment")
                 {
                     return status;
                 }
+
+                wait = order.RetryAfter is { } told ? told * (0.8 + (0.4 * random.NextDouble())) : TimeSpan.FromMilliseconds(400 + (400 * random.NextDouble()));
             }
 
             return null;

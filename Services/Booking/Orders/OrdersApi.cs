@@ -3,6 +3,7 @@ using Boxoffice.Booking.Tickets;
 using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Postgres;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Boxoffice.Booking.Orders;
@@ -71,11 +72,26 @@ internal static class OrdersApi
             page => db.ReadAsync(connection => OrderStore.ListAsync(connection, user.BuyerId(), page.Limit, page.After, cancellationToken), cancellationToken),
             order => order.OrderId);
 
-    /// <summary>What a buyer's app polls while the payment is processed: patient with a restarting database.</summary>
-    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> GetOrder(Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>
-        await db.ReadAsync(connection => OrderStore.FindAsync(connection, id, user.BuyerId(), cancellationToken), cancellationToken) is { } order
-            ? TypedResults.Ok(order)
-            : Problems.NotFound("order");
+    /// <summary>
+    /// What a buyer's app polls while the payment is processed: patient with a restarting database.
+    /// A pending order's answer says when to look again (<c>Retry-After</c>,
+    /// <see cref="BookingOptions.PendingOrderPollInterval"/>).
+    /// </summary>
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> GetOrder(
+        Guid id, ClaimsPrincipal user, HttpResponse response, NpgsqlDataSource db, IOptions<BookingOptions> options, CancellationToken cancellationToken)
+    {
+        if (await db.ReadAsync(connection => OrderStore.FindAsync(connection, id, user.BuyerId(), cancellationToken), cancellationToken) is not { } order)
+        {
+            return Problems.NotFound("order");
+        }
+
+        if (order.Status == "pending-payment")
+        {
+            RetryAfter.Set(response, options.Value.PendingOrderPollInterval);
+        }
+
+        return TypedResults.Ok(order);
+    }
 
     private static Task<Results<Ok<IReadOnlyList<TicketView>>, ProblemHttpResult>> GetOrderTickets(
         Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken cancellationToken) =>

@@ -17,8 +17,8 @@ public sealed record ApiProblem(int Status, string? Type, string Title, string? 
         Body is { ValueKind: JsonValueKind.Object } body && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }
 
-/// <summary>What an API call came to: the value, or the problem.</summary>
-internal readonly record struct ApiAnswer<T>(T? Value, ApiProblem? Problem)
+/// <summary>What an API call came to: the value, or the problem; and when the API said to ask again (its Retry-After), if it did.</summary>
+internal readonly record struct ApiAnswer<T>(T? Value, ApiProblem? Problem, TimeSpan? RetryAfter = null)
 {
     public bool Succeeded => Problem is null;
 

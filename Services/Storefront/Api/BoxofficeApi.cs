@@ -172,7 +172,7 @@ internal sealed class BoxofficeApi(IHttpClientFactory clients, IOptions<Storefro
             {
                 // A success without a body (JSON null) is no answer either.
                 return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken) is { } value
-                    ? new ApiAnswer<T>(value, null)
+                    ? new ApiAnswer<T>(value, null, response.Headers.RetryAfter?.Delta)
                     : ApiProblem.Unavailable;
             }
 

@@ -12,6 +12,37 @@ namespace Boxoffice.Tests.Booking;
 public sealed class BookingFlowTests(BoxofficeApp boxoffice)
 {
     [Fact]
+    public async Task A_pending_order_says_when_to_look_again_and_a_decided_one_does_not()
+    {
+        var sale = await Sale.OpenAsync(boxoffice, standingPlaces: 5);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        using var provider = await Payments.Provider.ConnectAsync(boxoffice);
+        var hold = await buyer.HoldAsync(sale);
+        Guid orderId;
+        try
+        {
+            // Every charge takes 3 s, so the order is still waiting for its payment when asked.
+            await provider.SetChaosAsync(new { latencyMs = 3000 });
+            orderId = await buyer.OrderAsync(hold.GetProperty("holdId").GetGuid());
+            using var pending = await buyer.SendAsync(HttpMethod.Get, $"/orders/{orderId}", cancellationToken: TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, pending.StatusCode);
+            Assert.Contains("\"pending-payment\"", await pending.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+            // Booking's pace for a pending order's polls (Booking:PendingOrderPollInterval, 2 s).
+            Assert.Equal(TimeSpan.FromSeconds(2), pending.Headers.RetryAfter?.Delta);
+        }
+        finally
+        {
+            await provider.CalmAsync();
+        }
+
+        Assert.Equal("confirmed", (await buyer.SettledOrderAsync(orderId)).GetProperty("status").GetString());
+        using var decided = await buyer.SendAsync(HttpMethod.Get, $"/orders/{orderId}", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, decided.StatusCode);
+        Assert.Null(decided.Headers.RetryAfter);
+    }
+
+    [Fact]
     public async Task A_paid_order_is_confirmed_with_tickets_a_scanner_can_verify_offline_and_admit_once()
     {
         var sale = await Sale.OpenAsync(boxoffice);
