@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Microsoft.AspNetCore.Http;
 
-/// <summary>The <c>Retry-After</c> a refusal carries: whole seconds, rounded up, never less than one.</summary>
+/// <summary>The <c>Retry-After</c> a refusal, or an answer still in progress, carries: whole seconds, rounded up, never less than one.</summary>
 public static class RetryAfter
 {
     /// <summary>Sets the header for a wait of <paramref name="wait"/>; the seconds written.</summary>

@@ -264,7 +264,7 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
                 Interlocked.Increment(ref crowd.Outcomes.Orders);
                 var orderId = order.Json.GetProperty("orderId").GetGuid();
                 crowd._seenIds.Enqueue(("orders", orderId));
-                var status = await WaitForDecisionAsync(orderId, cancellationToken);
+                var status = await WaitForDecisionAsync(orderId, order.RetryAfter, cancellationToken);
                 if (status == "confirmed")
                 {
                     Interlocked.Increment(ref crowd.Outcomes.Confirmed);
@@ -304,24 +304,25 @@ internal sealed class Crowd(Caller caller, Sale sale, SaleOptions options, Outco
         }
 
         /// <summary>
-        /// Polls the order, as the app's "processing payment" screen does, until it is decided: first
-        /// after 0.4 to 0.8 s, then when the last answer's Retry-After says (booking chooses the
-        /// pace of a pending order's polls), give or take a fifth so the crowd does not poll in step.
+        /// Polls the order, as the app's "processing payment" screen does, until it is decided: each
+        /// time when the last answer's Retry-After says (booking chooses the pace of a pending
+        /// order's polls, from the order's placing on), give or take a fifth so the crowd does not
+        /// poll in step; every 0.4 to 0.8 s when an answer says nothing.
         /// </summary>
-        private async Task<string?> WaitForDecisionAsync(Guid orderId, CancellationToken cancellationToken)
+        private async Task<string?> WaitForDecisionAsync(Guid orderId, TimeSpan? placedRetryAfter, CancellationToken cancellationToken)
         {
             var deadline = DateTimeOffset.UtcNow + crowd.Options.OrderPatience;
-            var wait = TimeSpan.FromMilliseconds(400 + (400 * random.NextDouble()));
+            var told = placedRetryAfter;
             while (DateTimeOffset.UtcNow < deadline)
             {
-                await Task.Delay(wait, cancellationToken);
+                await Task.Delay(told is { } pace ? pace * (0.8 + (0.4 * random.NextDouble())) : TimeSpan.FromMilliseconds(400 + (400 * random.NextDouble())), cancellationToken);
                 var order = await ClickAsync("GET order", HttpMethod.Get, $"/api/booking/orders/{orderId}", null, cancellationToken, key: false);
                 if (order.Status == 200 && order.Json.GetProperty("status").GetString() is { } status and not "pending-payment")
                 {
                     return status;
                 }
 
-                wait = order.RetryAfter is { } told ? told * (0.8 + (0.4 * random.NextDouble())) : TimeSpan.FromMilliseconds(400 + (400 * random.NextDouble()));
+                told = order.RetryAfter;
             }
 
             return null;

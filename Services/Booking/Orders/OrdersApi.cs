@@ -21,10 +21,13 @@ internal static class OrdersApi
         return routes;
     }
 
-    /// <summary>Turns an active hold into an order waiting for payment until the hold expires; Payments charges it.</summary>
+    /// <summary>
+    /// Turns an active hold into an order waiting for payment until the hold expires; Payments
+    /// charges it. The answer's <c>Retry-After</c> says when to look at the order first.
+    /// </summary>
     private static async Task<Results<Created<OrderView>, ValidationProblem, ProblemHttpResult>> PlaceOrder(
         OrderRequest request, HttpRequest http, ClaimsPrincipal user, NpgsqlDataSource db, OrderFulfilment orders, WaitingRoomTokens tokens, TimeProvider time,
-        CancellationToken cancellationToken)
+        IOptions<BookingOptions> options, CancellationToken cancellationToken)
     {
         var (idempotency, keyErrors) = IdempotencyKeys.Bind(http, request);
         if (keyErrors is not null)
@@ -47,6 +50,8 @@ internal static class OrdersApi
                     BookingMetrics.OrdersPlaced.Add(1);
                 }
 
+                // The new order waits for its payment: when to look at it first.
+                RetryAfter.Set(http.HttpContext.Response, options.Value.PendingOrderPollInterval);
                 return TypedResults.Created(location, order);
             case OrderPlacement.KeyReused:
                 return IdempotencyKeys.Reused();

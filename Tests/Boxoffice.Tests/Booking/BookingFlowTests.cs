@@ -23,7 +23,10 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
         {
             // Every charge takes 3 s, so the order is still waiting for its payment when asked.
             await provider.SetChaosAsync(new { latencyMs = 3000 });
-            orderId = await buyer.OrderAsync(hold.GetProperty("holdId").GetGuid());
+            using var placed = await buyer.SendAsync(HttpMethod.Post, "/orders", new { holdId = hold.GetProperty("holdId").GetGuid() }, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Created, placed.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(2), placed.Headers.RetryAfter?.Delta);
+            orderId = JsonDocument.Parse(await placed.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("orderId").GetGuid();
             using var pending = await buyer.SendAsync(HttpMethod.Get, $"/orders/{orderId}", cancellationToken: TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.OK, pending.StatusCode);
             Assert.Contains("\"pending-payment\"", await pending.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));

@@ -130,6 +130,37 @@ public sealed class StorefrontTests(BoxofficeApp boxoffice, Chromium chromium) :
     }
 
     [Fact]
+    public async Task A_pending_order_page_refreshes_at_the_pace_booking_gives_until_the_payment_is_decided()
+    {
+        var sale = await Sale.OpenAsync(boxoffice);
+        await using var browser = await BrowserSession.OpenAsync(boxoffice, chromium);
+        using var provider = await Payments.Provider.ConnectAsync(boxoffice);
+        var page = browser.Page;
+        await browser.RegisterAndSignInAsync();
+        await page.GotoAsync($"/events/{sale.EventId}");
+        await page.GetByLabel(new System.Text.RegularExpressions.Regex("^Standing")).SelectOptionAsync("1");
+        await page.Locator(".tier-form").Filter(new() { HasText = "Standing" }).GetByRole(AriaRole.Button).ClickAsync();
+        await page.WaitForURLAsync("**/checkout/*");
+        try
+        {
+            // Every charge takes 3 s: the order page meets the order while it waits for payment,
+            // and refreshes itself as often as booking's Retry-After says (2 s in the tests).
+            await provider.SetChaosAsync(new { latencyMs = 3000 });
+            await page.GetByRole(AriaRole.Button, new() { Name = "Place order and pay" }).ClickAsync();
+            await page.WaitForURLAsync("**/orders/*");
+            await Assertions.Expect(page.Locator("[data-status=pending-payment][data-refresh-after='2']")).ToBeVisibleAsync();
+        }
+        finally
+        {
+            await provider.CalmAsync();
+        }
+
+        await Assertions.Expect(page.Locator("[data-status=confirmed]")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("[data-refresh-after]")).ToHaveCountAsync(0);
+        browser.AssertClean();
+    }
+
+    [Fact]
     public async Task A_buyer_can_check_out_with_the_keyboard_alone()
     {
         var sale = await Sale.OpenAsync(boxoffice);
