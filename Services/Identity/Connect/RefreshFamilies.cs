@@ -31,9 +31,9 @@ internal static partial class RefreshFamilies
             revoked_at timestamp with time zone)
         """;
 
-    /// <summary>Every handler, in the order they run: redeem at the token request, stamp the new token, store no row for it, revoke at the revocation endpoint.</summary>
+    /// <summary>Every handler, in the order they run: redeem at the token request, stamp the new token, revoke at the revocation endpoint. <see cref="TokensWithoutRows"/> gives a family's tokens no row.</summary>
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Handlers =>
-        [RedeemRefreshToken.Descriptor, StampGeneration.Descriptor, NoRowForFamilyTokens.Descriptor, RevokeFamilies.Descriptor];
+        [RedeemRefreshToken.Descriptor, StampGeneration.Descriptor, RevokeFamilies.Descriptor];
 
     /// <summary>The generation a token's principal carries, or null for one issued without a family (before families, or not a refresh token).</summary>
     public static int? Generation(ClaimsPrincipal? principal) =>
@@ -123,27 +123,6 @@ internal static partial class RefreshFamilies
             }
 
             context.RefreshTokenPrincipal.SetClaim(GenerationClaim, generation.Value.ToString(CultureInfo.InvariantCulture));
-        }
-    }
-
-    /// <summary>A refresh token of a family gets no row of its own: the family's row is its reuse detection.</summary>
-    internal sealed class NoRowForFamilyTokens : IOpenIddictServerHandler<OpenIddictServerEvents.GenerateTokenContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
-            OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.GenerateTokenContext>()
-                .UseSingletonHandler<NoRowForFamilyTokens>()
-                .SetOrder(OpenIddictServerHandlers.Protection.AttachSecurityCredentials.Descriptor.Order + 1)
-                .SetType(OpenIddictServerHandlerType.Custom)
-                .Build();
-
-        public ValueTask HandleAsync(OpenIddictServerEvents.GenerateTokenContext context)
-        {
-            if (context.TokenType is TokenTypeIdentifiers.RefreshToken && !context.IsReferenceToken && Generation(context.Principal) is not null)
-            {
-                context.CreateTokenEntry = false;
-            }
-
-            return default;
         }
     }
 

@@ -121,7 +121,7 @@ internal static class IdentityServiceExtensions
                 // Access tokens are signed JWTs that the gateway and services validate with the
                 // published JWKS; they are not encrypted, so they carry nothing secret.
                 server.DisableAccessTokenEncryption();
-                server.AddEventHandler(SignatureOnlyTokens.Descriptor);
+                server.AddEventHandler(TokensWithoutRows.Descriptor);
                 server.AddEventHandler(RsaSignedTokens.Descriptor);
                 // Refresh tokens: one row per sign-in, not per token; no new identity token (ADR 0019).
                 server.RemoveEventHandler(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor);

@@ -94,7 +94,7 @@ public sealed class CrowdClientTests(BoxofficeApp boxoffice)
         using var response = await TokenAsync("flash-sale-crowd", await boxoffice.ParameterAsync("crowd-client-secret"), "booking", buyer);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        // Access tokens are signed JWTs nobody looks up (SignatureOnlyTokens): no row per token.
+        // Access tokens are signed JWTs nobody looks up (TokensWithoutRows): no row per token.
         await using var identitydb = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("identitydb"));
         await using var rows = identitydb.CreateCommand("SELECT count(*) FROM \"OpenIddictTokens\" WHERE \"Subject\" = $1");
         rows.Parameters.AddWithValue($"flash-sale-crowd:{buyer}");
