@@ -11,7 +11,7 @@ using Npgsql;
 
 // Usage: BookingLoad <command> key=value...
 //   race     booking= upstream= kafka= db= buyers= [lanes=] seconds= places= [cpu=name:regex,...]
-//   latency  booking= upstream= kafka= db= orders= lanes=
+//   latency  booking= upstream= kafka= db= orders= rate=
 //   relay    kafka= db= messages= topic= [cpu=name:regex,...]
 //   tokens   identity= crowd-client= crowd-secret= web-client= email= password= lanes= seconds= warmup= grants=a,b [cpu=name:regex,...]
 // Each prints "name=value" lines for bench/booking.sh (tokens: bench/identity.sh) to read.
@@ -27,7 +27,7 @@ switch (args.FirstOrDefault())
             Boxoffice.Bench.BookingLoad.ProcessCpu.Parse(options.GetValueOrDefault("cpu")));
         break;
     case "latency":
-        await Latency.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("orders"), Number("lanes"));
+        await Latency.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("orders"), Number("rate"));
         break;
     case "relay":
         await Relay.RunAsync(Option("kafka"), Option("db"), Number("messages"), Option("topic"),
@@ -199,51 +199,24 @@ internal static class Race
 }
 
 /// <summary>
-/// Orders placed a few at a time against a healthy provider; the time from OrderPlaced to
+/// Orders placed at a steady rate against a healthy provider; the time from OrderPlaced to
 /// TicketsIssued is read from booking's own outbox (both rows are written by booking, one clock).
 /// </summary>
 internal static class Latency
 {
-    public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int orders, int lanes, int pause = 100)
+    public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int orders, int rate)
     {
-        var clock = Stopwatch.StartNew();
-        using var booking = Sales.Client(bookingUrl, lanes * 2);
+        using var booking = Sales.Client(bookingUrl, 64);
         await using var db = NpgsqlDataSource.Create(dbConnection);
-        var tokens = await Sales.TokensAsync(upstream, orders, "orderer");
-        var (eventId, tierId) = await Sales.OpenAsync(kafka, booking, orders);
-        var next = -1;
-        var placed = new System.Collections.Concurrent.ConcurrentBag<Guid>();
-        await Task.WhenAll(Enumerable.Range(0, lanes).Select(async _ =>
-        {
-            for (var i = Interlocked.Increment(ref next); i < orders; i = Interlocked.Increment(ref next))
-            {
-                using var holdRequest = Sales.Hold(eventId, tierId, tokens[i]);
-                using var hold = await booking.SendAsync(holdRequest);
-                hold.EnsureSuccessStatusCode();
-                var holdId = JsonDocument.Parse(await hold.Content.ReadAsStringAsync()).RootElement.GetProperty("holdId").GetGuid();
-                using var orderRequest = new HttpRequestMessage(HttpMethod.Post, "orders") { Content = JsonContent.Create(new { holdId }) };
-                orderRequest.Headers.Authorization = new("Bearer", tokens[i]);
-                using var order = await booking.SendAsync(orderRequest);
-                order.EnsureSuccessStatusCode();
-                placed.Add(JsonDocument.Parse(await order.Content.ReadAsStringAsync()).RootElement.GetProperty("orderId").GetGuid());
-                // A steady pace (about 20 orders/s in 2 lanes), not a flood: this measures how long
-                // one order takes through the pipeline, not how long it queues behind others.
-                await Task.Delay(pause);
-            }
-        }));
-
-        Console.WriteLine($"orders_per_second={(orders / clock.Elapsed.TotalSeconds).ToString("F1", CultureInfo.InvariantCulture)}");
-        var deadline = Stopwatch.StartNew();
-        while ((long)(await Sales.ScalarAsync(db, "SELECT count(*) FROM orders WHERE event_id = $1 AND status = 'confirmed'", eventId))! < orders)
-        {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(120))
-            {
-                throw new InvalidOperationException("Not every order was confirmed within 120 s.");
-            }
-
-            await Task.Delay(200);
-        }
-
+        // A warm-up of three seconds at the same pace first, every order of it confirmed: the
+        // consumers have joined their groups, the pools and connections are open, the code is
+        // compiled. The measure is of the steady pace, not of the first seconds after a start.
+        var warmUp = rate * 3;
+        var tokens = await Sales.TokensAsync(upstream, warmUp + orders, "orderer");
+        var (eventId, tierId) = await Sales.OpenAsync(kafka, booking, warmUp + orders);
+        await PlaceAsync(booking, db, eventId, tierId, tokens[..warmUp], rate);
+        var (placed, placing) = await PlaceAsync(booking, db, eventId, tierId, tokens[warmUp..], rate);
+        Console.WriteLine($"orders_per_second={(orders / placing.TotalSeconds).ToString("F1", CultureInfo.InvariantCulture)}");
         await using var command = db.CreateCommand(
             """
             SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), count(*)
@@ -286,6 +259,55 @@ internal static class Latency
             Console.WriteLine($"hop_{hop}_p50_ms={(values.Count == 0 ? 0 : values[values.Count / 2]).ToString("F1", CultureInfo.InvariantCulture)}");
             Console.WriteLine($"hop_{hop}_p99_ms={(values.Count == 0 ? 0 : values[Math.Min(values.Count - 1, values.Count * 99 / 100)]).ToString("F1", CultureInfo.InvariantCulture)}");
         }
+    }
+
+    /// <summary>
+    /// Places one order per token at a steady rate, an open loop: order i starts at i / rate
+    /// seconds whatever the earlier ones are doing, so a slow pipeline shows as latency, not as a
+    /// slower pace (a closed loop would hide it). Returns once every one of them is confirmed, with
+    /// how long the placing took.
+    /// </summary>
+    private static async Task<(Guid[] Placed, TimeSpan Placing)> PlaceAsync(HttpClient booking, NpgsqlDataSource db, Guid eventId, Guid tierId, string[] tokens, int rate)
+    {
+        var clock = Stopwatch.StartNew();
+        var placing = new List<Task<Guid>>(tokens.Length);
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var due = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due);
+            }
+
+            var token = tokens[i];
+            placing.Add(Task.Run(async () =>
+            {
+                using var holdRequest = Sales.Hold(eventId, tierId, token);
+                using var hold = await booking.SendAsync(holdRequest);
+                hold.EnsureSuccessStatusCode();
+                var holdId = JsonDocument.Parse(await hold.Content.ReadAsStringAsync()).RootElement.GetProperty("holdId").GetGuid();
+                using var orderRequest = new HttpRequestMessage(HttpMethod.Post, "orders") { Content = JsonContent.Create(new { holdId }) };
+                orderRequest.Headers.Authorization = new("Bearer", token);
+                using var order = await booking.SendAsync(orderRequest);
+                order.EnsureSuccessStatusCode();
+                return JsonDocument.Parse(await order.Content.ReadAsStringAsync()).RootElement.GetProperty("orderId").GetGuid();
+            }));
+        }
+
+        var placed = await Task.WhenAll(placing);
+        var placingTime = clock.Elapsed;
+        var deadline = Stopwatch.StartNew();
+        while ((long)(await Sales.ScalarAsync(db, "SELECT count(*) FROM orders WHERE order_id = ANY($1) AND status = 'confirmed'", placed))! < placed.Length)
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(120))
+            {
+                throw new InvalidOperationException("Not every order was confirmed within 120 s.");
+            }
+
+            await Task.Delay(200);
+        }
+
+        return (placed, placingTime);
     }
 
     private static async Task<Dictionary<string, (Guid Id, DateTime Created, DateTime Published)>> RowsAsync(NpgsqlDataSource db, string sql, string[] keys)
