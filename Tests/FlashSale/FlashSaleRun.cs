@@ -27,6 +27,9 @@ public sealed record SaleReport(
 
     /// <summary>How the waiting room served the crowd, from the buyers' side.</summary>
     public QueueFigures Queue => QueueFigures.Of(Outcomes);
+
+    /// <summary>The rehearsal run before this sale (<see cref="SaleOptions.Rehearsal"/>), if any.</summary>
+    public SaleReport? Rehearsal { get; init; }
 }
 
 /// <summary>
@@ -89,6 +92,41 @@ public sealed record QueueFigures(
 /// </summary>
 public static class FlashSaleRun
 {
+    /// <summary>
+    /// The sale, after its rehearsal when <see cref="SaleOptions.Rehearsal"/> asks for one: a calm
+    /// sale of that many buyers for half as many places, on its own event, with the measured
+    /// sale's waiting-room setting. A rehearsal that fails its audit stops the run: the system was
+    /// broken before the measured sale began.
+    /// </summary>
+    public static async Task<SaleReport> RunRehearsedAsync(SaleTarget target, SaleOptions options, int buyerCap, CancellationToken cancellationToken)
+    {
+        if (options.Rehearsal == 0)
+        {
+            return await RunAsync(target, options, buyerCap, cancellationToken);
+        }
+
+        var log = options.Progress;
+        log?.WriteLine($"rehearsal  {options.Rehearsal:N0} buyers for {Math.Max(1, options.Rehearsal / 2):N0} places, calm, before the measured sale");
+        var rehearsal = await RunAsync(target, options with
+        {
+            Buyers = options.Rehearsal,
+            Seats = Math.Max(1, options.Rehearsal / 2),
+            Faults = [],
+            Lobby = null,
+            Seed = unchecked(options.Seed + 1),
+            HtmlReport = null,
+            SummaryJson = null,
+        }, buyerCap, cancellationToken);
+        var failed = rehearsal.Verdicts.Where(verdict => !verdict.Passed).Select(verdict => verdict.Invariant).ToList();
+        if (failed.Count > 0)
+        {
+            throw new InvalidOperationException($"The rehearsal sale failed its audit ({string.Join(", ", failed)}), so the measured sale was not run.");
+        }
+
+        log?.WriteLine($"rehearsal  passed; settled at {(rehearsal.Settled is { } settled ? $"{settled.TotalSeconds:F1} s" : "never")}");
+        return await RunAsync(target, options, buyerCap, cancellationToken) with { Rehearsal = rehearsal };
+    }
+
     public static async Task<SaleReport> RunAsync(SaleTarget target, SaleOptions options, int buyerCap, CancellationToken cancellationToken)
     {
         var log = options.Progress;

@@ -7,6 +7,13 @@ public sealed record SaleOptions
 
     public int Seats { get; init; } = 1_000;
 
+    /// <summary>
+    /// Buyers in a rehearsal sale run to its verdict before this one (0: none): the services have
+    /// then run every path of a sale once, as a deployment that has sold before has, so the
+    /// measured sale does not open on code the runtime has yet to compile. Its event is its own.
+    /// </summary>
+    public int Rehearsal { get; init; }
+
     /// <summary>Share of the crowd that is hostile (scalper bots, malformed requests, snoopers on others' ids).</summary>
     public double HostileShare { get; init; } = 0.05;
 

@@ -27,6 +27,10 @@ public static class SaleReportWriter
         var requests = report.Stats.Endpoints().Sum(endpoint => endpoint.Count);
         output.WriteLine();
         output.WriteLine($"Flash sale: {report.Options.Buyers:N0} buyers for {report.Sale.Seats:N0} places, event {report.Sale.EventId}, seed {report.Options.Seed}");
+        if (report.Rehearsal is { } rehearsal)
+        {
+            output.WriteLine($"  after a rehearsal sale of {rehearsal.Options.Buyers:N0} buyers for {rehearsal.Sale.Seats:N0} places on event {rehearsal.Sale.EventId} (every invariant held; settled at {Seconds(rehearsal.Settled)})");
+        }
         output.WriteLine($"  crowd done at {report.CrowdDone.TotalSeconds:F1} s; {requests:N0} requests, {requests / Math.Max(1, report.CrowdDone.TotalSeconds):F0}/s on average");
         output.WriteLine($"  sold out at {Seconds(report.SoldOut)}; settled (no purchase under way, every event delivered, audit clean) at {Seconds(report.Settled)}");
         output.WriteLine($"  buyers: {o.Holds:N0} holds ({o.HoldsReleased:N0} released), {o.Orders:N0} orders, {o.Confirmed:N0} confirmed, {o.Cancelled:N0} cancelled, {o.Pending:N0} still pending, {o.UnitsBought:N0} places bought, {o.SoldOutAnswers:N0} sold-out answers, {o.GaveUp:N0} left empty-handed");
@@ -116,6 +120,7 @@ public static class SaleReportWriter
             seed = report.Options.Seed,
             buyers = report.Options.Buyers,
             seats = report.Sale.Seats,
+            rehearsalBuyers = report.Rehearsal?.Options.Buyers ?? 0,
             hostileShare = report.Options.HostileShare,
             faults = report.Options.Faults,
             faultsNotInjected = report.FaultsNotInjected,
