@@ -9,9 +9,8 @@
 #                           restarted; PostgreSQL restarted), one every 4 s from 3 s after the opening;
 #   calm_no_waiting_room    the same sale without a waiting room (--no-waiting-room: everyone
 #   faults_no_waiting_room  clicks at the opening, the free-for-all), calm and with the same faults.
-# Each run first rehearses a calm sale of BENCH_REHEARSAL (default 500; 0: none, the cold figure)
-# buyers for half as many places on its own event, on the same AppHost, as the other benches warm
-# up: a freshly started service compiles every path of a sale as it first runs it.
+# With BENCH_REHEARSAL=N (default 0: none) each run first rehearses a calm sale of N buyers for half
+# as many places on its own event, on the same AppHost (bench/README.md: what it changed).
 # The waiting room admits BENCH_ADMIT_RATE (default 100) buyers a second. The services record 1 % of
 # traces, as a busy deployment would (BENCH_TRACE_SAMPLING=1 records all; no collector runs, so
 # nothing is exported). Each run must end with
@@ -27,7 +26,7 @@ source "$(dirname "$0")/lib.sh"
 buyers=${BENCH_BUYERS:-10000}
 seats=${BENCH_SEATS:-1000}
 admit_rate=${BENCH_ADMIT_RATE:-100}
-rehearsal=${BENCH_REHEARSAL:-500}
+rehearsal=${BENCH_REHEARSAL:-0}
 faults=${BENCH_FAULTS:-provider,booking,kafka,payments,redis,gateway,postgres}
 runs=${BENCH_RUNS:-calm faults calm_no_waiting_room faults_no_waiting_room}
 results="$root/bench/results"
