@@ -113,7 +113,9 @@ public static class FlashSaleRun
             Seats = Math.Max(1, options.Rehearsal / 2),
             Faults = [],
             Lobby = null,
-            Seed = unchecked(options.Seed + 1),
+            // Not Seed + 1: buyer i draws from Seed + i, so the rehearsal's crowd would be the measured one's, shifted by one.
+            Seed = unchecked(options.Seed + options.Buyers),
+            Rehearsal = 0,
             HtmlReport = null,
             SummaryJson = null,
         }, buyerCap, cancellationToken);

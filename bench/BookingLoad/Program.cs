@@ -206,6 +206,7 @@ internal static class Latency
 {
     public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int orders, int rate)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rate, 1);
         using var booking = Sales.Client(bookingUrl, 64);
         await using var db = NpgsqlDataSource.Create(dbConnection);
         // A warm-up of three seconds at the same pace first, every order of it confirmed: the
@@ -263,9 +264,8 @@ internal static class Latency
 
     /// <summary>
     /// Places one order per token at a steady rate, an open loop: order i starts at i / rate
-    /// seconds whatever the earlier ones are doing, so a slow pipeline shows as latency, not as a
-    /// slower pace (a closed loop would hide it). Returns once every one of them is confirmed, with
-    /// how long the placing took.
+    /// seconds whatever the earlier ones are doing, so the pace holds even when booking answers
+    /// slowly. Returns once every one of them is confirmed, with how long the placing took.
     /// </summary>
     private static async Task<(Guid[] Placed, TimeSpan Placing)> PlaceAsync(HttpClient booking, NpgsqlDataSource db, Guid eventId, Guid tierId, string[] tokens, int rate)
     {
