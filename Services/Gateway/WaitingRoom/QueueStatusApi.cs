@@ -38,7 +38,7 @@ internal static partial class QueueStatusApi
             return refusal;
         }
 
-        var answer = await StatusAsync(ticket!, http, queues, seen, clients, time);
+        var answer = await StatusAsync(ticket!, http, queues, seen, clients, time, streaming: false);
         return answer.Problem ?? TypedResults.Ok(answer.Status);
     }
 
@@ -75,7 +75,7 @@ internal static partial class QueueStatusApi
                     || now - lastSent >= TimeSpan.FromSeconds(QueueSchedule.MinPollSeconds * 5);
                 if (due)
                 {
-                    var answer = await StatusAsync(ticket!, http, queues, seen, clients, time);
+                    var answer = await StatusAsync(ticket!, http, queues, seen, clients, time, streaming: true);
                     if (answer.Status is not { } status)
                     {
                         break;
@@ -124,17 +124,24 @@ internal static partial class QueueStatusApi
 
     private readonly record struct Answer(QueueStatus? Status, IResult? Problem);
 
-    private static async Task<Answer> StatusAsync(QueueTicket ticket, HttpContext http, QueueSnapshots queues, SeenBuyers seen, IHttpClientFactory clients, TimeProvider time)
+    /// <summary>
+    /// The place's status, and the buyer marked seen: a poll answered "sold out" as told so (it
+    /// names no next poll, so the buyer has left the line until they ask again); an open
+    /// <paramref name="streaming"/> page is still there, and hears when places come back.
+    /// </summary>
+    private static async Task<Answer> StatusAsync(
+        QueueTicket ticket, HttpContext http, QueueSnapshots queues, SeenBuyers seen, IHttpClientFactory clients, TimeProvider time, bool streaming)
     {
         if (!queues.TryGet(ticket.EventId, out var queue))
         {
             return new Answer(null, Problems.NotFound("waiting room"));
         }
 
-        seen.Mark(ticket.EventId, ticket.BuyerId);
         using var activity = WaitingRoomTelemetry.Source.StartActivity("waiting-room status");
         activity?.SetTag("boxoffice.event_id", ticket.EventId);
-        if (QueueSchedule.StatusOf(ticket, queue, time.GetUtcNow()) is { } status)
+        var known = QueueSchedule.StatusOf(ticket, queue, time.GetUtcNow());
+        seen.Mark(ticket.EventId, ticket.BuyerId, toldSoldOut: !streaming && known?.State == QueueStates.SoldOut);
+        if (known is { } status)
         {
             activity?.SetTag("boxoffice.queue_state", status.State);
             WaitingRoomTelemetry.StatusAnswered(status.State);

@@ -55,6 +55,7 @@ internal static class PlaceStore
             $"""
             UPDATE places SET
                 last_seen_at = greatest(last_seen_at, $3),
+                left_at = NULL,
                 claimed_at = CASE WHEN $4 AND claimed_at IS NULL AND offered_at > $5 THEN $3 ELSE claimed_at END,
                 admission_expires_at = CASE WHEN $4 AND claimed_at IS NULL AND offered_at > $5 THEN $3 + make_interval(mins => $6) ELSE admission_expires_at END
             WHERE event_id = $1 AND buyer_id = $2
@@ -66,25 +67,36 @@ internal static class PlaceStore
     }
 
     /// <summary>
-    /// Marks the places of the buyers the gateway saw polling as seen now, one statement per event
-    /// in one round trip; marks younger than <see cref="SeenResolution"/> are left as they are.
-    /// Returns how many places were marked.
+    /// Marks the places of the buyers the gateway saw asking (<paramref name="seen"/>) as seen now
+    /// and back in line, and those whose poll it answered "sold out" (<paramref name="toldSoldOut"/>)
+    /// as left: out of line until they ask again. One statement per event and kind in one round
+    /// trip; a "seen" mark younger than <see cref="SeenResolution"/> on a place still in line is
+    /// left as it is. Returns how many places were marked.
     /// </summary>
     public static async Task<int> MarkSeenAsync(
-        NpgsqlTransaction transaction, IReadOnlyDictionary<Guid, string[]> buyers, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, IReadOnlyDictionary<Guid, string[]> seen, IReadOnlyDictionary<Guid, string[]> toldSoldOut, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
-        if (buyers.Count == 0)
+        if (seen.Count == 0 && toldSoldOut.Count == 0)
         {
             return 0;
         }
 
-        await using var batch = transaction.Batch(buyers.Select(seen => Sql.Statement(
+        var statements = seen.Select(marks => Sql.Statement(
             """
-            UPDATE places p SET last_seen_at = $3
+            UPDATE places p SET last_seen_at = $3, left_at = NULL
             FROM unnest($2::text[]) AS seen (buyer_id)
-            WHERE p.event_id = $1 AND p.buyer_id = seen.buyer_id AND p.last_seen_at < $4
+            WHERE p.event_id = $1 AND p.buyer_id = seen.buyer_id AND (p.last_seen_at < $4 OR p.left_at IS NOT NULL)
             """,
-            seen.Key, seen.Value, now, now - SeenResolution)));
+            marks.Key, marks.Value, now, now - SeenResolution)).Concat(toldSoldOut.Select(marks => Sql.Statement(
+            // An admitted buyer's place is done with the line: nothing to leave.
+            """
+            UPDATE places p SET last_seen_at = greatest(p.last_seen_at, $3), left_at = $3
+            FROM unnest($2::text[]) AS told (buyer_id)
+            WHERE p.event_id = $1 AND p.buyer_id = told.buyer_id AND p.claimed_at IS NULL
+            """,
+            marks.Key, marks.Value, now)));
+        await using var batch = transaction.Batch(statements);
         return await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -95,24 +107,29 @@ internal static class PlaceStore
         return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Withdraws the offers made at or before <paramref name="offeredBy"/> that nobody claimed; the places wait again. Returns how many.</summary>
+    /// <summary>
+    /// Withdraws the offers nobody claimed that were made at or before <paramref name="offeredBy"/>,
+    /// or whose buyers left since; the places wait again (those whose buyers left, out of line).
+    /// Returns how many.
+    /// </summary>
     public static async Task<int> WithdrawAbandonedAsync(NpgsqlTransaction transaction, Guid eventId, DateTimeOffset offeredBy, CancellationToken cancellationToken)
     {
         await using var update = transaction.Command(
-            "UPDATE places SET offered_at = NULL WHERE event_id = $1 AND offered_at <= $2 AND claimed_at IS NULL",
+            "UPDATE places SET offered_at = NULL WHERE event_id = $1 AND offered_at IS NOT NULL AND claimed_at IS NULL AND (offered_at <= $2 OR left_at IS NOT NULL)",
             eventId, offeredBy);
         return await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
     /// Offers whose places booking may not count yet: those made after <paramref name="recentSince"/>,
-    /// claimed or not, and those made after <paramref name="unclaimedSince"/> that nobody claimed yet.
+    /// claimed or not, and those made after <paramref name="unclaimedSince"/> that nobody claimed yet;
+    /// not those whose buyers left (the tick withdraws them).
     /// </summary>
     public static async Task<long> CountInFlightAsync(
         NpgsqlTransaction transaction, Guid eventId, DateTimeOffset recentSince, DateTimeOffset unclaimedSince, CancellationToken cancellationToken)
     {
         await using var count = transaction.Command(
-            "SELECT count(*) FROM places WHERE event_id = $1 AND (offered_at > $2 OR (offered_at > $3 AND claimed_at IS NULL))",
+            "SELECT count(*) FROM places WHERE event_id = $1 AND left_at IS NULL AND (offered_at > $2 OR (offered_at > $3 AND claimed_at IS NULL))",
             eventId, recentSince, unclaimedSince);
         return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
     }
@@ -132,7 +149,7 @@ internal static class PlaceStore
 
     /// <summary>
     /// Offers admission, now, to the <paramref name="limit"/> lowest ranks that are neither offered
-    /// nor claimed and were seen after <paramref name="seenAfter"/>. Rows another transaction holds
+    /// nor claimed, were seen after <paramref name="seenAfter"/> and whose buyers did not leave. Rows another transaction holds
     /// (a buyer's claim, a "seen" mark) are skipped this tick, not waited for.
     /// </summary>
     public static async Task<List<Offer>> OfferAsync(
@@ -149,7 +166,7 @@ internal static class PlaceStore
             UPDATE places SET offered_at = $4, first_offered_at = coalesce(first_offered_at, $4)
             WHERE (event_id, buyer_id) IN (
                 SELECT event_id, buyer_id FROM places
-                WHERE event_id = $1 AND offered_at IS NULL AND claimed_at IS NULL AND last_seen_at > $3
+                WHERE event_id = $1 AND offered_at IS NULL AND claimed_at IS NULL AND left_at IS NULL AND last_seen_at > $3
                 ORDER BY rank
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED)

@@ -172,10 +172,10 @@ internal static class QueueStore
         return await reader.ReadAsync(cancellationToken) ? ReadView(reader, now) : null;
     }
 
-    /// <summary>Places waiting (neither offered nor claimed: the ticker's pick index) and offers made since $1.</summary>
+    /// <summary>Places waiting (neither offered nor claimed, their buyers still there: the ticker's pick index) and offers made since $1.</summary>
     private const string Counts =
         """
-        (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at IS NULL AND p.claimed_at IS NULL),
+        (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at IS NULL AND p.claimed_at IS NULL AND p.left_at IS NULL),
         (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at > $1)
         """;
 

@@ -77,7 +77,8 @@ internal static class QueuesApi
         }
 
         var now = time.Now();
-        await db.RunAsync(transaction => PlaceStore.MarkSeenAsync(transaction, report.Events!, now, cancellationToken), cancellationToken);
+        await db.RunAsync(
+            transaction => PlaceStore.MarkSeenAsync(transaction, report.Events!, report.ToldSoldOut ?? [], now, cancellationToken), cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -87,21 +88,11 @@ internal static class QueuesApi
         var errors = new Dictionary<string, string[]>();
         if (report.Events is null)
         {
-            errors["events"] = ["Name the buyers seen, by event: { \"events\": { \"<eventId>\": [\"<buyerId>\", ...] } }."];
+            errors["events"] = ["Name the buyers seen, by event: { \"events\": { \"<eventId>\": [\"<buyerId>\", ...] }, \"toldSoldOut\": { ... } }."];
             return errors;
         }
 
-        var total = 0L;
-        foreach (var (eventId, buyers) in report.Events)
-        {
-            if (buyers is null || buyers.Any(buyer => string.IsNullOrEmpty(buyer) || buyer.Length > MaxBuyerIdLength))
-            {
-                errors[$"events.{eventId}"] = [$"A list of buyer ids, each 1 to {MaxBuyerIdLength} characters."];
-            }
-
-            total += buyers?.Length ?? 0;
-        }
-
+        var total = CheckBuyers("events", report.Events, errors) + CheckBuyers("toldSoldOut", report.ToldSoldOut, errors);
         if (total > MaxSeenPerReport)
         {
             errors["events"] = [$"At most {MaxSeenPerReport} buyers per report; this one names {total}."];
@@ -109,7 +100,27 @@ internal static class QueuesApi
 
         return errors;
     }
+
+    /// <summary>Checks one list of buyers by event; returns how many it names.</summary>
+    private static long CheckBuyers(string name, Dictionary<Guid, string[]>? byEvent, Dictionary<string, string[]> errors)
+    {
+        var total = 0L;
+        foreach (var (eventId, buyers) in byEvent ?? [])
+        {
+            if (buyers is null || buyers.Any(buyer => string.IsNullOrEmpty(buyer) || buyer.Length > MaxBuyerIdLength))
+            {
+                errors[$"{name}.{eventId}"] = [$"A list of buyer ids, each 1 to {MaxBuyerIdLength} characters."];
+            }
+
+            total += buyers?.Length ?? 0;
+        }
+
+        return total;
+    }
 }
 
-/// <summary>The buyers a gateway saw polling, by event.</summary>
-internal sealed record SeenReport(Dictionary<Guid, string[]>? Events);
+/// <summary>
+/// The buyers a gateway saw asking, by event (<see cref="Events"/>), and those of them whose last
+/// poll it answered "sold out" (<see cref="ToldSoldOut"/>, optional): they left the line.
+/// </summary>
+internal sealed record SeenReport(Dictionary<Guid, string[]>? Events, Dictionary<Guid, string[]>? ToldSoldOut = null);

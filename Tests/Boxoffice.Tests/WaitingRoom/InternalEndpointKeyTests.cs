@@ -67,4 +67,21 @@ public sealed class InternalEndpointKeyTests(BoxofficeApp boxoffice)
         using var wrongKey = await ReportAsync(key[..^1]);
         Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
     }
+
+    [Theory]
+    [InlineData("""{"toldSoldOut":{}}""")]
+    [InlineData("""{"events":{},"toldSoldOut":{"01a2446b-7ae3-7971-8762-d5672e479801":[""]}}""")]
+    [InlineData("""{"events":{},"toldSoldOut":{"01a2446b-7ae3-7971-8762-d5672e479801":null}}""")]
+    [InlineData("""{"events":{},"toldSoldOut":{"not-an-event":["buyer"]}}""")]
+    [InlineData("""{"events":{},"toldSoldOut":["buyer"]}""")]
+    [InlineData("""{"events":{"01a2446b-7ae3-7971-8762-d5672e479801":[1,2]}}""")]
+    public async Task A_seen_report_that_names_its_buyers_wrongly_is_refused_with_a_problem(string body)
+    {
+        using var direct = new HttpClient { BaseAddress = boxoffice.App.GetEndpoint("waiting-room", "http") };
+        using var report = new HttpRequestMessage(HttpMethod.Post, "/internal/queues/seen") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        report.Headers.Add(InternalKey.Header, await boxoffice.ParameterAsync("waiting-room-internal-key"));
+        using var answered = await direct.SendAsync(report, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.BadRequest, answered.StatusCode);
+        Assert.Equal("application/problem+json", answered.Content.Headers.ContentType?.MediaType);
+    }
 }

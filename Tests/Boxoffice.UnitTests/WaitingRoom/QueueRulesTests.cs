@@ -94,6 +94,19 @@ public sealed class QueueRulesTests
         Assert.Equal((QueueStates.Waiting, 13L, 8L), (status.State, status.Position!.Value, status.Ahead!.Value));
     }
 
+    [Fact]
+    public void A_queue_slowed_by_the_places_left_estimates_the_slow_wait_but_keeps_its_front_polling_at_its_rate()
+    {
+        // Rate 50 a second, but the last 10 s offered a place every 5 s: only returned places are left.
+        var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, prequeue: 1_000, servedThrough: -1, admitted: 200), 800, 0.2, Opens.AddMinutes(1));
+        var near = QueueRules.StatusOf(new QueueTicket(EventId, "near", QueueRanks.Late(10), Opens.ToUnixTimeSeconds()), snapshot, Opens.AddMinutes(1));
+        var far = QueueRules.StatusOf(new QueueTicket(EventId, "far", QueueRanks.Late(5_000), Opens.ToUnixTimeSeconds()), snapshot, Opens.AddMinutes(1));
+
+        // 809 ahead at 0.2 a second: about an hour; at the rate, a place may be theirs in 17 s.
+        Assert.Equal((809L, 4_045, 17), (near.Ahead!.Value, near.EstimatedWaitSeconds!.Value, near.PollAfterSeconds!.Value));
+        Assert.Equal(QueueSchedule.MaxPollSeconds, far.PollAfterSeconds);
+    }
+
     [Theory]
     [InlineData(0, QueueSchedule.MinPollSeconds)]
     [InlineData(1, 1)]
