@@ -109,19 +109,18 @@ public static class QueueSchedule
         var ahead = Math.Max(0, position - queue.AdmittedTotal - 1);
         var rate = queue.AdmittedPerSecond > 0 ? queue.AdmittedPerSecond : queue.AdmitPerSecond ?? 0;
         int? wait = rate > 0 ? (int)Math.Ceiling(ahead / rate) : null;
-        // The next poll comes when the turn could come at the fastest the queue may move (its rate),
-        // not at the measured pace: a queue slowed by the places left, not by its rate, moves again
-        // the moment places come back, and the buyers at its front must hear of it in a second or
-        // two, not in a minute while their offers hold the places back.
-        var fastest = Math.Max(rate, queue.AdmitPerSecond ?? 0);
-        int? soonest = fastest > 0 ? (int)Math.Ceiling(ahead / fastest) : null;
-        return new QueueStatus(queue.EventId, QueueStates.Waiting, position, ahead, wait, PollAfter(soonest), queue.SaleOpensAt);
+        // The front of the line, the places one second at the queue's rate would reach, polls every
+        // second whatever the measured pace: a queue held back by the places left rather than its
+        // rate (a trickle measured) offers the next place that comes back to them at any moment,
+        // and an offer waiting a minute for its buyer's next poll keeps the places after it back.
+        var front = ahead < (queue.AdmitPerSecond ?? 0);
+        return new QueueStatus(queue.EventId, QueueStates.Waiting, position, ahead, wait, front ? MinPollSeconds : PollAfter(wait), queue.SaleOpensAt);
     }
 
     /// <summary>
-    /// The soonest wait (at the queue's rate), between <see cref="MinPollSeconds"/> and
-    /// <see cref="MaxPollSeconds"/>: a buyer comes back when their turn could have come, and again
-    /// as often as the wait left says if it has not. At a rate r, the places within r of the front poll every second, the
+    /// The expected wait, between <see cref="MinPollSeconds"/> and <see cref="MaxPollSeconds"/>: a
+    /// buyer comes back when their turn should have come, and again as often as the wait left
+    /// says if it has not (the front of the line, every second). At a rate r, the places within r of the front poll every second, the
     /// middle adds about 0.7 r polls a second per doubling of the position, and the back polls
     /// once a minute: 10,000 waiting at 100 a second cost about 600 polls a second, 50,000 at 50 a
     /// second about 1,000. An offer stays open for its buyer until the abandon window, but counts
@@ -129,6 +128,6 @@ public static class QueueSchedule
     /// the end of a sale, a buyer who comes back later than that may find the place offered again
     /// further down the line, and then hears "sold out" at the hold.
     /// </summary>
-    public static int PollAfter(int? soonestWaitSeconds) =>
-        soonestWaitSeconds is { } wait ? Math.Clamp(wait, MinPollSeconds, MaxPollSeconds) : MaxPollSeconds / 2;
+    public static int PollAfter(int? estimatedWaitSeconds) =>
+        estimatedWaitSeconds is { } wait ? Math.Clamp(wait, MinPollSeconds, MaxPollSeconds) : MaxPollSeconds / 2;
 }

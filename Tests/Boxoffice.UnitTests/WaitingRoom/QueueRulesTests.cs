@@ -95,16 +95,21 @@ public sealed class QueueRulesTests
     }
 
     [Fact]
-    public void A_queue_slowed_by_the_places_left_estimates_the_slow_wait_but_keeps_its_front_polling_at_its_rate()
+    public void A_queue_slowed_by_the_places_left_keeps_its_front_polling_every_second()
     {
         // Rate 50 a second, but the last 10 s offered a place every 5 s: only returned places are left.
-        var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, prequeue: 1_000, servedThrough: -1, admitted: 200), 800, 0.2, Opens.AddMinutes(1));
-        var near = QueueRules.StatusOf(new QueueTicket(EventId, "near", QueueRanks.Late(10), Opens.ToUnixTimeSeconds()), snapshot, Opens.AddMinutes(1));
-        var far = QueueRules.StatusOf(new QueueTicket(EventId, "far", QueueRanks.Late(5_000), Opens.ToUnixTimeSeconds()), snapshot, Opens.AddMinutes(1));
+        var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, servedThrough: -1, admitted: 200), 800, 0.2, Opens.AddMinutes(1));
+        QueueStatus StatusAt(long arrival) =>
+            QueueRules.StatusOf(new QueueTicket(EventId, "buyer", QueueRanks.Late(arrival), Opens.ToUnixTimeSeconds()), snapshot, Opens.AddMinutes(1));
 
-        // 809 ahead at 0.2 a second: about an hour; at the rate, a place may be theirs in 17 s.
-        Assert.Equal((809L, 4_045, 17), (near.Ahead!.Value, near.EstimatedWaitSeconds!.Value, near.PollAfterSeconds!.Value));
-        Assert.Equal(QueueSchedule.MaxPollSeconds, far.PollAfterSeconds);
+        // Arrival 1,010, 809 ahead: the estimate is at the measured pace (about an hour), and so is the next poll.
+        var back = StatusAt(1_010);
+        Assert.Equal((809L, 4_045, QueueSchedule.MaxPollSeconds), (back.Ahead!.Value, back.EstimatedWaitSeconds!.Value, back.PollAfterSeconds!.Value));
+        // Fewer ahead than the rate (50): every second, though the estimate says minutes.
+        var front = StatusAt(249);
+        Assert.Equal((48L, 240, QueueSchedule.MinPollSeconds), (front.Ahead!.Value, front.EstimatedWaitSeconds!.Value, front.PollAfterSeconds!.Value));
+        var behind = StatusAt(251);
+        Assert.Equal((50L, 250, QueueSchedule.MaxPollSeconds), (behind.Ahead!.Value, behind.EstimatedWaitSeconds!.Value, behind.PollAfterSeconds!.Value));
     }
 
     [Theory]
