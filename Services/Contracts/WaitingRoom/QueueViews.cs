@@ -22,7 +22,9 @@ public static class QueueStates
 /// <summary>
 /// One event's queue as the waiting room last wrote it: what every gateway replica answers status
 /// polls from, fetched from the waiting room's <c>GET /internal/queues</c> about twice a second.
-/// <see cref="ServedThrough"/> is the highest rank offered admission so far (-1: none).
+/// <see cref="ServedThrough"/> is the highest rank offered admission so far (-1: none);
+/// <see cref="FrontThrough"/> the highest rank of the front of the line: the first
+/// <see cref="AdmitPerSecond"/> places still waiting, whose buyers have not left (-1: none, or no rate).
 /// </summary>
 public sealed record QueueSnapshot(
     Guid EventId,
@@ -35,7 +37,8 @@ public sealed record QueueSnapshot(
     long AdmittedTotal,
     long Waiting,
     int? AdmitPerSecond,
-    double AdmittedPerSecond);
+    double AdmittedPerSecond,
+    long FrontThrough = -1);
 
 /// <summary>
 /// What a buyer is told about their place: by the gateway's status endpoint and stream, and by the
@@ -109,11 +112,13 @@ public static class QueueSchedule
         var ahead = Math.Max(0, position - queue.AdmittedTotal - 1);
         var rate = queue.AdmittedPerSecond > 0 ? queue.AdmittedPerSecond : queue.AdmitPerSecond ?? 0;
         int? wait = rate > 0 ? (int)Math.Ceiling(ahead / rate) : null;
-        // The front of the line, the places one second at the queue's rate would reach, polls every
-        // second whatever the measured pace: a queue held back by the places left rather than its
-        // rate (a trickle measured) offers the next place that comes back to them at any moment,
-        // and an offer waiting a minute for its buyer's next poll keeps the places after it back.
-        var front = ahead < (queue.AdmitPerSecond ?? 0);
+        // The front of the line, the places still waiting that one second at the queue's rate would
+        // reach, polls every second whatever the measured pace: a queue held back by the places
+        // left rather than its rate (a trickle measured) offers the next place that comes back to
+        // them at any moment, and an offer waiting a minute for its buyer's next poll keeps the
+        // places after it back. (Not "fewer ahead than the rate": after a sell-out most of those
+        // ahead have left, and are not in the way.)
+        var front = ticket.Rank <= queue.FrontThrough;
         return new QueueStatus(queue.EventId, QueueStates.Waiting, position, ahead, wait, front ? MinPollSeconds : PollAfter(wait), queue.SaleOpensAt);
     }
 

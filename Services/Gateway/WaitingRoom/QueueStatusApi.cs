@@ -139,12 +139,11 @@ internal static partial class QueueStatusApi
 
         using var activity = WaitingRoomTelemetry.Source.StartActivity("waiting-room status");
         activity?.SetTag("boxoffice.event_id", ticket.EventId);
-        var known = QueueSchedule.StatusOf(ticket, queue, time.GetUtcNow());
-        seen.Mark(ticket.EventId, ticket.BuyerId, toldSoldOut: !streaming && known?.State == QueueStates.SoldOut);
-        if (known is { } status)
+        if (QueueSchedule.StatusOf(ticket, queue, time.GetUtcNow()) is { } status)
         {
             activity?.SetTag("boxoffice.queue_state", status.State);
             WaitingRoomTelemetry.StatusAnswered(status.State);
+            Seen(status);
             return new Answer(status, null);
         }
 
@@ -152,7 +151,11 @@ internal static partial class QueueStatusApi
         activity?.SetTag("boxoffice.queue_state", "turn");
         var answer = await AdmissionAsync(ticket, queue, http, clients);
         WaitingRoomTelemetry.StatusAnswered(answer.Status?.State ?? "refused");
+        Seen(answer.Status);
         return answer;
+
+        // Marked once the answer is known, so the waiting room hears what the buyer was told.
+        void Seen(QueueStatus? told) => seen.Mark(ticket.EventId, ticket.BuyerId, toldSoldOut: !streaming && told?.State == QueueStates.SoldOut);
     }
 
     /// <summary>Asks the waiting room for the buyer's admission, as the buyer (their own token and ticket).</summary>

@@ -39,19 +39,21 @@ internal sealed partial class SeenBuyers(
         }
 
         var batch = Interlocked.Exchange(ref _seen, new ConcurrentDictionary<(Guid EventId, string BuyerId), bool>());
-        var marks = batch.Take(MaxPerReport).ToList();
+        // Read once: a mark racing the swap must not shift what is sent against what is kept.
+        var all = batch.ToArray();
+        var marks = all.Take(MaxPerReport).ToList();
         try
         {
             using var client = clients.CreateClient(QueueSnapshots.InternalClientName);
             using var response = await client.PostAsJsonAsync(
                 "/internal/queues/seen", new { events = ByEvent(marks, toldSoldOut: false), toldSoldOut = ByEvent(marks, toldSoldOut: true) }, cancellationToken);
             response.EnsureSuccessStatusCode();
-            Requeue(batch.Skip(MaxPerReport));
+            Requeue(all.Skip(MaxPerReport));
         }
         catch (Exception failure) when (!cancellationToken.IsCancellationRequested)
         {
             // Any failure (an open circuit too): see QueueSnapshots.RefreshAsync.
-            Requeue(batch);
+            Requeue(all);
             LogReportFailed(marks.Count, failure.Message);
         }
     }

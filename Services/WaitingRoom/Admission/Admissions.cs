@@ -21,7 +21,8 @@ internal static class Admissions
         }
 
         // Only a queue that admits hands out admissions: nothing is claimed before the opening,
-        // while sold out (the offer waits, or is withdrawn and made again) or once the sale ended.
+        // while sold out (the offer waits, or is withdrawn and made again; at once when its buyer
+        // was told "sold out" by a poll) or once the sale ended.
         var state = QueueRules.StateOf(queue, now);
         var place = await PlaceStore.SeenAndClaimAsync(
             transaction, ticket.EventId, ticket.BuyerId, now, claimable: state == QueueStates.Waiting, now - abandonedAfter, queue.AdmissionMinutes, cancellationToken);

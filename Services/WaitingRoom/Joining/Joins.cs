@@ -90,7 +90,9 @@ internal static class Joins
         }
 
         var arrival = await QueueStore.NextLateArrivalAsync(transaction, eventId, cancellationToken);
-        var place = await PlaceStore.TryInsertAsync(transaction, eventId, buyerId, QueueRanks.Late(arrival), prequeue: false, now, cancellationToken)
+        // A sold-out queue answers the join so, and its buyer is not expected back: out of line until they ask again.
+        var place = await PlaceStore.TryInsertAsync(
+                transaction, eventId, buyerId, QueueRanks.Late(arrival), prequeue: false, now, cancellationToken, soldOut: QueueRules.StateOf(queue, now) == QueueStates.SoldOut)
             ?? throw new InvalidOperationException($"Arrival {arrival} of event {eventId} found its rank or its buyer taken under the queue's lock.");
         return new JoinOutcome.Joined(place, queue with { LateJoins = arrival }, First: true);
     }

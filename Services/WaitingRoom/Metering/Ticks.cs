@@ -43,11 +43,12 @@ internal static class Ticks
         var prequeueCount = opening ? await PlaceStore.CountPrequeueAsync(transaction, eventId, cancellationToken) : queue.PrequeueCount;
         // Booking silent: the last word on sold out stands, and nothing caps the offers but that.
         var isSoldOut = available is { } left ? left == 0 : queue.SoldOut;
+        // Withdrawn first: an offer whose buyer left is neither in flight nor open.
+        var withdrawn = await PlaceStore.WithdrawAbandonedAsync(transaction, eventId, now - abandonedAfter, cancellationToken);
         long? placesLeft = available is { } count
             ? count - await PlaceStore.CountInFlightAsync(
                 transaction, eventId, now - options.AvailabilityLag, now - options.AvailabilityLag - QueueSchedule.LongestPoll, cancellationToken)
             : null;
-        var withdrawn = await PlaceStore.WithdrawAbandonedAsync(transaction, eventId, now - abandonedAfter, cancellationToken);
         var holding = queue.MaxAdmitted is null ? 0 : await PlaceStore.CountHoldingAsync(transaction, eventId, now - abandonedAfter, now, cancellationToken);
         var metered = MeteringRules.Next(queue.Credit, queue.LastTickAt, now, queue.AdmitPerSecond, queue.MaxAdmitted, holding, isSoldOut, placesLeft, options.TickInterval);
         var offers = await PlaceStore.OfferAsync(transaction, eventId, metered.Offers, now - abandonedAfter, now, cancellationToken);

@@ -22,20 +22,22 @@ internal static class PlaceStore
     }
 
     /// <summary>
-    /// Takes the place, seen now; null when it could not be taken: the buyer has a place already,
+    /// Takes the place, seen now (and left at once when the join is answered "sold out":
+    /// <paramref name="soldOut"/>); null when it could not be taken: the buyer has a place already,
     /// or (a pre-queue draw, once in billions) another place has the rank.
     /// </summary>
     public static async Task<Place?> TryInsertAsync(
-        NpgsqlTransaction transaction, Guid eventId, string buyerId, long rank, bool prequeue, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid eventId, string buyerId, long rank, bool prequeue, DateTimeOffset now, CancellationToken cancellationToken,
+        bool soldOut = false)
     {
         await using var insert = transaction.Command(
             $"""
-            INSERT INTO places (event_id, buyer_id, rank, prequeue, joined_at, last_seen_at)
-            VALUES ($1, $2, $3, $4, $5, $5)
+            INSERT INTO places (event_id, buyer_id, rank, prequeue, joined_at, last_seen_at, left_at)
+            VALUES ($1, $2, $3, $4, $5, $5, CASE WHEN $6 THEN $5 END)
             ON CONFLICT DO NOTHING
             RETURNING {Columns}
             """,
-            eventId, buyerId, rank, prequeue, now);
+            eventId, buyerId, rank, prequeue, now, soldOut);
         await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
@@ -93,7 +95,7 @@ internal static class PlaceStore
             """
             UPDATE places p SET last_seen_at = greatest(p.last_seen_at, $3), left_at = $3
             FROM unnest($2::text[]) AS told (buyer_id)
-            WHERE p.event_id = $1 AND p.buyer_id = told.buyer_id AND p.claimed_at IS NULL
+            WHERE p.event_id = $1 AND p.buyer_id = told.buyer_id AND p.claimed_at IS NULL AND p.left_at IS NULL
             """,
             marks.Key, marks.Value, now)));
         await using var batch = transaction.Batch(statements);

@@ -50,7 +50,7 @@ internal static class QueueRules
     }
 
     /// <summary>The queue as the gateway answers status from it.</summary>
-    public static QueueSnapshot Snapshot(QueueRow queue, long waiting, double admittedPerSecond, DateTimeOffset now) => new(
+    public static QueueSnapshot Snapshot(QueueRow queue, long waiting, double admittedPerSecond, DateTimeOffset now, long frontThrough = -1) => new(
         queue.EventId,
         StateOf(queue, now),
         queue.PrequeueOpensAt,
@@ -61,9 +61,10 @@ internal static class QueueRules
         queue.AdmittedTotal,
         waiting,
         queue.AdmitPerSecond,
-        admittedPerSecond);
+        admittedPerSecond,
+        frontThrough);
 
-    public static QueueSnapshot Snapshot(QueueView view, DateTimeOffset now) => Snapshot(view.Queue, view.Waiting, view.AdmittedPerSecond, now);
+    public static QueueSnapshot Snapshot(QueueView view, DateTimeOffset now) => Snapshot(view.Queue, view.Waiting, view.AdmittedPerSecond, now, view.FrontThrough);
 
     /// <summary>What anybody may know of the queue.</summary>
     public static QueueInfo Info(QueueView view, DateTimeOffset now)

@@ -172,11 +172,19 @@ internal static class QueueStore
         return await reader.ReadAsync(cancellationToken) ? ReadView(reader, now) : null;
     }
 
-    /// <summary>Places waiting (neither offered nor claimed, their buyers still there: the ticker's pick index) and offers made since $1.</summary>
+    /// <summary>
+    /// Places waiting (neither offered nor claimed, their buyers still there: the ticker's pick
+    /// index), offers made since $1, and the rank of the last place of the front of the line (the
+    /// first <c>admit_per_second</c> places waiting; every one waiting when fewer; -1 without a rate).
+    /// </summary>
     private const string Counts =
         """
         (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at IS NULL AND p.claimed_at IS NULL AND p.left_at IS NULL),
-        (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at > $1)
+        (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at > $1),
+        CASE WHEN coalesce(q.admit_per_second, 0) <= 0 THEN -1 ELSE coalesce(
+            (SELECT p.rank FROM places p WHERE p.event_id = q.event_id AND p.offered_at IS NULL AND p.claimed_at IS NULL AND p.left_at IS NULL
+             ORDER BY p.rank OFFSET q.admit_per_second - 1 LIMIT 1),
+            9223372036854775807) END
         """;
 
     private static async Task<QueueChange> ExistsAsync(NpgsqlTransaction transaction, Guid eventId, CancellationToken cancellationToken)
@@ -186,7 +194,7 @@ internal static class QueueStore
     }
 
     private static QueueView ReadView(NpgsqlDataReader reader, DateTimeOffset now) =>
-        new(Read(reader), reader.GetInt64(ColumnCount), reader.GetInt64(ColumnCount + 1), now);
+        new(Read(reader), reader.GetInt64(ColumnCount), reader.GetInt64(ColumnCount + 1), now, reader.GetInt64(ColumnCount + 2));
 
     private static QueueRow Read(NpgsqlDataReader reader) => new(
         reader.GetGuid(0),

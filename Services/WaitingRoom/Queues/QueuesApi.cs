@@ -120,7 +120,8 @@ internal static class QueuesApi
 }
 
 /// <summary>
-/// The buyers a gateway saw asking, by event (<see cref="Events"/>), and those of them whose last
-/// poll it answered "sold out" (<see cref="ToldSoldOut"/>, optional): they left the line.
+/// The buyers a gateway saw asking, by event: those it answered otherwise (<see cref="Events"/>),
+/// and those whose last poll it answered "sold out" (<see cref="ToldSoldOut"/>, optional): they
+/// left the line. A buyer is in one list or the other.
 /// </summary>
 internal sealed record SeenReport(Dictionary<Guid, string[]>? Events, Dictionary<Guid, string[]>? ToldSoldOut = null);

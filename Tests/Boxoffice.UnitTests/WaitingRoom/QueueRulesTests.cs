@@ -97,19 +97,23 @@ public sealed class QueueRulesTests
     [Fact]
     public void A_queue_slowed_by_the_places_left_keeps_its_front_polling_every_second()
     {
-        // Rate 50 a second, but the last 10 s offered a place every 5 s: only returned places are left.
-        var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, servedThrough: -1, admitted: 200), 800, 0.2, Opens.AddMinutes(1));
+        // Rate 50 a second, but the last 10 s offered a place every 5 s: only returned places are
+        // left. The 50 places still waiting at the front of the line end at arrival 600 (most of
+        // those ahead of them have left).
+        var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, servedThrough: -1, admitted: 200), 800, 0.2, Opens.AddMinutes(1), frontThrough: QueueRanks.Late(600));
         QueueStatus StatusAt(long arrival) =>
             QueueRules.StatusOf(new QueueTicket(EventId, "buyer", QueueRanks.Late(arrival), Opens.ToUnixTimeSeconds()), snapshot, Opens.AddMinutes(1));
 
-        // Arrival 1,010, 809 ahead: the estimate is at the measured pace (about an hour), and so is the next poll.
-        var back = StatusAt(1_010);
-        Assert.Equal((809L, 4_045, QueueSchedule.MaxPollSeconds), (back.Ahead!.Value, back.EstimatedWaitSeconds!.Value, back.PollAfterSeconds!.Value));
-        // Fewer ahead than the rate (50): every second, though the estimate says minutes.
-        var front = StatusAt(249);
-        Assert.Equal((48L, 240, QueueSchedule.MinPollSeconds), (front.Ahead!.Value, front.EstimatedWaitSeconds!.Value, front.PollAfterSeconds!.Value));
-        var behind = StatusAt(251);
-        Assert.Equal((50L, 250, QueueSchedule.MaxPollSeconds), (behind.Ahead!.Value, behind.EstimatedWaitSeconds!.Value, behind.PollAfterSeconds!.Value));
+        // In the front: every second, though 399 are counted ahead and the estimate says half an hour.
+        var front = StatusAt(600);
+        Assert.Equal((399L, 1_995, QueueSchedule.MinPollSeconds), (front.Ahead!.Value, front.EstimatedWaitSeconds!.Value, front.PollAfterSeconds!.Value));
+        // Behind it: at the measured pace, here the longest interval.
+        var behind = StatusAt(601);
+        Assert.Equal((400L, 2_000, QueueSchedule.MaxPollSeconds), (behind.Ahead!.Value, behind.EstimatedWaitSeconds!.Value, behind.PollAfterSeconds!.Value));
+        // No front known (no rate, or an older waiting room): the measured pace for everyone.
+        var unknown = QueueRules.StatusOf(new QueueTicket(EventId, "buyer", QueueRanks.Late(600), Opens.ToUnixTimeSeconds()),
+            QueueRules.Snapshot(Queue(shuffledAt: Opens, servedThrough: -1, admitted: 200), 800, 0.2, Opens.AddMinutes(1)), Opens.AddMinutes(1));
+        Assert.Equal((399L, QueueSchedule.MaxPollSeconds), (unknown.Ahead!.Value, unknown.PollAfterSeconds!.Value));
     }
 
     [Theory]
