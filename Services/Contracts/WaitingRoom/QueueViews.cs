@@ -125,7 +125,7 @@ public static class QueueSchedule
     /// <summary>
     /// The expected wait, between <see cref="MinPollSeconds"/> and <see cref="MaxPollSeconds"/>: a
     /// buyer comes back when their turn should have come, and again as often as the wait left
-    /// says if it has not (the front of the line, every second). At a rate r, the places within r of the front poll every second, the
+    /// says if it has not. At a rate r, the places within r of the front poll every second, the
     /// middle adds about 0.7 r polls a second per doubling of the position, and the back polls
     /// once a minute: 10,000 waiting at 100 a second cost about 600 polls a second, 50,000 at 50 a
     /// second about 1,000. An offer stays open for its buyer until the abandon window, but counts

@@ -8,8 +8,9 @@ namespace Boxoffice.Gateway.WaitingRoom;
 /// follows the poll schedule is never skipped as abandoned, at the cost of one small request per
 /// interval instead of a write per poll. A buyer whose last poll was answered "sold out" is
 /// reported as told so: that answer names no next poll, so the waiting room takes the place out of
-/// line until its buyer asks again, and places that come back go to buyers still there. A report that fails, whatever the failure, is merged into the next one; a killed replica loses at
-/// most one interval of marks, far less than the abandon window.
+/// line until its buyer asks again, and places that come back go to buyers still there. A report
+/// that fails, whatever the failure, is merged into the next one; a killed replica loses at most
+/// one interval of marks, far less than the abandon window.
 /// </summary>
 internal sealed partial class SeenBuyers(
     IHttpClientFactory clients, Microsoft.Extensions.Options.IOptions<WaitingRoomSettings> settings, ILogger<SeenBuyers> logger) : BackgroundService
