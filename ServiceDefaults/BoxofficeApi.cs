@@ -12,7 +12,8 @@ public static class BoxofficeApiExtensions
     /// <summary>
     /// What every service with a Boxoffice JSON API has: Boxoffice access tokens
     /// (<see cref="BoxofficeAuth.AddBoxofficeAuthentication{TBuilder}"/>) and one JSON shape: enums
-    /// as kebab-case names, never numbers. Two things each service registers itself:
+    /// as kebab-case names, never numbers, and no text value holding NUL
+    /// (<see cref="NulFreeTextConverter"/>). Two things each service registers itself:
     /// <list type="bullet">
     /// <item><c>builder.Services.AddValidation()</c>: .NET's validation source generator describes
     /// only the request types of the project whose code calls it; called here, in ServiceDefaults,
@@ -35,6 +36,9 @@ public static class BoxofficeApiExtensions
             // Organizers' text reaches buyers' pages: escape HTML-significant characters (< > & ' ")
             // as \uXXXX, not the relaxed default, so a name is inert even where it is pasted into HTML.
             options.SerializerOptions.Encoder = JavaScriptEncoder.Default;
+
+            // NUL in a text value is refused as the body is read, before any statement runs.
+            options.SerializerOptions.Converters.Add(new NulFreeTextConverter());
         });
         return builder;
     }

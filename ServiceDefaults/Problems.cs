@@ -59,6 +59,8 @@ public static class ProblemTypes
         "An account with this e-mail address exists already.");
     public static readonly ProblemType HostNotAllowed = new("host-not-allowed", StatusCodes.Status400BadRequest,
         "The request's Host is not one of the identity server's names (its issuer's host, or an internal name). Nothing was done.");
+    public static readonly ProblemType UnstorableText = new("unstorable-text", StatusCodes.Status400BadRequest,
+        "A parameter holds a character no text may hold (NUL, %00), or the form cannot be read. Nothing was done.");
 
     // Catalog
     public static readonly ProblemType EventState = new("event-state", StatusCodes.Status409Conflict,
@@ -126,7 +128,7 @@ public static class ProblemTypes
         NotFound, Unavailable, IdempotencyKeyReused,
         NotParked, BrokerUnavailable,
         RateLimited, BodyTooLarge,
-        AccountExists, HostNotAllowed,
+        AccountExists, HostNotAllowed, UnstorableText,
         EventState, InventoryTooLarge, OrganizerQuota,
         SaleNotOpen, SoldOut, SeatsUnavailable, BuyerLimit, AbandonedHolds, UnknownTier, UnknownSeats, HoldState, InvalidTicketCode, AlreadyCheckedIn, TicketVoid, NotStaffOfEvent,
         AdmissionRequired, InvalidQueueTicket, ProofOfWorkFailed, QueueNotOpen,

@@ -13,6 +13,7 @@ var app = builder.Build();
 await app.Services.PrepareIdentityAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
 app.UseHostAllowList();
+app.UseNulFreeParameters();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

@@ -50,6 +50,35 @@ public static class PooledConnections
         }
     }
 
+    /// <summary>
+    /// Forgets every statement prepared on <paramref name="connection"/> after PostgreSQL refused a
+    /// statement on it, before the connection goes back to the pool. Npgsql's bookkeeping of
+    /// automatic preparation goes wrong when a statement fails while it is being prepared (on its
+    /// second call) with an error raised as its parameters are bound: text holding NUL, or a
+    /// parameter that makes planning fail. The next call of that statement on that connection
+    /// then fails with "Received unexpected backend message DataRow", an innocent request's 500
+    /// (npgsql/npgsql#6391, open for 10.0.3). Forgetting costs one <c>DEALLOCATE ALL</c> and
+    /// preparing the connection's statements again, only after an error. Call it once no
+    /// transaction is open on the connection; a connection that broke is left alone.
+    /// </summary>
+    public static void ForgetPrepared(NpgsqlConnection connection)
+    {
+        if (connection.FullState != System.Data.ConnectionState.Open)
+        {
+            return;
+        }
+
+        try
+        {
+            // Npgsql offers no asynchronous form; one short round trip, on an error's path only.
+            connection.UnprepareAll();
+        }
+        catch (NpgsqlException)
+        {
+            // A connection that fails here is broken, and the pool drops it.
+        }
+    }
+
     /// <summary>The same, on a connection string (null stays null, for the caller's own error).</summary>
     public static string? Apply(string? connectionString)
     {

@@ -26,6 +26,8 @@ public enum TransactionEnd
 /// broken by a restart fails on its first use). Such a failure can hide a commit that happened:
 /// requests that must not run twice carry an idempotency key, which the retry replays.</item>
 /// </list>
+/// A connection on which a run or a read failed forgets its prepared statements before it goes
+/// back to the pool (<see cref="PooledConnections.ForgetPrepared"/>).
 /// </summary>
 public static class Transactions
 {
@@ -68,6 +70,7 @@ public static class Transactions
             TimeSpan pause;
             NpgsqlConnection? connection = null;
             NpgsqlTransaction? transaction = null;
+            var completed = false;
             try
             {
                 connection = await db.OpenConnectionAsync(cancellationToken);
@@ -79,6 +82,7 @@ public static class Transactions
                     await transaction.CommitAsync(cancellationToken);
                 }
 
+                completed = true;
                 return (outcome, ending);
             }
             catch (PostgresException exception) when (attempt < DeadlockAttempts && exception.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
@@ -98,6 +102,12 @@ public static class Transactions
 
                 if (connection is not null)
                 {
+                    // After a failure (PostgreSQL refused a statement): see PooledConnections.ForgetPrepared.
+                    if (!completed)
+                    {
+                        PooledConnections.ForgetPrepared(connection);
+                    }
+
                     await connection.DisposeAsync();
                 }
             }
@@ -126,7 +136,15 @@ public static class Transactions
             try
             {
                 await using var connection = await db.OpenConnectionAsync(cancellationToken);
-                return await read(connection);
+                try
+                {
+                    return await read(connection);
+                }
+                catch (PostgresException)
+                {
+                    PooledConnections.ForgetPrepared(connection);
+                    throw;
+                }
             }
             catch (NpgsqlException exception) when (attempt < TransientAttempts && exception.IsTransient && !cancellationToken.IsCancellationRequested)
             {

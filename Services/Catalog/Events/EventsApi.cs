@@ -70,10 +70,8 @@ internal static class EventsApi
         }
 
         var document = await cache.GetEventAsync(CatalogCache.EventKey(eventId), eventId, async token =>
-        {
-            await using var connection = await db.OpenConnectionAsync(token);
-            return CachedDocument.From(await EventStore.FindAsync(connection, null, eventId, null, token), json.Value.SerializerOptions);
-        }, cancellationToken);
+            CachedDocument.From(await db.ReadAsync(connection => EventStore.FindAsync(connection, null, eventId, null, token), token), json.Value.SerializerOptions),
+            cancellationToken);
         return DocumentResults.Send(context, document);
     }
 
@@ -89,25 +87,23 @@ internal static class EventsApi
         return DocumentResults.Send(context, document);
     }
 
-    private static async ValueTask<SeatMap?> LoadSeatMapAsync(NpgsqlDataSource db, Guid id, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        if (await EventStore.FindAsync(connection, null, id, null, cancellationToken) is not { } detail
-            || await VenueStore.FindAsync(connection, detail.Venue.Id, null, cancellationToken) is not { } venue)
+    private static async ValueTask<SeatMap?> LoadSeatMapAsync(NpgsqlDataSource db, Guid id, CancellationToken cancellationToken) =>
+        await db.ReadAsync<SeatMap?>(async connection =>
         {
-            return null;
-        }
+            if (await EventStore.FindAsync(connection, null, id, null, cancellationToken) is not { } detail
+                || await VenueStore.FindAsync(connection, detail.Venue.Id, null, cancellationToken) is not { } venue)
+            {
+                return null;
+            }
 
-        var tierOf = detail.TierBySection();
-        return new SeatMap(id, venue.Id, venue.Capacity, [.. venue.Sections.Select(section =>
-            new SeatMapSection(section.Name, section.Kind, section.Capacity, tierOf.TryGetValue(section.Name, out var tier) ? tier : null, section.Rows))]);
-    }
+            var tierOf = detail.TierBySection();
+            return new SeatMap(id, venue.Id, venue.Capacity, [.. venue.Sections.Select(section =>
+                new SeatMapSection(section.Name, section.Kind, section.Capacity, tierOf.TryGetValue(section.Name, out var tier) ? tier : null, section.Rows))]);
+        }, cancellationToken);
 
-    private static async ValueTask<CachedDocument> LoadPageAsync(NpgsqlDataSource db, ListFilter filter, JsonSerializerOptions options, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return CachedDocument.From(await EventStore.ListPublishedAsync(connection, filter, cancellationToken), options);
-    }
+    /// <summary>Through the runner's read: the search text is the buyer's, and PostgreSQL may refuse it (NUL) as it binds.</summary>
+    private static async ValueTask<CachedDocument> LoadPageAsync(NpgsqlDataSource db, ListFilter filter, JsonSerializerOptions options, CancellationToken cancellationToken) =>
+        CachedDocument.From(await db.ReadAsync(connection => EventStore.ListPublishedAsync(connection, filter, cancellationToken), cancellationToken), options);
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

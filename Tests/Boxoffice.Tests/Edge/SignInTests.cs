@@ -733,4 +733,37 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
             Assert.Contains(problem.GetProperty("errors").EnumerateObject(), error => error.Name.Equals(field, StringComparison.OrdinalIgnoreCase));
         }
     }
+    [Fact]
+    public async Task Text_holding_NUL_in_a_token_request_or_a_sign_in_is_refused_and_spoils_nothing_for_the_next_client()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
+        using var gateway = boxoffice.CreateGatewayClient();
+        var secret = await boxoffice.ParameterAsync("backoffice-client-secret");
+
+        // Several rounds: the identity server's pooled connections prepare a statement on its second call.
+        for (var round = 0; round < 4; round++)
+        {
+            using var token = await gateway.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_id"] = Tokens.BackofficeClient + "\0",
+                ["client_secret"] = secret,
+                ["scope"] = "catalog.read",
+            }), ct);
+            var problem = await WaitingRoom.ProblemAnswer.ExpectAsync(token, HttpStatusCode.BadRequest, "unstorable-text", "a client id holding NUL");
+            Assert.Equal("invalid_request", problem.GetProperty("error").GetString());
+
+            using var browser = Tokens.Browser(boxoffice);
+            using var signIn = await Tokens.SignInAsync(browser, "/account/login", email.Replace("@", "\0@", StringComparison.Ordinal), Password);
+            await WaitingRoom.ProblemAnswer.ExpectAsync(signIn, HttpStatusCode.BadRequest, "unstorable-text", "an email holding NUL");
+
+            using var query = await gateway.GetAsync($"/connect/authorize?client_id={Tokens.WebClient}%00&response_type=code", ct);
+            await WaitingRoom.ProblemAnswer.ExpectAsync(query, HttpStatusCode.BadRequest, "unstorable-text", "a query holding NUL");
+
+            Assert.NotEmpty(await Tokens.ClientCredentialsAsync(boxoffice, "catalog.read"));
+            using var honest = await Tokens.SignInAsync(browser, "/account/login", email, Password);
+            Assert.Equal(HttpStatusCode.Redirect, honest.StatusCode);
+        }
+    }
 }
