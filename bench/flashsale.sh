@@ -11,6 +11,7 @@
 #   faults_no_waiting_room  clicks at the opening, the free-for-all), calm and with the same faults.
 # With BENCH_REHEARSAL=N (default 0: none) each run first rehearses a calm sale of N buyers for half
 # as many places on its own event, on the same AppHost (bench/README.md: what it changed).
+# With BENCH_CODE=ready-to-run the services run ReadyToRun code, as deployments do (default: jit).
 # The waiting room admits BENCH_ADMIT_RATE (default 100) buyers a second. The services record 1 % of
 # traces, as a busy deployment would (BENCH_TRACE_SAMPLING=1 records all; no collector runs, so
 # nothing is exported). Each run must end with

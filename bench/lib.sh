@@ -100,10 +100,33 @@ build_release() {
   done
 }
 
-# Builds the flash-sale harness (Tests/FlashSale) in Release and sets harness to its program.
+# Builds the flash-sale harness (Tests/FlashSale) in Release and sets harness to its program, then
+# builds the services the sale runs on again (BENCH_CODE=jit, the default) or publishes them with
+# ReadyToRun code (BENCH_CODE=ready-to-run, see ready_to_run): the harness's own build does not copy
+# a service's output again over code a ReadyToRun run left there.
 build_harness() {
+  local services=(Services/Gateway Services/Identity Services/Catalog Services/Booking Services/Payments Services/WaitingRoom)
   build_release Tests/FlashSale
   harness=$(dotnet msbuild "$root/Tests/FlashSale" -getProperty:TargetPath -p:Configuration=Release)
+  case ${BENCH_CODE:-jit} in
+    jit) build_release "${services[@]}" ;;
+    ready-to-run) ready_to_run "${services[@]}" ;;
+    *) echo "Unknown BENCH_CODE '$BENCH_CODE' (jit, ready-to-run)." >&2; exit 2 ;;
+  esac
+}
+
+# Publishes each project with ReadyToRun code, as a deployment runs it (docs/adr/0016-deployment.md),
+# and copies it over the project's Release build, where the AppHost's `dotnet run --no-build`
+# starts it. A Release build of the project copies the plain IL back (its files differ).
+# Arguments: project folder (from root)...
+ready_to_run() {
+  local project out
+  for project in "$@"; do
+    out="$root/$project/bin/Release/ready-to-run"
+    dotnet publish "$root/$project" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+      -o "$out" -nologo -v quiet >/dev/null
+    cp -rf "$out"/. "$root/$project/bin/Release/net10.0/"
+  done
 }
 
 # Prints the path of a project's Release program. Arguments: project-folder assembly-name
