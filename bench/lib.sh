@@ -108,6 +108,7 @@ build_harness() {
   local services=(Services/Gateway Services/Identity Services/Catalog Services/Booking Services/Payments Services/WaitingRoom)
   build_release Tests/FlashSale
   harness=$(dotnet msbuild "$root/Tests/FlashSale" -getProperty:TargetPath -p:Configuration=Release)
+  echo "The services run ${BENCH_CODE:-jit} code (BENCH_CODE)." >&2
   case ${BENCH_CODE:-jit} in
     jit) build_release "${services[@]}" ;;
     ready-to-run) ready_to_run "${services[@]}" ;;
@@ -117,13 +118,15 @@ build_harness() {
 
 # Publishes each project with ReadyToRun code, as a deployment runs it (docs/adr/0016-deployment.md),
 # and copies it over the project's Release build, where the AppHost's `dotnet run --no-build`
-# starts it. A Release build of the project copies the plain IL back (its files differ).
+# starts it. A Release build of the project copies its plain IL assemblies back (their files
+# differ); the publish's deps.json and native libraries stay, and serve the IL as well.
 # Arguments: project folder (from root)...
 ready_to_run() {
   local project out
   for project in "$@"; do
     out="$root/$project/bin/Release/ready-to-run"
-    dotnet publish "$root/$project" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+    rm -rf "$out"
+    dotnet publish "$root/$project" -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true \
       -o "$out" -nologo -v quiet >/dev/null
     cp -rf "$out"/. "$root/$project/bin/Release/net10.0/"
   done

@@ -17,6 +17,7 @@
 # sale). SOAK_QUICK=1 runs three small sales instead, without the long outages: about 8 minutes.
 # A sale that runs past its time limit (10 minutes plus one per 1,000 buyers) is interrupted
 # (SIGINT: the harness stops its AppHost) and counts as a sale without a verdict.
+# BENCH_CODE=ready-to-run runs the sales on ReadyToRun code, as flashsale.sh does (default: jit).
 #
 # Usage: bench/soak.sh          (public tools only: bash, coreutils' timeout, jq)
 set -euo pipefail

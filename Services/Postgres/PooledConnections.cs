@@ -51,15 +51,27 @@ public static class PooledConnections
     }
 
     /// <summary>
+    /// Whether PostgreSQL's refusal may have come as the statement's parameters were bound, which
+    /// spoils a statement being prepared (see <see cref="ForgetPrepared"/>). The refusals that come
+    /// only as a statement runs (a deadlock, a serialization failure, a cancelled statement, a
+    /// broken constraint) do not, and are common enough under a crowd not to pay for; any other
+    /// refusal is taken to.
+    /// </summary>
+    public static bool MaySpoilPrepared(PostgresException refusal) =>
+        refusal.SqlState is not (PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.QueryCanceled)
+        && !refusal.SqlState.StartsWith("23", StringComparison.Ordinal);
+
+    /// <summary>
     /// Forgets every statement prepared on <paramref name="connection"/> after PostgreSQL refused a
-    /// statement on it, before the connection goes back to the pool. Npgsql's bookkeeping of
-    /// automatic preparation goes wrong when a statement fails while it is being prepared (on its
-    /// second call) with an error raised as its parameters are bound: text holding NUL, or a
-    /// parameter that makes planning fail. The next call of that statement on that connection
-    /// then fails with "Received unexpected backend message DataRow", an innocent request's 500
-    /// (npgsql/npgsql#6391, open for 10.0.3). Forgetting costs one <c>DEALLOCATE ALL</c> and
-    /// preparing the connection's statements again, only after an error. Call it once no
-    /// transaction is open on the connection; a connection that broke is left alone.
+    /// statement on it (<see cref="MaySpoilPrepared"/>), before the connection goes back to the pool.
+    /// Npgsql's bookkeeping of automatic preparation goes wrong when a statement fails while it is
+    /// being prepared (on its second call) with an error raised as its parameters are bound: text
+    /// holding NUL, or a parameter that makes planning fail. The next call of that statement on that
+    /// connection then fails with "Received unexpected backend message DataRow", an innocent
+    /// request's 500 (npgsql/npgsql#6391, open for 10.0.3). Forgetting costs one <c>DEALLOCATE
+    /// ALL</c> and preparing the connection's statements again, only after such a refusal. Call it
+    /// once no transaction is open on the connection; a connection that is broken or busy is left
+    /// alone, and nothing it throws escapes.
     /// </summary>
     public static void ForgetPrepared(NpgsqlConnection connection)
     {
@@ -70,10 +82,10 @@ public static class PooledConnections
 
         try
         {
-            // Npgsql offers no asynchronous form; one short round trip, on an error's path only.
+            // Npgsql offers no asynchronous form; one short round trip, on a refusal's path only.
             connection.UnprepareAll();
         }
-        catch (NpgsqlException)
+        catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException or NotSupportedException)
         {
             // A connection that fails here is broken, and the pool drops it.
         }

@@ -26,8 +26,8 @@ public enum TransactionEnd
 /// broken by a restart fails on its first use). Such a failure can hide a commit that happened:
 /// requests that must not run twice carry an idempotency key, which the retry replays.</item>
 /// </list>
-/// A connection on which a run or a read failed forgets its prepared statements before it goes
-/// back to the pool (<see cref="PooledConnections.ForgetPrepared"/>).
+/// A connection on which PostgreSQL refused a statement of a run or a read forgets its prepared
+/// statements before it goes back to the pool (<see cref="PooledConnections.ForgetPrepared"/>).
 /// </summary>
 public static class Transactions
 {
@@ -70,7 +70,7 @@ public static class Transactions
             TimeSpan pause;
             NpgsqlConnection? connection = null;
             NpgsqlTransaction? transaction = null;
-            var completed = false;
+            var refused = false;
             try
             {
                 connection = await db.OpenConnectionAsync(cancellationToken);
@@ -82,7 +82,6 @@ public static class Transactions
                     await transaction.CommitAsync(cancellationToken);
                 }
 
-                completed = true;
                 return (outcome, ending);
             }
             catch (PostgresException exception) when (attempt < DeadlockAttempts && exception.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
@@ -93,22 +92,32 @@ public static class Transactions
             {
                 pause = TransientPause(attempt);
             }
+            catch (PostgresException exception) when (PooledConnections.MaySpoilPrepared(exception))
+            {
+                refused = true;
+                throw;
+            }
             finally
             {
-                if (transaction is not null)
+                try
                 {
-                    await transaction.DisposeAsync();
-                }
+                    if (transaction is not null)
+                    {
+                        await transaction.DisposeAsync();
+                    }
 
-                if (connection is not null)
-                {
-                    // After a failure (PostgreSQL refused a statement): see PooledConnections.ForgetPrepared.
-                    if (!completed)
+                    // After the rollback: see PooledConnections.ForgetPrepared.
+                    if (refused && connection is not null)
                     {
                         PooledConnections.ForgetPrepared(connection);
                     }
-
-                    await connection.DisposeAsync();
+                }
+                finally
+                {
+                    if (connection is not null)
+                    {
+                        await connection.DisposeAsync();
+                    }
                 }
             }
 
@@ -140,7 +149,7 @@ public static class Transactions
                 {
                     return await read(connection);
                 }
-                catch (PostgresException)
+                catch (PostgresException exception) when (PooledConnections.MaySpoilPrepared(exception))
                 {
                     PooledConnections.ForgetPrepared(connection);
                     throw;

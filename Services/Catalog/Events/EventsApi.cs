@@ -57,6 +57,12 @@ internal static class EventsApi
             });
         }
 
+        // PostgreSQL cannot store NUL and refuses it as the statement binds: answered here, not by a refusal.
+        if (new[] { ("city", city), ("q", q) }.Where(text => text.Item2?.Contains('\0') == true).Select(text => text.Item1).ToList() is { Count: > 0 } withNul)
+        {
+            return TypedResults.ValidationProblem(withNul.ToDictionary(name => name, _ => new[] { "Holds a NUL character (%00), which no text may hold." }));
+        }
+
         var filter = new ListFilter(page, pageSize, Blank(city), from?.ToUniversalTime(), to?.ToUniversalTime(), Blank(q));
         var document = await cache.GetListAsync(filter.CacheKey, token => LoadPageAsync(db, filter, json.Value.SerializerOptions, token), cancellationToken);
         return DocumentResults.Send(context, document);

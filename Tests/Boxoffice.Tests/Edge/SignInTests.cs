@@ -733,6 +733,7 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
             Assert.Contains(problem.GetProperty("errors").EnumerateObject(), error => error.Name.Equals(field, StringComparison.OrdinalIgnoreCase));
         }
     }
+
     [Fact]
     public async Task Text_holding_NUL_in_a_token_request_or_a_sign_in_is_refused_and_spoils_nothing_for_the_next_client()
     {
@@ -760,6 +761,18 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
 
             using var query = await gateway.GetAsync($"/connect/authorize?client_id={Tokens.WebClient}%00&response_type=code", ct);
             await WaitingRoom.ProblemAnswer.ExpectAsync(query, HttpStatusCode.BadRequest, "unstorable-text", "a query holding NUL");
+
+            // Client credentials in the Authorization header, as OpenIddict reads them: Base64, then URL-decoded.
+            foreach (var clientId in new[] { Tokens.BackofficeClient + "%00", Tokens.BackofficeClient + "\0" })
+            {
+                using var basic = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
+                {
+                    Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = "catalog.read" }),
+                };
+                basic.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes($"{clientId}:{Uri.EscapeDataString(secret)}")));
+                using var refused = await gateway.SendAsync(basic, ct);
+                await WaitingRoom.ProblemAnswer.ExpectAsync(refused, HttpStatusCode.BadRequest, "unstorable-text", "Basic credentials holding NUL");
+            }
 
             Assert.NotEmpty(await Tokens.ClientCredentialsAsync(boxoffice, "catalog.read"));
             using var honest = await Tokens.SignInAsync(browser, "/account/login", email, Password);

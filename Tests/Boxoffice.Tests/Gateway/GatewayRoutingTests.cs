@@ -54,6 +54,8 @@ public sealed class GatewayRoutingTests(BoxofficeApp boxoffice)
     [InlineData("pageSize=101", "pageSize")]
     [InlineData("pageSize=-1", "pageSize")]
     [InlineData("pageSize=%27%3B%20DROP%20TABLE%20events%3B--", "pageSize")]
+    [InlineData("q=rock%00roll", "\"q\"")]
+    [InlineData("city=Por%00to", "\"city\"")]
     public async Task Malformed_query_values_get_a_problem_400_naming_the_parameter(string query, string parameter)
     {
         using var gateway = boxoffice.CreateGatewayClient();
