@@ -227,8 +227,12 @@ internal sealed class QueueBuyer : IDisposable
 
     public void Dispose() => Buyer.Dispose();
 
-    /// <summary>Holds and orders share a small per-buyer limit (10, then 1 a second): a test that sends many refused ones waits as a client would.</summary>
-    private static async Task<HttpResponseMessage> PacedAsync(Func<Task<HttpResponseMessage>> send)
+    /// <summary>
+    /// Holds and orders share a small per-buyer limit (10, then 1 a second), and joins a per-address
+    /// one that the suite's other tests spend: a test that sends many refused requests, or one right
+    /// after a crowd's joins, waits a 429 out as a client would.
+    /// </summary>
+    internal static async Task<HttpResponseMessage> PacedAsync(Func<Task<HttpResponseMessage>> send)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)

@@ -128,7 +128,8 @@ public sealed class WaitingRoomBadInputTests(BoxofficeApp boxoffice)
         var (sale, _) = await SalesAsync();
         using var buyer = await QueueBuyer.NewAsync(boxoffice);
 
-        using var response = await buyer.SendAsync(HttpMethod.Post, $"{QueueBuyer.Api}{sale.EventId}/join", body);
+        // The per-address join limit is not what is under test: a 429 left by earlier tests' joins is waited out.
+        using var response = await QueueBuyer.PacedAsync(() => buyer.SendAsync(HttpMethod.Post, $"{QueueBuyer.Api}{sale.EventId}/join", body));
 
         await ProblemAnswer.ExpectAsync(response, HttpStatusCode.BadRequest, null, $"A join with {why}");
         Assert.DoesNotContain(await QueueRecords.PlacesAsync(boxoffice, sale.EventId), place => place.BuyerId == buyer.Id);
