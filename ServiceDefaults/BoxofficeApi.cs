@@ -13,14 +13,10 @@ public static class BoxofficeApiExtensions
     /// What every service with a Boxoffice JSON API has: Boxoffice access tokens
     /// (<see cref="BoxofficeAuth.AddBoxofficeAuthentication{TBuilder}"/>) and one JSON shape: enums
     /// as kebab-case names, never numbers, and no text value holding NUL
-    /// (<see cref="NulFreeTextConverter"/>). Two things each service registers itself:
-    /// <list type="bullet">
-    /// <item><c>builder.Services.AddValidation()</c>: .NET's validation source generator describes
+    /// (<see cref="NulFreeTextConverter"/>). Each service calls
+    /// <c>builder.Services.AddValidation()</c> itself: .NET's validation source generator describes
     /// only the request types of the project whose code calls it; called here, in ServiceDefaults,
-    /// it would validate nothing at all (found by the flash-sale harness: quantity 0 was held).</item>
-    /// <item>Boxoffice.Postgres's <c>UnstorableTextExceptionHandler</c>, for a service that owns a
-    /// PostgreSQL database (ServiceDefaults does not know PostgreSQL).</item>
-    /// </list>
+    /// it would validate nothing at all (found by the flash-sale harness: quantity 0 was held).
     /// </summary>
     public static TBuilder AddBoxofficeApi<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder

@@ -56,6 +56,7 @@ public static class ServiceDefaultsExtensions
         // Problem details for every error answer; never an exception's text or stack to a client.
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.AddExceptionHandler<TransientFailureExceptionHandler>();
+        builder.Services.AddExceptionHandler<UnstorableTextExceptionHandler>();
         // In every environment (the default is Development only), so that the handler above names
         // the field of a malformed body in production too, not a bare 400.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

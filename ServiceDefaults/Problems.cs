@@ -39,6 +39,8 @@ public static class ProblemTypes
         "The resource does not exist, or it is not the caller's: another buyer's hold, order or ticket is answered the same way.");
     public static readonly ProblemType Unavailable = new("unavailable", StatusCodes.Status503ServiceUnavailable,
         "A database the service needs is briefly unreachable (restarting). Nothing was changed; retry after Retry-After.");
+    public static readonly ProblemType UnstorableText = new("unstorable-text", StatusCodes.Status400BadRequest,
+        "A text value holds a character no text may hold (NUL: \\u0000 in JSON, %00 in a URL or a form), or identity cannot read the form. Nothing was done.");
     public static readonly ProblemType IdempotencyKeyReused = new("idempotency-key-reused", StatusCodes.Status422UnprocessableEntity,
         "The Idempotency-Key was already used for a different request. A retry sends the same request; a new request needs a new key.");
 
@@ -59,8 +61,6 @@ public static class ProblemTypes
         "An account with this e-mail address exists already.");
     public static readonly ProblemType HostNotAllowed = new("host-not-allowed", StatusCodes.Status400BadRequest,
         "The request's Host is not one of the identity server's names (its issuer's host, or an internal name). Nothing was done.");
-    public static readonly ProblemType UnstorableText = new("unstorable-text", StatusCodes.Status400BadRequest,
-        "A parameter holds a character no text may hold (NUL, %00), or the form cannot be read. Nothing was done.");
 
     // Catalog
     public static readonly ProblemType EventState = new("event-state", StatusCodes.Status409Conflict,
@@ -125,10 +125,10 @@ public static class ProblemTypes
     /// <summary>The whole catalogue, in the order docs/problems.md lists it.</summary>
     public static IReadOnlyList<ProblemType> All { get; } =
     [
-        NotFound, Unavailable, IdempotencyKeyReused,
+        NotFound, Unavailable, UnstorableText, IdempotencyKeyReused,
         NotParked, BrokerUnavailable,
         RateLimited, BodyTooLarge,
-        AccountExists, HostNotAllowed, UnstorableText,
+        AccountExists, HostNotAllowed,
         EventState, InventoryTooLarge, OrganizerQuota,
         SaleNotOpen, SoldOut, SeatsUnavailable, BuyerLimit, AbandonedHolds, UnknownTier, UnknownSeats, HoldState, InvalidTicketCode, AlreadyCheckedIn, TicketVoid, NotStaffOfEvent,
         AdmissionRequired, InvalidQueueTicket, ProofOfWorkFailed, QueueNotOpen,

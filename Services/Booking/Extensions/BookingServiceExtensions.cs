@@ -58,7 +58,6 @@ internal static class BookingServiceExtensions
         builder.AddBoxofficeApi();
         // Here, not in AddBoxofficeApi: the validation generator sees only this project's request types.
         builder.Services.AddValidation();
-        builder.Services.AddExceptionHandler<UnstorableTextExceptionHandler>();
         return builder;
     }
 }

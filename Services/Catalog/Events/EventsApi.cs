@@ -16,6 +16,8 @@ namespace Boxoffice.Catalog.Events;
 /// </summary>
 internal static class EventsApi
 {
+    private const string HoldsNul = "Holds a NUL character (%00), which no text may hold.";
+
     private static readonly string[] GetOrHead = ["GET", "HEAD"];
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder routes)
@@ -58,9 +60,20 @@ internal static class EventsApi
         }
 
         // PostgreSQL cannot store NUL and refuses it as the statement binds: answered here, not by a refusal.
-        if (new[] { ("city", city), ("q", q) }.Where(text => text.Item2?.Contains('\0') == true).Select(text => text.Item1).ToList() is { Count: > 0 } withNul)
+        var withNul = new Dictionary<string, string[]>();
+        if (city?.Contains('\0') == true)
         {
-            return TypedResults.ValidationProblem(withNul.ToDictionary(name => name, _ => new[] { "Holds a NUL character (%00), which no text may hold." }));
+            withNul["city"] = [HoldsNul];
+        }
+
+        if (q?.Contains('\0') == true)
+        {
+            withNul["q"] = [HoldsNul];
+        }
+
+        if (withNul.Count > 0)
+        {
+            return TypedResults.ValidationProblem(withNul);
         }
 
         var filter = new ListFilter(page, pageSize, Blank(city), from?.ToUniversalTime(), to?.ToUniversalTime(), Blank(q));

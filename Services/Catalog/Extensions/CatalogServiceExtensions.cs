@@ -21,7 +21,6 @@ internal static class CatalogServiceExtensions
         builder.AddBoxofficeApi();
         // Here, not in AddBoxofficeApi: the validation generator sees only this project's request types.
         builder.Services.AddValidation();
-        builder.Services.AddExceptionHandler<UnstorableTextExceptionHandler>();
 
         builder.AddCatalogCache();
         builder.AddBoxofficeOpenApi("Boxoffice catalog", "Events, venues and seat maps. Public reads are anonymous; organizer routes need the catalog.write scope.", "/api/catalog");

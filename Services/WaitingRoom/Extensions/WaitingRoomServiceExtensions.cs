@@ -47,7 +47,6 @@ internal static class WaitingRoomServiceExtensions
         builder.Services.AddHostedService<AdmissionTicker>();
 
         builder.AddBoxofficeApi();
-        builder.Services.AddExceptionHandler<UnstorableTextExceptionHandler>();
         return builder;
     }
 }
