@@ -32,12 +32,18 @@ public static class BoxofficeApiExtensions
             // Organizers' text reaches buyers' pages: escape HTML-significant characters (< > & ' ")
             // as \uXXXX, not the relaxed default, so a name is inert even where it is pasted into HTML.
             options.SerializerOptions.Encoder = JavaScriptEncoder.Default;
-
-            // NUL in a text value is refused as the body is read, before any statement runs.
-            options.SerializerOptions.Converters.Add(new NulFreeTextConverter());
         });
+        builder.Services.AddNulFreeJsonText();
         return builder;
     }
+
+    /// <summary>
+    /// NUL in a JSON text value is refused as the body is read, before any statement runs: a 400
+    /// naming the field (<see cref="NulFreeTextConverter"/>). Part of <see cref="AddBoxofficeApi{TBuilder}"/>;
+    /// a service whose JSON endpoints are not a Boxoffice API (identity's account endpoints) calls it itself.
+    /// </summary>
+    public static IServiceCollection AddNulFreeJsonText(this IServiceCollection services) =>
+        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new NulFreeTextConverter()));
 
     /// <summary>
     /// Enums as kebab-case names, for every enum type at once. That converter makes its per-enum

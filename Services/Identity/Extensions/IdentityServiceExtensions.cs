@@ -36,6 +36,8 @@ internal static class IdentityServiceExtensions
         builder.AddBoxofficeRedis();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddValidation();
+        // The account endpoints' JSON (registration): NUL is refused before it reaches PostgreSQL.
+        builder.Services.AddNulFreeJsonText();
         builder.Services.AddAntiforgery(options =>
         {
             options.Cookie.Name = "boxoffice.antiforgery";

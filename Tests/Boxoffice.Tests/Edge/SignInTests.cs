@@ -735,7 +735,7 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
-    public async Task Text_holding_NUL_in_a_token_request_or_a_sign_in_is_refused_and_spoils_nothing_for_the_next_client()
+    public async Task Text_holding_NUL_in_a_token_request_a_sign_in_or_a_registration_is_refused_and_spoils_nothing_for_the_next_client()
     {
         var ct = TestContext.Current.CancellationToken;
         var email = await Tokens.RegisterBuyerAsync(boxoffice, Password);
@@ -774,9 +774,18 @@ public sealed class SignInTests(BoxofficeApp boxoffice)
                 await WaitingRoom.ProblemAnswer.ExpectAsync(refused, HttpStatusCode.BadRequest, "unstorable-text", "Basic credentials holding NUL");
             }
 
+            // A registration's JSON: refused as the body is read, the field named, nothing written.
+            var nulEmail = $"nul\0{Guid.NewGuid():N}@example.com";
+            using var register = await gateway.PostAsJsonAsync("/account/register", new { email = nulEmail, password = Password }, ct);
+            Assert.Equal(HttpStatusCode.BadRequest, register.StatusCode);
+            Assert.Equal("application/problem+json", register.Content.Headers.ContentType?.MediaType);
+            var registerProblem = await register.Content.ReadFromJsonAsync<JsonElement>(ct);
+            Assert.True(registerProblem.GetProperty("errors").TryGetProperty("email", out _), registerProblem.ToString());
+
             Assert.NotEmpty(await Tokens.ClientCredentialsAsync(boxoffice, "catalog.read"));
             using var honest = await Tokens.SignInAsync(browser, "/account/login", email, Password);
             Assert.Equal(HttpStatusCode.Redirect, honest.StatusCode);
+            Assert.NotEmpty(await Tokens.RegisterBuyerAsync(boxoffice, Password));
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
@@ -31,7 +32,7 @@ public sealed class UnstorableTextExceptionHandlerTests
     [Fact]
     public async Task The_refusal_wrapped_by_entity_framework_is_answered_the_same()
     {
-        var (handled, context) = await HandleAsync(new InvalidOperationException("An error occurred while saving the entity changes.", Refusal(PostgresErrorCodes.CharacterNotInRepertoire)));
+        var (handled, context) = await HandleAsync(new DbUpdateException("An error occurred while saving the entity changes.", Refusal(PostgresErrorCodes.CharacterNotInRepertoire)));
 
         Assert.True(handled);
         Assert.Equal(StatusCodes.Status400BadRequest, context.Response.StatusCode);
@@ -47,6 +48,16 @@ public sealed class UnstorableTextExceptionHandlerTests
 
         Assert.False(handled);
         Assert.Equal(0, context.Response.Body.Length);
+    }
+
+    [Fact]
+    public void Every_service_answers_with_it()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Configuration = new Microsoft.Extensions.Configuration.ConfigurationManager() });
+        builder.AddServiceDefaults();
+
+        Assert.Contains(builder.Services, service => service.ServiceType == typeof(Microsoft.AspNetCore.Diagnostics.IExceptionHandler)
+            && service.ImplementationType == typeof(UnstorableTextExceptionHandler));
     }
 
     private static PostgresException Refusal(string sqlState) => new("refused", "ERROR", "ERROR", sqlState);
