@@ -23,6 +23,22 @@ public static class Problems
     public static ProblemHttpResult Of(ProblemType type, string title, string? detail = null, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(statusCode: type.Status, title: title, detail: detail, type: type.Uri, extensions: extensions);
 
+    /// <summary>
+    /// Writes a problem of <paramref name="type"/> for an exception an <c>IExceptionHandler</c>
+    /// took: its status, the type's URI, and the title and detail given (never the exception's text).
+    /// </summary>
+    public static async ValueTask<bool> WriteProblemAsync(
+        this IProblemDetailsService problems, HttpContext httpContext, Exception exception, ProblemType type, string title, string detail)
+    {
+        httpContext.Response.StatusCode = type.Status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = type.Status, Title = title, Detail = detail, Type = type.Uri },
+        });
+    }
+
     /// <summary>404: no such thing, or not the caller's (it is not told which).</summary>
     public static ProblemHttpResult NotFound(string what) => Of(ProblemTypes.NotFound, $"No such {what}.");
 }

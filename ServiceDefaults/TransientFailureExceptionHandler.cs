@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -19,19 +18,8 @@ internal sealed class TransientFailureExceptionHandler(IProblemDetailsService pr
             return false;
         }
 
-        httpContext.Response.StatusCode = ProblemTypes.Unavailable.Status;
         httpContext.Response.Headers.RetryAfter = "1";
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = httpContext,
-            Exception = exception,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = ProblemTypes.Unavailable.Status,
-                Title = "The service is briefly unavailable.",
-                Detail = "A dependency did not answer. Try again in a second.",
-                Type = ProblemTypes.Unavailable.Uri,
-            },
-        });
+        return await problems.WriteProblemAsync(httpContext, exception, ProblemTypes.Unavailable,
+            "The service is briefly unavailable.", "A dependency did not answer. Try again in a second.");
     }
 }

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -26,19 +25,8 @@ public sealed class UnstorableTextExceptionHandler(IProblemDetailsService proble
             return false;
         }
 
-        httpContext.Response.StatusCode = ProblemTypes.UnstorableText.Status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = httpContext,
-            Exception = exception,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = ProblemTypes.UnstorableText.Status,
-                Title = "The request is malformed.",
-                Detail = "A text value holds a character that cannot be stored, such as NUL (\\u0000).",
-                Type = ProblemTypes.UnstorableText.Uri,
-            },
-        });
+        return await problems.WriteProblemAsync(httpContext, exception, ProblemTypes.UnstorableText,
+            "The request is malformed.", "A text value holds a character that cannot be stored, such as NUL (\\u0000).");
     }
 
     internal static bool IsUnstorableText(Exception? exception) =>
