@@ -6,8 +6,8 @@ namespace Boxoffice.Payments.Provider;
 /// How Payments reaches the payment provider, under <c>Payments:Provider</c>. The resilience
 /// settings are tuned for a provider that answers in tens of milliseconds when well: an attempt
 /// that takes a second is treated as lost (and retried with the same idempotency key), and when
-/// half the calls fail the circuit opens so orders wait on the retry topic instead of piling up
-/// timeouts.
+/// half the calls fail even after their retries the circuit opens, so orders wait on the retry
+/// topic instead of piling up timeouts.
 /// </summary>
 internal sealed class ProviderOptions
 {
