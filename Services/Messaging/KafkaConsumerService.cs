@@ -13,10 +13,13 @@ namespace Boxoffice.Messaging;
 /// What one consumer subscribes to. With <see cref="UseRetryTopic"/>, a message whose handler
 /// failed is moved to the topic's retry topic and tried again there after a growing pause, while
 /// its partition moves on; without it, it is retried in place. Either way it goes to the
-/// dead-letter topic after <see cref="MaxAttempts"/> attempts.
+/// dead-letter topic after <see cref="MaxAttempts"/> attempts. With <see cref="MessagesAtOnce"/>
+/// above 1, each consumer handles that many messages of different keys at once (messages of one
+/// key still one after another, in their order): for handlers that wait on a third party.
 /// </summary>
 public sealed record KafkaSubscription(
-    string Topic, string GroupId, Func<IServiceProvider, IKafkaMessageHandler> CreateHandler, int MaxAttempts = 3, bool UseRetryTopic = false);
+    string Topic, string GroupId, Func<IServiceProvider, IKafkaMessageHandler> CreateHandler, int MaxAttempts = 3, bool UseRetryTopic = false,
+    int MessagesAtOnce = 1);
 
 /// <summary>Thrown by a handler for a message that can never be handled (not an event, unreadable): dead-lettered at once.</summary>
 public sealed class PoisonMessageException(string message, Exception? inner = null) : Exception(message, inner);
@@ -52,9 +55,19 @@ internal sealed partial class KafkaConsumerService(
     private static readonly TimeSpan LagInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RebuildPause = TimeSpan.FromSeconds(5);
 
+    /// <summary>The poll while a window has messages in hand and room for more: short, so finished ones are stored and replaced soon.</summary>
+    private static readonly TimeSpan BusyPollInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How long a full window waits for room before it polls all the same, to answer rebalances.</summary>
+    private static readonly TimeSpan FullPollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How a message waits <paramref name="pause"/> for the database; false when its partition was taken away meanwhile.</summary>
+    private delegate Task<bool> WaitForDatabase(TimeSpan pause, CancellationToken stoppingToken);
+
     /// <summary>
-    /// Partitions taken from this consumer since the message in hand was polled. Written by the
-    /// rebalance callbacks, which librdkafka runs inside <c>Consume</c> on the loop's own thread.
+    /// Partitions taken from this consumer since the message in hand was polled, one message at a
+    /// time (a window keeps its own, <see cref="ConsumeWindow.Revoke"/>). Written by the rebalance
+    /// callbacks, which librdkafka runs inside <c>Consume</c> on the poll thread; every use takes its lock.
     /// </summary>
     private readonly HashSet<TopicPartition> _revoked = [];
 
@@ -99,17 +112,27 @@ internal sealed partial class KafkaConsumerService(
     /// <summary>One client's life: join the group, consume until stopping or an error, then leave.</summary>
     private async Task RunClientAsync(PollThread polls, CancellationToken stoppingToken)
     {
+        // A window's messages end with its client: when the loop ends for a failure, they are cancelled, not waited out.
+        using var clientStopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var window = subscription.MessagesAtOnce > 1 ? new ConsumeWindow(subscription.MessagesAtOnce, clientStopping.Token) : null;
         using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetLogHandler((_, message) => LogClient(message.Level.ToString(), message.Facility, message.Message))
             .SetErrorHandler((_, error) => LogClientError(error.Code, error.Reason))
-            .SetPartitionsRevokedHandler((_, revoked) => Forget(revoked.Select(partition => partition.TopicPartition)))
-            .SetPartitionsLostHandler((_, lost) => Forget(lost.Select(partition => partition.TopicPartition)))
+            .SetPartitionsRevokedHandler((_, revoked) => Forget(revoked.Select(partition => partition.TopicPartition), window))
+            .SetPartitionsLostHandler((_, lost) => Forget(lost.Select(partition => partition.TopicPartition), window))
             .Build();
         consumer.Subscribe(Topic);
         LogSubscribed(Topic, subscription.GroupId);
         try
         {
-            await ConsumeAsync(consumer, polls, stoppingToken);
+            if (window is null)
+            {
+                await ConsumeAsync(consumer, polls, stoppingToken);
+            }
+            else
+            {
+                await ConsumeWindowAsync(consumer, polls, window, clientStopping, stoppingToken);
+            }
         }
         finally
         {
@@ -125,11 +148,30 @@ internal sealed partial class KafkaConsumerService(
         }
     }
 
-    private void Forget(IEnumerable<TopicPartition> partitions)
+    private void Forget(IEnumerable<TopicPartition> partitions, ConsumeWindow? window)
     {
         var taken = partitions.ToList();
-        _revoked.UnionWith(taken);
+        if (window is null)
+        {
+            lock (_revoked)
+            {
+                _revoked.UnionWith(taken);
+            }
+        }
+        else
+        {
+            window.Revoke(taken);
+        }
+
         KafkaTelemetry.ForgetLag(subscription.GroupId, taken);
+    }
+
+    private bool Revoked(TopicPartition partition)
+    {
+        lock (_revoked)
+        {
+            return _revoked.Contains(partition);
+        }
     }
 
     /// <summary>The consumer loop: poll, handle (or hand over), store the offset; until stopping or an error.</summary>
@@ -149,24 +191,155 @@ internal sealed partial class KafkaConsumerService(
                 continue;
             }
 
-            _revoked.Clear();
-            var done = true;
-            if (!retryTopic)
+            lock (_revoked)
             {
-                done = await HandleAsync(consumer, polls, result, attempt: 1, stoppingToken);
-            }
-            else if (Header(result, GroupHeader) == subscription.GroupId)
-            {
-                // Retry topics are shared by every group of the main topic: take only our own.
-                await WaitUntilDueAsync(result, stoppingToken);
-                done = await HandleAsync(consumer, polls, result, int.TryParse(Header(result, AttemptHeader), CultureInfo.InvariantCulture, out var attempt) ? attempt : 2, stoppingToken);
+                _revoked.Clear();
             }
 
-            if (done)
+            var paused = false;
+            try
             {
-                StoreOffset(consumer, result);
+                if (await HandleOneAsync(result, WaitInGroup, stoppingToken))
+                {
+                    StoreOffset(consumer, result);
+                }
+            }
+            finally
+            {
+                if (paused)
+                {
+                    Resume(consumer);
+                }
+            }
+
+            // A wait for the database, in the group: every partition paused, the client polling.
+            async Task<bool> WaitInGroup(TimeSpan pause, CancellationToken cancellationToken)
+            {
+                paused = true;
+                return await WaitInGroupAsync(consumer, polls, result, pause, cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// The consumer loop with <see cref="KafkaSubscription.MessagesAtOnce"/> above 1: up to that
+    /// many messages in hand at once, each started as soon as it is polled, after the message of
+    /// the same key before it (<see cref="ConsumeWindow"/>). Offsets are stored per partition in
+    /// order, as far as every message before is done. While the window is full, the loop waits for
+    /// room and polls once a second all the same, so the client stays in the group however long the
+    /// messages in hand take (a database outage included) and answers rebalances; what such a poll
+    /// brings waits in hand for room. Partitions are never paused: pausing and resuming them around
+    /// a full window left one partition of the faulted flash sale unread for good, twice.
+    /// </summary>
+    private async Task ConsumeWindowAsync(
+        IConsumer<string, byte[]> consumer, PollThread polls, ConsumeWindow window, CancellationTokenSource clientStopping, CancellationToken stoppingToken)
+    {
+        Task<bool> Handle(ConsumeResult<string, byte[]> message, ConsumeWindow.Line line) =>
+            HandleOneAsync(message, (pause, cancellationToken) => WaitOutsideGroupAsync(line, pause, cancellationToken), clientStopping.Token);
+
+        var lagMeasuredAt = time.GetTimestamp();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (time.GetElapsedTime(lagMeasuredAt) > LagInterval)
+                {
+                    KafkaTelemetry.RecordLag(consumer, subscription.GroupId);
+                    lagMeasuredAt = time.GetTimestamp();
+                }
+
+                StoreFinished(consumer, window, rethrow: true);
+                window.StartWaiting(Handle);
+                if (window.Full && await window.WaitForFinishedAsync(FullPollInterval, stoppingToken))
+                {
+                    continue;
+                }
+
+                // With room, the next message; when full for FullPollInterval, a poll all the same
+                // (it answers rebalances and counts as a poll): what it brings waits for room. The
+                // partitions are never paused, so nothing is put back or resumed.
+                if (await PollAsync(consumer, polls, window.Full ? TimeSpan.Zero : window.InHand == 0 ? PollInterval : BusyPollInterval) is { } result)
+                {
+                    window.Add(result, Handle);
+                }
+            }
+        }
+        finally
+        {
+            // Whatever is in hand ends: on a failure it is cancelled, since nothing polls for its
+            // partitions any more (a wait for the database would never learn they were taken away).
+            // What finished is stored before the client closes; the rest is read again.
+            await clientStopping.CancelAsync();
+            await window.DrainAsync();
+            StoreFinished(consumer, window, rethrow: false);
+        }
+    }
+
+    /// <summary>
+    /// Stores the offsets the window's finished messages allow. A message that failed beyond its
+    /// handler (not by stopping) ends the client, as it would one at a time, unless the loop is
+    /// already ending.
+    /// </summary>
+    private void StoreFinished(IConsumer<string, byte[]> consumer, ConsumeWindow window, bool rethrow)
+    {
+        Exception? failed = null;
+        foreach (var finished in window.TakeFinished())
+        {
+            if (finished.Store is { } store)
+            {
+                // The window gives back only partitions still this consumer's.
+                Store(consumer, store);
+            }
+            else if (finished.Abandoned is { } abandoned)
+            {
+                LogOffsetNotStored(abandoned.Topic, abandoned.Partition.Value, abandoned.Offset.Value, "the partition was revoked");
+            }
+            else if (finished.Failure is { } failure && !finished.Stopping)
+            {
+                failed ??= failure;
+            }
+        }
+
+        if (failed is not null && rethrow)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+        }
+    }
+
+    /// <summary>A message's wait for the database in a window: the loop keeps the client in the group; false once its partition was taken away.</summary>
+    private async Task<bool> WaitOutsideGroupAsync(ConsumeWindow.Line line, TimeSpan pause, CancellationToken stoppingToken)
+    {
+        var started = time.GetTimestamp();
+        while (time.GetElapsedTime(started) < pause)
+        {
+            if (line.Revoked)
+            {
+                return false;
+            }
+
+            var left = pause - time.GetElapsedTime(started);
+            await Task.Delay(left < PollInterval ? left : PollInterval, time, stoppingToken);
+        }
+
+        return !line.Revoked;
+    }
+
+    /// <summary>One message: handled (or handed over), or skipped when it is another group's retry. Returns whether its offset may be stored.</summary>
+    private async Task<bool> HandleOneAsync(ConsumeResult<string, byte[]> result, WaitForDatabase waitForDatabase, CancellationToken stoppingToken)
+    {
+        if (!retryTopic)
+        {
+            return await HandleAsync(result, waitForDatabase, attempt: 1, stoppingToken);
+        }
+
+        if (Header(result, GroupHeader) != subscription.GroupId)
+        {
+            // Retry topics are shared by every group of the main topic: take only our own.
+            return true;
+        }
+
+        await WaitUntilDueAsync(result, stoppingToken);
+        return await HandleAsync(result, waitForDatabase, int.TryParse(Header(result, AttemptHeader), CultureInfo.InvariantCulture, out var attempt) ? attempt : 2, stoppingToken);
     }
 
     /// <summary>
@@ -176,12 +349,18 @@ internal sealed partial class KafkaConsumerService(
     /// </summary>
     private void StoreOffset(IConsumer<string, byte[]> consumer, ConsumeResult<string, byte[]> result)
     {
-        if (_revoked.Contains(result.TopicPartition))
+        if (Revoked(result.TopicPartition))
         {
             LogOffsetNotStored(result.Topic, result.Partition.Value, result.Offset.Value, "the partition was revoked");
             return;
         }
 
+        Store(consumer, result);
+    }
+
+    /// <summary>Stores the offset after the message (the caller knows its partition is still this consumer's).</summary>
+    private void Store(IConsumer<string, byte[]> consumer, ConsumeResult<string, byte[]> result)
+    {
         try
         {
             consumer.StoreOffset(result);
@@ -227,78 +406,66 @@ internal sealed partial class KafkaConsumerService(
     /// Handles the message until it succeeds, is handed over (retry or dead-letter topic), or its
     /// partition is taken away while it waits for the database. Returns whether its offset may be stored.
     /// </summary>
-    private async Task<bool> HandleAsync(IConsumer<string, byte[]> consumer, PollThread polls, ConsumeResult<string, byte[]> result, int attempt, CancellationToken stoppingToken)
+    private async Task<bool> HandleAsync(ConsumeResult<string, byte[]> result, WaitForDatabase waitForDatabase, int attempt, CancellationToken stoppingToken)
     {
         var tags = new KeyValuePair<string, object?>[] { new("topic", subscription.Topic), new("group", subscription.GroupId) };
         var waits = 0;
-        var paused = false;
-        try
+        while (true)
         {
-            while (true)
+            if (await AttemptAsync(result, attempt, tags, stoppingToken) is not { } exception)
             {
-                if (await AttemptAsync(result, attempt, tags, stoppingToken) is not { } exception)
-                {
-                    return true;
-                }
-
-                if (TransientDatabaseFailure.IsCause(exception)
-                    && (!TransientDatabaseFailure.IsBusy(exception) || waits < TransientDatabaseFailure.MaxBusyWaits))
-                {
-                    // The database is away, not the message at fault: no attempt is charged, and
-                    // the message waits in place for as long as the outage lasts. A database that
-                    // answers but times out or deadlocks on this message waits only a while: a
-                    // statement that always does so must end as an attempt, not stall the partition.
-                    var pause = TransientDatabaseFailure.Pause(++waits);
-                    KafkaTelemetry.HandleDeferred.Add(1, tags);
-                    LogHandlerDeferred(result.Topic, result.Partition.Value, result.Offset.Value, attempt, waits, pause.TotalMilliseconds, exception.GetType().Name, exception.Message);
-                    paused = true;
-                    if (!await WaitInGroupAsync(consumer, polls, result, pause, stoppingToken))
-                    {
-                        LogAbandoned(result.Topic, result.Partition.Value, result.Offset.Value);
-                        return false;
-                    }
-
-                    continue;
-                }
-
-                KafkaTelemetry.HandleFailed.Add(1, tags);
-                if (exception is RetryLaterException later)
-                {
-                    // Expected while a dependency is away (an open circuit): its reason, not a stack trace per message.
-                    LogHandlerRetriesLater(result.Topic, result.Partition.Value, result.Offset.Value, attempt, later.Message);
-                }
-                else
-                {
-                    LogHandlerFailed(exception, result.Topic, result.Partition.Value, result.Offset.Value, attempt);
-                }
-
-                var poison = exception is PoisonMessageException or JsonException;
-                if (poison || attempt >= subscription.MaxAttempts)
-                {
-                    await HandOverAsync(Topics.DeadLetter(subscription.Topic), result, exception, attempt, dueAt: null, stoppingToken);
-                    KafkaTelemetry.DeadLettered.Add(1, tags);
-                    LogDeadLettered(result.Topic, result.Partition.Value, result.Offset.Value, attempt);
-                    return true;
-                }
-
-                var delay = retry.DelayBefore(attempt + 1, exception);
-                if (subscription.UseRetryTopic)
-                {
-                    await HandOverAsync(Topics.Retry(subscription.Topic), result, exception, attempt + 1, time.GetUtcNow() + delay, stoppingToken);
-                    KafkaTelemetry.Retried.Add(1, tags);
-                    return true;
-                }
-
-                await Task.Delay(delay, time, stoppingToken);
-                attempt++;
+                return true;
             }
-        }
-        finally
-        {
-            if (paused)
+
+            if (TransientDatabaseFailure.IsCause(exception)
+                && (!TransientDatabaseFailure.IsBusy(exception) || waits < TransientDatabaseFailure.MaxBusyWaits))
             {
-                Resume(consumer);
+                // The database is away, not the message at fault: no attempt is charged, and
+                // the message waits in place for as long as the outage lasts. A database that
+                // answers but times out or deadlocks on this message waits only a while: a
+                // statement that always does so must end as an attempt, not stall the partition.
+                var pause = TransientDatabaseFailure.Pause(++waits);
+                KafkaTelemetry.HandleDeferred.Add(1, tags);
+                LogHandlerDeferred(result.Topic, result.Partition.Value, result.Offset.Value, attempt, waits, pause.TotalMilliseconds, exception.GetType().Name, exception.Message);
+                if (!await waitForDatabase(pause, stoppingToken))
+                {
+                    LogAbandoned(result.Topic, result.Partition.Value, result.Offset.Value);
+                    return false;
+                }
+
+                continue;
             }
+
+            KafkaTelemetry.HandleFailed.Add(1, tags);
+            if (exception is RetryLaterException later)
+            {
+                // Expected while a dependency is away (an open circuit): its reason, not a stack trace per message.
+                LogHandlerRetriesLater(result.Topic, result.Partition.Value, result.Offset.Value, attempt, later.Message);
+            }
+            else
+            {
+                LogHandlerFailed(exception, result.Topic, result.Partition.Value, result.Offset.Value, attempt);
+            }
+
+            var poison = exception is PoisonMessageException or JsonException;
+            if (poison || attempt >= subscription.MaxAttempts)
+            {
+                await HandOverAsync(Topics.DeadLetter(subscription.Topic), result, exception, attempt, dueAt: null, stoppingToken);
+                KafkaTelemetry.DeadLettered.Add(1, tags);
+                LogDeadLettered(result.Topic, result.Partition.Value, result.Offset.Value, attempt);
+                return true;
+            }
+
+            var delay = retry.DelayBefore(attempt + 1, exception);
+            if (subscription.UseRetryTopic)
+            {
+                await HandOverAsync(Topics.Retry(subscription.Topic), result, exception, attempt + 1, time.GetUtcNow() + delay, stoppingToken);
+                KafkaTelemetry.Retried.Add(1, tags);
+                return true;
+            }
+
+            await Task.Delay(delay, time, stoppingToken);
+            attempt++;
         }
     }
 
@@ -350,7 +517,7 @@ internal sealed partial class KafkaConsumerService(
                 consumer.Pause([early.TopicPartition]);
             }
 
-            if (_revoked.Contains(result.TopicPartition))
+            if (Revoked(result.TopicPartition))
             {
                 return false;
             }

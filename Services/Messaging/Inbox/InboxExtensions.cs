@@ -15,11 +15,14 @@ public static class InboxExtensions
     /// event handled at most once and only from the source its route trusts (others are
     /// dead-lettered unhandled), failures retried on the retry topic with growing pauses, and
     /// dead-lettered after <paramref name="maxAttempts"/>. <paramref name="consumers"/> consumers
-    /// share the partitions, so that many events are handled at once.
+    /// share the partitions, and each handles up to <paramref name="messagesAtOnce"/> events of
+    /// different keys at once (<see cref="KafkaSubscription.MessagesAtOnce"/>).
     /// </summary>
     public static IHostApplicationBuilder AddInboxConsumer(
-        this IHostApplicationBuilder builder, string topic, string consumer, Action<InboxRoutes> routes, int maxAttempts = 5, int consumers = 1)
+        this IHostApplicationBuilder builder, string topic, string consumer, Action<InboxRoutes> routes, int maxAttempts = 5, int consumers = 1,
+        int messagesAtOnce = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(messagesAtOnce, 1);
         var table = new InboxRoutes();
         routes(table);
         foreach (var handlerType in table.HandlerTypes)
@@ -35,7 +38,7 @@ public static class InboxExtensions
         return builder.AddKafkaSubscription(
             new KafkaSubscription(topic, consumer,
                 services => new InboxDispatcher(consumer, table, services.GetRequiredService<NpgsqlDataSource>(), services),
-                maxAttempts, UseRetryTopic: true),
+                maxAttempts, UseRetryTopic: true, MessagesAtOnce: messagesAtOnce),
             consumers: consumers);
     }
 }

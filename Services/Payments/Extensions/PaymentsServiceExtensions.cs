@@ -28,15 +28,19 @@ internal static class PaymentsServiceExtensions
         builder.AddProviderClient();
         builder.AddReconciliation();
 
-        // Charges wait on the provider: several consumers share the partitions so a slow charge
-        // does not hold up the orders behind it. Attempts are many (hours at the longest pause):
-        // an order stops retrying by itself once it is past due, but a cancelled order's refund
-        // must outlast any provider outage rather than end on the dead-letter topic.
+        // Charges wait on the provider: each consumer charges several orders at once (one at a
+        // time per order), so a slow charge does not hold up the orders behind it. Each charge
+        // holds a connection while it waits (its row is locked), so consumers × charges at once,
+        // doubled for the retry topic's consumers, stays under MaxDatabaseConnections. Attempts are
+        // many (hours at the longest pause): an order stops retrying by itself once it is past
+        // due, but a cancelled order's refund must outlast any provider outage rather than end on
+        // the dead-letter topic.
         builder.AddInboxConsumer(Topics.BookingOrders, "payments", events => events
                 .On<OrderPlaced, OrderEventsHandler>(from: EventSources.Booking)
                 .On<OrderCancelled, OrderEventsHandler>(from: EventSources.Booking),
             maxAttempts: builder.Configuration.GetValue("Payments:MaxAttempts", 1000),
-            consumers: builder.Configuration.GetValue("Payments:Consumers", 4));
+            consumers: builder.Configuration.GetValue("Payments:Consumers", 2),
+            messagesAtOnce: builder.Configuration.GetValue("Payments:ChargesAtOnce", 4));
         return builder;
     }
 
