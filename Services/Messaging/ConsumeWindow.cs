@@ -172,7 +172,10 @@ internal sealed class ConsumeWindow(int size, CancellationToken stoppingToken)
                 await before;
             }
 
-            if (entry.Line.Revoked || previous is { Done: false })
+            // An earlier message of the key that failed, or that gave up on this same line (its
+            // partition taken away), stops this one too. One left on a line taken away before
+            // this message was read again does not: this is the re-read copy's turn.
+            if (entry.Line.Revoked || previous is { Failure: not null } || previous is { Done: false } && previous.Line == entry.Line)
             {
                 // Left for whoever reads the partition next (or for this consumer's next client, after a failure).
                 entry.Done = false;

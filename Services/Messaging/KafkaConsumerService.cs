@@ -238,6 +238,7 @@ internal sealed partial class KafkaConsumerService(
             HandleOneAsync(message, (pause, cancellationToken) => WaitOutsideGroupAsync(line, pause, cancellationToken), clientStopping.Token);
 
         var lagMeasuredAt = time.GetTimestamp();
+        var polledAt = time.GetTimestamp();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -250,17 +251,25 @@ internal sealed partial class KafkaConsumerService(
 
                 StoreFinished(consumer, window, rethrow: true);
                 window.StartWaiting(Handle);
-                if (window.Full && await window.WaitForFinishedAsync(FullPollInterval, stoppingToken))
+                if (window.Full)
                 {
-                    continue;
+                    // Room first, but a poll at least every FullPollInterval all the same, even
+                    // while messages keep finishing without freeing a slot for long.
+                    var sincePoll = time.GetElapsedTime(polledAt);
+                    if (sincePoll < FullPollInterval && await window.WaitForFinishedAsync(FullPollInterval - sincePoll, stoppingToken))
+                    {
+                        continue;
+                    }
                 }
 
-                // With room, the next message; when full for FullPollInterval, a poll all the same
-                // (it answers rebalances and counts as a poll): what it brings waits for room. The
-                // partitions are never paused, so nothing is put back or resumed.
-                if (await PollAsync(consumer, polls, window.Full ? TimeSpan.Zero : window.InHand == 0 ? PollInterval : BusyPollInterval) is { } result)
+                // With room, the next message; when full, a poll all the same (it answers
+                // rebalances and counts as a poll): what it brings waits for room. The partitions
+                // are never paused, so nothing is put back or resumed.
+                var next = await PollAsync(consumer, polls, window.Full ? TimeSpan.Zero : window.InHand == 0 ? PollInterval : BusyPollInterval);
+                polledAt = time.GetTimestamp();
+                if (next is not null)
                 {
-                    window.Add(result, Handle);
+                    window.Add(next, Handle);
                 }
             }
         }
@@ -310,18 +319,19 @@ internal sealed partial class KafkaConsumerService(
     private async Task<bool> WaitOutsideGroupAsync(ConsumeWindow.Line line, TimeSpan pause, CancellationToken stoppingToken)
     {
         var started = time.GetTimestamp();
-        while (time.GetElapsedTime(started) < pause)
+        while (!line.Revoked)
         {
-            if (line.Revoked)
+            // Never a negative delay: Task.Delay reads -1 ms as "forever".
+            var left = pause - time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
             {
-                return false;
+                return true;
             }
 
-            var left = pause - time.GetElapsedTime(started);
             await Task.Delay(left < PollInterval ? left : PollInterval, time, stoppingToken);
         }
 
-        return !line.Revoked;
+        return false;
     }
 
     /// <summary>One message: handled (or handed over), or skipped when it is another group's retry. Returns whether its offset may be stored.</summary>

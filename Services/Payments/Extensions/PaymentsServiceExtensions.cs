@@ -66,17 +66,17 @@ internal static class PaymentsServiceExtensions
     }
 
     /// <summary>
-    /// From the outside in: a total timeout; a circuit breaker that judges whole calls, retries
-    /// included; retries (only of requests that carry an idempotency key, and only of failures
-    /// that say nothing about the outcome); a timeout per attempt. The breaker stands outside the
-    /// retries so that it opens when the provider fails calls even after they were retried (it is
-    /// away), not when it fails some attempts that a retry gets through (it is flaky): counting
-    /// attempts, a provider failing 30 % of them and slow on 20 % opened the circuit again and
-    /// again, and every order behind it waited on the retry topic.
+    /// From the outside in: a circuit breaker that judges whole calls; a total timeout; retries
+    /// (only of requests that carry an idempotency key, and only of failures that say nothing about
+    /// the outcome); a timeout per attempt. The breaker stands outside the retries so that it opens
+    /// when the provider fails calls even after they were retried (it is away), not when it fails
+    /// some attempts that a retry gets through (it is flaky): counting attempts, a provider failing
+    /// 30 % of them and slow on 20 % opened the circuit again and again, and every order behind it
+    /// waited on the retry topic. It stands outside the total timeout too, so a call that runs out
+    /// of time counts as failed.
     /// </summary>
     internal static void ConfigureProviderPipeline(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, ProviderOptions options)
     {
-        pipeline.AddTimeout(options.TotalTimeout);
         pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
         {
             FailureRatio = options.BreakerFailureRatio,
@@ -88,6 +88,7 @@ internal static class PaymentsServiceExtensions
             OnHalfOpened = _ => PaymentsMetrics.BreakerChanged("half-open"),
             OnClosed = _ => PaymentsMetrics.BreakerChanged("closed"),
         });
+        pipeline.AddTimeout(options.TotalTimeout);
         pipeline.AddRetry(new HttpRetryStrategyOptions
         {
             MaxRetryAttempts = options.MaxRetries,

@@ -158,6 +158,26 @@ public sealed class ConsumeWindowTests
         Assert.Equal([9L, 10], finished.Where(f => f.Abandoned is not null).Select(f => f.Abandoned!.Offset.Value).Order());
     }
 
+    [Fact]
+    public async Task A_message_read_again_after_its_partition_came_back_runs_though_the_first_copy_gave_up()
+    {
+        var window = new ConsumeWindow(4, CancellationToken.None);
+        var handling = new Handling();
+        var firstCopy = new TaskCompletionSource<bool>();
+        window.Add(Message("order-a", 0, 50), (_, _) => firstCopy.Task);
+
+        // Taken away and given back: the partition is read again from its committed offset.
+        window.Revoke([new TopicPartition(Topic, 0)]);
+        window.Add(Message("order-a", 0, 50), handling.Handle);
+        firstCopy.SetResult(false);
+
+        await handling.StartedAsync(50);
+        handling.Finish(50);
+        var finished = await TakeAsync(window, expected: 2);
+        Assert.Equal([(0, 50L)], Stored(finished));
+        Assert.Equal(50L, Assert.Single(finished, f => f.Abandoned is not null).Abandoned!.Offset.Value);
+    }
+
     private static ConsumeResult<string, byte[]> Message(string key, int partition, long offset) => new()
     {
         TopicPartitionOffset = new TopicPartitionOffset(Topic, partition, offset),
