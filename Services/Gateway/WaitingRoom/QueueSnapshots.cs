@@ -19,6 +19,12 @@ internal sealed class WaitingRoomSettings
 
     /// <summary>How often the buyers seen polling are reported, so their places do not count as abandoned.</summary>
     public TimeSpan SeenInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a status poll whose ticket is newer than the last snapshot waits for the next ones
+    /// before it answers that the event has no waiting room (<see cref="QueueSnapshots.FindAsync"/>).
+    /// </summary>
+    public TimeSpan NewQueueWait { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>
@@ -29,7 +35,8 @@ internal sealed class WaitingRoomSettings
 /// enforces admission alone. A failed fetch, whatever the failure, keeps the last snapshot.
 /// </summary>
 internal sealed partial class QueueSnapshots(
-    IHttpClientFactory clients, Microsoft.Extensions.Options.IOptions<WaitingRoomSettings> settings, ILogger<QueueSnapshots> logger) : BackgroundService
+    IHttpClientFactory clients, Microsoft.Extensions.Options.IOptions<WaitingRoomSettings> settings, TimeProvider time, ILogger<QueueSnapshots> logger)
+    : BackgroundService
 {
     /// <summary>The waiting room's client for its internal endpoints: it sends the internal key.</summary>
     public const string InternalClientName = "waiting-room-internal";
@@ -40,10 +47,48 @@ internal sealed partial class QueueSnapshots(
     private volatile FrozenDictionary<Guid, QueueSnapshot> _queues = FrozenDictionary<Guid, QueueSnapshot>.Empty;
     private volatile TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _failing;
+    private long _fetchedFromUnixMs = long.MinValue;
 
     public bool Loaded { get; private set; }
 
     public bool TryGet(Guid eventId, out QueueSnapshot queue) => _queues.TryGetValue(eventId, out queue!);
+
+    /// <summary>
+    /// The event's queue for a buyer who joined it at <paramref name="joinedAt"/>. A queue the
+    /// last snapshot does not list may be newer than the snapshot (an organizer just put the event
+    /// behind a waiting room, and the buyer joined at once): then the snapshots fetched from the
+    /// join's second on are awaited, at most <see cref="WaitingRoomSettings.NewQueueWait"/>, before
+    /// the queue is called missing. Every other call answers from the snapshot at hand.
+    /// </summary>
+    public async ValueTask<QueueSnapshot?> FindAsync(Guid eventId, DateTimeOffset joinedAt, CancellationToken cancellationToken)
+    {
+        var waitUntil = time.GetUtcNow() + settings.Value.NewQueueWait;
+        while (true)
+        {
+            var changed = Changed;
+            if (TryGet(eventId, out var queue))
+            {
+                return queue;
+            }
+
+            // The ticket's join time is whole seconds: a snapshot fetched from that second on may still miss it.
+            var joinedFrom = joinedAt.ToUnixTimeMilliseconds();
+            var remaining = waitUntil - time.GetUtcNow();
+            if (!Loaded || Interlocked.Read(ref _fetchedFromUnixMs) >= joinedFrom + 1_000 || remaining <= TimeSpan.Zero)
+            {
+                return null;
+            }
+
+            try
+            {
+                await changed.WaitAsync(remaining, time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return TryGet(eventId, out queue) ? queue : null;
+            }
+        }
+    }
 
     /// <summary>Completes at the next refresh (for the status streams).</summary>
     public Task Changed => _changed.Task;
@@ -62,9 +107,11 @@ internal sealed partial class QueueSnapshots(
     {
         try
         {
+            var startedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
             using var client = clients.CreateClient(InternalClientName);
             var queues = await client.GetFromJsonAsync<QueueSnapshot[]>("/internal/queues", cancellationToken) ?? [];
             _queues = queues.ToFrozenDictionary(queue => queue.EventId);
+            Interlocked.Exchange(ref _fetchedFromUnixMs, startedAt);
             Loaded = true;
             if (_failing)
             {

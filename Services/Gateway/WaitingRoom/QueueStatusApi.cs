@@ -32,7 +32,7 @@ internal static partial class QueueStatusApi
     /// <summary>One answer: where the place is, when to ask again, or the admission once it is the buyer's turn.</summary>
     private static async Task<IResult> GetStatus(Guid id, HttpContext http, WaitingRoomTokens tokens, QueueSnapshots queues, SeenBuyers seen, IHttpClientFactory clients, TimeProvider time)
     {
-        var (ticket, refusal) = Ticket(id, http, tokens, queues);
+        var (ticket, refusal) = await TicketAsync(id, http, tokens, queues);
         if (refusal is not null)
         {
             return refusal;
@@ -49,7 +49,7 @@ internal static partial class QueueStatusApi
     /// </summary>
     private static async Task StreamStatus(Guid id, HttpContext http, WaitingRoomTokens tokens, QueueSnapshots queues, SeenBuyers seen, IHttpClientFactory clients, TimeProvider time)
     {
-        var (ticket, refusal) = Ticket(id, http, tokens, queues);
+        var (ticket, refusal) = await TicketAsync(id, http, tokens, queues);
         if (refusal is not null)
         {
             await refusal.ExecuteAsync(http);
@@ -100,8 +100,11 @@ internal static partial class QueueStatusApi
         }
     }
 
-    /// <summary>The caller's ticket for this event, or the refusal: 422 for a bad ticket, 404 for an event without a queue.</summary>
-    private static (QueueTicket? Ticket, IResult? Refusal) Ticket(Guid id, HttpContext http, WaitingRoomTokens tokens, QueueSnapshots queues)
+    /// <summary>
+    /// The caller's ticket for this event, or the refusal: 422 for a bad ticket, 404 for an event
+    /// without a queue. A queue newer than this replica's snapshot is waited for (<see cref="QueueSnapshots.FindAsync"/>).
+    /// </summary>
+    private static async Task<(QueueTicket? Ticket, IResult? Refusal)> TicketAsync(Guid id, HttpContext http, WaitingRoomTokens tokens, QueueSnapshots queues)
     {
         var ticket = tokens.ReadTicket(http.Request.Headers[WaitingRoomTokens.TicketHeader].ToString());
         if (ticket is null || ticket.EventId != id || ticket.BuyerId != http.User.FindFirstValue("sub"))
@@ -112,7 +115,7 @@ internal static partial class QueueStatusApi
             return (null, Problems.Of(ProblemTypes.InvalidQueueTicket, "The queue ticket is not valid here.", detail));
         }
 
-        if (!queues.TryGet(id, out _))
+        if (await queues.FindAsync(id, DateTimeOffset.FromUnixTimeSeconds(ticket.JoinedAtUnix), http.RequestAborted) is null)
         {
             return (null, queues.Loaded
                 ? Problems.NotFound("waiting room")

@@ -32,7 +32,7 @@ public sealed class WaitingRoomCallsTests
         var waitingRoom = new WaitingRoom(call => call == 0
             ? new HttpResponseMessage(HttpStatusCode.OK) { Content = JsonContent.Create(new[] { snapshot }) }
             : throw Failures[(call - 1) % Failures.Length]);
-        var snapshots = new QueueSnapshots(waitingRoom, Settings(), NullLogger<QueueSnapshots>.Instance);
+        var snapshots = new QueueSnapshots(waitingRoom, Settings(), TimeProvider.System, NullLogger<QueueSnapshots>.Instance);
 
         await snapshots.StartAsync(TestContext.Current.CancellationToken);
         await waitingRoom.CalledAsync(1 + 2 * Failures.Length);
@@ -41,6 +41,53 @@ public sealed class WaitingRoomCallsTests
         Assert.True(snapshots.TryGet(eventId, out var kept));
         Assert.Equal(snapshot, kept);
         await snapshots.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task A_status_poll_for_a_queue_newer_than_the_snapshot_waits_for_the_next_one()
+    {
+        // An organizer puts an event behind a waiting room and a buyer joins at once: the queue is
+        // in the buyer's ticket before it is in this gateway replica's snapshot.
+        var eventId = Guid.NewGuid();
+        var snapshot = new QueueSnapshot(eventId, "waiting", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, true, 10, 0, 0, 0, 5, 1.5);
+        var listed = 0;
+        var waitingRoom = new WaitingRoom(_ => new HttpResponseMessage(HttpStatusCode.OK)
+        {
+            Content = JsonContent.Create(Volatile.Read(ref listed) == 1 ? new[] { snapshot } : []),
+        });
+        var snapshots = new QueueSnapshots(waitingRoom, Settings(newQueueWait: TimeSpan.FromMinutes(1)), TimeProvider.System, NullLogger<QueueSnapshots>.Instance);
+        await snapshots.StartAsync(TestContext.Current.CancellationToken);
+        await LoadedAsync(snapshots);
+
+        var find = snapshots.FindAsync(eventId, DateTimeOffset.UtcNow, TestContext.Current.CancellationToken).AsTask();
+        Volatile.Write(ref listed, 1);
+
+        Assert.Equal(snapshot, await find.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        await snapshots.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task A_status_poll_for_a_queue_the_snapshots_still_miss_after_the_wait_is_told_there_is_none()
+    {
+        var waitingRoom = new WaitingRoom(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = JsonContent.Create(Array.Empty<QueueSnapshot>()) });
+        var snapshots = new QueueSnapshots(waitingRoom, Settings(newQueueWait: TimeSpan.FromMilliseconds(200)), TimeProvider.System, NullLogger<QueueSnapshots>.Instance);
+        await snapshots.StartAsync(TestContext.Current.CancellationToken);
+        await LoadedAsync(snapshots);
+
+        // Joined just now: waited for, then missing. Joined a minute ago: the snapshot at hand answers, without a wait.
+        Assert.Null(await snapshots.FindAsync(Guid.NewGuid(), DateTimeOffset.UtcNow, TestContext.Current.CancellationToken));
+        var old = snapshots.FindAsync(Guid.NewGuid(), DateTimeOffset.UtcNow.AddMinutes(-1), TestContext.Current.CancellationToken);
+        Assert.True(old.IsCompleted, "A ticket older than the snapshot waited for the next one.");
+        Assert.Null(await old);
+        await snapshots.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    private static async Task LoadedAsync(QueueSnapshots snapshots)
+    {
+        while (!snapshots.Loaded)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
     }
 
     [Fact]
@@ -73,8 +120,9 @@ public sealed class WaitingRoomCallsTests
     private static Exception PollyFailure(string type, string message) =>
         (Exception)Activator.CreateInstance(typeof(Polly.ResiliencePipeline).Assembly.GetType(type, throwOnError: true)!, message)!;
 
-    private static IOptions<WaitingRoomSettings> Settings() => Options.Create(new WaitingRoomSettings
+    private static IOptions<WaitingRoomSettings> Settings(TimeSpan? newQueueWait = null) => Options.Create(new WaitingRoomSettings
     {
+        NewQueueWait = newQueueWait ?? TimeSpan.FromSeconds(2),
         Service = new Uri("http://waiting-room"),
         RefreshInterval = TimeSpan.FromMilliseconds(10),
         SeenInterval = TimeSpan.FromMilliseconds(10),
