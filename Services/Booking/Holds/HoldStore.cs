@@ -40,16 +40,17 @@ internal static class HoldStore
 
         var holdId = Guid.CreateVersion7(now);
         var expiresAt = now + options.HoldDuration;
+        // The hold's row and its event go in the claim's own round trip (RecordStatements).
+        IEnumerable<NpgsqlBatchCommand> Record(decimal amount) => RecordStatements(outbox, holdId, eventId, buyerId, wanted, amount, now, expiresAt);
         var claim = request.TierId is { } tierId
-            ? await UnitStore.ClaimFromTierAsync(transaction, eventId, tierId, checks.TierPrice!.Value, wanted, holdId, now, expiresAt, cancellationToken)
-            : await UnitStore.ClaimPlacesAsync(transaction, eventId, [.. request.Seats!.Select(seat => seat.Place)], holdId, now, expiresAt, cancellationToken);
+            ? await UnitStore.ClaimFromTierAsync(transaction, eventId, tierId, checks.TierPrice!.Value, wanted, holdId, now, expiresAt, Record, cancellationToken)
+            : await UnitStore.ClaimPlacesAsync(transaction, eventId, [.. request.Seats!.Select(seat => seat.Place)], holdId, now, expiresAt, Record, cancellationToken);
         if (claim is not UnitClaim.Claimed claimed)
         {
             return new HoldOutcome.NotClaimed(claim);
         }
 
         var hold = new HoldView(holdId, eventId, "active", expiresAt, claimed.Units.Sum(unit => unit.Price), checks.Sale!.Currency, claimed.Units);
-        await RecordAsync(transaction, outbox, hold, buyerId, now, cancellationToken);
         if (idempotency is not null)
         {
             await IdempotencyStore.RecordAsync(transaction, buyerId, idempotency, Location(holdId), hold, cancellationToken);
@@ -240,17 +241,27 @@ internal static class HoldStore
         _ => null,
     };
 
-    /// <summary>The hold's row and its HoldCreated event, in one round trip.</summary>
-    private static async Task RecordAsync(NpgsqlTransaction transaction, OutboxWriter outbox, HoldView hold, string buyerId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The hold's row and its HoldCreated event, for the claim's round trip: written only if the
+    /// claim before them took a unit for the hold, so a claim that found none (a sold-out tier,
+    /// the usual refusal in a crowd) leaves nothing behind for its rollback to undo. A claim that
+    /// fell short after taking some is rolled back by the caller, these rows with it.
+    /// </summary>
+    private static IEnumerable<NpgsqlBatchCommand> RecordStatements(
+        OutboxWriter outbox, Guid holdId, Guid eventId, string buyerId, int units, decimal amount, DateTimeOffset now, DateTimeOffset expiresAt)
     {
         // No wake-up call to the relay for this one: a NOTIFY per hold would serialize the crowd's
         // commits on PostgreSQL's notification queue; the relay's next round or poll takes it.
-        var (_, created) = outbox.Statements(new HoldCreated(hold.HoldId, hold.EventId, buyerId, hold.Units.Count, hold.ExpiresAt), wakeRelay: false);
-        await using var record = transaction.Batch([
+        var (_, created) = outbox.Statements(
+            new HoldCreated(holdId, eventId, buyerId, units, expiresAt), wakeRelay: false,
+            onlyIf: new OutboxCondition("EXISTS (SELECT 1 FROM holds WHERE hold_id = $8)", holdId));
+        return [
             Sql.Statement(
-                "INSERT INTO holds (hold_id, event_id, buyer_id, units, amount, status, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, 'active', $6, $7)",
-                hold.HoldId, hold.EventId, buyerId, hold.Units.Count, hold.Amount, now, hold.ExpiresAt),
-            .. created]);
-        await record.ExecuteNonQueryAsync(cancellationToken);
+                """
+                INSERT INTO holds (hold_id, event_id, buyer_id, units, amount, status, created_at, expires_at)
+                SELECT $1, $2, $3, $4, $5, 'active', $6, $7 WHERE EXISTS (SELECT 1 FROM units WHERE hold_id = $1)
+                """,
+                holdId, eventId, buyerId, units, amount, now, expiresAt),
+            .. created];
     }
 }

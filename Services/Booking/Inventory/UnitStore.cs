@@ -31,9 +31,15 @@ internal static class UnitStore
         await insert.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Claims <paramref name="quantity"/> free units of a tier for a hold.</summary>
+    /// <summary>
+    /// Claims <paramref name="quantity"/> free units of a tier for a hold. <paramref name="withClaim"/>
+    /// gives the statements that record the hold (given its total price); they go in the round trip
+    /// of the claim that first takes a unit, after it, and must write only if it did (the caller
+    /// rolls back a claim that falls short).
+    /// </summary>
     public static async Task<UnitClaim> ClaimFromTierAsync(
-        NpgsqlTransaction transaction, Guid eventId, Guid tierId, decimal price, int quantity, Guid holdId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid eventId, Guid tierId, decimal price, int quantity, Guid holdId, DateTimeOffset now, DateTimeOffset expiresAt,
+        Func<decimal, IEnumerable<NpgsqlBatchCommand>> withClaim, CancellationToken cancellationToken)
     {
         // Never-held units first (a small index); units whose hold expired but was not released
         // yet only when those run out. PostgreSQL re-checks the WHERE on each row it locks.
@@ -45,7 +51,7 @@ internal static class UnitStore
                 break;
             }
 
-            await using var claim = transaction.Command(
+            var claim = Sql.Statement(
                 $"""
                 WITH picked AS (
                     SELECT unit_id FROM units
@@ -57,10 +63,16 @@ internal static class UnitStore
                 FROM picked WHERE u.unit_id = picked.unit_id
                 RETURNING u.section, u.row_label, u.seat
                 """, eventId, tierId, now, quantity - units.Count, holdId, expiresAt);
-            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+            // Until a claim has taken a unit, the hold is not recorded yet (its statements wrote nothing).
+            await using var batch = transaction.Batch(units.Count == 0 ? [claim, .. withClaim(price * quantity)] : [claim]);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 units.Add(new HeldUnit(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), tierId, price));
+            }
+
+            while (await reader.NextResultAsync(cancellationToken))
+            {
             }
         }
 
@@ -75,9 +87,10 @@ internal static class UnitStore
         return available >= quantity ? new UnitClaim.Contended() : new UnitClaim.SoldOut(available);
     }
 
-    /// <summary>Claims the named places for a hold, all or none.</summary>
+    /// <summary>Claims the named places for a hold, all or none; <paramref name="withClaim"/> as in <see cref="ClaimFromTierAsync"/>.</summary>
     public static async Task<UnitClaim> ClaimPlacesAsync(
-        NpgsqlTransaction transaction, Guid eventId, IReadOnlyList<Place> places, Guid holdId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid eventId, IReadOnlyList<Place> places, Guid holdId, DateTimeOffset now, DateTimeOffset expiresAt,
+        Func<decimal, IEnumerable<NpgsqlBatchCommand>> withClaim, CancellationToken cancellationToken)
     {
         var found = await LockPlacesAsync(transaction, eventId, places, now, cancellationToken);
         if (found.Count < places.Count)
@@ -90,8 +103,9 @@ internal static class UnitStore
             return new UnitClaim.PlacesTaken(taken);
         }
 
-        await using var update = transaction.Command(
-            "UPDATE units SET hold_id = $1, held_until = $2 WHERE unit_id = ANY($3)", holdId, expiresAt, found.Select(unit => unit.Id).ToArray());
+        await using var update = transaction.Batch([
+            Sql.Statement("UPDATE units SET hold_id = $1, held_until = $2 WHERE unit_id = ANY($3)", holdId, expiresAt, found.Select(unit => unit.Id).ToArray()),
+            .. withClaim(found.Sum(unit => unit.Unit.Price))]);
         await update.ExecuteNonQueryAsync(cancellationToken);
         return new UnitClaim.Claimed([.. found.Select(unit => unit.Unit)]);
     }

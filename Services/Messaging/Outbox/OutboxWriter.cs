@@ -46,7 +46,12 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
     /// (<see cref="Sql.Batch"/>) in its transaction; <paramref name="wakeRelay"/> as in
     /// <see cref="EnqueueAsync{T}(NpgsqlConnection, NpgsqlTransaction, T, CancellationToken, bool)"/>.
     /// </summary>
-    public (Guid MessageId, IReadOnlyList<NpgsqlBatchCommand> Statements) Statements<T>(T integrationEvent, bool wakeRelay = true)
+    /// <param name="onlyIf">
+    /// A condition the event is written under, checked when the statements run: for a batch whose
+    /// earlier statement may have changed nothing (a claim that found no unit), so that a change
+    /// the caller then rolls back leaves no outbox row written and undone behind it.
+    /// </param>
+    public (Guid MessageId, IReadOnlyList<NpgsqlBatchCommand> Statements) Statements<T>(T integrationEvent, bool wakeRelay = true, OutboxCondition? onlyIf = null)
         where T : class, IIntegrationEvent
     {
         var description = CloudEvent.Describe(typeof(T));
@@ -60,15 +65,28 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
             throw new OutboxMessageTooLargeException(description.Type, payload.Length, options.Value.MaxMessageBytes);
         }
 
-        var insert = Sql.Statement(
-            "INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            id, description.Topic, integrationEvent.AggregateId, description.Type, payload,
-            activity?.Id is { } traceParent && activity.IdFormat == ActivityIdFormat.W3C ? traceParent : null,
-            activity?.TraceStateString);
+        var traceParent = activity?.Id is { } parent && activity.IdFormat == ActivityIdFormat.W3C ? parent : null;
+        var insert = onlyIf is null
+            ? Sql.Statement(
+                "INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                id, description.Topic, integrationEvent.AggregateId, description.Type, payload, traceParent, activity?.TraceStateString)
+            : Sql.Statement(
+                $"INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) SELECT $1, $2, $3, $4, $5, $6::text, $7::text WHERE {onlyIf.Sql}",
+                id, description.Topic, integrationEvent.AggregateId, description.Type, payload, traceParent, activity?.TraceStateString, onlyIf.Parameter);
         // Wakes the relay when the transaction commits (PostgreSQL delivers notifications only then).
-        return (id, wakeRelay ? [insert, Sql.Statement($"SELECT pg_notify('{Channel}', '')")] : [insert]);
+        // A conditional write wakes it only if its row was written.
+        var notify = onlyIf is null
+            ? Sql.Statement($"SELECT pg_notify('{Channel}', '')")
+            : Sql.Statement($"SELECT pg_notify('{Channel}', '') WHERE EXISTS (SELECT 1 FROM outbox WHERE message_id = $1)", id);
+        return (id, wakeRelay ? [insert, notify] : [insert]);
     }
 }
+
+/// <summary>
+/// The condition of a conditional outbox write (<see cref="OutboxWriter.Statements"/>): SQL that
+/// refers to its one parameter as <c>$8</c>, such as <c>EXISTS (SELECT 1 FROM holds WHERE hold_id = $8)</c>.
+/// </summary>
+public sealed record OutboxCondition(string Sql, object Parameter);
 
 public sealed class OutboxOptions
 {
