@@ -17,12 +17,13 @@ namespace Boxoffice.Messaging;
 /// consumer loop; <see cref="Revoke"/> to the rebalance callbacks, which run inside the loop's
 /// poll; the messages themselves run on the thread pool and only report when they finish.
 /// </remarks>
-internal sealed class ConsumeWindow(int size, CancellationToken stoppingToken)
+/// <param name="handle">Handles one message, on its partition's line: true when it is done (its offset may be stored), false when it was left for the partition's next reader.</param>
+internal sealed class ConsumeWindow(int size, Func<ConsumeResult<string, byte[]>, ConsumeWindow.Line, Task<bool>> handle, CancellationToken stoppingToken)
 {
     private readonly Dictionary<TopicPartition, Line> _lines = [];
     private readonly Dictionary<string, Entry> _lastByKey = new(StringComparer.Ordinal);
     private readonly Channel<Entry> _finished = Channel.CreateUnbounded<Entry>(new UnboundedChannelOptions { SingleReader = true });
-    
+
     // Entries, not their tasks: an async method that finishes at once may return a shared completed task.
     private readonly HashSet<Entry> _running = [];
     private readonly Queue<Entry> _waiting = new();
@@ -38,7 +39,7 @@ internal sealed class ConsumeWindow(int size, CancellationToken stoppingToken)
     /// same key, if any; when the window is full, it waits for room (<see cref="StartWaiting"/>).
     /// Either way it holds back its partition's offset from now on.
     /// </summary>
-    public void Add(ConsumeResult<string, byte[]> result, Func<ConsumeResult<string, byte[]>, Line, Task<bool>> handle)
+    public void Add(ConsumeResult<string, byte[]> result)
     {
         Line line;
         lock (_lines)
@@ -52,11 +53,11 @@ internal sealed class ConsumeWindow(int size, CancellationToken stoppingToken)
         var entry = new Entry(result, line);
         line.Order.Enqueue(entry);
         _waiting.Enqueue(entry);
-        StartWaiting(handle);
+        StartWaiting();
     }
 
     /// <summary>Starts the messages waiting for room, in the order they were polled, while there is room.</summary>
-    public void StartWaiting(Func<ConsumeResult<string, byte[]>, Line, Task<bool>> handle)
+    public void StartWaiting()
     {
         while (_running.Count < size && _waiting.TryDequeue(out var entry))
         {
@@ -68,7 +69,7 @@ internal sealed class ConsumeWindow(int size, CancellationToken stoppingToken)
                 _lastByKey[key] = entry;
             }
 
-            entry.Task = RunAsync(previous, entry, handle);
+            entry.Task = RunAsync(previous, entry);
         }
     }
 
@@ -163,7 +164,7 @@ internal sealed class ConsumeWindow(int size, CancellationToken stoppingToken)
     /// that one was done and the partition is still this consumer's: a key's later message never
     /// runs ahead of an earlier one that failed or was left to the partition's new owner.
     /// </summary>
-    private async Task RunAsync(Entry? previous, Entry entry, Func<ConsumeResult<string, byte[]>, Line, Task<bool>> handle)
+    private async Task RunAsync(Entry? previous, Entry entry)
     {
         try
         {

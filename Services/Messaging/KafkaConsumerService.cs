@@ -114,7 +114,12 @@ internal sealed partial class KafkaConsumerService(
     {
         // A window's messages end with its client: when the loop ends for a failure, they are cancelled, not waited out.
         using var clientStopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var window = subscription.MessagesAtOnce > 1 ? new ConsumeWindow(subscription.MessagesAtOnce, clientStopping.Token) : null;
+        var window = subscription.MessagesAtOnce > 1
+            ? new ConsumeWindow(
+                subscription.MessagesAtOnce,
+                (message, line) => HandleOneAsync(message, (pause, cancellationToken) => WaitOutsideGroupAsync(line, pause, cancellationToken), clientStopping.Token),
+                clientStopping.Token)
+            : null;
         using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetLogHandler((_, message) => LogClient(message.Level.ToString(), message.Facility, message.Message))
             .SetErrorHandler((_, error) => LogClientError(error.Code, error.Reason))
@@ -234,9 +239,6 @@ internal sealed partial class KafkaConsumerService(
     private async Task ConsumeWindowAsync(
         IConsumer<string, byte[]> consumer, PollThread polls, ConsumeWindow window, CancellationTokenSource clientStopping, CancellationToken stoppingToken)
     {
-        Task<bool> Handle(ConsumeResult<string, byte[]> message, ConsumeWindow.Line line) =>
-            HandleOneAsync(message, (pause, cancellationToken) => WaitOutsideGroupAsync(line, pause, cancellationToken), clientStopping.Token);
-
         var lagMeasuredAt = time.GetTimestamp();
         var polledAt = time.GetTimestamp();
         try
@@ -250,7 +252,7 @@ internal sealed partial class KafkaConsumerService(
                 }
 
                 StoreFinished(consumer, window, rethrow: true);
-                window.StartWaiting(Handle);
+                window.StartWaiting();
                 if (window.Full)
                 {
                     // Room first, but a poll at least every FullPollInterval all the same, even
@@ -269,7 +271,7 @@ internal sealed partial class KafkaConsumerService(
                 polledAt = time.GetTimestamp();
                 if (next is not null)
                 {
-                    window.Add(next, Handle);
+                    window.Add(next);
                 }
             }
         }

@@ -15,12 +15,12 @@ public sealed class ConsumeWindowTests
     [Fact]
     public async Task An_offset_is_given_back_only_once_every_earlier_message_of_its_partition_is_done()
     {
-        var window = new ConsumeWindow(8, CancellationToken.None);
         var handling = new Handling();
-        window.Add(Message("order-a", 0, 10), handling.Handle);
-        window.Add(Message("order-b", 0, 11), handling.Handle);
-        window.Add(Message("order-c", 0, 12), handling.Handle);
-        window.Add(Message("order-d", 1, 5), handling.Handle);
+        var window = new ConsumeWindow(8, handling.Handle, CancellationToken.None);
+        window.Add(Message("order-a", 0, 10));
+        window.Add(Message("order-b", 0, 11));
+        window.Add(Message("order-c", 0, 12));
+        window.Add(Message("order-d", 1, 5));
 
         // The later messages of partition 0 finish first: nothing of it can be stored yet.
         handling.Finish(11);
@@ -40,11 +40,11 @@ public sealed class ConsumeWindowTests
     [Fact]
     public async Task Messages_of_one_key_run_one_after_another_in_their_order_and_other_keys_beside_them()
     {
-        var window = new ConsumeWindow(8, CancellationToken.None);
         var handling = new Handling();
-        window.Add(Message("order-a", 0, 1), handling.Handle);
-        window.Add(Message("order-a", 0, 2), handling.Handle);
-        window.Add(Message("order-b", 0, 3), handling.Handle);
+        var window = new ConsumeWindow(8, handling.Handle, CancellationToken.None);
+        window.Add(Message("order-a", 0, 1));
+        window.Add(Message("order-a", 0, 2));
+        window.Add(Message("order-b", 0, 3));
 
         await handling.StartedAsync(1);
         await handling.StartedAsync(3);
@@ -61,10 +61,10 @@ public sealed class ConsumeWindowTests
     [Fact]
     public async Task A_partition_taken_away_gives_nothing_back_and_its_new_turn_starts_afresh()
     {
-        var window = new ConsumeWindow(8, CancellationToken.None);
         var handling = new Handling();
-        window.Add(Message("order-a", 0, 20), handling.Handle);
-        window.Add(Message("order-b", 0, 21), handling.Handle);
+        var window = new ConsumeWindow(8, handling.Handle, CancellationToken.None);
+        window.Add(Message("order-a", 0, 20));
+        window.Add(Message("order-b", 0, 21));
 
         window.Revoke([new TopicPartition(Topic, 0)]);
         handling.Finish(21);
@@ -74,7 +74,7 @@ public sealed class ConsumeWindowTests
         Assert.Equal([20L, 21], finished.Select(f => f.Abandoned!.Offset.Value).Order());
 
         // Assigned again: read again from the committed offset, given back as usual.
-        window.Add(Message("order-a", 0, 20), handling.Handle);
+        window.Add(Message("order-a", 0, 20));
         handling.Finish(20);
         Assert.Equal([(0, 20L)], Stored(await TakeAsync(window, expected: 1)));
     }
@@ -82,10 +82,13 @@ public sealed class ConsumeWindowTests
     [Fact]
     public async Task A_message_that_throws_beyond_its_handler_is_reported_and_holds_back_its_partition()
     {
-        var window = new ConsumeWindow(2, CancellationToken.None);
+        var handling = new Handling();
+        var window = new ConsumeWindow(2, handling.Handle, CancellationToken.None);
         var failure = new InvalidOperationException("the broker refused the hand-over");
-        window.Add(Message("order-a", 0, 7), (_, _) => Task.FromException<bool>(failure));
-        window.Add(Message("order-b", 0, 8), (_, _) => Task.FromResult(true));
+        handling.AnswerOnce(7, Task.FromException<bool>(failure));
+        handling.AnswerOnce(8, Task.FromResult(true));
+        window.Add(Message("order-a", 0, 7));
+        window.Add(Message("order-b", 0, 8));
         Assert.True(window.Full);
 
         var finished = await TakeAsync(window, expected: 2);
@@ -98,19 +101,19 @@ public sealed class ConsumeWindowTests
     [Fact]
     public async Task A_message_polled_while_the_window_is_full_waits_for_room_and_holds_back_its_partition_meanwhile()
     {
-        var window = new ConsumeWindow(1, CancellationToken.None);
         var handling = new Handling();
-        window.Add(Message("order-a", 0, 30), handling.Handle);
+        var window = new ConsumeWindow(1, handling.Handle, CancellationToken.None);
+        window.Add(Message("order-a", 0, 30));
         Assert.True(window.Full);
 
         // Polled while full (from a partition assigned meanwhile): taken in hand, not started.
-        window.Add(Message("order-b", 0, 31), handling.Handle);
+        window.Add(Message("order-b", 0, 31));
         Assert.Equal(2, window.InHand);
         Assert.False(handling.HasStarted(31));
 
         handling.Finish(30);
         Assert.Equal([(0, 30L)], Stored(await TakeAsync(window, expected: 1)));
-        window.StartWaiting(handling.Handle);
+        window.StartWaiting();
         await handling.StartedAsync(31);
         handling.Finish(31);
         Assert.Equal([(0, 31L)], Stored(await TakeAsync(window, expected: 1)));
@@ -119,15 +122,15 @@ public sealed class ConsumeWindowTests
     [Fact]
     public async Task A_waiting_message_of_a_partition_taken_away_is_not_handled()
     {
-        var window = new ConsumeWindow(1, CancellationToken.None);
         var handling = new Handling();
-        window.Add(Message("order-a", 3, 1), handling.Handle);
-        window.Add(Message("order-b", 3, 2), handling.Handle);
+        var window = new ConsumeWindow(1, handling.Handle, CancellationToken.None);
+        window.Add(Message("order-a", 3, 1));
+        window.Add(Message("order-b", 3, 2));
 
         window.Revoke([new TopicPartition(Topic, 3)]);
         handling.Finish(1);
         await TakeAsync(window, expected: 1);
-        window.StartWaiting(handling.Handle);
+        window.StartWaiting();
         var finished = await TakeAsync(window, expected: 1);
 
         Assert.False(handling.HasStarted(2));
@@ -138,13 +141,15 @@ public sealed class ConsumeWindowTests
     [Fact]
     public async Task A_key_s_later_message_never_runs_ahead_of_an_earlier_one_that_failed_or_was_taken_away()
     {
-        var window = new ConsumeWindow(4, CancellationToken.None);
         var handling = new Handling();
+        var window = new ConsumeWindow(4, handling.Handle, CancellationToken.None);
         var failed = new TaskCompletionSource<bool>();
-        window.Add(Message("order-a", 0, 40), (_, _) => failed.Task);
-        window.Add(Message("order-a", 0, 41), handling.Handle);
-        window.Add(Message("order-b", 1, 9), (_, _) => Task.FromResult(false));
-        window.Add(Message("order-b", 1, 10), handling.Handle);
+        handling.AnswerOnce(40, failed.Task);
+        handling.AnswerOnce(9, Task.FromResult(false));
+        window.Add(Message("order-a", 0, 40));
+        window.Add(Message("order-a", 0, 41));
+        window.Add(Message("order-b", 1, 9));
+        window.Add(Message("order-b", 1, 10));
 
         // order-b's first message gave up (its partition was taken away while it waited).
         window.Revoke([new TopicPartition(Topic, 1)]);
@@ -161,14 +166,15 @@ public sealed class ConsumeWindowTests
     [Fact]
     public async Task A_message_read_again_after_its_partition_came_back_runs_though_the_first_copy_gave_up()
     {
-        var window = new ConsumeWindow(4, CancellationToken.None);
         var handling = new Handling();
+        var window = new ConsumeWindow(4, handling.Handle, CancellationToken.None);
         var firstCopy = new TaskCompletionSource<bool>();
-        window.Add(Message("order-a", 0, 50), (_, _) => firstCopy.Task);
+        handling.AnswerOnce(50, firstCopy.Task);
+        window.Add(Message("order-a", 0, 50));
 
         // Taken away and given back: the partition is read again from its committed offset.
         window.Revoke([new TopicPartition(Topic, 0)]);
-        window.Add(Message("order-a", 0, 50), handling.Handle);
+        window.Add(Message("order-a", 0, 50));
         firstCopy.SetResult(false);
 
         await handling.StartedAsync(50);
@@ -208,6 +214,21 @@ public sealed class ConsumeWindowTests
         private readonly Dictionary<long, TaskCompletionSource<bool>> _finish = [];
         private readonly Dictionary<long, TaskCompletionSource> _started = [];
         private readonly List<long> _order = [];
+        private readonly Dictionary<long, Queue<Task<bool>>> _answers = [];
+
+        /// <summary>The next time the message at <paramref name="offset"/> is handled, it answers <paramref name="answer"/> (and does not count as started).</summary>
+        public void AnswerOnce(long offset, Task<bool> answer)
+        {
+            lock (_order)
+            {
+                if (!_answers.TryGetValue(offset, out var answers))
+                {
+                    _answers[offset] = answers = new Queue<Task<bool>>();
+                }
+
+                answers.Enqueue(answer);
+            }
+        }
 
         public List<long> StartOrder
         {
@@ -224,6 +245,11 @@ public sealed class ConsumeWindowTests
         {
             lock (_order)
             {
+                if (_answers.TryGetValue(message.Offset.Value, out var answers) && answers.TryDequeue(out var answer))
+                {
+                    return answer;
+                }
+
                 _order.Add(message.Offset.Value);
                 Started(message.Offset.Value).TrySetResult();
                 return Finishing(message.Offset.Value).Task;
