@@ -19,6 +19,13 @@ public static class QueueStates
     public const string Closed = "closed";
 }
 
+/// <summary>The headers of the waiting room's <c>GET /internal/queues</c>.</summary>
+public static class QueueSnapshotHeaders
+{
+    /// <summary>When the waiting room read the queues it answers with (Unix milliseconds, its own clock): a queue created before then is listed.</summary>
+    public const string ReadAt = "Boxoffice-Read-At";
+}
+
 /// <summary>
 /// One event's queue as the waiting room last wrote it: what every gateway replica answers status
 /// polls from, fetched from the waiting room's <c>GET /internal/queues</c> about twice a second.

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Globalization;
 using Boxoffice.Contracts.WaitingRoom;
 
 namespace Boxoffice.Gateway.WaitingRoom;
@@ -21,8 +22,8 @@ internal sealed class WaitingRoomSettings
     public TimeSpan SeenInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// How long a status poll whose ticket is newer than the last snapshot waits for the next ones
-    /// before it answers that the event has no waiting room (<see cref="QueueSnapshots.FindAsync"/>).
+    /// The longest a status poll whose ticket is newer than the snapshot at hand waits for the
+    /// next snapshots before it answers that the event has no waiting room (<see cref="QueueSnapshots.FindAsync"/>).
     /// </summary>
     public TimeSpan NewQueueWait { get; set; } = TimeSpan.FromSeconds(2);
 }
@@ -44,37 +45,42 @@ internal sealed partial class QueueSnapshots(
     /// <summary>The waiting room's client for calls made as a buyer (their token and ticket): no internal key.</summary>
     public const string BuyerClientName = "waiting-room";
 
-    private volatile FrozenDictionary<Guid, QueueSnapshot> _queues = FrozenDictionary<Guid, QueueSnapshot>.Empty;
+    /// <summary>The queues of one fetch, with when the waiting room read them (Unix milliseconds, its clock).</summary>
+    private sealed record Fetched(FrozenDictionary<Guid, QueueSnapshot> Queues, long ReadAtUnixMs);
+
+    private volatile Fetched _fetched = new(FrozenDictionary<Guid, QueueSnapshot>.Empty, long.MinValue);
     private volatile TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _failing;
-    private long _fetchedFromUnixMs = long.MinValue;
 
     public bool Loaded { get; private set; }
 
-    public bool TryGet(Guid eventId, out QueueSnapshot queue) => _queues.TryGetValue(eventId, out queue!);
+    public bool TryGet(Guid eventId, out QueueSnapshot queue) => _fetched.Queues.TryGetValue(eventId, out queue!);
 
     /// <summary>
-    /// The event's queue for a buyer who joined it at <paramref name="joinedAt"/>. A queue the
-    /// last snapshot does not list may be newer than the snapshot (an organizer just put the event
-    /// behind a waiting room, and the buyer joined at once): then the snapshots fetched from the
-    /// join's second on are awaited, at most <see cref="WaitingRoomSettings.NewQueueWait"/>, before
-    /// the queue is called missing. Every other call answers from the snapshot at hand.
+    /// The event's queue for a buyer who joined it at <paramref name="joinedAt"/> (the ticket's
+    /// whole second, the waiting room's clock). A queue the snapshot at hand does not list may be
+    /// newer than the snapshot: an organizer just put the event behind a waiting room, and the
+    /// buyer joined at once through another replica. Then the next snapshots are awaited, at most
+    /// <see cref="WaitingRoomSettings.NewQueueWait"/>, until one the waiting room read after the
+    /// join's second lists it or not. A queue that existed when the buyer joined is in every such
+    /// read; every other call answers from the snapshot at hand.
     /// </summary>
     public async ValueTask<QueueSnapshot?> FindAsync(Guid eventId, DateTimeOffset joinedAt, CancellationToken cancellationToken)
     {
         var waitUntil = time.GetUtcNow() + settings.Value.NewQueueWait;
+        var joinedSecondEnds = joinedAt.ToUnixTimeMilliseconds() + 1_000;
         while (true)
         {
+            // The fetch and its read time together: a refresh between two reads cannot mix them.
             var changed = Changed;
-            if (TryGet(eventId, out var queue))
+            var fetched = _fetched;
+            if (fetched.Queues.TryGetValue(eventId, out var queue))
             {
                 return queue;
             }
 
-            // The ticket's join time is whole seconds: a snapshot fetched from that second on may still miss it.
-            var joinedFrom = joinedAt.ToUnixTimeMilliseconds();
             var remaining = waitUntil - time.GetUtcNow();
-            if (!Loaded || Interlocked.Read(ref _fetchedFromUnixMs) >= joinedFrom + 1_000 || remaining <= TimeSpan.Zero)
+            if (!Loaded || fetched.ReadAtUnixMs >= joinedSecondEnds || remaining <= TimeSpan.Zero)
             {
                 return null;
             }
@@ -109,9 +115,13 @@ internal sealed partial class QueueSnapshots(
         {
             var startedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
             using var client = clients.CreateClient(InternalClientName);
-            var queues = await client.GetFromJsonAsync<QueueSnapshot[]>("/internal/queues", cancellationToken) ?? [];
-            _queues = queues.ToFrozenDictionary(queue => queue.EventId);
-            Interlocked.Exchange(ref _fetchedFromUnixMs, startedAt);
+            using var response = await client.GetAsync("/internal/queues", cancellationToken);
+            response.EnsureSuccessStatusCode();
+            var queues = await response.Content.ReadFromJsonAsync<QueueSnapshot[]>(cancellationToken) ?? [];
+            // Without the waiting room's read time (an older one), this replica's clock at the fetch's start.
+            var readAt = response.Headers.TryGetValues(QueueSnapshotHeaders.ReadAt, out var values)
+                && long.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var at) ? at : startedAt;
+            _fetched = new Fetched(queues.ToFrozenDictionary(queue => queue.EventId), readAt);
             Loaded = true;
             if (_failing)
             {

@@ -66,18 +66,16 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
         }
 
         var traceParent = activity?.Id is { } parent && activity.IdFormat == ActivityIdFormat.W3C ? parent : null;
-        var insert = onlyIf is null
-            ? Sql.Statement(
-                "INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                id, description.Topic, integrationEvent.AggregateId, description.Type, payload, traceParent, activity?.TraceStateString)
-            : Sql.Statement(
-                $"INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) SELECT $1, $2, $3, $4, $5, $6::text, $7::text WHERE {onlyIf.Sql}",
-                id, description.Topic, integrationEvent.AggregateId, description.Type, payload, traceParent, activity?.TraceStateString, onlyIf.Parameter);
-        // Wakes the relay when the transaction commits (PostgreSQL delivers notifications only then).
-        // A conditional write wakes it only if its row was written.
-        var notify = onlyIf is null
-            ? Sql.Statement($"SELECT pg_notify('{Channel}', '')")
-            : Sql.Statement($"SELECT pg_notify('{Channel}', '') WHERE EXISTS (SELECT 1 FROM outbox WHERE message_id = $1)", id);
+        // One statement either way; a conditional one selects its values under the condition ($8).
+        var insert = Sql.Statement(
+            "INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) "
+                + (onlyIf is null ? "VALUES ($1, $2, $3, $4, $5, $6, $7)" : $"SELECT $1, $2, $3, $4, $5, $6::text, $7::text WHERE {onlyIf.Sql}"),
+            [id, description.Topic, integrationEvent.AggregateId, description.Type, payload, traceParent, activity?.TraceStateString, .. onlyIf is null ? [] : new[] { onlyIf.Parameter }]);
+        // Wakes the relay when the transaction commits (PostgreSQL delivers notifications only
+        // then); after a conditional write, only if its row was written.
+        var notify = Sql.Statement(
+            $"SELECT pg_notify('{Channel}', '')" + (onlyIf is null ? "" : " WHERE EXISTS (SELECT 1 FROM outbox WHERE message_id = $1)"),
+            onlyIf is null ? [] : new object[] { id });
         return (id, wakeRelay ? [insert, notify] : [insert]);
     }
 }

@@ -14,21 +14,24 @@ internal sealed class QueueSnapshots(NpgsqlDataSource db, TimeProvider time)
     public static readonly TimeSpan FreshFor = TimeSpan.FromMilliseconds(250);
 
     private readonly SemaphoreSlim _reading = new(1, 1);
-    private Read? _last;
+    private QueuesRead? _last;
 
     /// <summary>The shown queues, as read less than <see cref="FreshFor"/> ago.</summary>
-    public async Task<IReadOnlyList<QueueView>> GetAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<QueueView>> GetAsync(CancellationToken cancellationToken) => (await GetReadAsync(cancellationToken)).Views;
+
+    /// <summary>The shown queues with the time they were read, less than <see cref="FreshFor"/> ago.</summary>
+    public async Task<QueuesRead> GetReadAsync(CancellationToken cancellationToken)
     {
         if (Fresh() is { } fresh)
         {
-            return fresh.Views;
+            return fresh;
         }
 
         // One read at a time: a crowd of requests waits for it instead of counting in parallel.
         await _reading.WaitAsync(cancellationToken);
         try
         {
-            return (Fresh() ?? await ReadAsync(cancellationToken)).Views;
+            return Fresh() ?? await ReadAsync(cancellationToken);
         }
         finally
         {
@@ -69,17 +72,19 @@ internal sealed class QueueSnapshots(NpgsqlDataSource db, TimeProvider time)
     public double LastMeasuredRate(Guid eventId) =>
         Volatile.Read(ref _last)?.Views.FirstOrDefault(view => view.Queue.EventId == eventId)?.AdmittedPerSecond ?? 0;
 
-    private Read? Fresh() => Volatile.Read(ref _last) is { } last && time.GetUtcNow() - last.At < FreshFor ? last : null;
+    private QueuesRead? Fresh() => Volatile.Read(ref _last) is { } last && time.GetUtcNow() - last.At < FreshFor ? last : null;
 
-    private async Task<Read> ReadAsync(CancellationToken cancellationToken)
+    private async Task<QueuesRead> ReadAsync(CancellationToken cancellationToken)
     {
         var now = time.Now();
         var views = await db.ReadAsync(connection => QueueStore.ReadShownAsync(connection, now, cancellationToken), cancellationToken);
-        var read = new Read(now, views);
+        var read = new QueuesRead(now, views);
         Volatile.Write(ref _last, read);
         WaitingRoomMetrics.SetWaiting(views.Select(view => KeyValuePair.Create(view.Queue.EventId, view.Waiting)));
         return read;
     }
 
-    private sealed record Read(DateTimeOffset At, IReadOnlyList<QueueView> Views);
 }
+
+/// <summary>The shown queues as read at <paramref name="At"/>: every queue created before then is among them.</summary>
+internal sealed record QueuesRead(DateTimeOffset At, IReadOnlyList<QueueView> Views);

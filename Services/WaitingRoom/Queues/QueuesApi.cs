@@ -1,3 +1,4 @@
+using System.Globalization;
 using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Postgres;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -60,11 +61,13 @@ internal static class QueuesApi
     }
 
     /// <summary>Every enabled queue that is open or closed less than ten minutes ago.</summary>
-    private static async Task<Ok<QueueSnapshot[]>> ListQueues(QueueSnapshots queues, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>Every shown queue's snapshot, with when they were read (<see cref="QueueSnapshotHeaders.ReadAt"/>): the gateway tells a queue newer than its snapshot from one that does not exist.</summary>
+    private static async Task<Ok<QueueSnapshot[]>> ListQueues(QueueSnapshots queues, HttpResponse response, TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var views = await queues.GetAsync(cancellationToken);
-        return TypedResults.Ok(views.Select(view => QueueRules.Snapshot(view, now)).ToArray());
+        var read = await queues.GetReadAsync(cancellationToken);
+        response.Headers[QueueSnapshotHeaders.ReadAt] = read.At.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Ok(read.Views.Select(view => QueueRules.Snapshot(view, now)).ToArray());
     }
 
     /// <summary>The buyers the gateway saw polling since its last report: their places are not abandoned.</summary>

@@ -51,10 +51,7 @@ public sealed class WaitingRoomCallsTests
         var eventId = Guid.NewGuid();
         var snapshot = new QueueSnapshot(eventId, "waiting", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, true, 10, 0, 0, 0, 5, 1.5);
         var listed = 0;
-        var waitingRoom = new WaitingRoom(_ => new HttpResponseMessage(HttpStatusCode.OK)
-        {
-            Content = JsonContent.Create(Volatile.Read(ref listed) == 1 ? new[] { snapshot } : []),
-        });
+        var waitingRoom = new WaitingRoom(_ => Queues(DateTimeOffset.UtcNow, Volatile.Read(ref listed) == 1 ? [snapshot] : []));
         var snapshots = new QueueSnapshots(waitingRoom, Settings(newQueueWait: TimeSpan.FromMinutes(1)), TimeProvider.System, NullLogger<QueueSnapshots>.Instance);
         await snapshots.StartAsync(TestContext.Current.CancellationToken);
         await LoadedAsync(snapshots);
@@ -69,17 +66,46 @@ public sealed class WaitingRoomCallsTests
     [Fact]
     public async Task A_status_poll_for_a_queue_the_snapshots_still_miss_after_the_wait_is_told_there_is_none()
     {
-        var waitingRoom = new WaitingRoom(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = JsonContent.Create(Array.Empty<QueueSnapshot>()) });
+        var waitingRoom = new WaitingRoom(_ => Queues(DateTimeOffset.UtcNow, []));
         var snapshots = new QueueSnapshots(waitingRoom, Settings(newQueueWait: TimeSpan.FromMilliseconds(200)), TimeProvider.System, NullLogger<QueueSnapshots>.Instance);
         await snapshots.StartAsync(TestContext.Current.CancellationToken);
         await LoadedAsync(snapshots);
 
-        // Joined just now: waited for, then missing. Joined a minute ago: the snapshot at hand answers, without a wait.
-        Assert.Null(await snapshots.FindAsync(Guid.NewGuid(), DateTimeOffset.UtcNow, TestContext.Current.CancellationToken));
+        // Joined just now: the next snapshots are waited for, then it is missing.
+        var calls = waitingRoom.Calls;
+        Assert.Null(await snapshots.FindAsync(Guid.NewGuid(), DateTimeOffset.UtcNow, TestContext.Current.CancellationToken).AsTask()
+            .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        Assert.True(waitingRoom.Calls > calls, "The poll did not wait for a snapshot newer than the one at hand.");
+
+        // Joined a minute ago: the snapshot at hand answers, without a wait.
         var old = snapshots.FindAsync(Guid.NewGuid(), DateTimeOffset.UtcNow.AddMinutes(-1), TestContext.Current.CancellationToken);
         Assert.True(old.IsCompleted, "A ticket older than the snapshot waited for the next one.");
         Assert.Null(await old);
         await snapshots.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task The_waiting_rooms_read_time_decides_whether_a_snapshot_is_newer_than_a_join()
+    {
+        // The waiting room's clock is 5 s ahead of this replica's: its read, made after the join's
+        // second by its own clock, already answers for the queue, and nothing is waited for.
+        var waitingRoom = new WaitingRoom(_ => Queues(DateTimeOffset.UtcNow.AddSeconds(5), []));
+        var snapshots = new QueueSnapshots(waitingRoom, Settings(newQueueWait: TimeSpan.FromMinutes(1)), TimeProvider.System, NullLogger<QueueSnapshots>.Instance);
+        await snapshots.StartAsync(TestContext.Current.CancellationToken);
+        await LoadedAsync(snapshots);
+
+        var find = snapshots.FindAsync(Guid.NewGuid(), DateTimeOffset.UtcNow.AddSeconds(1), TestContext.Current.CancellationToken);
+        Assert.True(find.IsCompleted, "A snapshot the waiting room read after the join was not taken as the answer.");
+        Assert.Null(await find);
+        await snapshots.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>The waiting room's answer to a snapshot fetch: the queues, read at <paramref name="readAt"/> by its clock.</summary>
+    private static HttpResponseMessage Queues(DateTimeOffset readAt, QueueSnapshot[] queues)
+    {
+        var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = JsonContent.Create(queues) };
+        response.Headers.Add(QueueSnapshotHeaders.ReadAt, readAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return response;
     }
 
     private static async Task LoadedAsync(QueueSnapshots snapshots)
@@ -133,6 +159,8 @@ public sealed class WaitingRoomCallsTests
     {
         private readonly SemaphoreSlim _called = new(0);
         private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
 
         public HttpClient CreateClient(string name) => new(this, disposeHandler: false) { BaseAddress = new Uri("http://waiting-room") };
 
