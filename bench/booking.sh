@@ -2,7 +2,7 @@
 # Booking benchmark, one machine, one run, public tools (pgbench from PostgreSQL, redis-server)
 # and the project's own load client (bench/BookingLoad):
 #   (a) holds/s: BENCH_BUYERS (default 1,000) buyers race for holds of one place each on an event
-#       of 20,000 places, each taking hold after hold for the run; afterwards the database must
+#       of 50,000 places, each taking hold after hold for the run; afterwards the database must
 #       show exactly as many held units as holds answered (zero oversell), or the script fails;
 #       divided by pgbench -N TPS at the same client count on the same PostgreSQL (target >= 1.0),
 #       and, for scale, by pgbench -N at booking's own pool size (30 connections); then the same
@@ -27,7 +27,9 @@
 # BENCH_BOOKING_SETTINGS="Name=value ..." adds settings to booking's environment (for experiments,
 # e.g. Messaging__Outbox__BatchSize=20000). BENCH_PARTS="holds latency relay" (the default) picks
 # which of (a), (b) and (c) run, for an experiment on one of them; BENCH_RELAY_MESSAGES (default
-# 50,000) makes (c) long enough to profile (bench/README.md, "Profile").
+# 50,000) makes (c) long enough to profile (bench/README.md, "Profile"). BENCH_STATEMENTS=1 prints
+# PostgreSQL's top statements of the 64-in-flight race (pg_stat_statements, statements inside
+# functions too; counting them costs some of the race's speed).
 set -euo pipefail
 
 duration=${1:-10}
@@ -98,7 +100,7 @@ cpu_groups='cpu=booking:Boxoffice\.Booking\.dll,postgres:^postgres|/postgres -D,
 race() { # buyers requests-in-flight
   local out
   echo "Race: $1 buyers, $2 holds in flight, for ${duration} s (after a warm-up race)..." >&2
-  out=$(load race buyers="$1" lanes="$2" seconds="$duration" places=20000 "$cpu_groups")
+  out=$(load race buyers="$1" lanes="$2" seconds="$duration" places=50000 "$cpu_groups")
   echo "$out" | sed 's/^/  /' >&2
   if [ "$(value "$out" oversold)" != 0 ] || [ "$(value "$out" errors)" != 0 ]; then
     echo "The race oversold or failed requests: see above." >&2
@@ -107,10 +109,23 @@ race() { # buyers requests-in-flight
   echo "$out"
 }
 if part holds; then
+  if [ "${BENCH_STATEMENTS:-0}" = 1 ]; then
+    psql_in bookingdb "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+    psql_in bookingdb "ALTER SYSTEM SET pg_stat_statements.track = 'all'" >/dev/null
+    psql_in bookingdb "SELECT pg_reload_conf()" >/dev/null
+  fi
   race=$(race "$buyers" "$buyers")
+  if [ "${BENCH_STATEMENTS:-0}" = 1 ]; then
+    psql_in bookingdb "SELECT pg_stat_statements_reset()" >/dev/null
+  fi
   # 64 in flight, taking turns among the same buyers: 64 buyers alone would reach the per-buyer cap
   # (100 units) within seconds and be refused from then on.
   race64=$(race "$buyers" 64)
+  if [ "${BENCH_STATEMENTS:-0}" = 1 ]; then
+    echo "PostgreSQL's top statements of the warm-up and race at 64 in flight (calls, µs a call, ms in all):"
+    psql_in bookingdb "SELECT calls || '  ' || round((total_exec_time / calls * 1000)::numeric, 1) || '  ' || round(total_exec_time::numeric) || '  ' || left(regexp_replace(query, '\s+', ' ', 'g'), 120)
+                       FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" | sed 's/^/  /'
+  fi
 
   # pgbench's TPS leaves out its clients' connecting, which it counts against the run's time: at
   # 1,000 clients (SCRAM over TCP, a backend forked for each) that took more than 10 s on the

@@ -45,12 +45,28 @@ public static class Transactions
     /// later on a connection taken anew, up to three times in all; the last one is returned
     /// whatever it is. Trying again does not use up the retries of PostgreSQL's own failures.
     /// </summary>
-    public static async Task<T> RunAsync<T>(
-        this NpgsqlDataSource db, Func<NpgsqlTransaction, Task<T>> work, Func<T, TransactionEnd> end, TimeProvider time, CancellationToken cancellationToken)
+    public static Task<T> RunAsync<T>(
+        this NpgsqlDataSource db, Func<NpgsqlTransaction, Task<T>> work, Func<T, TransactionEnd> end, TimeProvider time, CancellationToken cancellationToken) =>
+        RunAsync(db, (_, transaction) => work(transaction!), end, inTransaction: true, time, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, one batch, on a connection with no transaction open: PostgreSQL
+    /// runs a batch as one implicit transaction, all or nothing, and commits it with its answer, a
+    /// round trip less than BEGIN … COMMIT. The work's statements must leave nothing written for an
+    /// outcome that <paramref name="end"/> does not commit: there is nothing to roll back. Retried
+    /// as <see cref="RunAsync{T}(NpgsqlDataSource, Func{NpgsqlTransaction, Task{T}}, Func{T, TransactionEnd}, TimeProvider, CancellationToken)"/>
+    /// retries, which a failed batch allows: it left nothing behind.
+    /// </summary>
+    public static Task<T> RunBatchAsync<T>(
+        this NpgsqlDataSource db, Func<NpgsqlConnection, Task<T>> work, Func<T, TransactionEnd> end, TimeProvider time, CancellationToken cancellationToken) =>
+        RunAsync(db, (connection, _) => work(connection), end, inTransaction: false, time, cancellationToken);
+
+    private static async Task<T> RunAsync<T>(
+        NpgsqlDataSource db, Func<NpgsqlConnection, NpgsqlTransaction?, Task<T>> work, Func<T, TransactionEnd> end, bool inTransaction, TimeProvider time, CancellationToken cancellationToken)
     {
         for (var tries = 1; ; tries++)
         {
-            var (outcome, ending) = await RunOnceAsync(db, work, end, cancellationToken);
+            var (outcome, ending) = await RunOnceAsync(db, work, end, inTransaction, cancellationToken);
             if (ending != TransactionEnd.TryAgain || tries == TryAgainAttempts)
             {
                 return outcome;
@@ -63,7 +79,7 @@ public static class Transactions
 
     /// <summary>One run of the work, retried only for PostgreSQL's own failures. Whatever is not committed is rolled back when the transaction is disposed.</summary>
     private static async Task<(T Outcome, TransactionEnd End)> RunOnceAsync<T>(
-        NpgsqlDataSource db, Func<NpgsqlTransaction, Task<T>> work, Func<T, TransactionEnd> end, CancellationToken cancellationToken)
+        NpgsqlDataSource db, Func<NpgsqlConnection, NpgsqlTransaction?, Task<T>> work, Func<T, TransactionEnd> end, bool inTransaction, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -74,10 +90,10 @@ public static class Transactions
             try
             {
                 connection = await db.OpenConnectionAsync(cancellationToken);
-                transaction = await connection.BeginTransactionAsync(cancellationToken);
-                var outcome = await work(transaction);
+                transaction = inTransaction ? await connection.BeginTransactionAsync(cancellationToken) : null;
+                var outcome = await work(connection, transaction);
                 var ending = end(outcome);
-                if (ending == TransactionEnd.Commit)
+                if (ending == TransactionEnd.Commit && transaction is not null)
                 {
                     await transaction.CommitAsync(cancellationToken);
                 }

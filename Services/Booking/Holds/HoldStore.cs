@@ -16,47 +16,87 @@ namespace Boxoffice.Booking.Holds;
 /// </summary>
 internal static class HoldStore
 {
+    /// <summary>
+    /// Takes a hold for a request with an <c>Idempotency-Key</c>: the key is claimed first (an
+    /// earlier answer to it is replayed), and the hold's answer is recorded with it, all in
+    /// <paramref name="transaction"/>.
+    /// </summary>
     public static async Task<HoldOutcome> TakeAsync(
         NpgsqlTransaction transaction, OutboxWriter outbox, string buyerId, Guid eventId, HoldRequest request,
-        IdempotentRequest? idempotency, PresentedAdmission admission, BookingOptions options, DateTimeOffset now, CancellationToken cancellationToken)
+        IdempotentRequest idempotency, PresentedAdmission admission, BookingOptions options, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (idempotency is not null && await IdempotencyStore.ClaimAsync(transaction, buyerId, idempotency, cancellationToken) is { } earlier)
+        if (await IdempotencyStore.ClaimAsync(transaction, buyerId, idempotency, cancellationToken) is { } earlier)
         {
             return earlier.SameRequest ? new HoldOutcome.Taken(earlier.Answer<HoldView>(), Replayed: true) : new HoldOutcome.KeyReused();
         }
 
+        var outcome = await TakeAsync(transaction.Connection!, outbox, buyerId, eventId, request, admission, options, now, cancellationToken);
+        if (outcome is HoldOutcome.Taken { Hold: var hold })
+        {
+            await IdempotencyStore.RecordAsync(transaction, buyerId, idempotency, Location(hold.HoldId), hold, cancellationToken);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>
+    /// Takes a hold in one batch: <c>take_hold</c> (migration 0008) makes every check under the
+    /// buyer's lock, claims the units and records the hold, and the HoldCreated outbox row follows
+    /// it, written only if the hold was. Outside a transaction PostgreSQL runs the batch as one
+    /// implicit transaction, committed with its answer: one round trip. Every refusal leaves
+    /// nothing written (a claim that fell short gives back what it took).
+    /// docs/adr/0022-a-hold-in-one-round-trip.md explains the choice.
+    /// </summary>
+    public static async Task<HoldOutcome> TakeAsync(
+        NpgsqlConnection connection, OutboxWriter outbox, string buyerId, Guid eventId, HoldRequest request,
+        PresentedAdmission admission, BookingOptions options, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Checked before the event is read: booking's signature check costs microseconds, and the
+        // database says whether the event needs it.
+        var check = admission.Check(eventId, buyerId, now);
         var wanted = request.Quantity ?? request.Seats!.Count;
-        var checks = await CheckAsync(transaction, buyerId, eventId, request.TierId, now, now - options.AbandonedHoldWindow, cancellationToken);
-        // Before the sale's own checks: without an admission, the answer is the queue.
-        if (checks.Sale is { WaitingRoom: true } && admission.Check(eventId, buyerId, now) is var check and not AdmissionCheck.Valid)
-        {
-            return new HoldOutcome.AdmissionRequired(check);
-        }
-
-        if (Refusal(checks, request, wanted, options, now) is { } refused)
-        {
-            return refused;
-        }
-
+        var seats = request.Seats?.Select(seat => seat.Place).ToList();
         var holdId = Guid.CreateVersion7(now);
         var expiresAt = now + options.HoldDuration;
-        // The hold's row and its event go in the claim's own round trip (RecordStatements).
-        IEnumerable<NpgsqlBatchCommand> Record(decimal amount) => RecordStatements(outbox, holdId, eventId, buyerId, wanted, amount, now, expiresAt);
-        var claim = request.TierId is { } tierId
-            ? await UnitStore.ClaimFromTierAsync(transaction, eventId, tierId, checks.TierPrice!.Value, wanted, holdId, now, expiresAt, Record, cancellationToken)
-            : await UnitStore.ClaimPlacesAsync(transaction, eventId, [.. request.Seats!.Select(seat => seat.Place)], holdId, now, expiresAt, Record, cancellationToken);
-        if (claim is not UnitClaim.Claimed claimed)
+        // No wake-up call to the relay for this one: a NOTIFY per hold would serialize the crowd's
+        // commits on PostgreSQL's notification queue; the relay's next round or poll takes it.
+        var (_, created) = outbox.Statements(
+            new HoldCreated(holdId, eventId, buyerId, wanted, expiresAt), wakeRelay: false,
+            onlyIf: new OutboxCondition("EXISTS (SELECT 1 FROM holds WHERE hold_id = $8)", holdId));
+        await using var batch = connection.Batch([
+            Sql.Statement(
+                """
+                SELECT verdict, event_status, currency, buyer_limit, held, abandoned, available, sections, row_labels, seats, tier_ids, prices, free
+                FROM take_hold($1, $2, $3, $4::uuid, $5::integer, $6::text[], $7::text[], $8::integer[], $9, $10, $11, $12, $13, $14)
+                """,
+                holdId, eventId, buyerId, request.TierId, request.Quantity,
+                seats?.Select(place => place.Section).ToArray(), seats?.Select(place => place.Row).ToArray(), seats?.Select(place => place.Seat).ToArray(),
+                now, expiresAt, check == AdmissionCheck.Valid, options.MaxUnitsPerBuyer, options.MaxAbandonedHolds, now - options.AbandonedHoldWindow),
+            .. created]);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var verdict = reader.GetString(0);
+        HoldOutcome outcome = verdict switch
         {
-            return new HoldOutcome.NotClaimed(claim);
+            "taken" => new HoldOutcome.Taken(new HoldView(holdId, eventId, "active", expiresAt, reader.GetFieldValue<decimal[]>(11).Sum(), reader.GetString(2), Units(reader))),
+            "event-not-found" => new HoldOutcome.EventNotFound(),
+            "admission-required" => new HoldOutcome.AdmissionRequired(check),
+            "sale-not-open" => new HoldOutcome.SaleNotOpen(reader.GetString(1)),
+            "too-many-abandoned" => TooManyAbandoned(reader.GetFieldValue<DateTimeOffset[]>(5), options, now),
+            "over-buyer-limit" => new HoldOutcome.OverBuyerLimit(reader.GetInt32(3), reader.GetInt32(4)),
+            "unknown-tier" => new HoldOutcome.UnknownTier(request.TierId!.Value),
+            "sold-out" => new HoldOutcome.NotClaimed(new UnitClaim.SoldOut(reader.GetInt32(6))),
+            "contended" => new HoldOutcome.NotClaimed(new UnitClaim.Contended()),
+            "unknown-places" => new HoldOutcome.NotClaimed(new UnitClaim.UnknownPlaces([.. seats!.Except(Units(reader).Select(unit => new Place(unit.Section, unit.Row, unit.Seat)))])),
+            "places-taken" => new HoldOutcome.NotClaimed(new UnitClaim.PlacesTaken(
+                [.. Units(reader).Where((_, index) => !reader.GetFieldValue<bool[]>(12)[index]).Select(unit => new Place(unit.Section, unit.Row, unit.Seat))])),
+            _ => throw new InvalidOperationException($"take_hold answered '{verdict}', which booking does not know."),
+        };
+        while (await reader.NextResultAsync(cancellationToken))
+        {
         }
 
-        var hold = new HoldView(holdId, eventId, "active", expiresAt, claimed.Units.Sum(unit => unit.Price), checks.Sale!.Currency, claimed.Units);
-        if (idempotency is not null)
-        {
-            await IdempotencyStore.RecordAsync(transaction, buyerId, idempotency, Location(holdId), hold, cancellationToken);
-        }
-
-        return new HoldOutcome.Taken(hold);
+        return outcome;
     }
 
     /// <summary>A buyer's hold as it is now, or null when there is none (or it is another buyer's).</summary>
@@ -188,80 +228,20 @@ internal static class HoldStore
     /// <summary>Relative to POST .../events/{id}/holds, so it resolves both on booking's own address and through the gateway's /api/booking prefix.</summary>
     public static string Location(Guid holdId) => $"../../holds/{holdId}";
 
-    /// <summary>
-    /// <see cref="Held"/>: units the buyer holds or owns on the event; <see cref="Abandoned"/>: when
-    /// each of their holds on it that ended without an order, taken within the window, was taken,
-    /// oldest first.
-    /// </summary>
-    private sealed record Checks(EventSale? Sale, int Held, decimal? TierPrice, IReadOnlyList<DateTimeOffset>? Abandoned = null);
-
-    /// <summary>
-    /// One round trip for every check: the buyer's lock (their holds on this event are taken one
-    /// at a time, so the cap cannot be raced), the sale, what the buyer has, the tier's price.
-    /// </summary>
-    private static async Task<Checks> CheckAsync(
-        NpgsqlTransaction transaction, string buyerId, Guid eventId, Guid? tierId, DateTimeOffset now, DateTimeOffset abandonedSince, CancellationToken cancellationToken)
+    /// <summary>The units <c>take_hold</c> answered with (those claimed, or the named places it found), in unit order.</summary>
+    private static List<HeldUnit> Units(NpgsqlDataReader reader)
     {
-        await using var checks = transaction.Batch(
-            Sql.Statement("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2::text, 0))", buyerId, eventId),
-            EventStore.SaleStatement(eventId),
-            Sql.Statement(
-                """
-                SELECT coalesce(sum(units) FILTER (WHERE status IN ('ordered', 'confirmed') OR (status = 'active' AND expires_at > $3)), 0)::int,
-                       coalesce(array_agg(created_at ORDER BY created_at) FILTER (WHERE abandoned), '{}')
-                FROM (SELECT units, status, expires_at, created_at,
-                             created_at > $4 AND (status IN ('released', 'expired') OR (status = 'active' AND expires_at <= $3)) AS abandoned
-                      FROM holds WHERE buyer_id = $1 AND event_id = $2) AS buyers_holds
-                """, buyerId, eventId, now, abandonedSince),
-            EventStore.TierPriceStatement(tierId ?? Guid.Empty, eventId));
-        await using var reader = await checks.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
-        if (await EventStore.ReadSaleAsync(reader, cancellationToken) is not { } sale)
+        if (reader.IsDBNull(7))
         {
-            return new Checks(null, 0, null);
+            return [];
         }
 
-        await reader.NextResultAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var (held, abandoned) = (reader.GetInt32(0), reader.GetFieldValue<DateTimeOffset[]>(1));
-        await reader.NextResultAsync(cancellationToken);
-        return new Checks(sale, held, await EventStore.ReadTierPriceAsync(reader, cancellationToken), abandoned);
+        var (sections, rows, seats, tiers, prices) = (reader.GetFieldValue<string[]>(7), reader.GetFieldValue<string?[]>(8), reader.GetFieldValue<int[]>(9),
+            reader.GetFieldValue<Guid[]>(10), reader.GetFieldValue<decimal[]>(11));
+        return [.. sections.Select((section, index) => new HeldUnit(section, rows[index], seats[index], tiers[index], prices[index]))];
     }
 
-    private static HoldOutcome? Refusal(Checks checks, HoldRequest request, int wanted, BookingOptions options, DateTimeOffset now) => checks switch
-    {
-        { Sale: null } => new HoldOutcome.EventNotFound(),
-        { Sale: var sale } when !sale.IsOpenAt(now) => new HoldOutcome.SaleNotOpen(sale.Status),
-        // The wait ends when enough of them have left the window for one more to be allowed.
-        { Abandoned: { } abandoned } when abandoned.Count >= options.MaxAbandonedHolds =>
-            new HoldOutcome.TooManyAbandoned(abandoned.Count, abandoned[abandoned.Count - options.MaxAbandonedHolds] + options.AbandonedHoldWindow - now),
-        { Sale: var sale, Held: var held } when held + wanted > sale.BuyerLimit(options.MaxUnitsPerBuyer) =>
-            new HoldOutcome.OverBuyerLimit(sale.BuyerLimit(options.MaxUnitsPerBuyer), held),
-        { TierPrice: null } when request.TierId is { } tierId => new HoldOutcome.UnknownTier(tierId),
-        _ => null,
-    };
-
-    /// <summary>
-    /// The hold's row and its HoldCreated event, for the claim's round trip: written only if the
-    /// claim before them took a unit for the hold, so a claim that found none (a sold-out tier,
-    /// the usual refusal in a crowd) leaves nothing behind for its rollback to undo. A claim that
-    /// fell short after taking some is rolled back by the caller, these rows with it.
-    /// </summary>
-    private static IEnumerable<NpgsqlBatchCommand> RecordStatements(
-        OutboxWriter outbox, Guid holdId, Guid eventId, string buyerId, int units, decimal amount, DateTimeOffset now, DateTimeOffset expiresAt)
-    {
-        // No wake-up call to the relay for this one: a NOTIFY per hold would serialize the crowd's
-        // commits on PostgreSQL's notification queue; the relay's next round or poll takes it.
-        var (_, created) = outbox.Statements(
-            new HoldCreated(holdId, eventId, buyerId, units, expiresAt), wakeRelay: false,
-            onlyIf: new OutboxCondition("EXISTS (SELECT 1 FROM holds WHERE hold_id = $8)", holdId));
-        return [
-            Sql.Statement(
-                """
-                INSERT INTO holds (hold_id, event_id, buyer_id, units, amount, status, created_at, expires_at)
-                SELECT $1, $2, $3, $4, $5, 'active', $6, $7 WHERE EXISTS (SELECT 1 FROM units WHERE hold_id = $1)
-                """,
-                holdId, eventId, buyerId, units, amount, now, expiresAt),
-            .. created];
-    }
+    /// <summary>The buyer gave up <paramref name="abandoned"/> (oldest first) lately, the most allowed: the wait ends when enough have left the window for one more.</summary>
+    private static HoldOutcome.TooManyAbandoned TooManyAbandoned(DateTimeOffset[] abandoned, BookingOptions options, DateTimeOffset now) =>
+        new(abandoned.Length, abandoned[abandoned.Length - options.MaxAbandonedHolds] + options.AbandonedHoldWindow - now);
 }

@@ -38,16 +38,13 @@ internal static class HoldsApi
 
         var buyerId = user.BuyerId();
         var admission = Admissions.Read(http, tokens);
-        var outcome = await db.RunAsync(
-            transaction => HoldStore.TakeAsync(transaction, outbox, buyerId, id, request, idempotency, admission, options.Value, time.Now(), cancellationToken),
-            result => result switch
-            {
-                HoldOutcome.Taken { Replayed: false } => TransactionEnd.Commit,
-                { IsContended: true } => TransactionEnd.TryAgain,
-                _ => TransactionEnd.Rollback,
-            },
-            time,
-            cancellationToken);
+        // Without a key a hold is one batch, committed with its answer; a key is claimed and
+        // recorded in the hold's transaction.
+        var outcome = idempotency is null
+            ? await db.RunBatchAsync(
+                connection => HoldStore.TakeAsync(connection, outbox, buyerId, id, request, admission, options.Value, time.Now(), cancellationToken), End, time, cancellationToken)
+            : await db.RunAsync(
+                transaction => HoldStore.TakeAsync(transaction, outbox, buyerId, id, request, idempotency, admission, options.Value, time.Now(), cancellationToken), End, time, cancellationToken);
         if (outcome is HoldOutcome.Taken taken)
         {
             if (!taken.Replayed)
@@ -68,6 +65,13 @@ internal static class HoldsApi
         BookingMetrics.HoldsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason.Name));
         return problem;
     }
+
+    private static TransactionEnd End(HoldOutcome outcome) => outcome switch
+    {
+        HoldOutcome.Taken { Replayed: false } => TransactionEnd.Commit,
+        { IsContended: true } => TransactionEnd.TryAgain,
+        _ => TransactionEnd.Rollback,
+    };
 
     private static Task<Results<Ok<HoldView>, ProblemHttpResult>> GetHold(
         Guid id, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken cancellationToken) =>

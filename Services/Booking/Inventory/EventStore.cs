@@ -72,21 +72,4 @@ internal static class EventStore
         await using var select = transaction.Command("SELECT status FROM events WHERE event_id = $1", eventId);
         return await select.ExecuteScalarAsync(cancellationToken) as string;
     }
-
-    /// <summary>A batch statement reading the event's sale (<see cref="ReadSaleAsync"/> reads its answer).</summary>
-    public static NpgsqlBatchCommand SaleStatement(Guid eventId) =>
-        Sql.Statement("SELECT status, currency, sale_opens_at, sale_closes_at, waiting_room, ticket_limit FROM events WHERE event_id = $1", eventId);
-
-    public static async Task<EventSale?> ReadSaleAsync(NpgsqlDataReader reader, CancellationToken cancellationToken) =>
-        await reader.ReadAsync(cancellationToken)
-            ? new EventSale(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetBoolean(4),
-                reader.IsDBNull(5) ? null : reader.GetInt32(5))
-            : null;
-
-    /// <summary>A batch statement reading a tier's price, if the tier is the event's (<see cref="ReadTierPriceAsync"/> reads its answer).</summary>
-    public static NpgsqlBatchCommand TierPriceStatement(Guid tierId, Guid eventId) =>
-        Sql.Statement("SELECT price FROM tiers WHERE tier_id = $1 AND event_id = $2", tierId, eventId);
-
-    public static async Task<decimal?> ReadTierPriceAsync(NpgsqlDataReader reader, CancellationToken cancellationToken) =>
-        await reader.ReadAsync(cancellationToken) ? reader.GetDecimal(0) : null;
 }

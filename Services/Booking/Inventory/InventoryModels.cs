@@ -35,29 +35,6 @@ internal abstract record UnitClaim
 }
 
 /// <summary>
-/// A published event's sale as a hold checks it; <see cref="WaitingRoom"/>: holds need an
-/// admission; <see cref="TicketLimit"/>: the organizer's limit per buyer, if any.
-/// </summary>
-internal sealed record EventSale(string Status, string Currency, DateTimeOffset OpensAt, DateTimeOffset ClosesAt, bool WaitingRoom, int? TicketLimit = null)
-{
-    public bool IsOpenAt(DateTimeOffset now) => Status == EventStatusNames.OnSale && now >= OpensAt && now < ClosesAt;
-
-    /// <summary>The most units one buyer may hold or own of this event (<see cref="TicketLimits.Effective"/>).</summary>
-    public int BuyerLimit(int ceiling) => TicketLimits.Effective(TicketLimit, ceiling);
-}
-
-/// <summary>How an event's ticket limit and booking's own cap make one buyer's limit.</summary>
-internal static class TicketLimits
-{
-    /// <summary>
-    /// The event's limit when the organizer set one, else <paramref name="ceiling"/>
-    /// (<c>Booking:MaxUnitsPerBuyer</c>), and never more than the ceiling: booking's cap is a hard
-    /// one, whatever the catalog allows an organizer.
-    /// </summary>
-    public static int Effective(int? ticketLimit, int ceiling) => Math.Min(ticketLimit ?? ceiling, ceiling);
-}
-
-/// <summary>
 /// What an <c>EventUpdated</c> sets on booking's copy of an event besides its status: the sale
 /// window, whether it sells through a waiting room, and its ticket limit (null: none), each as
 /// the event has it now.
