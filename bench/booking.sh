@@ -49,7 +49,7 @@ upstream_port=18111 redis_port=18112 postgres_port=18113 kafka_port=18114 kafka_
 provider_port=18116 payments_port=18117 booking_port=18118
 
 require_tools redis-server curl
-find_postgres pgbench
+if [ "${BENCH_STATEMENTS:-0}" = 1 ]; then find_postgres pgbench pg_stat_statements; else find_postgres pgbench; fi
 require_free_ports $upstream_port $redis_port $postgres_port $kafka_port $kafka_http_port $provider_port $payments_port $booking_port
 raise_open_files_limit
 
@@ -109,13 +109,11 @@ race() { # buyers requests-in-flight
   echo "$out"
 }
 if part holds; then
+  race=$(race "$buyers" "$buyers")
   if [ "${BENCH_STATEMENTS:-0}" = 1 ]; then
     psql_in bookingdb "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
     psql_in bookingdb "ALTER SYSTEM SET pg_stat_statements.track = 'all'" >/dev/null
     psql_in bookingdb "SELECT pg_reload_conf()" >/dev/null
-  fi
-  race=$(race "$buyers" "$buyers")
-  if [ "${BENCH_STATEMENTS:-0}" = 1 ]; then
     psql_in bookingdb "SELECT pg_stat_statements_reset()" >/dev/null
   fi
   # 64 in flight, taking turns among the same buyers: 64 buyers alone would reach the per-buyer cap

@@ -55,7 +55,9 @@ public static class Transactions
     /// round trip less than BEGIN … COMMIT. The work's statements must leave nothing written for an
     /// outcome that <paramref name="end"/> does not commit: there is nothing to roll back. Retried
     /// as <see cref="RunAsync{T}(NpgsqlDataSource, Func{NpgsqlTransaction, Task{T}}, Func{T, TransactionEnd}, TimeProvider, CancellationToken)"/>
-    /// retries, which a failed batch allows: it left nothing behind.
+    /// retries: a batch PostgreSQL failed left nothing behind. As with a commit, a connection lost
+    /// after PostgreSQL committed the batch but before its answer came hides that commit, and the
+    /// retry runs the work again: work that must not run twice carries an idempotency key.
     /// </summary>
     public static Task<T> RunBatchAsync<T>(
         this NpgsqlDataSource db, Func<NpgsqlConnection, Task<T>> work, Func<T, TransactionEnd> end, TimeProvider time, CancellationToken cancellationToken) =>

@@ -9,10 +9,11 @@ namespace Boxoffice.Booking.Holds;
 
 /// <summary>
 /// Every statement on <c>holds</c>: take, read, release, and the status changes an order makes.
-/// A buyer's holds on one event are serialized by an advisory lock, so the per-buyer cap (the
-/// event's ticket limit, never more than <c>MaxUnitsPerBuyer</c>) cannot be raced; the units
-/// themselves are claimed by <see cref="UnitStore"/>, which never oversells.
-/// docs/adr/0006-holds.md explains the choice.
+/// A hold is taken by the database function <c>take_hold</c> (migration 0008), which also claims
+/// its units: a buyer's holds on one event are serialized by an advisory lock, so the per-buyer
+/// cap (the event's ticket limit, never more than <c>MaxUnitsPerBuyer</c>) cannot be raced, and
+/// units are claimed under row locks, which never oversells. docs/adr/0006-holds.md and
+/// docs/adr/0022-a-hold-in-one-round-trip.md explain the choices.
 /// </summary>
 internal static class HoldStore
 {
@@ -44,7 +45,7 @@ internal static class HoldStore
     /// buyer's lock, claims the units and records the hold, and the HoldCreated outbox row follows
     /// it, written only if the hold was. Outside a transaction PostgreSQL runs the batch as one
     /// implicit transaction, committed with its answer: one round trip. Every refusal leaves
-    /// nothing written (a claim that fell short gives back what it took).
+    /// every row as it was (a claim that fell short puts back what it took).
     /// docs/adr/0022-a-hold-in-one-round-trip.md explains the choice.
     /// </summary>
     public static async Task<HoldOutcome> TakeAsync(

@@ -15,12 +15,9 @@ public sealed record HeldUnit(string Section, string? Row, int Seat, Guid TierId
 /// <summary>A unit a paid order is about to take for good, with the label its ticket carries.</summary>
 internal sealed record UnsoldUnit(long UnitId, string Label);
 
-/// <summary>What a claim on units came to.</summary>
+/// <summary>Why a claim on units took none (a claim that took them all is a hold).</summary>
 internal abstract record UnitClaim
 {
-    /// <summary>All the units asked for, now under the hold.</summary>
-    public sealed record Claimed(IReadOnlyList<HeldUnit> Units) : UnitClaim;
-
     /// <summary>Fewer free than asked: <see cref="Available"/> is how many are.</summary>
     public sealed record SoldOut(int Available) : UnitClaim;
 

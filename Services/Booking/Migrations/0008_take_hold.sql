@@ -1,7 +1,7 @@
 -- A hold in one round trip (docs/adr/0022-a-hold-in-one-round-trip.md). take_hold makes every
 -- check of a hold and its claim under the buyer's advisory lock, and records the hold when the
 -- claim took what was asked; booking sends it with the HoldCreated outbox row in one batch, which
--- PostgreSQL runs as one implicit transaction. Refusals write nothing.
+-- PostgreSQL runs as one implicit transaction. A refusal leaves every row as it was.
 
 -- The one definition of a free unit: not sold, and not held or held only until before at_time.
 -- Plain SQL, so PostgreSQL inlines it and a partial index on order_id IS NULL still applies.
@@ -60,7 +60,12 @@ DECLARE
     pass integer;
     more record;
     unit_ids bigint[];
+    was_holds uuid[];
+    was_untils timestamptz[];
 BEGIN
+    IF wanted IS NULL OR wanted < 1 OR (tier_wanted IS NULL) = (wanted_sections IS NULL) THEN
+        RAISE EXCEPTION 'take_hold: ask for a quantity of a tier or for named places, at least one';
+    END IF;
     -- A buyer's holds on one event are taken one at a time, so the cap cannot be raced.
     PERFORM pg_advisory_xact_lock(hashtextextended(buyer || '/' || for_event::text, 0));
 
@@ -132,24 +137,30 @@ BEGIN
         pass := 1;
         LOOP
             WITH never_held AS (
-                SELECT u.unit_id FROM units u
+                SELECT u.unit_id, u.hold_id, u.held_until FROM units u
                 WHERE pass < 3 AND u.event_id = for_event AND u.tier_id = tier_wanted AND u.hold_id IS NULL AND u.order_id IS NULL
                   AND u.unit_id >= low AND u.unit_id < high
                 ORDER BY u.unit_id LIMIT wanted - claimed
                 FOR UPDATE SKIP LOCKED),
             lapsed AS (
-                SELECT u.unit_id FROM units u
+                SELECT u.unit_id, u.hold_id, u.held_until FROM units u
                 WHERE pass = 3 AND u.event_id = for_event AND u.tier_id = tier_wanted AND u.order_id IS NULL AND u.held_until < taken_at
                 ORDER BY u.unit_id LIMIT wanted - claimed
                 FOR UPDATE SKIP LOCKED),
+            picked AS (SELECT * FROM never_held UNION ALL SELECT * FROM lapsed),
             taken AS (
                 UPDATE units u SET hold_id = new_hold_id, held_until = expires
-                WHERE u.unit_id IN (SELECT unit_id FROM never_held UNION ALL SELECT unit_id FROM lapsed)
-                RETURNING u.unit_id, u.section, u.row_label, u.seat)
-            SELECT count(*)::integer AS n, array_agg(t.section ORDER BY t.unit_id) AS sections, array_agg(t.row_label ORDER BY t.unit_id) AS row_labels,
-                   array_agg(t.seat ORDER BY t.unit_id) AS seats
+                FROM picked WHERE u.unit_id = picked.unit_id
+                -- What each unit had before: a short claim puts it back as it was.
+                RETURNING u.unit_id, u.section, u.row_label, u.seat, picked.hold_id AS was_hold, picked.held_until AS was_until)
+            SELECT count(*)::integer AS n, array_agg(t.unit_id ORDER BY t.unit_id) AS ids, array_agg(t.section ORDER BY t.unit_id) AS sections,
+                   array_agg(t.row_label ORDER BY t.unit_id) AS row_labels, array_agg(t.seat ORDER BY t.unit_id) AS seats,
+                   array_agg(t.was_hold ORDER BY t.unit_id) AS was_holds, array_agg(t.was_until ORDER BY t.unit_id) AS was_untils
               INTO more FROM taken t;
             claimed := claimed + more.n;
+            unit_ids := unit_ids || more.ids;
+            was_holds := was_holds || more.was_holds;
+            was_untils := was_untils || more.was_untils;
             attempt.sections := attempt.sections || more.sections;
             attempt.row_labels := attempt.row_labels || more.row_labels;
             attempt.seats := attempt.seats || more.seats;
@@ -161,11 +172,14 @@ BEGIN
         END LOOP;
 
         IF claimed < wanted THEN
-            -- Fewer than asked: what it took goes back. Either the tier is sold out, or other
-            -- buyers' claims have the rest locked and may still roll back; counting without
-            -- locks (their changes are not visible yet) tells which.
+            -- Fewer than asked: what it took goes back as it was (a lapsed hold's units keep
+            -- their hold, whose order may still be paid in its grace period). Either the tier is
+            -- sold out, or other buyers' claims have the rest locked and may still roll back;
+            -- counting without locks (their changes are not visible yet) tells which.
             IF claimed > 0 THEN
-                UPDATE units u SET hold_id = NULL, held_until = NULL WHERE u.hold_id = new_hold_id;
+                UPDATE units u SET hold_id = was.hold_id, held_until = was.held_until
+                  FROM unnest(unit_ids, was_holds, was_untils) AS was(unit_id, hold_id, held_until)
+                 WHERE u.unit_id = was.unit_id;
             END IF;
             SELECT count(*)::integer INTO attempt.available FROM units u
              WHERE u.event_id = for_event AND u.tier_id = tier_wanted AND unit_is_free(u.order_id, u.held_until, taken_at);
@@ -173,6 +187,12 @@ BEGIN
             RETURN attempt;
         END IF;
 
+        IF pass > 1 THEN
+            -- Claimed in more than one pass: the answer lists the units in unit order all the same.
+            SELECT array_agg(c.section ORDER BY c.unit_id), array_agg(c.row_label ORDER BY c.unit_id), array_agg(c.seat ORDER BY c.unit_id)
+              INTO attempt.sections, attempt.row_labels, attempt.seats
+              FROM unnest(unit_ids, attempt.sections, attempt.row_labels, attempt.seats) AS c(unit_id, section, row_label, seat);
+        END IF;
         attempt.tier_ids := array_fill(tier_wanted, ARRAY[wanted]);
         attempt.prices := array_fill(sale.price, ARRAY[wanted]);
     ELSE

@@ -48,8 +48,8 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
     /// </summary>
     /// <param name="onlyIf">
     /// A condition the event is written under, checked when the statements run: for a batch whose
-    /// earlier statement may have changed nothing (a claim that found no unit), so that a change
-    /// the caller then rolls back leaves no outbox row written and undone behind it.
+    /// earlier statement may have changed nothing (a hold <c>take_hold</c> refused and did not
+    /// record), so that no outbox row is written for a change that did not happen.
     /// </param>
     public (Guid MessageId, IReadOnlyList<NpgsqlBatchCommand> Statements) Statements<T>(T integrationEvent, bool wakeRelay = true, OutboxCondition? onlyIf = null)
         where T : class, IIntegrationEvent

@@ -99,8 +99,8 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
     }
 
     [Theory]
-    [InlineData(2)] // only lapsed places: the second claim takes them all, and records the hold
-    [InlineData(3)] // one never held, two lapsed: the first claim takes one and records the hold, the second the rest
+    [InlineData(2)] // only lapsed places: the claim's pass over lapsed units takes them all
+    [InlineData(3)] // one never held, two lapsed: the never-held pass takes one, the lapsed pass the rest
     public async Task Places_whose_hold_lapsed_are_held_again_and_the_new_hold_is_recorded_once_with_its_event(int places)
     {
         var sale = await Sale.OpenAsync(boxoffice, standingPlaces: places);

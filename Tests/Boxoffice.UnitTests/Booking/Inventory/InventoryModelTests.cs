@@ -2,7 +2,7 @@ using Boxoffice.Booking.Inventory;
 
 namespace Boxoffice.UnitTests.Booking.Inventory;
 
-/// <summary>How a place is named on a ticket and in an error. When a sale takes holds and how much one buyer may have of it are take_hold's rules, tested against PostgreSQL (HoldRulesTests).</summary>
+/// <summary>How a place is named on a ticket and in an error. When a sale takes holds and how much one buyer may have of it are take_hold's rules, tested against PostgreSQL (TakeHoldTests).</summary>
 public sealed class InventoryModelTests
 {
     [Fact]
