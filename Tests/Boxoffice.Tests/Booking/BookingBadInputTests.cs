@@ -39,7 +39,7 @@ public sealed class BookingBadInputTests(BoxofficeApp boxoffice)
         using var buyer = await Buyer.NewAsync(boxoffice);
         var problem = await buyer.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Post, $"/events/{sale.EventId}/holds", body.Replace("TIER", sale.StandingTierId.ToString(), StringComparison.Ordinal));
         Assert.True(problem.TryGetProperty("title", out _), why);
-        Assert.Equal(0L, await HoldsOfAsync(buyer));
+        await AssertNothingHeldAsync(buyer);
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class BookingBadInputTests(BoxofficeApp boxoffice)
         await WaitUntilKnownAsync(notOnSale);
         var refused = await buyer.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, $"/events/{notOnSale}/holds", new { seats = new[] { new { section = "Stalls", row = "A", seat = 1 } } });
         Assert.Equal("https://boxoffice.dev/problems/sale-not-open", refused.GetProperty("type").GetString());
-        Assert.Equal(0L, await HoldsOfAsync(buyer));
+        await AssertNothingHeldAsync(buyer);
     }
 
     [Theory]
@@ -76,7 +76,7 @@ public sealed class BookingBadInputTests(BoxofficeApp boxoffice)
         var problem = await buyer.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Post, $"/events/{sale.EventId}/holds",
             new { tierId = sale.StandingTierId, quantity = 1 }, key.Length == 0 ? new string('k', 201) : key);
         Assert.True(problem.GetProperty("errors").TryGetProperty("Idempotency-Key", out _));
-        Assert.Equal(0L, await HoldsOfAsync(buyer));
+        await AssertNothingHeldAsync(buyer);
     }
 
     [Fact]
@@ -90,6 +90,7 @@ public sealed class BookingBadInputTests(BoxofficeApp boxoffice)
             new { tierId = sale.StandingTierId, quantity = 2 }, key);
         Assert.Equal("https://boxoffice.dev/problems/idempotency-key-reused", reused.GetProperty("type").GetString());
         Assert.Equal(1L, await HoldsOfAsync(buyer));
+        Assert.Equal(1L, await HoldEventsOfAsync(buyer));
 
         // The same key for an order is another request too.
         var other = await buyer.HoldAsync(sale, quantity: 1);
@@ -109,7 +110,7 @@ public sealed class BookingBadInputTests(BoxofficeApp boxoffice)
         using var buyer = await Buyer.NewAsync(boxoffice);
         var seats = string.Join(",", Enumerable.Range(1, 3000).Select(seat => $"{{\"section\": \"Stalls\", \"row\": \"A\", \"seat\": {seat}}}"));
         await buyer.ExpectAsync(HttpStatusCode.RequestEntityTooLarge, HttpMethod.Post, $"/events/{sale.EventId}/holds", $"{{\"seats\": [{seats}]}}");
-        Assert.Equal(0L, await HoldsOfAsync(buyer));
+        await AssertNothingHeldAsync(buyer);
     }
 
     [Fact]
@@ -251,6 +252,21 @@ public sealed class BookingBadInputTests(BoxofficeApp boxoffice)
             Assert.True(DateTime.UtcNow < deadline, $"Booking never learned of event {eventId}.");
             await Task.Delay(200, TestContext.Current.CancellationToken);
         }
+    }
+
+    /// <summary>No hold of the buyer's, and no HoldCreated event naming them: a refused hold wrote nothing.</summary>
+    private async Task AssertNothingHeldAsync(Buyer buyer)
+    {
+        Assert.Equal(0L, await HoldsOfAsync(buyer));
+        Assert.Equal(0L, await HoldEventsOfAsync(buyer));
+    }
+
+    /// <summary>HoldCreated events naming the buyer in booking's outbox.</summary>
+    private async Task<long> HoldEventsOfAsync(Buyer buyer)
+    {
+        await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
+        return (long)(await BookingInvariantTests.ScalarAsync(db,
+            "SELECT count(*) FROM outbox WHERE type = 'boxoffice.booking.hold-created' AND strpos(convert_from(payload, 'UTF8'), $1) > 0", buyer.Id))!;
     }
 
     private async Task<long> HoldsOfAsync(Buyer buyer)
