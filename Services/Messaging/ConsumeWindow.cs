@@ -141,11 +141,14 @@ internal sealed class ConsumeWindow(int size, Func<ConsumeResult<string, byte[]>
     /// <summary>Until a message has finished that <see cref="TakeFinished"/> has not taken yet, at most <paramref name="timeout"/>; whether one has.</summary>
     public async Task<bool> WaitForFinishedAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
+        // The wait itself is cancelled when the time is up, so no waiter is left on the channel.
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        waiting.CancelAfter(timeout);
         try
         {
-            return await _finished.Reader.WaitToReadAsync(cancellationToken).AsTask().WaitAsync(timeout, cancellationToken);
+            return await _finished.Reader.WaitToReadAsync(waiting.Token);
         }
-        catch (TimeoutException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return false;
         }

@@ -38,6 +38,25 @@ public sealed class ConsumeWindowTests
     }
 
     [Fact]
+    public async Task A_wait_for_a_finished_message_ends_at_its_time_and_the_next_wait_sees_one_that_finished_after_it()
+    {
+        var handling = new Handling();
+        var window = new ConsumeWindow(8, handling.Handle, CancellationToken.None);
+        window.Add(Message("order-a", 0, 1));
+        await handling.StartedAsync(1);
+
+        // Nothing finishes: the wait says so once its time is up, however often it is asked.
+        for (var wait = 0; wait < 3; wait++)
+        {
+            Assert.False(await window.WaitForFinishedAsync(TimeSpan.FromMilliseconds(20), TestContext.Current.CancellationToken));
+        }
+
+        handling.Finish(1);
+        Assert.True(await window.WaitForFinishedAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        Assert.Equal([(0, 1L)], Stored(window.TakeFinished()));
+    }
+
+    [Fact]
     public async Task Messages_of_one_key_run_one_after_another_in_their_order_and_other_keys_beside_them()
     {
         var handling = new Handling();
