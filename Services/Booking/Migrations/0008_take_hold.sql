@@ -63,8 +63,8 @@ DECLARE
     was_holds uuid[];
     was_untils timestamptz[];
 BEGIN
-    IF wanted IS NULL OR wanted < 1 OR (tier_wanted IS NULL) = (wanted_sections IS NULL) THEN
-        RAISE EXCEPTION 'take_hold: ask for a quantity of a tier or for named places, at least one';
+    IF wanted IS NULL OR wanted < 1 OR (tier_wanted IS NULL) = (wanted_sections IS NULL) OR expires IS NULL OR expires <= taken_at THEN
+        RAISE EXCEPTION 'take_hold: ask for a quantity of a tier or for named places, at least one, until after taken_at';
     END IF;
     -- A buyer's holds on one event are taken one at a time, so the cap cannot be raced.
     PERFORM pg_advisory_xact_lock(hashtextextended(buyer || '/' || for_event::text, 0));
@@ -184,6 +184,9 @@ BEGIN
             SELECT count(*)::integer INTO attempt.available FROM units u
              WHERE u.event_id = for_event AND u.tier_id = tier_wanted AND unit_is_free(u.order_id, u.held_until, taken_at);
             attempt.verdict := CASE WHEN attempt.available >= wanted THEN 'contended' ELSE 'sold-out' END;
+            attempt.sections := NULL;
+            attempt.row_labels := NULL;
+            attempt.seats := NULL;
             RETURN attempt;
         END IF;
 

@@ -59,14 +59,15 @@ public sealed class TakeHoldTests(BoxofficeApp boxoffice)
     [Fact]
     public async Task A_claim_goes_around_from_its_random_start_to_the_lowest_free_places_and_lists_them_in_order()
     {
-        // Of 100 places only the first and the last are free: whatever the random start, the
-        // claim finds one of them above it and the other only by going around.
+        // Of 100 places only the first and the last are free: unless the random start falls on the
+        // first (one time in 100), the claim finds the last above it and the first only by going around.
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var taken = await TakeAsync(at: Opens, quantity: 2, heldByOthers: "n BETWEEN 2 AND 99");
 
             Assert.Equal("taken", taken.Verdict);
             Assert.Equal(new[] { 1, 100 }, taken.Seats);
+            Assert.Equal(new[] { "R1", "R100" }, taken.Rows);
         }
     }
 
@@ -77,7 +78,7 @@ public sealed class TakeHoldTests(BoxofficeApp boxoffice)
 
         Assert.Equal("taken", taken.Verdict);
         Assert.Equal(new[] { 1, 3 }, taken.Seats);
-        Assert.Equal(0, taken.StillLapsed);
+        Assert.Empty(taken.LapsedAfter);
     }
 
     [Fact]
@@ -89,26 +90,41 @@ public sealed class TakeHoldTests(BoxofficeApp boxoffice)
 
         Assert.Equal("sold-out", attempt.Verdict);
         Assert.Equal(3, attempt.Available);
-        Assert.Equal(1, attempt.NeverHeld);
-        Assert.Equal(2, attempt.StillLapsed);
+        Assert.Empty(attempt.Seats);
+        Assert.Equal(new[] { 2 }, attempt.NeverHeldAfter);
+        Assert.Equal(new[] { 3, 4 }, attempt.LapsedAfter);
         Assert.Equal(0, attempt.HoldsRecorded);
     }
 
+    [Theory]
+    [InlineData(true, 0, 5)] // no place asked for
+    [InlineData(false, 1, 5)] // neither a tier nor places
+    [InlineData(true, 1, 0)] // a hold that ends as it is taken
+    public async Task The_function_refuses_a_request_booking_would_never_send(bool byTier, int quantity, int minutes)
+    {
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => TakeAsync(at: Opens, quantity: quantity, byTier: byTier, holdMinutes: minutes));
+
+        Assert.Equal(PostgresErrorCodes.RaiseException, refused.SqlState);
+    }
+
     /// <summary>
-    /// After the attempt: <see cref="NeverHeld"/>, units with no hold; <see cref="StillLapsed"/>,
-    /// units that still name the lapsed hold, with the time it had.
+    /// <see cref="Seats"/> and <see cref="Rows"/>: the places the answer lists. After the attempt:
+    /// <see cref="NeverHeldAfter"/>, the places with no hold; <see cref="LapsedAfter"/>, those that
+    /// still name the lapsed hold, with the time it had.
     /// </summary>
-    private sealed record Attempt(string Verdict, string? EventStatus, int? BuyerLimit, int? Available, IReadOnlyList<int> Seats, long NeverHeld, long StillLapsed, long HoldsRecorded);
+    private sealed record Attempt(
+        string Verdict, string? EventStatus, int? BuyerLimit, int? Available, IReadOnlyList<int> Seats, IReadOnlyList<string> Rows,
+        IReadOnlyList<int> NeverHeldAfter, IReadOnlyList<int> LapsedAfter, long HoldsRecorded);
 
     /// <summary>
     /// One take_hold on an event of its own, <paramref name="places"/> places numbered 1 up in one
-    /// tier (in unit order), in a transaction rolled back afterwards. <paramref name="heldByOthers"/>
+    /// tier (in unit order, place n in row "Rn"), in a transaction rolled back afterwards. <paramref name="heldByOthers"/>
     /// and <paramref name="lapsed"/> are conditions on a place's number <c>n</c>: held by another
     /// buyer until after the attempt, and held by a hold that lapsed before it.
     /// </summary>
     private async Task<Attempt> TakeAsync(
         DateTimeOffset at, string status = "on-sale", int? ticketLimit = null, int cap = 4, int quantity = 1, int places = 100,
-        string heldByOthers = "false", string lapsed = "false")
+        string heldByOthers = "false", string lapsed = "false", bool byTier = true, int holdMinutes = 5)
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
@@ -124,8 +140,8 @@ public sealed class TakeHoldTests(BoxofficeApp boxoffice)
         await ExecuteAsync(connection, cancellationToken, "INSERT INTO tiers (tier_id, event_id, name, price, capacity) VALUES ($1, $2, 'Floor', 10, $3)", tierId, eventId, places);
         await ExecuteAsync(connection, cancellationToken,
             $"""
-            INSERT INTO units (event_id, tier_id, section, seat, hold_id, held_until)
-            SELECT $1, $2, 'Floor', n,
+            INSERT INTO units (event_id, tier_id, section, row_label, seat, hold_id, held_until)
+            SELECT $1, $2, 'Floor', 'R' || n, n,
                    CASE WHEN {heldByOthers} THEN gen_random_uuid() WHEN {lapsed} THEN $5 END,
                    CASE WHEN {heldByOthers} THEN $4 WHEN {lapsed} THEN $6 END
             FROM generate_series(1, $3) AS n ORDER BY n
@@ -136,33 +152,39 @@ public sealed class TakeHoldTests(BoxofficeApp boxoffice)
         string? eventStatus;
         int? buyerLimit, available;
         int[] seats;
+        string[] rows;
         await using (var take = new NpgsqlCommand(
             """
-            SELECT verdict, event_status, buyer_limit, available, coalesce(seats, '{}')
-            FROM take_hold($1, $2, 'take-hold-buyer', $3, $4, NULL, NULL, NULL, $5, $6, false, $7, 3, $5 - interval '15 minutes')
+            SELECT verdict, event_status, buyer_limit, available, coalesce(seats, '{}'), coalesce(row_labels, '{}')
+            FROM take_hold($1, $2, 'take-hold-buyer', $3, $4, $8, NULL, NULL, $5, $6, false, $7, 3, $5 - interval '15 minutes')
             """, connection)
         {
-            Parameters = { new() { Value = holdId }, new() { Value = eventId }, new() { Value = tierId }, new() { Value = quantity }, new() { Value = at }, new() { Value = at.AddMinutes(5) }, new() { Value = cap } },
+            Parameters =
+            {
+                new() { Value = holdId }, new() { Value = eventId }, new() { Value = byTier ? tierId : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid },
+                new() { Value = quantity }, new() { Value = at }, new() { Value = at.AddMinutes(holdMinutes) }, new() { Value = cap },
+                new() { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text },
+            },
         })
         await using (var reader = await take.ExecuteReaderAsync(cancellationToken))
         {
             Assert.True(await reader.ReadAsync(cancellationToken));
-            (verdict, eventStatus, buyerLimit, available, seats) = (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetInt32(3), reader.GetFieldValue<int[]>(4));
+            (verdict, eventStatus, buyerLimit, available, seats, rows) = (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetInt32(3), reader.GetFieldValue<int[]>(4), reader.GetFieldValue<string[]>(5));
         }
 
         await using var after = new NpgsqlCommand(
             """
-            SELECT (SELECT count(*) FROM units WHERE event_id = $1 AND hold_id IS NULL AND held_until IS NULL),
-                   (SELECT count(*) FROM units WHERE event_id = $1 AND hold_id = $2 AND held_until = $3),
+            SELECT (SELECT coalesce(array_agg(seat ORDER BY seat), '{}') FROM units WHERE event_id = $1 AND hold_id IS NULL AND held_until IS NULL),
+                   (SELECT coalesce(array_agg(seat ORDER BY seat), '{}') FROM units WHERE event_id = $1 AND hold_id = $2 AND held_until = $3),
                    (SELECT count(*) FROM holds WHERE event_id = $1)
             """, connection)
         {
             Parameters = { new() { Value = eventId }, new() { Value = lapsedHoldId }, new() { Value = lapsedUntil } },
         };
-        await using var counts = await after.ExecuteReaderAsync(cancellationToken);
-        Assert.True(await counts.ReadAsync(cancellationToken));
-        return new Attempt(verdict, eventStatus, buyerLimit, available, seats, counts.GetInt64(0), counts.GetInt64(1), counts.GetInt64(2));
+        await using var state = await after.ExecuteReaderAsync(cancellationToken);
+        Assert.True(await state.ReadAsync(cancellationToken));
+        return new Attempt(verdict, eventStatus, buyerLimit, available, seats, rows, state.GetFieldValue<int[]>(0), state.GetFieldValue<int[]>(1), state.GetInt64(2));
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, CancellationToken cancellationToken, string sql, params object?[] values)
