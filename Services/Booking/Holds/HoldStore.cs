@@ -77,9 +77,10 @@ internal static class HoldStore
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var verdict = reader.GetString(0);
+        var units = Units(reader);
         HoldOutcome outcome = verdict switch
         {
-            "taken" => new HoldOutcome.Taken(new HoldView(holdId, eventId, "active", expiresAt, reader.GetFieldValue<decimal[]>(11).Sum(), reader.GetString(2), Units(reader))),
+            "taken" => new HoldOutcome.Taken(new HoldView(holdId, eventId, "active", expiresAt, units.Sum(unit => unit.Price), reader.GetString(2), units)),
             "event-not-found" => new HoldOutcome.EventNotFound(),
             "admission-required" => new HoldOutcome.AdmissionRequired(check),
             "sale-not-open" => new HoldOutcome.SaleNotOpen(reader.GetString(1)),
@@ -88,9 +89,8 @@ internal static class HoldStore
             "unknown-tier" => new HoldOutcome.UnknownTier(request.TierId!.Value),
             "sold-out" => new HoldOutcome.NotClaimed(new UnitClaim.SoldOut(reader.GetInt32(6))),
             "contended" => new HoldOutcome.NotClaimed(new UnitClaim.Contended()),
-            "unknown-places" => new HoldOutcome.NotClaimed(new UnitClaim.UnknownPlaces([.. seats!.Except(Units(reader).Select(unit => new Place(unit.Section, unit.Row, unit.Seat)))])),
-            "places-taken" => new HoldOutcome.NotClaimed(new UnitClaim.PlacesTaken(
-                [.. Units(reader).Where((_, index) => !reader.GetFieldValue<bool[]>(12)[index]).Select(unit => new Place(unit.Section, unit.Row, unit.Seat))])),
+            "unknown-places" => new HoldOutcome.NotClaimed(new UnitClaim.UnknownPlaces([.. seats!.Except(units.Select(PlaceOf))])),
+            "places-taken" => new HoldOutcome.NotClaimed(new UnitClaim.PlacesTaken([.. units.Zip(reader.GetFieldValue<bool[]>(12)).Where(unit => !unit.Second).Select(unit => PlaceOf(unit.First))])),
             _ => throw new InvalidOperationException($"take_hold answered '{verdict}', which booking does not know."),
         };
         while (await reader.NextResultAsync(cancellationToken))
@@ -241,6 +241,8 @@ internal static class HoldStore
             reader.GetFieldValue<Guid[]>(10), reader.GetFieldValue<decimal[]>(11));
         return [.. sections.Select((section, index) => new HeldUnit(section, rows[index], seats[index], tiers[index], prices[index]))];
     }
+
+    private static Place PlaceOf(HeldUnit unit) => new(unit.Section, unit.Row, unit.Seat);
 
     /// <summary>The buyer gave up <paramref name="abandoned"/> (oldest first) lately, the most allowed: the wait ends when enough have left the window for one more.</summary>
     private static HoldOutcome.TooManyAbandoned TooManyAbandoned(DateTimeOffset[] abandoned, BookingOptions options, DateTimeOffset now) =>
