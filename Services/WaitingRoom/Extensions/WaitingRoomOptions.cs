@@ -31,13 +31,24 @@ internal sealed class WaitingRoomOptions
 
     /// <summary>
     /// How long after an offer the buyer's hold may still be missing from booking's availability
-    /// (its cached counts' age, a poll to claim the offer, the hold itself). Offers younger than
-    /// this count against the places booking says are left, and so do unclaimed offers younger
-    /// than this plus the longest poll interval, so the tail of a sale does not admit more buyers
-    /// than there are places.
+    /// (its cached counts' age, a poll to claim the offer, the hold itself): unclaimed offers count
+    /// against the places booking says are left for this long plus the longest poll interval, and
+    /// a claimed admission whose hold the queue has not seen counts for at least this long, so the
+    /// tail of a sale does not admit more buyers than there are places.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan AvailabilityLag { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>
+    /// The longest a claimed admission whose hold the queue has not seen counts against the places
+    /// left, however long recent buyers took to hold: a buyer who never holds keeps nobody out for longer.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan LongestHoldWait { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long after the queue saw a hold booking's availability may still not count it (its cached counts' age, 2 s, and a tick).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan BookingCountsAge { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>How long a tick waits for booking's availability before it keeps the last answer.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]

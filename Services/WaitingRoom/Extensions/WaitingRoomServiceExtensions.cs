@@ -1,7 +1,9 @@
 using Boxoffice.Contracts;
+using Boxoffice.Contracts.Booking;
 using Boxoffice.Contracts.Catalog;
 using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Postgres;
+using Boxoffice.WaitingRoom.BookingEvents;
 using Boxoffice.WaitingRoom.CatalogEvents;
 using Boxoffice.WaitingRoom.Metering;
 using Boxoffice.WaitingRoom.Queues;
@@ -32,11 +34,14 @@ internal static class WaitingRoomServiceExtensions
         // them with: a missing or short key stops the service at start, not at the first join.
         builder.Services.AddSingleton(new WaitingRoomTokens(builder.Configuration[WaitingRoomTokens.SigningKeySetting] ?? string.Empty));
 
-        // The waiting room publishes nothing; it learns each event's sale and settings from the catalog.
+        // The waiting room publishes nothing; it learns each event's sale and settings from the
+        // catalog, and which admitted buyers hold places from booking.
         builder.AddInboxConsumer(Topics.CatalogEvents, "waiting-room-catalog", events => events
             .On<EventPublished, CatalogEventHandler>(from: EventSources.Catalog)
             .On<EventUpdated, CatalogEventHandler>(from: EventSources.Catalog)
             .On<EventCancelled, CatalogEventHandler>(from: EventSources.Catalog));
+        builder.AddInboxConsumer(Topics.BookingOrders, "waiting-room-holds", events => events
+            .On<HoldCreated, HoldCreatedHandler>(from: EventSources.Booking));
         // Old inbox rows are purged (Messaging:Retention).
         builder.AddMessagingRetention();
 

@@ -14,8 +14,8 @@ internal readonly record struct MeteredTick(double Credit, int Offers, bool Rate
 /// The metering of admission (docs/adr/0010-waiting-room.md): a token bucket on the queue's row.
 /// A tick adds <c>rate × elapsed</c> to the credit, capped at one interval's worth, so a ticker
 /// that was late or a replica that was down never catches up with a burst; it offers the credit's
-/// whole part, fewer if <c>MaxAdmitted</c> valid admissions exist already or if fewer places are
-/// left than that (every admitted buyer takes one at least), none while sold out.
+/// whole part, fewer if <c>MaxAdmitted</c> valid admissions exist already or if the places left
+/// serve fewer buyers than that (<see cref="BuyersLeft"/>), none while sold out.
 /// </summary>
 internal static class MeteringRules
 {
@@ -27,9 +27,9 @@ internal static class MeteringRules
     /// <param name="admitPerSecond">The queue's rate; null for none.</param>
     /// <param name="maxAdmitted">The most valid admissions at once; null for no cap.</param>
     /// <param name="holding">Valid admissions now: open offers and unexpired claims.</param>
-    /// <param name="placesLeft">The places left for buyers not yet offered admission (booking's count less the recent offers); null when unknown.</param>
+    /// <param name="buyersLeft">The buyers not yet offered admission that the places left can serve (<see cref="BuyersLeft"/>); null when unknown.</param>
     public static MeteredTick Next(
-        double credit, DateTimeOffset? lastTickAt, DateTimeOffset now, int? admitPerSecond, int? maxAdmitted, long holding, bool soldOut, long? placesLeft,
+        double credit, DateTimeOffset? lastTickAt, DateTimeOffset now, int? admitPerSecond, int? maxAdmitted, long holding, bool soldOut, long? buyersLeft,
         TimeSpan interval)
     {
         double available;
@@ -51,7 +51,7 @@ internal static class MeteringRules
             offers = Math.Min(offers, Math.Max(0, max - holding));
         }
 
-        if (placesLeft is { } left)
+        if (buyersLeft is { } left)
         {
             offers = Math.Min(offers, Math.Max(0, left));
         }
@@ -62,5 +62,34 @@ internal static class MeteringRules
         }
 
         return new MeteredTick(admitPerSecond is null ? 0 : available, (int)Math.Clamp(offers, 0, MaxOffersPerTick), admitPerSecond is not null);
+    }
+
+    /// <summary>
+    /// The buyers not yet offered admission that <paramref name="available"/> places (booking's
+    /// count) can serve: as many as those places serve at <paramref name="placesPerBuyer"/> each
+    /// (the admitted buyers' average so far; 1 before any hold was seen, and never less: every
+    /// admitted buyer takes one at least), rounded up so a last place is offered, less the
+    /// <paramref name="inFlight"/> buyers already on their way to a hold. So the tail of a sale
+    /// admits about as many buyers as the places left serve, and the buyers admitted do not race
+    /// each other for the last places, a race the fastest client (a bot) would win.
+    /// </summary>
+    public static long BuyersLeft(long available, long inFlight, double? placesPerBuyer)
+    {
+        var each = Math.Max(1, placesPerBuyer is { } average && double.IsFinite(average) ? average : 1);
+        return (long)Math.Ceiling(Math.Max(0, available) / each) - Math.Max(0, inFlight);
+    }
+
+    /// <summary>
+    /// How long a claimed admission counts as a buyer on their way to a hold when the queue has
+    /// not seen that hold: twice as long as the latest buyers took (<paramref name="claimToHold"/>,
+    /// the 90th percentile; twice, for the slower tenth and a hold seen a little later), never less than <paramref name="least"/> (the availability lag) and never
+    /// more than <paramref name="most"/>, so a buyer who never holds keeps no place back for long.
+    /// Before any hold was seen, <paramref name="most"/>: nothing says yet how long buyers take,
+    /// and the places of buyers still choosing are not offered to others meanwhile.
+    /// </summary>
+    public static TimeSpan HoldWait(TimeSpan? claimToHold, TimeSpan least, TimeSpan most)
+    {
+        var longest = Math.Max(least.Ticks, most.Ticks);
+        return TimeSpan.FromTicks(claimToHold is { } observed ? Math.Clamp(2 * Math.Min(observed.Ticks, longest), least.Ticks, longest) : longest);
     }
 }

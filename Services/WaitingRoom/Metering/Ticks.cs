@@ -16,12 +16,17 @@ internal sealed record TickOutcome(bool Opened, long PrequeueCount, int Offered,
 /// per event at a time) and its row's update lock (joins wait; the opening and the arrivals after
 /// it never overlap): freeze the pre-queue at the opening, take booking's word on what is left,
 /// withdraw abandoned offers, and offer what the credit and the cap allow, and no more than the
-/// places left once the offers in flight are taken off: the recent ones (whose holds booking may
-/// not count yet) and the unclaimed ones whose buyers are still due to poll. So when places are
-/// few, they wait for the buyers first in line, not for whoever polls fastest further back.
+/// buyers the places left can serve once the buyers on their way are taken off: the unclaimed
+/// offers whose buyers are still due to poll, and the claims whose holds the queue has not seen
+/// (booking's HoldCreated) for as long as recent buyers took to hold. So when places are few, they
+/// wait for the buyers first in line, not for whoever polls fastest further back, and the buyers
+/// let in do not race each other for them.
 /// </summary>
 internal static class Ticks
 {
+    /// <summary>The holds whose claim-to-hold times set how long a claim counts as on its way: the latest this many seen.</summary>
+    private const int HoldPaceSample = 200;
+
     public static async Task<TickOutcome?> RunAsync(
         NpgsqlTransaction transaction, Guid eventId, long? available, WaitingRoomOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -45,12 +50,18 @@ internal static class Ticks
         var isSoldOut = available is { } left ? left == 0 : queue.SoldOut;
         // Withdrawn first: an offer whose buyer left is neither in flight nor open.
         var withdrawn = await PlaceStore.WithdrawAbandonedAsync(transaction, eventId, now - abandonedAfter, cancellationToken);
-        long? placesLeft = available is { } count
-            ? count - await PlaceStore.CountInFlightAsync(
-                transaction, eventId, now - options.AvailabilityLag, now - options.AvailabilityLag - QueueSchedule.LongestPoll, cancellationToken)
-            : null;
+        long? buyersLeft = null;
+        if (available is { } count)
+        {
+            var pace = await PlaceStore.HoldPaceAsync(transaction, eventId, HoldPaceSample, cancellationToken);
+            var holdWait = MeteringRules.HoldWait(pace.ClaimToHold, options.AvailabilityLag, options.LongestHoldWait);
+            var inFlight = await PlaceStore.CountInFlightAsync(
+                transaction, eventId, now - options.AvailabilityLag - QueueSchedule.LongestPoll, now - holdWait, now - options.BookingCountsAge, cancellationToken);
+            buyersLeft = MeteringRules.BuyersLeft(count, inFlight, pace.PlacesPerBuyer);
+        }
+
         var holding = queue.MaxAdmitted is null ? 0 : await PlaceStore.CountHoldingAsync(transaction, eventId, now - abandonedAfter, now, cancellationToken);
-        var metered = MeteringRules.Next(queue.Credit, queue.LastTickAt, now, queue.AdmitPerSecond, queue.MaxAdmitted, holding, isSoldOut, placesLeft, options.TickInterval);
+        var metered = MeteringRules.Next(queue.Credit, queue.LastTickAt, now, queue.AdmitPerSecond, queue.MaxAdmitted, holding, isSoldOut, buyersLeft, options.TickInterval);
         var offers = await PlaceStore.OfferAsync(transaction, eventId, metered.Offers, now - abandonedAfter, now, cancellationToken);
 
         var servedThrough = offers.Count > 0 ? Math.Max(queue.ServedThrough, offers.Max(offer => offer.Rank)) : queue.ServedThrough;

@@ -123,17 +123,60 @@ internal static class PlaceStore
     }
 
     /// <summary>
-    /// Offers whose places booking may not count yet: those made after <paramref name="recentSince"/>,
-    /// claimed or not, and those made after <paramref name="unclaimedSince"/> that nobody claimed yet;
-    /// not those whose buyers left (the tick withdraws them).
+    /// Buyers on their way to a hold, whose places booking may not count yet: offers made after
+    /// <paramref name="unclaimedSince"/> that nobody claimed yet (their buyers are due to poll), and
+    /// claims made after <paramref name="claimedSince"/> whose hold the queue has not seen, or saw
+    /// after <paramref name="heldSince"/> (booking's counts may be older than that); not those
+    /// whose buyers left (the tick withdraws them).
     /// </summary>
     public static async Task<long> CountInFlightAsync(
-        NpgsqlTransaction transaction, Guid eventId, DateTimeOffset recentSince, DateTimeOffset unclaimedSince, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid eventId, DateTimeOffset unclaimedSince, DateTimeOffset claimedSince, DateTimeOffset heldSince,
+        CancellationToken cancellationToken)
     {
         await using var count = transaction.Command(
-            "SELECT count(*) FROM places WHERE event_id = $1 AND left_at IS NULL AND (offered_at > $2 OR (offered_at > $3 AND claimed_at IS NULL))",
-            eventId, recentSince, unclaimedSince);
+            """
+            SELECT count(*) FROM places
+            WHERE event_id = $1 AND left_at IS NULL AND (held_at IS NULL OR held_at > $4)
+              AND ((offered_at > $2 AND claimed_at IS NULL) OR claimed_at > $3)
+            """,
+            eventId, unclaimedSince, claimedSince, heldSince);
         return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Notes that the buyer of a place holds <paramref name="units"/> more places (booking's
+    /// HoldCreated): the first time, when the queue learned it. A buyer with no place (an event
+    /// without a waiting room, or one they did not queue for) changes nothing. Returns whether a place was marked.
+    /// </summary>
+    public static async Task<bool> MarkHeldAsync(
+        NpgsqlTransaction transaction, Guid eventId, string buyerId, int units, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var update = transaction.Command(
+            "UPDATE places SET held_at = COALESCE(held_at, $3), held_units = held_units + $4 WHERE event_id = $1 AND buyer_id = $2",
+            eventId, buyerId, now, units);
+        return await update.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    /// <summary>
+    /// How the admitted buyers of an event have held so far: the places each took on average (null
+    /// before any hold was seen), and the 90th percentile of the time from a claim to its hold being
+    /// seen, over the last <paramref name="recent"/> holds seen (null when there were none).
+    /// </summary>
+    public static async Task<HoldPace> HoldPaceAsync(NpgsqlTransaction transaction, Guid eventId, int recent, CancellationToken cancellationToken)
+    {
+        await using var query = transaction.Command(
+            """
+            SELECT (SELECT avg(held_units)::double precision FROM places WHERE event_id = $1 AND held_at IS NOT NULL),
+                   (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds)
+                    FROM (SELECT extract(epoch FROM held_at - claimed_at)::double precision AS seconds FROM places
+                          WHERE event_id = $1 AND held_at IS NOT NULL AND claimed_at IS NOT NULL ORDER BY held_at DESC LIMIT $2) latest)
+            """,
+            eventId, recent);
+        await using var reader = await query.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new HoldPace(
+            reader.IsDBNull(0) ? null : reader.GetDouble(0),
+            reader.IsDBNull(1) ? null : TimeSpan.FromSeconds(Math.Max(0, reader.GetDouble(1))));
     }
 
     /// <summary>Admissions that count against MaxAdmitted: offers still open (made after <paramref name="offeredAfter"/>, unclaimed) and claims not yet expired.</summary>

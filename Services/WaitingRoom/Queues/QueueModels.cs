@@ -69,3 +69,10 @@ internal enum QueueChange
 
 /// <summary>What one place offered by a tick was: its rank, and whether it was offered for the first time.</summary>
 internal readonly record struct Offer(long Rank, bool First);
+
+/// <summary>
+/// How an event's admitted buyers have held so far (booking's HoldCreated, as the queue saw them):
+/// the places each took on average, and how long the recent ones took from claiming their
+/// admission to a hold the queue saw (the 90th percentile); null where nothing was seen.
+/// </summary>
+internal sealed record HoldPace(double? PlacesPerBuyer, TimeSpan? ClaimToHold);

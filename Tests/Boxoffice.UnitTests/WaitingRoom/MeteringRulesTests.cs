@@ -76,7 +76,7 @@ public sealed class MeteringRulesTests
     }
 
     [Fact]
-    public void No_more_are_offered_than_places_are_left_and_the_credit_waits()
+    public void No_more_are_offered_than_the_places_left_serve_and_the_credit_waits()
     {
         var tick = Next(left: 3);
 
@@ -112,5 +112,37 @@ public sealed class MeteringRulesTests
         var tick = MeteringRules.Next(5, Now + Second, Now, 50, null, 0, false, null, Second);
 
         Assert.Equal(5, tick.Offers);
+    }
+
+    [Theory]
+    [InlineData(10, 0, null, 10)] // nothing seen yet: one place a buyer
+    [InlineData(10, 4, null, 6)]
+    [InlineData(10, 0, 2.0, 5)] // buyers take two each: ten places serve five
+    [InlineData(10, 3, 2.0, 2)]
+    [InlineData(9, 0, 2.0, 5)] // rounded up: a last place is offered
+    [InlineData(1, 0, 4.0, 1)]
+    [InlineData(10, 6, 2.0, -1)] // more on their way than the places serve: none
+    [InlineData(0, 0, 2.0, 0)]
+    [InlineData(10, 0, 0.5, 10)] // never less than one place a buyer
+    [InlineData(10, 0, double.NaN, 10)]
+    public void The_places_left_serve_as_many_buyers_as_they_take_each_less_those_on_their_way(long available, long inFlight, double? placesPerBuyer, long buyers)
+    {
+        Assert.Equal(buyers, MeteringRules.BuyersLeft(available, inFlight, placesPerBuyer));
+    }
+
+    [Fact]
+    public void A_claim_counts_as_on_its_way_twice_as_long_as_recent_buyers_took_to_hold_within_its_bounds()
+    {
+        var least = TimeSpan.FromSeconds(6);
+        var most = TimeSpan.FromSeconds(60);
+
+        // Nothing seen yet: the longest wait.
+        Assert.Equal(most, MeteringRules.HoldWait(null, least, most));
+        Assert.Equal(TimeSpan.FromSeconds(20), MeteringRules.HoldWait(TimeSpan.FromSeconds(10), least, most));
+        Assert.Equal(least, MeteringRules.HoldWait(TimeSpan.FromSeconds(1), least, most));
+        Assert.Equal(most, MeteringRules.HoldWait(TimeSpan.FromMinutes(45), least, most));
+        Assert.Equal(most, MeteringRules.HoldWait(TimeSpan.MaxValue, least, most));
+        // Bounds set the wrong way round: the least wins.
+        Assert.Equal(least, MeteringRules.HoldWait(TimeSpan.FromSeconds(30), least, TimeSpan.FromSeconds(1)));
     }
 }

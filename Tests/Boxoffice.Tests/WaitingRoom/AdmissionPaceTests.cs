@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace Boxoffice.Tests.WaitingRoom;
+
+/// <summary>
+/// The queue admits the buyers its places serve, however long they take to hold: an admitted
+/// buyer still choosing keeps their place back until the queue sees their hold (booking's
+/// HoldCreated) or the longest hold wait passes, so the buyers let in are not told "sold out" by
+/// their hold because more were let in than there were places.
+/// </summary>
+[Collection<RunningApp>]
+public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
+{
+    private const int Places = 3;
+    private const int Buyers = 9;
+
+    /// <summary>How long an admitted buyer takes to choose: longer than the availability lag (6 s), which alone once bounded how long an admission counted.</summary>
+    private static readonly TimeSpan Choosing = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Buyers_who_take_their_time_to_hold_keep_their_places_and_nobody_more_is_let_in_for_them()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var buyers = new List<QueueBuyer>();
+        for (var i = 0; i < Buyers; i++)
+        {
+            buyers.Add(await QueueBuyer.NewAsync(boxoffice));
+        }
+
+        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 1 }, places: Places, opensIn: TimeSpan.FromSeconds(15));
+        foreach (var buyer in buyers)
+        {
+            await buyer.JoinAsync(sale.EventId);
+        }
+
+        // Each buyer polls every half second until admitted or told "sold out"; an admitted one
+        // chooses for a while, then holds one place.
+        var holds = new ConcurrentDictionary<string, HttpStatusCode>();
+        var told = new ConcurrentDictionary<string, string>();
+        await Task.WhenAll(buyers.Select(async buyer =>
+        {
+            var status = await buyer.UntilAsync(sale.EventId, status => status.State is "admitted" or "sold-out", TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(500));
+            told[buyer.Id] = status.State;
+            if (status.State == "admitted")
+            {
+                await Task.Delay(Choosing, cancellationToken);
+                using var hold = await buyer.HoldAsync(sale, buyer.Admission);
+                holds[buyer.Id] = hold.StatusCode;
+            }
+        }));
+
+        // As many admitted as there are places, each holding one; everyone else told "sold out".
+        Assert.Equal(Places, told.Count(pair => pair.Value == "admitted"));
+        Assert.All(holds, pair => Assert.Equal(HttpStatusCode.Created, pair.Value));
+        Assert.Equal(Buyers - Places, told.Count(pair => pair.Value == "sold-out"));
+
+        // The queue saw each hold, on the buyer's place, after its claim.
+        var places = await QueueRecords.PlacesAsync(boxoffice, sale.EventId);
+        var held = places.Where(place => holds.ContainsKey(place.BuyerId)).ToList();
+        Assert.Equal(Places, held.Count);
+        Assert.All(held, place =>
+        {
+            Assert.True(place.HeldAt > place.ClaimedAt, $"{place.BuyerId}'s hold was not seen after its claim: {place}");
+            Assert.Equal(1, place.HeldUnits);
+        });
+        Assert.All(places.Where(place => !holds.ContainsKey(place.BuyerId)), place => Assert.Null(place.HeldAt));
+        buyers.ForEach(buyer => buyer.Dispose());
+    }
+}
