@@ -14,7 +14,8 @@ internal sealed record TickOutcome(bool Opened, long PrequeueCount, int Offered,
 /// <summary>
 /// One tick of one queue, in one transaction under the queue's advisory lock (one replica admits
 /// per event at a time) and its row's update lock (joins wait; the opening and the arrivals after
-/// it never overlap): freeze the pre-queue at the opening, take booking's word on what is left,
+/// it never overlap): freeze the pre-queue at the opening, take booking's word on what is left
+/// (its last word while it does not answer in time),
 /// withdraw abandoned offers, and offer what the credit and the cap allow, and no more than the
 /// buyers the places left can serve once the buyers on their way are taken off: the unclaimed
 /// offers whose buyers are still due to poll, and the claims whose holds the queue has not seen
@@ -46,18 +47,21 @@ internal static class Ticks
 
         var opening = queue.ShuffledAt is null;
         var prequeueCount = opening ? await PlaceStore.CountPrequeueAsync(transaction, eventId, cancellationToken) : queue.PrequeueCount;
-        // Booking silent: the last word on sold out stands, and nothing caps the offers but that.
+        // Booking silent: its last word on sold out stands, and its last count caps the offers.
         var isSoldOut = available is { } left ? left == 0 : queue.SoldOut;
         // Withdrawn first: an offer whose buyer left is neither in flight nor open.
         var withdrawn = await PlaceStore.WithdrawAbandonedAsync(transaction, eventId, now - abandonedAfter, cancellationToken);
+        var counted = available is { } fresh ? (Places: fresh, At: now)
+            : queue is { PlacesLeft: { } last, PlacesLeftAt: { } lastAt } ? (Places: last, At: lastAt) : ((long Places, DateTimeOffset At)?)null;
         long? buyersLeft = null;
-        if (available is { } count)
+        if (counted is { } count)
         {
             var pace = await PlaceStore.HoldPaceAsync(transaction, eventId, HoldPaceSample, cancellationToken);
             var holdWait = MeteringRules.HoldWait(pace.ClaimToHold, options.AvailabilityLag, options.LongestHoldWait);
+            // A hold seen after booking's count was taken (less its age) is not in that count.
             var inFlight = await PlaceStore.CountInFlightAsync(
-                transaction, eventId, now - options.AvailabilityLag - QueueSchedule.LongestPoll, now - holdWait, now - options.BookingCountsAge, cancellationToken);
-            buyersLeft = MeteringRules.BuyersLeft(count, inFlight, pace.PlacesPerBuyer);
+                transaction, eventId, now - options.AvailabilityLag - QueueSchedule.LongestPoll, now - holdWait, count.At - options.BookingCountsAge, cancellationToken);
+            buyersLeft = MeteringRules.BuyersLeft(count.Places, inFlight, pace.PlacesPerBuyer);
         }
 
         var holding = queue.MaxAdmitted is null ? 0 : await PlaceStore.CountHoldingAsync(transaction, eventId, now - abandonedAfter, now, cancellationToken);
@@ -66,7 +70,8 @@ internal static class Ticks
 
         var servedThrough = offers.Count > 0 ? Math.Max(queue.ServedThrough, offers.Max(offer => offer.Rank)) : queue.ServedThrough;
         await QueueStore.SaveTickAsync(transaction, eventId, new QueueTick(
-            now, queue.ShuffledAt ?? now, prequeueCount, isSoldOut, metered.CreditAfter(offers.Count), servedThrough, offers.Count(offer => offer.First), withdrawn),
+            now, queue.ShuffledAt ?? now, prequeueCount, isSoldOut, metered.CreditAfter(offers.Count), servedThrough, offers.Count(offer => offer.First), withdrawn,
+            counted?.Places, counted?.At),
             cancellationToken);
         return new TickOutcome(opening, prequeueCount, offers.Count, withdrawn, isSoldOut, servedThrough);
     }
