@@ -46,7 +46,7 @@ internal sealed class WaitingRoomOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan LongestHoldWait { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long after the queue saw a hold booking's availability may still not count it (its cached counts' age, 2 s, and a tick).</summary>
+    /// <summary>How much older than the moment it was asked booking's count of the places left may be (its cached counts' age, 2 s, and a margin): a hold the queue saw after that may be missing from the count.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan BookingCountsAge { get; set; } = TimeSpan.FromSeconds(3);
 

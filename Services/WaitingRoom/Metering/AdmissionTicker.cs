@@ -61,13 +61,15 @@ internal sealed partial class AdmissionTicker(
             return;
         }
 
+        // When booking was asked: its counts describe the places then (less its cache's age), not when a tick reads them.
+        var asked = time.GetUtcNow();
         var available = await Task.WhenAll(open.Select(eventId => booking.AvailableAsync(eventId, _options.AvailabilityTimeout, cancellationToken)));
         for (var i = 0; i < open.Count; i++)
         {
             NoteBookingAnswer(open[i], available[i] is { } left ? left == 0 : null);
             try
             {
-                await TickQueueAsync(open[i], available[i], cancellationToken);
+                await TickQueueAsync(open[i], available[i], asked, cancellationToken);
             }
             catch (Exception exception) when (!IsDatabaseAway(exception) && !cancellationToken.IsCancellationRequested)
             {
@@ -77,12 +79,12 @@ internal sealed partial class AdmissionTicker(
         }
     }
 
-    private async Task TickQueueAsync(Guid eventId, long? available, CancellationToken cancellationToken)
+    private async Task TickQueueAsync(Guid eventId, long? available, DateTimeOffset asked, CancellationToken cancellationToken)
     {
         using var activity = WaitingRoomTelemetry.Source.StartActivity("waiting-room tick");
         activity?.SetTag("boxoffice.event_id", eventId);
         var outcome = await db.RunAsync(
-            transaction => Ticks.RunAsync(transaction, eventId, available, _options, time, cancellationToken),
+            transaction => Ticks.RunAsync(transaction, eventId, available, asked, _options, time, cancellationToken),
             cancellationToken);
         if (outcome is null)
         {

@@ -28,8 +28,11 @@ internal static class Ticks
     /// <summary>The holds whose claim-to-hold times set how long a claim counts as on its way: the latest this many seen.</summary>
     private const int HoldPaceSample = 200;
 
+    /// <param name="available">Booking's count of the places left; null when it did not answer in time.</param>
+    /// <param name="asked">When booking was asked for that count.</param>
     public static async Task<TickOutcome?> RunAsync(
-        NpgsqlTransaction transaction, Guid eventId, long? available, WaitingRoomOptions options, TimeProvider time, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid eventId, long? available, DateTimeOffset asked, WaitingRoomOptions options, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var abandonedAfter = options.AbandonedAfter;
         if (!await transaction.TryLockAsync($"boxoffice-waiting-room-tick:{eventId}", cancellationToken))
@@ -51,7 +54,7 @@ internal static class Ticks
         var isSoldOut = available is { } left ? left == 0 : queue.SoldOut;
         // Withdrawn first: an offer whose buyer left is neither in flight nor open.
         var withdrawn = await PlaceStore.WithdrawAbandonedAsync(transaction, eventId, now - abandonedAfter, cancellationToken);
-        var counted = available is { } fresh ? (Places: fresh, At: now)
+        var counted = available is { } fresh ? (Places: fresh, At: asked)
             : queue is { PlacesLeft: { } last, PlacesLeftAt: { } lastAt } ? (Places: last, At: lastAt) : ((long Places, DateTimeOffset At)?)null;
         long? buyersLeft = null;
         if (counted is { } count)

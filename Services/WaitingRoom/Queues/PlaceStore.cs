@@ -123,11 +123,12 @@ internal static class PlaceStore
     }
 
     /// <summary>
-    /// Buyers on their way to a hold, whose places booking may not count yet: offers made after
-    /// <paramref name="unclaimedSince"/> that nobody claimed yet (their buyers are due to poll), and
-    /// claims made after <paramref name="claimedSince"/> whose hold the queue has not seen, or saw
-    /// after <paramref name="heldSince"/> (booking's counts may be older than that); not those
-    /// whose buyers left (the tick withdraws them).
+    /// Buyers on their way to a hold, whose places booking's count may not include: offers made
+    /// after <paramref name="unclaimedSince"/> that nobody claimed yet (their buyers are due to
+    /// poll) and claims made after <paramref name="claimedSince"/> whose hold the queue has not
+    /// seen, not those whose buyers left (the tick withdraws them); and every buyer whose hold the
+    /// queue saw after <paramref name="heldSince"/> (booking's count may be older than that),
+    /// however long ago they claimed.
     /// </summary>
     public static async Task<long> CountInFlightAsync(
         NpgsqlTransaction transaction, Guid eventId, DateTimeOffset unclaimedSince, DateTimeOffset claimedSince, DateTimeOffset heldSince,
@@ -136,8 +137,8 @@ internal static class PlaceStore
         await using var count = transaction.Command(
             """
             SELECT count(*) FROM places
-            WHERE event_id = $1 AND left_at IS NULL AND (held_at IS NULL OR held_at > $4)
-              AND ((offered_at > $2 AND claimed_at IS NULL) OR claimed_at > $3)
+            WHERE event_id = $1
+              AND (held_at > $4 OR (held_at IS NULL AND left_at IS NULL AND ((offered_at > $2 AND claimed_at IS NULL) OR claimed_at > $3)))
             """,
             eventId, unclaimedSince, claimedSince, heldSince);
         return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
