@@ -181,7 +181,14 @@ public sealed class BoxofficeApp : IAsyncLifetime
         }
 
         InstancesWhenStarted = Instances;
+        Current = this;
     }
+
+    /// <summary>The suite's running app, once it has started (for <see cref="HangWatchAttribute"/>'s check before each test).</summary>
+    public static BoxofficeApp? Current { get; private set; }
+
+    /// <summary>Whether every resource and replica is running and healthy now.</summary>
+    public bool IsWhole => EverythingHealthy(App.Services.GetRequiredService<DistributedApplicationModel>());
 
     /// <summary>Venues, and events, one organizer may create within a day, in the suite (a test reaches it within its rate-limit bucket, <see cref="RateLimit"/>).</summary>
     public const int OrganizerQuota = 6;
@@ -191,6 +198,13 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
     /// <summary>Every instance as it was when the app had started (later tests stop and restart things on purpose).</summary>
     public IReadOnlyDictionary<string, ResourceEvent> InstancesWhenStarted { get; private set; } = new Dictionary<string, ResourceEvent>();
+
+    /// <summary>
+    /// Why the app is past recovery, once a wait for it to be healthy again gave up (the test that
+    /// waited, and what was not healthy). The tests after it fail at once with this (<see cref="HangWatchAttribute"/>)
+    /// instead of each waiting out its own timeouts against a broken app.
+    /// </summary>
+    public static string? Broken { get; private set; }
 
     /// <summary>The longest <see cref="WaitUntilEverythingHealthyAsync"/> waits unless told otherwise: far above any restart's honest time.</summary>
     public static readonly TimeSpan HealthyWithin = TimeSpan.FromMinutes(3);
@@ -209,7 +223,9 @@ public sealed class BoxofficeApp : IAsyncLifetime
         {
             if (DateTime.UtcNow >= deadline)
             {
-                throw new TimeoutException($"Not everything was running and healthy within {limit.TotalSeconds:F0} s:\n{NotHealthy()}");
+                var message = $"Not everything was running and healthy within {limit.TotalSeconds:F0} s:\n{NotHealthy()}";
+                Broken ??= $"{TestContext.Current.Test?.TestDisplayName}: {message}";
+                throw new TimeoutException(message);
             }
 
             await Task.Delay(250, cancellationToken);
@@ -268,7 +284,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
             .ToList();
         var lines = Logs?.Lines ?? [];
         return string.Join("\n", sick.Select(instance =>
-            $"{instance.ResourceId}: {instance.Snapshot.State?.Text} {instance.Snapshot.HealthStatus}\n  "
+            Boxoffice.FlashSale.InstanceDiagnosis.Describe(instance) + "\n  "
             + string.Join("\n  ", lines.Where(line => line.Resource == instance.Resource.Name).TakeLast(15).Select(line => line.Line))));
     }
 
@@ -303,6 +319,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        Current = null;
         Logs?.Dispose();
         await _stopWatching.CancelAsync();
         if (_watch is not null)

@@ -6,7 +6,7 @@ namespace Boxoffice.Tests;
 /// <summary>Collects every log line the application's services write, for tests that check what is (not) logged.</summary>
 public sealed class ResourceLogs : IDisposable
 {
-    private static readonly string[] Services = ["gateway", "identity", "catalog", "booking", "payments", "waiting-room"];
+    private static readonly string[] Services = ["gateway", "identity", "catalog", "booking", "payments", "waiting-room", "payment-provider"];
     private readonly ConcurrentQueue<(string Resource, string Line)> _lines = new();
     private readonly CancellationTokenSource _stop = new();
 

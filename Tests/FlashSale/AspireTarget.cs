@@ -106,11 +106,7 @@ internal sealed class AspireResources : IResourceControl
     /// <summary>Once DCP has seen the instance stop: <paramref name="down"/> later, its Start command, then until it is healthy.</summary>
     private async Task StartAgainAsync(string instanceId, TimeSpan down, CancellationToken cancellationToken)
     {
-        using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            stopping.CancelAfter(Patience);
-            await WaitForAsync(instanceId, state => !IsRunning(state), stopping.Token);
-        }
+        await WaitForAsync(instanceId, state => !IsRunning(state), "seen stopped", cancellationToken);
 
         if (down > TimeSpan.Zero)
         {
@@ -125,7 +121,8 @@ internal sealed class AspireResources : IResourceControl
             throw new InvalidOperationException($"Could not start '{instanceId}' again: {started.Message}");
         }
 
-        await WaitForAsync(instanceId, state => IsRunning(state) && state.Snapshot.HealthStatus is null or HealthStatus.Healthy, starting.Token);
+        // Healthy, not merely "not unhealthy yet": a snapshot taken before the first check has no status.
+        await WaitForAsync(instanceId, state => IsRunning(state) && state.Snapshot.HealthStatus == HealthStatus.Healthy, "running and healthy", cancellationToken);
     }
 
     private async Task<List<ResourceEvent>> InstancesAsync(string resource, CancellationToken cancellationToken)
@@ -154,14 +151,35 @@ internal sealed class AspireResources : IResourceControl
         return [.. instances.Values.OrderBy(instance => instance.ResourceId, StringComparer.Ordinal)];
     }
 
-    private async Task WaitForAsync(string instanceId, Func<ResourceEvent, bool> condition, CancellationToken cancellationToken)
+    /// <summary>
+    /// Until the instance is as <paramref name="condition"/> asks, for at most <see cref="Patience"/>:
+    /// past it, fails with what the instance looks like (<see cref="InstanceDiagnosis"/>).
+    /// </summary>
+    private async Task WaitForAsync(string instanceId, Func<ResourceEvent, bool> condition, string what, CancellationToken cancellationToken)
     {
-        await foreach (var change in _app.ResourceNotifications.WatchAsync(cancellationToken))
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(Patience);
+        ResourceEvent? last = null;
+        try
         {
-            if (change.ResourceId == instanceId && condition(change))
+            await foreach (var change in _app.ResourceNotifications.WatchAsync(patience.Token))
             {
-                return;
+                if (change.ResourceId != instanceId)
+                {
+                    continue;
+                }
+
+                last = change;
+                if (condition(change))
+                {
+                    return;
+                }
             }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"'{instanceId}' was not {what} within {Patience.TotalSeconds:F0} s: "
+                + (last is null ? "no state seen." : InstanceDiagnosis.Describe(last)));
         }
     }
 
