@@ -67,4 +67,56 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
         Assert.All(places.Where(place => !holds.ContainsKey(place.BuyerId)), place => Assert.Null(place.HeldAt));
         buyers.ForEach(buyer => buyer.Dispose());
     }
+
+    /// <summary>
+    /// Before the queue has seen any hold of the event, an admitted buyer counts for the event's
+    /// ticket limit, the most they may take: at a rate that would let every buyer in within two
+    /// seconds, the queue lets in only the buyers the places serve at that limit while the first
+    /// ones choose, and the rest once their holds show what buyers really take.
+    /// </summary>
+    [Fact]
+    public async Task Until_a_hold_is_seen_each_admitted_buyer_counts_for_the_events_ticket_limit()
+    {
+        const int places = 8;
+        const int ticketLimit = 4;
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var buyers = new List<QueueBuyer>();
+        for (var i = 0; i < places; i++)
+        {
+            buyers.Add(await QueueBuyer.NewAsync(boxoffice));
+        }
+
+        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 4 }, places: places, opensIn: TimeSpan.FromSeconds(15), ticketLimit: ticketLimit);
+        foreach (var buyer in buyers)
+        {
+            await buyer.JoinAsync(sale.EventId);
+        }
+
+        // Each buyer polls every half second; an admitted one chooses for a while, then holds one place.
+        var admittedAt = new ConcurrentDictionary<string, DateTimeOffset>();
+        var holdSentAt = new ConcurrentDictionary<string, DateTimeOffset>();
+        var holds = new ConcurrentDictionary<string, HttpStatusCode>();
+        await Task.WhenAll(buyers.Select(async buyer =>
+        {
+            var status = await buyer.UntilAsync(sale.EventId, status => status.State is "admitted" or "sold-out", TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(500));
+            if (status.State == "admitted")
+            {
+                admittedAt[buyer.Id] = DateTimeOffset.UtcNow;
+                await Task.Delay(Choosing, cancellationToken);
+                holdSentAt[buyer.Id] = DateTimeOffset.UtcNow;
+                using var hold = await buyer.HoldAsync(sale, buyer.Admission);
+                holds[buyer.Id] = hold.StatusCode;
+            }
+        }));
+
+        // While the first buyers chose, no more were let in than the places serve at the limit.
+        var firstHold = holdSentAt.Values.Min();
+        var early = admittedAt.Values.Count(at => at < firstHold);
+        Assert.True(early <= places / ticketLimit, $"{early} buyers were admitted before the first hold; {places} places serve {places / ticketLimit} at {ticketLimit} each.");
+
+        // Once holds showed one place a buyer, the rest were let in: every buyer admitted, every hold made.
+        Assert.Equal(places, admittedAt.Count);
+        Assert.Equal(places, holds.Count(pair => pair.Value == HttpStatusCode.Created));
+        buyers.ForEach(buyer => buyer.Dispose());
+    }
 }
