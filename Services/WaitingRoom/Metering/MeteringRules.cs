@@ -67,22 +67,15 @@ internal static class MeteringRules
     /// <summary>
     /// The buyers not yet offered admission that <paramref name="available"/> places (booking's
     /// count) can serve: as many as those places serve at <paramref name="placesPerBuyer"/> each
-    /// (the admitted buyers' average so far; before any hold was seen, the event's
-    /// <paramref name="ticketLimit"/>, the most a buyer may take, or 1 without one; never less
-    /// than 1: every admitted buyer takes one at least), rounded up so a last place is offered, less the
+    /// (the admitted buyers' average so far; 1 before any hold was seen, and never less: every
+    /// admitted buyer takes one at least), rounded up so a last place is offered, less the
     /// <paramref name="inFlight"/> buyers already on their way to a hold. So the tail of a sale
     /// admits about as many buyers as the places left serve, and the buyers admitted do not race
     /// each other for the last places, a race the fastest client (a bot) would win.
     /// </summary>
-    /// <remarks>
-    /// The ticket limit before the first holds errs towards admitting fewer: at the opening, the
-    /// queue admits at its full rate for the seconds its first buyers take to choose, and counting
-    /// one place each then let in several hundred buyers more than a sale's places serve, who raced
-    /// for the last places (ADR 0010). The buyers' own average takes over with the first hold seen.
-    /// </remarks>
-    public static long BuyersLeft(long available, long inFlight, double? placesPerBuyer, int? ticketLimit = null)
+    public static long BuyersLeft(long available, long inFlight, double? placesPerBuyer)
     {
-        var each = Math.Max(1, placesPerBuyer is { } average && double.IsFinite(average) ? average : ticketLimit ?? 1);
+        var each = Math.Max(1, placesPerBuyer is { } average && double.IsFinite(average) ? average : 1);
         return (long)Math.Ceiling(Math.Max(0, available) / each) - Math.Max(0, inFlight);
     }
 

@@ -64,7 +64,7 @@ internal static class Ticks
             // A hold seen after booking's count was taken (less its age) is not in that count.
             var inFlight = await PlaceStore.CountInFlightAsync(
                 transaction, eventId, now - options.AvailabilityLag - QueueSchedule.LongestPoll, now - holdWait, count.At - options.BookingCountsAge, cancellationToken);
-            buyersLeft = MeteringRules.BuyersLeft(count.Places, inFlight, pace.PlacesPerBuyer, queue.TicketLimit);
+            buyersLeft = MeteringRules.BuyersLeft(count.Places, inFlight, pace.PlacesPerBuyer);
         }
 
         var holding = queue.MaxAdmitted is null ? 0 : await PlaceStore.CountHoldingAsync(transaction, eventId, now - abandonedAfter, now, cancellationToken);

@@ -24,8 +24,7 @@ internal sealed record QueueRow(
     bool SoldOut,
     long AbandonedTotal,
     long? PlacesLeft = null,
-    DateTimeOffset? PlacesLeftAt = null,
-    int? TicketLimit = null);
+    DateTimeOffset? PlacesLeftAt = null);
 
 /// <summary>A queue with what its places add up to when it was read: places waiting, and offers made in the last <see cref="QueueRules.RateWindow"/>.</summary>
 internal sealed record QueueView(QueueRow Queue, long Waiting, long RecentOffers, DateTimeOffset ReadAt, long FrontThrough = -1)

@@ -22,9 +22,9 @@ internal static class QueueStore
     private const string Columns =
         "event_id, version, status, sale_opens_at, sale_closes_at, closed_at, enabled, prequeue_opens_at, admit_per_second, max_admitted, " +
         "admission_minutes, proof_of_work_bits, shuffled_at, prequeue_count, late_joins, served_through, admitted_total, credit, last_tick_at, " +
-        "sold_out, abandoned_total, places_left, places_left_at, ticket_limit";
+        "sold_out, abandoned_total, places_left, places_left_at";
 
-    private const int ColumnCount = 24;
+    private const int ColumnCount = 23;
 
     /// <summary>A newly published event's queue (no waiting room yet, if its settings are null). False when a newer version is stored.</summary>
     public static async Task<bool> InsertPublishedAsync(NpgsqlTransaction transaction, EventPublished published, CancellationToken cancellationToken)
@@ -32,13 +32,12 @@ internal static class QueueStore
         var settings = published.WaitingRoom;
         await using var upsert = transaction.Command(
             """
-            INSERT INTO queues (event_id, version, status, sale_opens_at, sale_closes_at, enabled, prequeue_opens_at, admit_per_second, max_admitted, admission_minutes, proof_of_work_bits, ticket_limit)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            INSERT INTO queues (event_id, version, status, sale_opens_at, sale_closes_at, enabled, prequeue_opens_at, admit_per_second, max_admitted, admission_minutes, proof_of_work_bits)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             ON CONFLICT (event_id) DO UPDATE SET
                 version = excluded.version, status = excluded.status, sale_opens_at = excluded.sale_opens_at, sale_closes_at = excluded.sale_closes_at,
                 enabled = excluded.enabled, prequeue_opens_at = excluded.prequeue_opens_at, admit_per_second = excluded.admit_per_second,
-                max_admitted = excluded.max_admitted, admission_minutes = excluded.admission_minutes, proof_of_work_bits = excluded.proof_of_work_bits,
-                ticket_limit = excluded.ticket_limit
+                max_admitted = excluded.max_admitted, admission_minutes = excluded.admission_minutes, proof_of_work_bits = excluded.proof_of_work_bits
             WHERE queues.version < excluded.version
             RETURNING 1
             """,
@@ -48,14 +47,13 @@ internal static class QueueStore
             Sql.Typed(settings?.AdmitPerSecond, NpgsqlTypes.NpgsqlDbType.Integer),
             Sql.Typed(settings?.MaxAdmitted, NpgsqlTypes.NpgsqlDbType.Integer),
             settings?.AdmissionMinutes ?? 0,
-            settings?.ProofOfWorkBits ?? 0,
-            Sql.Typed(published.TicketLimit, NpgsqlTypes.NpgsqlDbType.Integer));
+            settings?.ProofOfWorkBits ?? 0);
         return await upsert.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
     /// <summary>
-    /// A change of the event: its status, sale window, ticket limit and waiting room as they are now
-    /// (null settings: the waiting room was removed; the last settings are kept, unused).
+    /// A change of the event: its status, sale window and waiting room as they are now (null
+    /// settings: the waiting room was removed; the last settings are kept, unused).
     /// </summary>
     public static async Task<QueueChange> ApplyUpdateAsync(
         NpgsqlTransaction transaction, EventUpdated updated, DateTimeOffset now, CancellationToken cancellationToken)
@@ -67,18 +65,16 @@ internal static class QueueStore
                 """
                 UPDATE queues SET version = $2, status = $3, sale_opens_at = $4, sale_closes_at = $5,
                     closed_at = CASE WHEN $3 IN ('closed', 'cancelled') THEN coalesce(closed_at, $6) END,
-                    enabled = false, ticket_limit = $7
+                    enabled = false
                 WHERE event_id = $1 AND version < $2
                 RETURNING 1
                 """,
-                updated.EventId, updated.Version, status, updated.SaleOpensAt.ToUniversalTime(), updated.SaleClosesAt.ToUniversalTime(), now,
-                Sql.Typed(updated.TicketLimit, NpgsqlTypes.NpgsqlDbType.Integer))
+                updated.EventId, updated.Version, status, updated.SaleOpensAt.ToUniversalTime(), updated.SaleClosesAt.ToUniversalTime(), now)
             : transaction.Command(
                 """
                 UPDATE queues SET version = $2, status = $3, sale_opens_at = $4, sale_closes_at = $5,
                     closed_at = CASE WHEN $3 IN ('closed', 'cancelled') THEN coalesce(closed_at, $6) END,
-                    enabled = true, prequeue_opens_at = $7, admit_per_second = $8, max_admitted = $9, admission_minutes = $10, proof_of_work_bits = $11,
-                    ticket_limit = $12
+                    enabled = true, prequeue_opens_at = $7, admit_per_second = $8, max_admitted = $9, admission_minutes = $10, proof_of_work_bits = $11
                 WHERE event_id = $1 AND version < $2
                 RETURNING 1
                 """,
@@ -87,8 +83,7 @@ internal static class QueueStore
                 Sql.Typed(settings.AdmitPerSecond, NpgsqlTypes.NpgsqlDbType.Integer),
                 Sql.Typed(settings.MaxAdmitted, NpgsqlTypes.NpgsqlDbType.Integer),
                 settings.AdmissionMinutes,
-                settings.ProofOfWorkBits,
-                Sql.Typed(updated.TicketLimit, NpgsqlTypes.NpgsqlDbType.Integer));
+                settings.ProofOfWorkBits);
         return await update.ExecuteScalarAsync(cancellationToken) is not null
             ? QueueChange.Applied
             : await ExistsAsync(transaction, updated.EventId, cancellationToken);
@@ -226,8 +221,7 @@ internal static class QueueStore
         reader.GetBoolean(19),
         reader.GetInt64(20),
         reader.IsDBNull(21) ? null : reader.GetInt64(21),
-        reader.IsDBNull(22) ? null : reader.GetFieldValue<DateTimeOffset>(22),
-        reader.IsDBNull(23) ? null : reader.GetInt32(23));
+        reader.IsDBNull(22) ? null : reader.GetFieldValue<DateTimeOffset>(22));
 }
 
 /// <summary>

@@ -130,21 +130,6 @@ public sealed class MeteringRulesTests
         Assert.Equal(buyers, MeteringRules.BuyersLeft(available, inFlight, placesPerBuyer));
     }
 
-    [Theory]
-    [InlineData(1000, 0, null, 4, 250)] // nothing seen yet: the most each may take
-    [InlineData(1000, 100, null, 4, 150)]
-    [InlineData(10, 0, null, 4, 3)] // rounded up: a last place is offered
-    [InlineData(10, 0, null, 1, 10)]
-    [InlineData(10, 0, null, 0, 10)] // a limit below one counts as one
-    [InlineData(10, 0, null, -3, 10)]
-    [InlineData(1000, 0, 2.0, 4, 500)] // once holds are seen, the buyers' own average
-    [InlineData(1000, 0, 1.0, 4, 1000)]
-    [InlineData(1000, 0, double.NaN, 4, 250)]
-    public void Before_any_hold_is_seen_each_buyer_counts_for_the_events_ticket_limit(long available, long inFlight, double? placesPerBuyer, int ticketLimit, long buyers)
-    {
-        Assert.Equal(buyers, MeteringRules.BuyersLeft(available, inFlight, placesPerBuyer, ticketLimit));
-    }
-
     [Fact]
     public void A_claim_counts_as_on_its_way_twice_as_long_as_recent_buyers_took_to_hold_within_its_bounds()
     {
