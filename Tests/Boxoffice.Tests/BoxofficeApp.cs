@@ -200,11 +200,30 @@ public sealed class BoxofficeApp : IAsyncLifetime
     public IReadOnlyDictionary<string, ResourceEvent> InstancesWhenStarted { get; private set; } = new Dictionary<string, ResourceEvent>();
 
     /// <summary>
-    /// Why the app is past recovery, once a wait for it to be healthy again gave up (the test that
-    /// waited, and what was not healthy). The tests after it fail at once with this (<see cref="HangWatchAttribute"/>)
-    /// instead of each waiting out its own timeouts against a broken app.
+    /// Why the app is past recovery: set when the wait before a test (<see cref="HangWatchAttribute"/>)
+    /// found it not whole within <see cref="HealthyWithin"/>, with that test and what was not
+    /// healthy. The tests after it fail at once with this instead of each waiting out its own
+    /// timeouts against a broken app.
     /// </summary>
-    public static string? Broken { get; private set; }
+    public string? Broken { get; private set; }
+
+    /// <summary>
+    /// Before a test: until the app is whole again (an earlier test may have left something
+    /// restarting), at most <see cref="HealthyWithin"/>; past it, the app is <see cref="Broken"/>
+    /// and the timeout is thrown.
+    /// </summary>
+    public async Task WaitUntilWholeBeforeTestAsync(string test, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WaitUntilEverythingHealthyAsync(cancellationToken);
+        }
+        catch (TimeoutException notWhole)
+        {
+            Broken ??= $"Before {test}: {notWhole.Message}";
+            throw;
+        }
+    }
 
     /// <summary>The longest <see cref="WaitUntilEverythingHealthyAsync"/> waits unless told otherwise: far above any restart's honest time.</summary>
     public static readonly TimeSpan HealthyWithin = TimeSpan.FromMinutes(3);
@@ -223,9 +242,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
         {
             if (DateTime.UtcNow >= deadline)
             {
-                var message = $"Not everything was running and healthy within {limit.TotalSeconds:F0} s:\n{NotHealthy()}";
-                Broken ??= $"{TestContext.Current.Test?.TestDisplayName}: {message}";
-                throw new TimeoutException(message);
+                throw new TimeoutException($"Not everything was running and healthy within {limit.TotalSeconds:F0} s:\n{NotHealthy()}");
             }
 
             await Task.Delay(250, cancellationToken);

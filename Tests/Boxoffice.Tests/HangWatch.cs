@@ -50,19 +50,41 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
         }
 
         GC.KeepAlive(Watch);
-        if (BoxofficeApp.Broken is { } broken)
+        try
+        {
+            StartWhole(test.TestDisplayName);
+        }
+        catch
+        {
+            // xunit calls After only for the attributes whose Before succeeded: this test ends here.
+            After(methodUnderTest, test);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Each test of the running app starts with it whole: one that an earlier test left recovering
+    /// is waited for (a test after a restart would otherwise meet it half up); one that does not
+    /// recover fails this test with what is not healthy and marks the app broken, and once it is,
+    /// each later test fails at once with the reason.
+    /// </summary>
+    private static void StartWhole(string test)
+    {
+        if (BoxofficeApp.Current is not { } app)
+        {
+            return;
+        }
+
+        if (app.Broken is { } broken)
         {
             throw new InvalidOperationException($"Not run: the app did not recover after an earlier test. {broken}");
         }
 
-        // Each test starts with the app whole: one that an earlier test left recovering is waited
-        // for here (a test after a restart would otherwise meet it half up), and one that does not
-        // recover fails this test with what is not healthy, and marks the app broken.
-        if (BoxofficeApp.Current is { IsWhole: false } app)
+        if (!app.IsWhole)
         {
             // On the pool, away from any synchronization context the runner keeps for tests.
             var cancellationToken = TestContext.Current.CancellationToken;
-            Task.Run(() => app.WaitUntilEverythingHealthyAsync(cancellationToken), cancellationToken).GetAwaiter().GetResult();
+            Task.Run(() => app.WaitUntilWholeBeforeTestAsync(test, cancellationToken), cancellationToken).GetAwaiter().GetResult();
         }
     }
 

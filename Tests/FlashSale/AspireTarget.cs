@@ -115,7 +115,16 @@ internal sealed class AspireResources : IResourceControl
 
         using var starting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         starting.CancelAfter(Patience);
-        var started = await _app.ResourceCommands.ExecuteCommandAsync(instanceId, KnownResourceCommands.StartCommand, starting.Token);
+        ExecuteCommandResult started;
+        try
+        {
+            started = await _app.ResourceCommands.ExecuteCommandAsync(instanceId, KnownResourceCommands.StartCommand, starting.Token);
+        }
+        catch (OperationCanceledException) when (starting.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The orchestrator's start of '{instanceId}' did not answer within {Patience.TotalSeconds:F0} s.");
+        }
+
         if (!started.Success)
         {
             throw new InvalidOperationException($"Could not start '{instanceId}' again: {started.Message}");
@@ -175,8 +184,10 @@ internal sealed class AspireResources : IResourceControl
                     return;
                 }
             }
+
+            throw new InvalidOperationException($"The orchestrator stopped reporting on '{instanceId}' before it was {what}.");
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (patience.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException($"'{instanceId}' was not {what} within {Patience.TotalSeconds:F0} s: "
                 + (last is null ? "no state seen." : InstanceDiagnosis.Describe(last)));

@@ -104,10 +104,10 @@ catch (OperationCanceledException)
     Console.Error.WriteLine("Stopped before the sale was audited: no verdict.");
     return 3;
 }
-catch (Exception failure) when (failure is InvalidOperationException or HttpRequestException or Npgsql.NpgsqlException or DistributedApplicationException)
+catch (Exception failure) when (failure is InvalidOperationException or TimeoutException or HttpRequestException or Npgsql.NpgsqlException or DistributedApplicationException)
 {
     // The sale could not be run or audited (the AppHost did not start, a fault could not be
-    // injected, a database was unreachable): say which, without a stack trace, and give no verdict.
+    // injected, a restarted replica did not come back, a database was unreachable): say which, without a stack trace, and give no verdict.
     Console.Error.WriteLine($"The flash sale could not run: {failure.Message}");
     return 3;
 }

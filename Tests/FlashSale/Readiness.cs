@@ -41,10 +41,11 @@ public static class InstanceDiagnosis
             text.Append(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\n  check {report.Name}: {report.Status} {report.Description} {exception}").TrimEnd());
         }
 
-        if (instance.Snapshot.Properties.FirstOrDefault(property => property.Name == "executable.pid")?.Value is { } pid
+        if (OperatingSystem.IsLinux() && IsRunning(instance)
+            && instance.Snapshot.Properties.FirstOrDefault(property => property.Name == "executable.pid")?.Value is { } pid
             && int.TryParse(Convert.ToString(pid, System.Globalization.CultureInfo.InvariantCulture), out var id))
         {
-            foreach (var process in ProcessTree(id))
+            foreach (var process in ProcessSignals.Tree(id).Take(8).Select(Threads))
             {
                 text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\n  process {process}");
             }
@@ -53,43 +54,34 @@ public static class InstanceDiagnosis
         return text.ToString();
     }
 
-    /// <summary>Each process of the tree under <paramref name="root"/>: its name, state and how many of its threads wait where.</summary>
-    private static IEnumerable<string> ProcessTree(int root)
+    private static bool IsRunning(ResourceEvent instance) => instance.Snapshot.State?.Text == KnownResourceStates.Running;
+
+    /// <summary>
+    /// A process's name, and how many of its threads are in which state (<c>R</c> running,
+    /// <c>S</c> sleeping, <c>D</c> in uninterruptible wait...) and, sleeping, in which kernel wait
+    /// (<c>wchan</c>: a futex, a pipe, epoll...; "?" when the kernel does not name it).
+    /// </summary>
+    private static string Threads(int pid)
     {
-        var pending = new Queue<int>([root]);
-        var seen = 0;
-        while (pending.TryDequeue(out var pid) && seen++ < 8)
+        var directory = $"/proc/{pid}";
+        if (SafeRead($"{directory}/comm") is not { } name)
         {
-            var directory = $"/proc/{pid}";
-            if (SafeRead($"{directory}/status") is not { } status)
-            {
-                yield return $"{pid}: gone";
-                continue;
-            }
-
-            var fields = status.Split('\n').Select(line => line.Split(':', 2)).Where(pair => pair.Length == 2)
-                .ToDictionary(pair => pair[0], pair => pair[1].Trim(), StringComparer.Ordinal);
-            var waits = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var task in SafeDirectories($"{directory}/task"))
-            {
-                var wchan = SafeRead($"{task}/wchan");
-                var key = wchan is null or "" or "0" ? "running" : wchan;
-                waits[key] = waits.GetValueOrDefault(key) + 1;
-            }
-
-            var where = string.Join(", ", waits.OrderByDescending(pair => pair.Value).Take(6).Select(pair => $"{pair.Key} {pair.Value}"));
-            yield return $"{pid} {fields.GetValueOrDefault("Name")} {fields.GetValueOrDefault("State")} threads: {where}";
-            foreach (var task in SafeDirectories($"{directory}/task"))
-            {
-                foreach (var child in (SafeRead($"{task}/children") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    if (int.TryParse(child, out var childPid))
-                    {
-                        pending.Enqueue(childPid);
-                    }
-                }
-            }
+            return $"{pid}: gone";
         }
+
+        var states = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var task in SafeDirectories($"{directory}/task"))
+        {
+            // stat is "tid (comm) S ...": the state follows the last parenthesis (a name may hold one).
+            var stat = SafeRead($"{task}/stat") ?? "";
+            var close = stat.LastIndexOf(')');
+            var state = close >= 0 && close + 2 < stat.Length ? stat[close + 2].ToString() : "?";
+            var wchan = SafeRead($"{task}/wchan");
+            var key = state == "S" || state == "D" ? $"{state} in {(wchan is null or "" or "0" ? "?" : wchan)}" : state;
+            states[key] = states.GetValueOrDefault(key) + 1;
+        }
+
+        return $"{pid} {name}: " + string.Join(", ", states.OrderByDescending(pair => pair.Value).Take(6).Select(pair => $"{pair.Value} {pair.Key}"));
     }
 
     private static string[] SafeDirectories(string path)
