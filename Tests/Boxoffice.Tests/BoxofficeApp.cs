@@ -268,17 +268,8 @@ public sealed class BoxofficeApp : IAsyncLifetime
     private static async Task BoundedCommandAsync(
         string target, string command, Func<CancellationToken, Task<ExecuteCommandResult>> execute, TimeSpan within, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(within);
-        try
-        {
-            var result = await execute(timeout.Token);
-            Assert.True(result.Success, $"{command} of {target}: {result.Message}");
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"The orchestrator's {command} of {target} did not answer within {within.TotalSeconds:F0} s.");
-        }
+        var result = await Boxoffice.FlashSale.ResourceInstances.RunCommandAsync(target, command, execute, within, cancellationToken);
+        Assert.True(result.Success, $"{command} of {target}: {result.Message}");
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Boxoffice.FlashSale;
 
 namespace Boxoffice.Tests;
@@ -61,8 +60,9 @@ internal static class ServiceProcesses
         }
     }
 
-    private static int Launcher(ResourceEvent instance) =>
-        Convert.ToInt32(instance.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, CultureInfo.InvariantCulture);
+    /// <summary>The <c>dotnet run</c> launcher the orchestrator started for the instance.</summary>
+    public static int Launcher(ResourceEvent instance) =>
+        ResourceInstances.Pid(instance) ?? throw new InvalidOperationException($"The orchestrator shows no process for {instance.ResourceId}.");
 
     /// <summary>Kills every replica of <paramref name="resource"/> with SIGKILL (no shutdown hooks), then starts each again and waits until everything is healthy.</summary>
     public static async Task KillAndStartAsync(BoxofficeApp boxoffice, string resource, string assemblyName, CancellationToken cancellationToken)

@@ -74,7 +74,8 @@ internal sealed class AspireResources : IResourceControl
         }
         else
         {
-            var stopped = await _app.ResourceCommands.ExecuteCommandAsync(instance.Id, KnownResourceCommands.StopCommand, cancellationToken);
+            var stopped = await ResourceInstances.RunCommandAsync(instance.Id, KnownResourceCommands.StopCommand,
+                token => _app.ResourceCommands.ExecuteCommandAsync(instance.Id, KnownResourceCommands.StopCommand, token), Patience, cancellationToken);
             if (!stopped.Success)
             {
                 throw new InvalidOperationException($"Could not stop '{instance.Id}': {stopped.Message}");
@@ -113,18 +114,8 @@ internal sealed class AspireResources : IResourceControl
             await Task.Delay(down, cancellationToken);
         }
 
-        using var starting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        starting.CancelAfter(Patience);
-        ExecuteCommandResult started;
-        try
-        {
-            started = await _app.ResourceCommands.ExecuteCommandAsync(instanceId, KnownResourceCommands.StartCommand, starting.Token);
-        }
-        catch (OperationCanceledException) when (starting.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"The orchestrator's start of '{instanceId}' did not answer within {Patience.TotalSeconds:F0} s.");
-        }
-
+        var started = await ResourceInstances.RunCommandAsync(instanceId, KnownResourceCommands.StartCommand,
+            token => _app.ResourceCommands.ExecuteCommandAsync(instanceId, KnownResourceCommands.StartCommand, token), Patience, cancellationToken);
         if (!started.Success)
         {
             throw new InvalidOperationException($"Could not start '{instanceId}' again: {started.Message}");
@@ -194,8 +185,8 @@ internal sealed class AspireResources : IResourceControl
         }
     }
 
-    private static bool IsRunning(ResourceEvent instance) => instance.Snapshot.State?.Text == KnownResourceStates.Running;
+    private static bool IsRunning(ResourceEvent instance) => ResourceInstances.IsRunning(instance);
 
-    private static int Pid(ResourceEvent instance) => Convert.ToInt32(
-        instance.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
+    private static int Pid(ResourceEvent instance) =>
+        ResourceInstances.Pid(instance) ?? throw new InvalidOperationException($"The orchestrator shows no process for '{instance.ResourceId}'.");
 }

@@ -23,6 +23,39 @@ public static class Readiness
     }
 }
 
+/// <summary>What the orchestrator says of one instance, and its commands bounded in time: shared by the harness and the test suite.</summary>
+public static class ResourceInstances
+{
+    public static bool IsRunning(ResourceEvent instance) => instance.Snapshot.State?.Text == KnownResourceStates.Running;
+
+    /// <summary>The process the orchestrator started for the instance (for a project, the <c>dotnet run</c> launcher); null when it shows none.</summary>
+    public static int? Pid(ResourceEvent instance) =>
+        instance.Snapshot.Properties.FirstOrDefault(property => property.Name == "executable.pid")?.Value is { } pid
+        && int.TryParse(Convert.ToString(pid, System.Globalization.CultureInfo.InvariantCulture), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+            ? id
+            : null;
+
+    /// <summary>
+    /// Runs an orchestrator command (<paramref name="command"/>, a <see cref="KnownResourceCommands"/>
+    /// name, on <paramref name="target"/>) and gives its result, or fails with a <see cref="TimeoutException"/>
+    /// naming it when it does not answer within <paramref name="within"/>: a hung command is not a hung run.
+    /// </summary>
+    public static async Task<ExecuteCommandResult> RunCommandAsync(
+        string target, string command, Func<CancellationToken, Task<ExecuteCommandResult>> execute, TimeSpan within, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(within);
+        try
+        {
+            return await execute(timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The orchestrator's {command} of {target} did not answer within {within.TotalSeconds:F0} s.");
+        }
+    }
+}
+
 /// <summary>
 /// What an instance that is not running and healthy looks like from outside, for the message of a
 /// wait that gave up: its state, each health check's last answer, and (on Linux) what the threads
@@ -41,9 +74,7 @@ public static class InstanceDiagnosis
             text.Append(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\n  check {report.Name}: {report.Status} {report.Description} {exception}").TrimEnd());
         }
 
-        if (OperatingSystem.IsLinux() && IsRunning(instance)
-            && instance.Snapshot.Properties.FirstOrDefault(property => property.Name == "executable.pid")?.Value is { } pid
-            && int.TryParse(Convert.ToString(pid, System.Globalization.CultureInfo.InvariantCulture), out var id))
+        if (OperatingSystem.IsLinux() && ResourceInstances.IsRunning(instance) && ResourceInstances.Pid(instance) is { } id)
         {
             foreach (var process in ProcessSignals.Tree(id).Take(8).Select(Threads))
             {
@@ -53,8 +84,6 @@ public static class InstanceDiagnosis
 
         return text.ToString();
     }
-
-    private static bool IsRunning(ResourceEvent instance) => instance.Snapshot.State?.Text == KnownResourceStates.Running;
 
     /// <summary>
     /// A process's name, and how many of its threads are in which state (<c>R</c> running,

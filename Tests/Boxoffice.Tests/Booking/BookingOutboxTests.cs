@@ -35,8 +35,7 @@ public sealed class BookingOutboxTests(BoxofficeApp boxoffice)
             Assert.Equal(1L, await UnpublishedAsync(db, orderId));
             // The orchestrator runs a project as `dotnet run`, which starts the service as its child.
             var processes = boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking")
-                .Select(instance => ServiceProcesses.Find(Convert.ToInt32(
-                    instance.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture), "Boxoffice.Booking"))
+                .Select(instance => ServiceProcesses.Find(ServiceProcesses.Launcher(instance), "Boxoffice.Booking"))
                 .ToList();
             Assert.Equal(BoxofficeApp.BookingReplicas, processes.Count);
             // SIGKILL: no shutdown, no last relay round.
