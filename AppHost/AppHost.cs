@@ -154,6 +154,8 @@ if (standInProvider)
     // Its /admin routes (totals, chaos) take a key of their own, which Payments never holds.
     var providerAdminKey = builder.AddGeneratedSecret("payment-provider-admin-key");
     paymentProvider = builder.AddService<Projects.PaymentProvider>("payment-provider")
+        // One instance, killed and started again by the tests' and the harness's faults.
+        .WithoutProxyInRun()
         .WithReference(providerDb).WaitFor(providerDb)
         .WithEnvironment("PaymentProvider__ApiKey", providerApiKey)
         .WithEnvironment("PaymentProvider__AdminKey", providerAdminKey);

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Boxoffice.AppHost.Monitoring;
 
 namespace Boxoffice.AppHost;
@@ -42,6 +44,62 @@ internal static class ServiceResources
     public static IResourceBuilder<ProjectResource> WithTokenValidation(
         this IResourceBuilder<ProjectResource> service, IResourceBuilder<ProjectResource> identity, ReferenceExpression issuer) =>
         service.WithReference(identity).WithEnvironment("Authentication__Issuer", issuer);
+
+    /// <summary>
+    /// In a run, callers reach the single instance of <paramref name="service"/> on its own port rather than through the
+    /// orchestrator's proxy: a port free now, outside the range the kernel hands to outgoing connections
+    /// (so a crowd's sockets cannot hold it when the instance starts again), the same across restarts.
+    /// For a service the tests and the harness kill and start again: DCP's proxy has been seen to accept
+    /// connections for a restarted instance and never forward them (docs/adr/0023-provider-without-proxy.md).
+    /// A published manifest is unchanged.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithoutProxyInRun(this IResourceBuilder<ProjectResource> service, string endpointName = "http")
+    {
+        if (!service.ApplicationBuilder.ExecutionContext.IsRunMode)
+        {
+            return service;
+        }
+
+        var port = FreeListeningPort();
+        return service.WithEndpoint(endpointName, endpoint =>
+        {
+            endpoint.IsProxied = false;
+            endpoint.Port = port;
+            endpoint.TargetPort = port;
+        });
+    }
+
+    /// <summary>Lowest and highest port tried: below Linux's default range for outgoing connections (32768 to 60999).</summary>
+    private const int LowestPort = 20000, HighestPort = 32767;
+
+    private static int FreeListeningPort()
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = Random.Shared.Next(LowestPort, HighestPort + 1);
+            if (CanListen(IPAddress.Loopback, port) && (!Socket.OSSupportsIPv6 || CanListen(IPAddress.IPv6Loopback, port)))
+            {
+                return port;
+            }
+        }
+
+        throw new InvalidOperationException($"No free port between {LowestPort} and {HighestPort} after 100 tries.");
+    }
+
+    private static bool CanListen(IPAddress address, int port)
+    {
+        try
+        {
+            using var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(address, port));
+            listener.Listen();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>A secret generated once and kept in the AppHost's user secrets (asked for at deployment).</summary>
     public static IResourceBuilder<ParameterResource> AddGeneratedSecret(this IDistributedApplicationBuilder builder, string name, int minLength = 24) =>

@@ -161,6 +161,8 @@ public sealed class ManifestTests
         Assert.NotEqual(provider["PaymentProvider__ApiKey"]!.GetValue<string>(), provider["PaymentProvider__AdminKey"]!.GetValue<string>());
         Assert.False(provider.ContainsKey("PaymentProvider__ChaosApiEnabled"), "The published provider must not be told to fail on request.");
         Assert.False(resources["payments"]!["env"]!.AsObject().ContainsKey("Payments__Provider__Url"));
+        // A run reaches it on a port picked for the run; a deployment's port is the platform's.
+        Assert.False(resources["payment-provider"]!["bindings"]!["http"]!.AsObject().ContainsKey("port"), "The published provider must not have the run's port.");
 
         var holders = resources
             .Where(resource => resource.Value?["env"] is JsonObject env && env.Any(variable => variable.Value?.ToString().Contains("payment-provider-admin-key", StringComparison.Ordinal) == true))
