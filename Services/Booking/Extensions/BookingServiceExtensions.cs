@@ -41,7 +41,10 @@ internal static class BookingServiceExtensions
                 .On<PaymentSucceeded, PaymentResultHandler>(from: EventSources.Payments)
                 .On<PaymentFailed, PaymentResultHandler>(from: EventSources.Payments)
                 .On<PaymentRefunded, PaymentResultHandler>(from: EventSources.Payments),
-            consumers: builder.Configuration.GetValue("Booking:PaymentConsumers", 2));
+            consumers: builder.Configuration.GetValue("Booking:PaymentConsumers", 2),
+            // Several orders' results at once: a sale's orders arrive in a burst, and one at a time
+            // each consumer spent most of a result's time waiting on its own round trips.
+            messagesAtOnce: builder.Configuration.GetValue("Booking:PaymentResultsAtOnce", 4));
 
         // Checks the waiting room's admissions on holds and orders; the key is the secret shared with
         // the gateway and the waiting room (docs/adr/0010-waiting-room.md). Missing, booking does not start.
