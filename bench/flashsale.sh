@@ -86,7 +86,8 @@ for pair in "calm calm_no_waiting_room" "faults faults_no_waiting_room"; do
     figure "$with" "$name"
     figure "$without" "$name"
   done
-  for name in queue_wait_p50_seconds queue_wait_p99_seconds admitted_per_second sold_out_seconds requests_per_second hostile_not_refused faults_not_injected; do
+  for name in queue_wait_p50_seconds queue_wait_p99_seconds admitted_per_second sold_out_seconds requests_per_second hostile_not_refused faults_not_injected \
+    order_hop_relay_booking_p99_ms order_hop_to_payments_p99_ms order_hop_charge_and_relay_payments_p99_ms order_hop_to_booking_p99_ms; do
     figure "$with" "$name"
   done
 done

@@ -39,6 +39,10 @@ public sealed class Auditor(SaleTarget target, Sale sale, DateTimeOffset since, 
             reader => (Buyer: reader.GetString(0), Places: reader.GetInt64(1)), cancellationToken, [sale.EventId]))
         .ToDictionary(row => row.Buyer, row => row.Places);
 
+    /// <summary>Where this sale's orders spent their time between booking and payments (<see cref="OrderHops"/>).</summary>
+    public async Task<IReadOnlyList<OrderHop>> OrderHopsAsync(CancellationToken cancellationToken) =>
+        await OrderHops.MeasureAsync(_booking, _payments, [.. (await OrdersAsync(cancellationToken)).Keys.Select(id => id.ToString())], cancellationToken);
+
     public async Task<IReadOnlyList<Verdict>> AuditAsync(Stats stats, Outcomes outcomes, CancellationToken cancellationToken)
     {
         var orders = await OrdersAsync(cancellationToken);

@@ -25,6 +25,9 @@ public sealed record SaleReport(
     /// <summary>Who bought: the scalper bots' places against everyone's; null when bookingdb could not be read.</summary>
     public ScalperShare? Scalpers { get; init; }
 
+    /// <summary>Where the orders' time went between booking and payments (empty when the databases could not be read).</summary>
+    public IReadOnlyList<OrderHop> OrderHops { get; init; } = [];
+
     /// <summary>How the waiting room served the crowd, from the buyers' side.</summary>
     public QueueFigures Queue => QueueFigures.Of(Outcomes);
 
@@ -251,6 +254,7 @@ public static class FlashSaleRun
             log?.WriteLine($"crowd  done at {(await crowdDone).TotalSeconds:F1} s; settled at {(settled is { } at ? $"{at.TotalSeconds:F1} s" : "never")}");
 
             var scalpers = await ScalperShareAsync(auditor, run, tokens.Length, honest, cancellationToken);
+            var hops = await OrderHopsAsync(auditor, cancellationToken);
             await sampling.CancelAsync();
             await sampler;
             await queueSampler;
@@ -270,7 +274,21 @@ public static class FlashSaleRun
             {
                 QueueTimeline = timeline,
                 Scalpers = scalpers,
+                OrderHops = hops,
             };
+        }
+    }
+
+    /// <summary>The sale's orders' hops between booking and payments; empty when a database does not answer.</summary>
+    private static async Task<IReadOnlyList<OrderHop>> OrderHopsAsync(Auditor auditor, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await auditor.OrderHopsAsync(cancellationToken);
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            return [];
         }
     }
 

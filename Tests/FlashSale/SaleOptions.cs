@@ -52,9 +52,10 @@ public sealed record SaleOptions
     public bool WaitingRoom { get; init; } = true;
 
     /// <summary>
-    /// Buyers the waiting room admits a second. 100 lets 1,000 places sell in seconds: about 500
-    /// buyers take them (two places each on average), and a few hundred more are told "sold out" by
-    /// their hold rather than by the queue.
+    /// Buyers the waiting room admits a second, at most: about 500 buyers take 1,000 places (two
+    /// each on average), and the waiting room admits no more than the places left serve, counting
+    /// the buyers admitted and not yet holding (docs/adr/0010-waiting-room.md). So the rate is a
+    /// ceiling; the pace is how fast admitted buyers hold.
     /// </summary>
     public int AdmitPerSecond { get; init; } = 100;
 

@@ -89,6 +89,11 @@ public static class SaleReportWriter
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sold_out_seconds: {Seconds(report.SoldOut, suffix: "")} (target: none)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"requests_per_second: {requests / Math.Max(1, report.CrowdDone.TotalSeconds):F0} (target: none)"));
         output.WriteLine($"hold_p99_ms: {Number(HoldP99(report.Stats), "F0")} (target: {HoldTarget(options)})");
+        foreach (var hop in report.OrderHops)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"order_hop_{hop.Name}_p99_ms: {hop.P99Ms:F0} (target: none, p50 {hop.P50Ms:F0}, {hop.Orders} orders)"));
+        }
+
         if (report.Sale.WaitingRoom)
         {
             output.WriteLine($"queue_wait_p50_seconds: {Number(queue.WaitP50, "F1")} (target: none, from joining to admitted)");

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Boxoffice.Contracts;
 using Boxoffice.Contracts.Catalog;
+using Boxoffice.FlashSale;
 using Boxoffice.Messaging;
 using Confluent.Kafka;
 using Npgsql;
@@ -234,31 +235,11 @@ internal static class Latency
         await reader.DisposeAsync();
 
         // Where the time goes, hop by hop, as medians and 99th percentiles (every timestamp is PostgreSQL's own clock).
-        var ids = placed.Select(id => id.ToString()).ToArray();
         await using var payments = NpgsqlDataSource.Create(dbConnection.Replace("Database=bookingdb", "Database=paymentsdb", StringComparison.Ordinal));
-        var placedRows = await RowsAsync(db, "SELECT key, message_id, created_at, published_at FROM outbox WHERE type = 'boxoffice.booking.order-placed' AND key = ANY($1)", ids);
-        var paidRows = await RowsAsync(payments, "SELECT key, message_id, created_at, published_at FROM outbox WHERE type = 'boxoffice.payments.payment-succeeded' AND key = ANY($1)", ids);
-        var paymentsInbox = await InboxAsync(payments, "payments");
-        var bookingInbox = await InboxAsync(db, "booking-payments");
-        var hops = new Dictionary<string, List<double>> { ["relay_booking"] = [], ["to_payments"] = [], ["charge_and_relay_payments"] = [], ["to_booking"] = [] };
-        foreach (var (key, placedRow) in placedRows)
+        foreach (var hop in await OrderHops.MeasureAsync(db, payments, [.. placed.Select(id => id.ToString())], CancellationToken.None))
         {
-            if (!paidRows.TryGetValue(key, out var paidRow) || !paymentsInbox.TryGetValue(placedRow.Id, out var paymentsHandled) || !bookingInbox.TryGetValue(paidRow.Id, out var bookingHandled))
-            {
-                continue;
-            }
-
-            hops["relay_booking"].Add((placedRow.Published - placedRow.Created).TotalMilliseconds);
-            hops["to_payments"].Add((paymentsHandled - placedRow.Published).TotalMilliseconds);
-            hops["charge_and_relay_payments"].Add((paidRow.Published - paymentsHandled).TotalMilliseconds);
-            hops["to_booking"].Add((bookingHandled - paidRow.Published).TotalMilliseconds);
-        }
-
-        foreach (var (hop, values) in hops)
-        {
-            values.Sort();
-            Console.WriteLine($"hop_{hop}_p50_ms={(values.Count == 0 ? 0 : values[values.Count / 2]).ToString("F1", CultureInfo.InvariantCulture)}");
-            Console.WriteLine($"hop_{hop}_p99_ms={(values.Count == 0 ? 0 : values[Math.Min(values.Count - 1, values.Count * 99 / 100)]).ToString("F1", CultureInfo.InvariantCulture)}");
+            Console.WriteLine($"hop_{hop.Name}_p50_ms={hop.P50Ms.ToString("F1", CultureInfo.InvariantCulture)}");
+            Console.WriteLine($"hop_{hop.Name}_p99_ms={hop.P99Ms.ToString("F1", CultureInfo.InvariantCulture)}");
         }
     }
 
@@ -308,37 +289,6 @@ internal static class Latency
         }
 
         return (placed, placingTime);
-    }
-
-    private static async Task<Dictionary<string, (Guid Id, DateTime Created, DateTime Published)>> RowsAsync(NpgsqlDataSource db, string sql, string[] keys)
-    {
-        await using var command = db.CreateCommand(sql);
-        command.Parameters.Add(new() { Value = keys });
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new Dictionary<string, (Guid, DateTime, DateTime)>();
-        while (await reader.ReadAsync())
-        {
-            if (!reader.IsDBNull(3))
-            {
-                rows[reader.GetString(0)] = (reader.GetGuid(1), reader.GetDateTime(2), reader.GetDateTime(3));
-            }
-        }
-
-        return rows;
-    }
-
-    private static async Task<Dictionary<Guid, DateTime>> InboxAsync(NpgsqlDataSource db, string consumer)
-    {
-        await using var command = db.CreateCommand("SELECT message_id, handled_at FROM inbox WHERE consumer = $1");
-        command.Parameters.Add(new() { Value = consumer });
-        await using var reader = await command.ExecuteReaderAsync();
-        var handled = new Dictionary<Guid, DateTime>();
-        while (await reader.ReadAsync())
-        {
-            handled[reader.GetGuid(0)] = reader.GetDateTime(1);
-        }
-
-        return handled;
     }
 }
 
