@@ -77,7 +77,7 @@ internal static class ServiceResources
         for (var attempt = 0; attempt < 100; attempt++)
         {
             var port = Random.Shared.Next(LowestPort, HighestPort + 1);
-            if (CanListen(IPAddress.Loopback, port) && (!Socket.OSSupportsIPv6 || CanListen(IPAddress.IPv6Loopback, port)))
+            if (IsFree(IPAddress.Loopback, port) && (!Socket.OSSupportsIPv6 || IsFree(IPAddress.IPv6Loopback, port)))
             {
                 return port;
             }
@@ -86,7 +86,12 @@ internal static class ServiceResources
         throw new InvalidOperationException($"No free port between {LowestPort} and {HighestPort} after 100 tries.");
     }
 
-    private static bool CanListen(IPAddress address, int port)
+    /// <summary>
+    /// Nothing holds <paramref name="port"/> on <paramref name="address"/>. A loopback the host does
+    /// not have (IPv6 switched off) holds nothing either: Kestrel's <c>localhost</c> then listens on
+    /// the other one alone.
+    /// </summary>
+    private static bool IsFree(IPAddress address, int port)
     {
         try
         {
@@ -95,9 +100,9 @@ internal static class ServiceResources
             listener.Listen();
             return true;
         }
-        catch (SocketException)
+        catch (SocketException failed)
         {
-            return false;
+            return failed.SocketErrorCode is not (SocketError.AddressAlreadyInUse or SocketError.AccessDenied);
         }
     }
 

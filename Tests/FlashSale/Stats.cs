@@ -122,8 +122,7 @@ public sealed class Stats
 
     private static int SecondOf(TimeSpan time) => (int)Math.Floor(time.TotalSeconds);
 
-    public static double Percentile(double[] sorted, double quantile) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(quantile * sorted.Length) - 1)];
+    public static double Percentile(double[] sorted, double quantile) => Percentiles.Of(sorted, quantile);
 
     private sealed class Endpoint
     {

@@ -103,8 +103,9 @@ public sealed class FlashSaleTests(BoxofficeApp boxoffice)
         Assert.Contains(report.Stats.Endpoints(), endpoint => endpoint.Name == "hostile GET queue status (altered ticket)" && endpoint.Statuses.ContainsKey(422));
         Assert.Contains(report.Stats.Endpoints(), endpoint => endpoint.Name == "hostile POST queue join (junk proof of work)" && endpoint.Statuses.ContainsKey(422));
         Assert.NotNull(report.Scalpers);
-        // Where the orders' time went, hop by hop, over the same orders (those confirmed by a payment).
+        // Where the orders' time went, hop by hop, over every order whose PaymentSucceeded booking
+        // handled: each order a buyer saw confirmed among them.
         Assert.Equal(["relay_booking", "to_payments", "charge_and_relay_payments", "to_booking"], report.OrderHops.Select(hop => hop.Name));
-        Assert.All(report.OrderHops, hop => Assert.True(hop.Orders > 0 && hop.Orders == report.OrderHops[0].Orders && hop.P50Ms <= hop.P99Ms, $"{hop}"));
+        Assert.All(report.OrderHops, hop => Assert.True(hop.Orders >= report.Outcomes.Confirmed, $"{hop}: fewer orders than the {report.Outcomes.Confirmed} buyers saw confirmed"));
     }
 }
