@@ -13,11 +13,19 @@ namespace Boxoffice.WaitingRoom.BookingEvents;
 /// the ticker how many the next buyers will take (docs/adr/0010-waiting-room.md). A hold by a
 /// buyer with no place (an event without a waiting room) changes nothing.
 /// </summary>
+/// <remarks>
+/// The hold is dated when booking took it (the event's <c>time</c>), not when the queue reads it:
+/// the claim-to-hold times that set how long a claim counts as on its way are then the buyers'
+/// own, not the buyers' plus however far this consumer is behind in a busy sale, and a hold read
+/// late but taken before booking's count is known to be in that count. A time ahead of this
+/// service's clock (a skewed clock) counts as now.
+/// </remarks>
 internal sealed class HoldCreatedHandler(TimeProvider time) : IIntegrationEventHandler<HoldCreated>
 {
     public async Task HandleAsync(CloudEvent<HoldCreated> message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         var hold = message.Data;
-        await PlaceStore.MarkHeldAsync(transaction, hold.EventId, hold.BuyerId, hold.Units, time.Now(), cancellationToken);
+        var now = time.Now();
+        await PlaceStore.MarkHeldAsync(transaction, hold.EventId, hold.BuyerId, hold.Units, message.Time < now ? message.Time : now, cancellationToken);
     }
 }

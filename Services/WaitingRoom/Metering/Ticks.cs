@@ -61,7 +61,7 @@ internal static class Ticks
         {
             var pace = await PlaceStore.HoldPaceAsync(transaction, eventId, HoldPaceSample, cancellationToken);
             var holdWait = MeteringRules.HoldWait(pace.ClaimToHold, options.AvailabilityLag, options.LongestHoldWait);
-            // A hold seen after booking's count was taken (less its age) is not in that count.
+            // A hold booking took after its count was taken (less the count's age) is not in that count.
             var inFlight = await PlaceStore.CountInFlightAsync(
                 transaction, eventId, now - options.AvailabilityLag - QueueSchedule.LongestPoll, now - holdWait, count.At - options.BookingCountsAge, cancellationToken);
             buyersLeft = MeteringRules.BuyersLeft(count.Places, inFlight, pace.PlacesPerBuyer);

@@ -126,9 +126,9 @@ internal static class PlaceStore
     /// Buyers on their way to a hold, whose places booking's count may not include: offers made
     /// after <paramref name="unclaimedSince"/> that nobody claimed yet (their buyers are due to
     /// poll) and claims made after <paramref name="claimedSince"/> whose hold the queue has not
-    /// seen, not those whose buyers left (the tick withdraws them); and every buyer whose hold the
-    /// queue saw after <paramref name="heldSince"/> (booking's count may be older than that),
-    /// however long ago they claimed.
+    /// seen, not those whose buyers left (the tick withdraws them); and every buyer whose first
+    /// hold booking took after <paramref name="heldSince"/> (booking's count may be older than
+    /// that), however long ago they claimed.
     /// </summary>
     public static async Task<long> CountInFlightAsync(
         NpgsqlTransaction transaction, Guid eventId, DateTimeOffset unclaimedSince, DateTimeOffset claimedSince, DateTimeOffset heldSince,
@@ -146,15 +146,18 @@ internal static class PlaceStore
 
     /// <summary>
     /// Notes that the buyer of a place holds <paramref name="units"/> more places (booking's
-    /// HoldCreated): the first time, when the queue learned it. A buyer with no place (an event
-    /// without a waiting room, or one they did not queue for) changes nothing. Returns whether a place was marked.
+    /// HoldCreated), and when they first held (<paramref name="heldAt"/>, when booking took the
+    /// hold: the earliest of the buyer's holds, whatever order the queue reads them in). A buyer
+    /// with no place (an event without a waiting room, or one they did not queue for) changes
+    /// nothing. Returns whether a place was marked.
     /// </summary>
     public static async Task<bool> MarkHeldAsync(
-        NpgsqlTransaction transaction, Guid eventId, string buyerId, int units, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid eventId, string buyerId, int units, DateTimeOffset heldAt, CancellationToken cancellationToken)
     {
+        // LEAST ignores a NULL: the first hold read sets it, an earlier one read later moves it back.
         await using var update = transaction.Command(
-            "UPDATE places SET held_at = COALESCE(held_at, $3), held_units = held_units + $4 WHERE event_id = $1 AND buyer_id = $2",
-            eventId, buyerId, now, units);
+            "UPDATE places SET held_at = LEAST(held_at, $3), held_units = held_units + $4 WHERE event_id = $1 AND buyer_id = $2",
+            eventId, buyerId, heldAt, units);
         return await update.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 

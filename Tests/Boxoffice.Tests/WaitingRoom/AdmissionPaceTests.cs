@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
 
 namespace Boxoffice.Tests.WaitingRoom;
 
@@ -37,6 +40,7 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
         // Each buyer polls every half second until admitted or told "sold out"; an admitted one
         // chooses for a while, then holds one place.
         var holds = new ConcurrentDictionary<string, HttpStatusCode>();
+        var holdIds = new ConcurrentDictionary<string, string>();
         var told = new ConcurrentDictionary<string, string>();
         await Task.WhenAll(buyers.Select(async buyer =>
         {
@@ -47,6 +51,10 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
                 await Task.Delay(Choosing, cancellationToken);
                 using var hold = await buyer.HoldAsync(sale, buyer.Admission);
                 holds[buyer.Id] = hold.StatusCode;
+                if (hold.StatusCode == HttpStatusCode.Created)
+                {
+                    holdIds[buyer.Id] = (await hold.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("holdId").GetString()!;
+                }
             }
         }));
 
@@ -55,16 +63,38 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
         Assert.All(holds, pair => Assert.Equal(HttpStatusCode.Created, pair.Value));
         Assert.Equal(Buyers - Places, told.Count(pair => pair.Value == "sold-out"));
 
-        // The queue saw each hold, on the buyer's place, after its claim.
+        // The queue saw each hold, on the buyer's place, dated when booking took it (its
+        // HoldCreated's time), not when the queue read it: after its claim.
+        var taken = await HoldTimesAsync(holdIds.Values, cancellationToken);
         var places = await QueueRecords.PlacesAsync(boxoffice, sale.EventId);
         var held = places.Where(place => holds.ContainsKey(place.BuyerId)).ToList();
         Assert.Equal(Places, held.Count);
         Assert.All(held, place =>
         {
             Assert.True(place.HeldAt > place.ClaimedAt, $"{place.BuyerId}'s hold was not seen after its claim: {place}");
+            var bookingTook = taken[holdIds[place.BuyerId]];
+            Assert.True((place.HeldAt!.Value - bookingTook).Duration() < TimeSpan.FromMilliseconds(1),
+                $"{place.BuyerId}'s hold is dated {place.HeldAt:O}, but booking took it at {bookingTook:O}");
             Assert.Equal(1, place.HeldUnits);
         });
         Assert.All(places.Where(place => !holds.ContainsKey(place.BuyerId)), place => Assert.Null(place.HeldAt));
         buyers.ForEach(buyer => buyer.Dispose());
+    }
+
+    /// <summary>When booking took each hold: the <c>time</c> of its HoldCreated event in booking's outbox.</summary>
+    private async Task<Dictionary<string, DateTimeOffset>> HoldTimesAsync(IEnumerable<string> holdIds, CancellationToken cancellationToken)
+    {
+        await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
+        await using var read = db.CreateCommand("SELECT key, payload FROM outbox WHERE type = 'boxoffice.booking.hold-created' AND key = ANY($1)");
+        read.Parameters.Add(new() { Value = holdIds.ToArray() });
+        await using var rows = await read.ExecuteReaderAsync(cancellationToken);
+        var times = new Dictionary<string, DateTimeOffset>();
+        while (await rows.ReadAsync(cancellationToken))
+        {
+            using var payload = JsonDocument.Parse(rows.GetFieldValue<byte[]>(1));
+            times[rows.GetString(0)] = payload.RootElement.GetProperty("time").GetDateTimeOffset();
+        }
+
+        return times;
     }
 }
