@@ -14,11 +14,11 @@ namespace Boxoffice.WaitingRoom.BookingEvents;
 /// buyer with no place (an event without a waiting room) changes nothing.
 /// </summary>
 /// <remarks>
-/// The hold is dated when booking took it (the event's <c>time</c>), not when the queue reads it:
-/// the claim-to-hold times that set how long a claim counts as on its way are then the buyers'
-/// own, not the buyers' plus however far this consumer is behind in a busy sale, and a hold read
-/// late but taken before booking's count is known to be in that count. A time ahead of this
-/// service's clock (a skewed clock) counts as now.
+/// Two times are kept: when booking took the hold (the event's <c>time</c>; a time ahead of this
+/// service's clock counts as now), for the claim-to-hold times that set how long a claim counts
+/// as on its way, so they are the buyers' own and not the buyers' plus however far this consumer
+/// is behind in a busy sale; and when the queue saw it, on its own clock, against which it judges
+/// whether booking's count of the places left may be missing the hold.
 /// </remarks>
 internal sealed class HoldCreatedHandler(TimeProvider time) : IIntegrationEventHandler<HoldCreated>
 {
@@ -26,6 +26,6 @@ internal sealed class HoldCreatedHandler(TimeProvider time) : IIntegrationEventH
     {
         var hold = message.Data;
         var now = time.Now();
-        await PlaceStore.MarkHeldAsync(transaction, hold.EventId, hold.BuyerId, hold.Units, message.Time < now ? message.Time : now, cancellationToken);
+        await PlaceStore.MarkHeldAsync(transaction, hold.EventId, hold.BuyerId, hold.Units, message.Time < now ? message.Time : now, now, cancellationToken);
     }
 }

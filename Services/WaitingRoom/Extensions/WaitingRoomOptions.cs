@@ -46,7 +46,7 @@ internal sealed class WaitingRoomOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan LongestHoldWait { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How much older than the moment it was asked booking's count of the places left may be (its cached counts' age, 2 s, and a margin): a hold booking took after that may be missing from the count.</summary>
+    /// <summary>How much older than the moment it was asked booking's count of the places left may be (its cached counts' age, 2 s, and a margin): a hold the queue saw after that may be missing from the count.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan BookingCountsAge { get; set; } = TimeSpan.FromSeconds(3);
 

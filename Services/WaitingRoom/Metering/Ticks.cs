@@ -61,9 +61,12 @@ internal static class Ticks
         {
             var pace = await PlaceStore.HoldPaceAsync(transaction, eventId, HoldPaceSample, cancellationToken);
             var holdWait = MeteringRules.HoldWait(pace.ClaimToHold, options.AvailabilityLag, options.LongestHoldWait);
-            // A hold booking took after its count was taken (less the count's age) is not in that count.
+            // A hold seen after booking's count was taken (less the count's age) may not be in that
+            // count; nor may the hold of a claim younger than the hold wait before the count, which
+            // the holds consumer may not have read yet, however far behind it is.
+            var countedFrom = (count.At < now ? count.At : now) - options.BookingCountsAge;
             var inFlight = await PlaceStore.CountInFlightAsync(
-                transaction, eventId, now - options.AvailabilityLag - QueueSchedule.LongestPoll, now - holdWait, count.At - options.BookingCountsAge, cancellationToken);
+                transaction, eventId, now - options.AvailabilityLag - QueueSchedule.LongestPoll, countedFrom - holdWait, countedFrom, cancellationToken);
             buyersLeft = MeteringRules.BuyersLeft(count.Places, inFlight, pace.PlacesPerBuyer);
         }
 

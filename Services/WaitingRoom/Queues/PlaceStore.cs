@@ -126,9 +126,9 @@ internal static class PlaceStore
     /// Buyers on their way to a hold, whose places booking's count may not include: offers made
     /// after <paramref name="unclaimedSince"/> that nobody claimed yet (their buyers are due to
     /// poll) and claims made after <paramref name="claimedSince"/> whose hold the queue has not
-    /// seen, not those whose buyers left (the tick withdraws them); and every buyer whose first
-    /// hold booking took after <paramref name="heldSince"/> (booking's count may be older than
-    /// that), however long ago they claimed.
+    /// seen, not those whose buyers left (the tick withdraws them); and every buyer whose hold the
+    /// queue saw after <paramref name="heldSince"/> (booking's count may be older than that),
+    /// however long ago they claimed.
     /// </summary>
     public static async Task<long> CountInFlightAsync(
         NpgsqlTransaction transaction, Guid eventId, DateTimeOffset unclaimedSince, DateTimeOffset claimedSince, DateTimeOffset heldSince,
@@ -146,25 +146,31 @@ internal static class PlaceStore
 
     /// <summary>
     /// Notes that the buyer of a place holds <paramref name="units"/> more places (booking's
-    /// HoldCreated), and when they first held (<paramref name="heldAt"/>, when booking took the
-    /// hold: the earliest of the buyer's holds, whatever order the queue reads them in). A buyer
-    /// with no place (an event without a waiting room, or one they did not queue for) changes
-    /// nothing. Returns whether a place was marked.
+    /// HoldCreated): when the queue first saw a hold of theirs (<paramref name="seenAt"/>, its own
+    /// clock), and when booking took their first (<paramref name="takenAt"/>, the earliest of
+    /// their holds whatever order the queue reads them in). A buyer with no place (an event
+    /// without a waiting room, or one they did not queue for) changes nothing. Returns whether a
+    /// place was marked.
     /// </summary>
     public static async Task<bool> MarkHeldAsync(
-        NpgsqlTransaction transaction, Guid eventId, string buyerId, int units, DateTimeOffset heldAt, CancellationToken cancellationToken)
+        NpgsqlTransaction transaction, Guid eventId, string buyerId, int units, DateTimeOffset takenAt, DateTimeOffset seenAt,
+        CancellationToken cancellationToken)
     {
         // LEAST ignores a NULL: the first hold read sets it, an earlier one read later moves it back.
         await using var update = transaction.Command(
-            "UPDATE places SET held_at = LEAST(held_at, $3), held_units = held_units + $4 WHERE event_id = $1 AND buyer_id = $2",
-            eventId, buyerId, heldAt, units);
+            """
+            UPDATE places SET held_at = COALESCE(held_at, $3), hold_taken_at = LEAST(hold_taken_at, $5), held_units = held_units + $4
+            WHERE event_id = $1 AND buyer_id = $2
+            """,
+            eventId, buyerId, seenAt, units, takenAt);
         return await update.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
     /// <summary>
     /// How the admitted buyers of an event have held so far: the places each took on average (null
-    /// before any hold was seen), and the 90th percentile of the time from a claim to its hold being
-    /// seen, over the last <paramref name="recent"/> holds seen (null when there were none).
+    /// before any hold was seen), and the 90th percentile of the time from a claim to the hold
+    /// (when booking took it; when the queue saw it for a place marked before that was kept), over
+    /// the last <paramref name="recent"/> holds seen (null when there were none).
     /// </summary>
     public static async Task<HoldPace> HoldPaceAsync(NpgsqlTransaction transaction, Guid eventId, int recent, CancellationToken cancellationToken)
     {
@@ -172,7 +178,7 @@ internal static class PlaceStore
             """
             SELECT (SELECT avg(held_units)::double precision FROM places WHERE event_id = $1 AND held_at IS NOT NULL),
                    (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds)
-                    FROM (SELECT extract(epoch FROM held_at - claimed_at)::double precision AS seconds FROM places
+                    FROM (SELECT extract(epoch FROM coalesce(hold_taken_at, held_at) - claimed_at)::double precision AS seconds FROM places
                           WHERE event_id = $1 AND held_at IS NOT NULL AND claimed_at IS NOT NULL ORDER BY held_at DESC LIMIT $2) latest)
             """,
             eventId, recent);

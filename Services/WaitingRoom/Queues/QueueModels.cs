@@ -75,6 +75,6 @@ internal readonly record struct Offer(long Rank, bool First);
 /// <summary>
 /// How an event's admitted buyers have held so far (booking's HoldCreated, as the queue saw them):
 /// the places each took on average, and how long the recent ones took from claiming their
-/// admission to a hold the queue saw (the 90th percentile); null where nothing was seen.
+/// admission to their hold, when booking took it (the 90th percentile); null where nothing was seen.
 /// </summary>
 internal sealed record HoldPace(double? PlacesPerBuyer, TimeSpan? ClaimToHold);

@@ -128,7 +128,7 @@ internal static class QueueTokens
 /// <summary>A place as the waiting room keeps it (waitingroomdb <c>places</c>).</summary>
 internal sealed record PlaceRecord(
     string BuyerId, long Rank, bool Prequeue, DateTimeOffset JoinedAt, DateTimeOffset? OfferedAt, DateTimeOffset? FirstOfferedAt,
-    DateTimeOffset? ClaimedAt, DateTimeOffset? AdmissionExpiresAt, DateTimeOffset? HeldAt = null, int HeldUnits = 0)
+    DateTimeOffset? ClaimedAt, DateTimeOffset? AdmissionExpiresAt, DateTimeOffset? HeldAt = null, int HeldUnits = 0, DateTimeOffset? HoldTakenAt = null)
 {
     /// <summary>When the place was first offered admission (the offer may have been cleared since).</summary>
     public DateTimeOffset? Offered => FirstOfferedAt ?? OfferedAt;
@@ -143,7 +143,7 @@ internal static class QueueRecords
         await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("waitingroomdb"));
         await using var command = db.CreateCommand(
             """
-            SELECT buyer_id, rank, prequeue, joined_at, offered_at, first_offered_at, claimed_at, admission_expires_at, held_at, held_units
+            SELECT buyer_id, rank, prequeue, joined_at, offered_at, first_offered_at, claimed_at, admission_expires_at, held_at, held_units, hold_taken_at
             FROM places WHERE event_id = $1 ORDER BY rank
             """);
         command.Parameters.Add(new() { Value = eventId });
@@ -153,7 +153,7 @@ internal static class QueueRecords
         {
             places.Add(new PlaceRecord(
                 reader.GetString(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetFieldValue<DateTimeOffset>(3),
-                Time(reader, 4), Time(reader, 5), Time(reader, 6), Time(reader, 7), Time(reader, 8), reader.GetInt32(9)));
+                Time(reader, 4), Time(reader, 5), Time(reader, 6), Time(reader, 7), Time(reader, 8), reader.GetInt32(9), Time(reader, 10)));
         }
 
         return places;
