@@ -41,7 +41,8 @@ internal sealed class WaitingRoomOptions
 
     /// <summary>
     /// The longest a claimed admission whose hold the queue has not seen counts against the places
-    /// left, however long recent buyers took to hold: a buyer who never holds keeps nobody out for longer.
+    /// left (counted back from booking's count, less <see cref="BookingCountsAge"/>), however long
+    /// recent buyers took to hold: a buyer who never holds keeps nobody out for longer.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan LongestHoldWait { get; set; } = TimeSpan.FromSeconds(60);

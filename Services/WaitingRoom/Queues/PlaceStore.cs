@@ -169,8 +169,9 @@ internal static class PlaceStore
     /// <summary>
     /// How the admitted buyers of an event have held so far: the places each took on average (null
     /// before any hold was seen), and the 90th percentile of the time from a claim to the hold
-    /// (when booking took it; when the queue saw it for a place marked before that was kept), over
-    /// the last <paramref name="recent"/> holds seen (null when there were none).
+    /// (when booking took it, or when the queue saw it if that was earlier: a place marked before
+    /// the hold's time was kept), over the last <paramref name="recent"/> holds seen (null when
+    /// there were none).
     /// </summary>
     public static async Task<HoldPace> HoldPaceAsync(NpgsqlTransaction transaction, Guid eventId, int recent, CancellationToken cancellationToken)
     {
@@ -178,7 +179,7 @@ internal static class PlaceStore
             """
             SELECT (SELECT avg(held_units)::double precision FROM places WHERE event_id = $1 AND held_at IS NOT NULL),
                    (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds)
-                    FROM (SELECT extract(epoch FROM coalesce(hold_taken_at, held_at) - claimed_at)::double precision AS seconds FROM places
+                    FROM (SELECT extract(epoch FROM LEAST(hold_taken_at, held_at) - claimed_at)::double precision AS seconds FROM places
                           WHERE event_id = $1 AND held_at IS NOT NULL AND claimed_at IS NOT NULL ORDER BY held_at DESC LIMIT $2) latest)
             """,
             eventId, recent);

@@ -9,7 +9,7 @@ namespace Boxoffice.Tests.WaitingRoom;
 /// <summary>
 /// The queue admits the buyers its places serve, however long they take to hold: an admitted
 /// buyer still choosing keeps their place back until the queue sees their hold (booking's
-/// HoldCreated) or the longest hold wait passes, so the buyers let in are not told "sold out" by
+/// HoldCreated) or the longest hold wait, counted back from booking's count, passes, so the buyers let in are not told "sold out" by
 /// their hold because more were let in than there were places.
 /// </summary>
 [Collection<RunningApp>]
@@ -71,7 +71,7 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
         Assert.Equal(Places, held.Count);
         Assert.All(held, place =>
         {
-            Assert.True(place.HeldAt > place.ClaimedAt, $"{place.BuyerId}'s hold was not seen after its claim: {place}");
+            Assert.True(place.HeldAt > place.ClaimedAt, $"{place.BuyerId}'s hold was not taken and seen after its claim: {place}");
             var bookingTook = taken[holdIds[place.BuyerId]];
             Assert.True(place.HoldTakenAt is { } holdTaken && (holdTaken - bookingTook).Duration() < TimeSpan.FromMilliseconds(1),
                 $"{place.BuyerId}'s hold is dated {place.HoldTakenAt:O}, but booking took it at {bookingTook:O}");
