@@ -66,7 +66,7 @@ internal sealed partial class AdmissionTicker(
         var available = await Task.WhenAll(open.Select(eventId => booking.AvailableAsync(eventId, _options.AvailabilityTimeout, cancellationToken)));
         for (var i = 0; i < open.Count; i++)
         {
-            NoteBookingAnswer(open[i], available[i] is { } left ? left == 0 : null);
+            NoteBookingAnswer(open[i], available[i] is { } left ? left.Available == 0 : null);
             try
             {
                 await TickQueueAsync(open[i], available[i], asked, cancellationToken);
@@ -79,7 +79,7 @@ internal sealed partial class AdmissionTicker(
         }
     }
 
-    private async Task TickQueueAsync(Guid eventId, long? available, DateTimeOffset asked, CancellationToken cancellationToken)
+    private async Task TickQueueAsync(Guid eventId, BookingCount? available, DateTimeOffset asked, CancellationToken cancellationToken)
     {
         using var activity = WaitingRoomTelemetry.Source.StartActivity("waiting-room tick");
         activity?.SetTag("boxoffice.event_id", eventId);

@@ -4,6 +4,12 @@ using System.Text.Json;
 namespace Boxoffice.WaitingRoom.Metering;
 
 /// <summary>
+/// Booking's word on an event: the places free in every tier together (0: sold out), and the most
+/// one buyer may take of it (its ticket limit within booking's own cap; null when booking did not say).
+/// </summary>
+internal readonly record struct BookingCount(long Available, int? TicketLimit);
+
+/// <summary>
 /// Asks booking whether anything of an event is left (<c>GET /events/{id}/availability</c>, the
 /// public counts, at most a couple of seconds old). Sold out is nothing available in any tier.
 /// </summary>
@@ -11,8 +17,8 @@ internal sealed class BookingAvailability(IHttpClientFactory clients)
 {
     public const string ClientName = "booking";
 
-    /// <summary>The places free in every tier together (0: sold out); null when booking did not answer in time or could not say.</summary>
-    public async Task<long?> AvailableAsync(Guid eventId, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Booking's count of the event; null when booking did not answer in time or could not say.</summary>
+    public async Task<BookingCount?> AvailableAsync(Guid eventId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         patience.CancelAfter(timeout);
@@ -26,7 +32,9 @@ internal sealed class BookingAvailability(IHttpClientFactory clients)
             }
 
             var availability = await response.Content.ReadFromJsonAsync<Availability>(JsonSerializerOptions.Web, patience.Token);
-            return availability?.Tiers is { } tiers ? tiers.Sum(tier => Math.Max(0L, tier.Available)) : null;
+            return availability?.Tiers is { } tiers
+                ? new BookingCount(tiers.Sum(tier => Math.Max(0L, tier.Available)), availability.TicketLimit is > 0 ? availability.TicketLimit : null)
+                : null;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -36,7 +44,7 @@ internal sealed class BookingAvailability(IHttpClientFactory clients)
     }
 
     /// <summary>The part of booking's answer the waiting room reads.</summary>
-    private sealed record Availability(IReadOnlyList<TierCount>? Tiers);
+    private sealed record Availability(IReadOnlyList<TierCount>? Tiers, int? TicketLimit);
 
     private sealed record TierCount(int Available);
 }

@@ -64,18 +64,36 @@ internal static class MeteringRules
         return new MeteredTick(admitPerSecond is null ? 0 : available, (int)Math.Clamp(offers, 0, MaxOffersPerTick), admitPerSecond is not null);
     }
 
+    /// <summary>How many admitted buyers' worth of evidence <see cref="PlacesPerBuyer"/> gives the ticket limit before the buyers' own holds.</summary>
+    public const int LimitWeight = 10;
+
+    /// <summary>
+    /// The places each admitted buyer is reckoned to take: the <paramref name="places"/> the
+    /// <paramref name="buyers"/> seen holding took, with the event's <paramref name="ticketLimit"/>
+    /// (the most one buyer may take; 1 when booking has not said) counted as <see cref="LimitWeight"/>
+    /// buyers who took that many; never less than one. Before any hold is seen, the limit: the queue
+    /// does not let in more buyers than the places serve if each takes all they may, because the
+    /// buyers let in beyond that race each other for the last places, and a bot, holding the moment
+    /// it is admitted, wins that race. As holds are seen, their average takes over.
+    /// </summary>
+    public static double PlacesPerBuyer(long buyers, long places, int? ticketLimit)
+    {
+        var limit = Math.Max(1, ticketLimit ?? 1);
+        return Math.Max(1, ((double)LimitWeight * limit + Math.Max(0, places)) / (LimitWeight + Math.Max(0, buyers)));
+    }
+
     /// <summary>
     /// The buyers not yet offered admission that <paramref name="available"/> places (booking's
     /// count) can serve: as many as those places serve at <paramref name="placesPerBuyer"/> each
-    /// (the admitted buyers' average so far; 1 before any hold was seen, and never less: every
-    /// admitted buyer takes one at least), rounded up so a last place is offered, less the
+    /// (<see cref="PlacesPerBuyer"/>; never less than one: every admitted buyer takes one at
+    /// least), rounded up so a last place is offered, less the
     /// <paramref name="inFlight"/> buyers already on their way to a hold. So the tail of a sale
     /// admits about as many buyers as the places left serve, and the buyers admitted do not race
     /// each other for the last places, a race the fastest client (a bot) would win.
     /// </summary>
-    public static long BuyersLeft(long available, long inFlight, double? placesPerBuyer)
+    public static long BuyersLeft(long available, long inFlight, double placesPerBuyer)
     {
-        var each = Math.Max(1, placesPerBuyer is { } average && double.IsFinite(average) ? average : 1);
+        var each = Math.Max(1, double.IsFinite(placesPerBuyer) ? placesPerBuyer : 1);
         return (long)Math.Ceiling(Math.Max(0, available) / each) - Math.Max(0, inFlight);
     }
 

@@ -28,10 +28,10 @@ internal static class Ticks
     /// <summary>The holds whose claim-to-hold times set how long a claim counts as on its way: the latest this many seen.</summary>
     private const int HoldPaceSample = 200;
 
-    /// <param name="available">Booking's count of the places left; null when it did not answer in time.</param>
+    /// <param name="available">Booking's count of the places left, with the event's ticket limit; null when it did not answer in time.</param>
     /// <param name="asked">When booking was asked for that count.</param>
     public static async Task<TickOutcome?> RunAsync(
-        NpgsqlTransaction transaction, Guid eventId, long? available, DateTimeOffset asked, WaitingRoomOptions options, TimeProvider time,
+        NpgsqlTransaction transaction, Guid eventId, BookingCount? available, DateTimeOffset asked, WaitingRoomOptions options, TimeProvider time,
         CancellationToken cancellationToken)
     {
         var abandonedAfter = options.AbandonedAfter;
@@ -51,11 +51,12 @@ internal static class Ticks
         var opening = queue.ShuffledAt is null;
         var prequeueCount = opening ? await PlaceStore.CountPrequeueAsync(transaction, eventId, cancellationToken) : queue.PrequeueCount;
         // Booking silent: its last word on sold out stands, and its last count caps the offers.
-        var isSoldOut = available is { } left ? left == 0 : queue.SoldOut;
+        var isSoldOut = available is { } left ? left.Available == 0 : queue.SoldOut;
         // Withdrawn first: an offer whose buyer left is neither in flight nor open.
         var withdrawn = await PlaceStore.WithdrawAbandonedAsync(transaction, eventId, now - abandonedAfter, cancellationToken);
-        var counted = available is { } fresh ? (Places: fresh, At: asked)
-            : queue is { PlacesLeft: { } last, PlacesLeftAt: { } lastAt } ? (Places: last, At: lastAt) : ((long Places, DateTimeOffset At)?)null;
+        var counted = available is { } fresh ? (Places: fresh.Available, At: asked, fresh.TicketLimit)
+            : queue is { PlacesLeft: { } last, PlacesLeftAt: { } lastAt } ? (Places: last, At: lastAt, queue.TicketLimit)
+            : ((long Places, DateTimeOffset At, int? TicketLimit)?)null;
         long? buyersLeft = null;
         if (counted is { } count)
         {
@@ -67,7 +68,7 @@ internal static class Ticks
             var countedFrom = (count.At < now ? count.At : now) - options.BookingCountsAge;
             var inFlight = await PlaceStore.CountInFlightAsync(
                 transaction, eventId, now - options.AvailabilityLag - QueueSchedule.LongestPoll, countedFrom - holdWait, countedFrom, cancellationToken);
-            buyersLeft = MeteringRules.BuyersLeft(count.Places, inFlight, pace.PlacesPerBuyer);
+            buyersLeft = MeteringRules.BuyersLeft(count.Places, inFlight, MeteringRules.PlacesPerBuyer(pace.Buyers, pace.Places, count.TicketLimit));
         }
 
         var holding = queue.MaxAdmitted is null ? 0 : await PlaceStore.CountHoldingAsync(transaction, eventId, now - abandonedAfter, now, cancellationToken);
@@ -77,7 +78,7 @@ internal static class Ticks
         var servedThrough = offers.Count > 0 ? Math.Max(queue.ServedThrough, offers.Max(offer => offer.Rank)) : queue.ServedThrough;
         await QueueStore.SaveTickAsync(transaction, eventId, new QueueTick(
             now, queue.ShuffledAt ?? now, prequeueCount, isSoldOut, metered.CreditAfter(offers.Count), servedThrough, offers.Count(offer => offer.First), withdrawn,
-            counted?.Places, counted?.At),
+            counted?.Places, counted?.At, counted?.TicketLimit),
             cancellationToken);
         return new TickOutcome(opening, prequeueCount, offers.Count, withdrawn, isSoldOut, servedThrough);
     }

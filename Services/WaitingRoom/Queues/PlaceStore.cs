@@ -167,8 +167,8 @@ internal static class PlaceStore
     }
 
     /// <summary>
-    /// How the admitted buyers of an event have held so far: the places each took on average (null
-    /// before any hold was seen), and the 90th percentile of the time from a claim to the hold
+    /// How the admitted buyers of an event have held so far: how many buyers' holds were seen and
+    /// the places they took together, and the 90th percentile of the time from a claim to the hold
     /// (when booking took it, or when the queue saw it if that was earlier: a place marked before
     /// the hold's time was kept), over the last <paramref name="recent"/> holds seen (null when
     /// there were none).
@@ -177,7 +177,8 @@ internal static class PlaceStore
     {
         await using var query = transaction.Command(
             """
-            SELECT (SELECT avg(held_units)::double precision FROM places WHERE event_id = $1 AND held_at IS NOT NULL),
+            SELECT (SELECT count(*) FROM places WHERE event_id = $1 AND held_at IS NOT NULL),
+                   (SELECT coalesce(sum(held_units), 0)::bigint FROM places WHERE event_id = $1 AND held_at IS NOT NULL),
                    (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds)
                     FROM (SELECT extract(epoch FROM LEAST(hold_taken_at, held_at) - claimed_at)::double precision AS seconds FROM places
                           WHERE event_id = $1 AND held_at IS NOT NULL AND claimed_at IS NOT NULL ORDER BY held_at DESC LIMIT $2) latest)
@@ -186,8 +187,9 @@ internal static class PlaceStore
         await using var reader = await query.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new HoldPace(
-            reader.IsDBNull(0) ? null : reader.GetDouble(0),
-            reader.IsDBNull(1) ? null : TimeSpan.FromSeconds(Math.Max(0, reader.GetDouble(1))));
+            reader.GetInt64(0),
+            reader.GetInt64(1),
+            reader.IsDBNull(2) ? null : TimeSpan.FromSeconds(Math.Max(0, reader.GetDouble(2))));
     }
 
     /// <summary>Admissions that count against MaxAdmitted: offers still open (made after <paramref name="offeredAfter"/>, unclaimed) and claims not yet expired.</summary>

@@ -24,7 +24,8 @@ internal sealed record QueueRow(
     bool SoldOut,
     long AbandonedTotal,
     long? PlacesLeft = null,
-    DateTimeOffset? PlacesLeftAt = null);
+    DateTimeOffset? PlacesLeftAt = null,
+    int? TicketLimit = null);
 
 /// <summary>A queue with what its places add up to when it was read: places waiting, and offers made in the last <see cref="QueueRules.RateWindow"/>.</summary>
 internal sealed record QueueView(QueueRow Queue, long Waiting, long RecentOffers, DateTimeOffset ReadAt, long FrontThrough = -1)
@@ -74,7 +75,8 @@ internal readonly record struct Offer(long Rank, bool First);
 
 /// <summary>
 /// How an event's admitted buyers have held so far (booking's HoldCreated, as the queue saw them):
-/// the places each took on average, and how long the recent ones took from claiming their
-/// admission to their hold, when booking took it (the 90th percentile); null where nothing was seen.
+/// how many buyers held and the places they took together, and how long the recent ones took from
+/// claiming their admission to their hold, when booking took it (the 90th percentile; null before
+/// any hold was seen).
 /// </summary>
-internal sealed record HoldPace(double? PlacesPerBuyer, TimeSpan? ClaimToHold);
+internal sealed record HoldPace(long Buyers, long Places, TimeSpan? ClaimToHold);

@@ -8,15 +8,17 @@ namespace Boxoffice.Tests.WaitingRoom;
 
 /// <summary>
 /// The queue admits the buyers its places serve, however long they take to hold: an admitted
-/// buyer still choosing keeps their place back until the queue sees their hold (booking's
-/// HoldCreated) or the longest hold wait, counted back from booking's count, passes, so the buyers let in are not told "sold out" by
-/// their hold because more were let in than there were places.
+/// buyer still choosing keeps their places back until the queue sees their hold (booking's
+/// HoldCreated) or the longest hold wait, counted back from booking's count, passes; and before
+/// it has seen any hold, it reckons each buyer takes the ticket limit. So the buyers let in are not
+/// told "sold out" by their hold because more were let in than there were places.
 /// </summary>
 [Collection<RunningApp>]
 public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
 {
-    private const int Places = 3;
-    private const int Buyers = 9;
+    private const int Places = 4;
+    private const int TicketLimit = 2;
+    private const int Buyers = 8;
 
     /// <summary>How long an admitted buyer takes to choose: longer than the availability lag (6 s), which alone once bounded how long an admission counted.</summary>
     private static readonly TimeSpan Choosing = TimeSpan.FromSeconds(10);
@@ -31,14 +33,14 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
             buyers.Add(await QueueBuyer.NewAsync(boxoffice));
         }
 
-        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 1 }, places: Places, opensIn: TimeSpan.FromSeconds(15));
+        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 1 }, places: Places, opensIn: TimeSpan.FromSeconds(15), ticketLimit: TicketLimit);
         foreach (var buyer in buyers)
         {
             await buyer.JoinAsync(sale.EventId);
         }
 
         // Each buyer polls every half second until admitted or told "sold out"; an admitted one
-        // chooses for a while, then holds one place.
+        // chooses for a while, then holds as many places as the limit allows.
         var holds = new ConcurrentDictionary<string, HttpStatusCode>();
         var holdIds = new ConcurrentDictionary<string, string>();
         var told = new ConcurrentDictionary<string, string>();
@@ -49,7 +51,7 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
             if (status.State == "admitted")
             {
                 await Task.Delay(Choosing, cancellationToken);
-                using var hold = await buyer.HoldAsync(sale, buyer.Admission);
+                using var hold = await buyer.HoldAsync(sale, buyer.Admission, quantity: TicketLimit);
                 holds[buyer.Id] = hold.StatusCode;
                 if (hold.StatusCode == HttpStatusCode.Created)
                 {
@@ -58,17 +60,18 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
             }
         }));
 
-        // As many admitted as there are places, each holding one; everyone else told "sold out".
-        Assert.Equal(Places, told.Count(pair => pair.Value == "admitted"));
+        // As many admitted as the places serve at the limit each (one place a buyer would have let in
+        // twice as many, half of them to find nothing), each holding the limit; everyone else told "sold out".
+        Assert.Equal(Places / TicketLimit, told.Count(pair => pair.Value == "admitted"));
         Assert.All(holds, pair => Assert.Equal(HttpStatusCode.Created, pair.Value));
-        Assert.Equal(Buyers - Places, told.Count(pair => pair.Value == "sold-out"));
+        Assert.Equal(Buyers - (Places / TicketLimit), told.Count(pair => pair.Value == "sold-out"));
 
         // The queue saw each hold, on the buyer's place, after its claim, and keeps when booking
         // took it (its HoldCreated's time), not only when the queue read it.
         var taken = await HoldTimesAsync(holdIds.Values, cancellationToken);
         var places = await QueueRecords.PlacesAsync(boxoffice, sale.EventId);
         var held = places.Where(place => holds.ContainsKey(place.BuyerId)).ToList();
-        Assert.Equal(Places, held.Count);
+        Assert.Equal(Places / TicketLimit, held.Count);
         Assert.All(held, place =>
         {
             Assert.True(place.HeldAt > place.ClaimedAt, $"{place.BuyerId}'s hold was not taken and seen after its claim: {place}");
@@ -76,7 +79,7 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
             Assert.True(place.HoldTakenAt is { } holdTaken && (holdTaken - bookingTook).Duration() < TimeSpan.FromMilliseconds(1),
                 $"{place.BuyerId}'s hold is dated {place.HoldTakenAt:O}, but booking took it at {bookingTook:O}");
             Assert.True(place.HeldAt >= place.HoldTakenAt, $"{place.BuyerId}'s hold was seen before booking took it: {place}");
-            Assert.Equal(1, place.HeldUnits);
+            Assert.Equal(TicketLimit, place.HeldUnits);
         });
         Assert.All(places.Where(place => !holds.ContainsKey(place.BuyerId)), place => Assert.Null(place.HeldAt));
         buyers.ForEach(buyer => buyer.Dispose());

@@ -27,7 +27,8 @@ public sealed class MeteringTests(BoxofficeApp boxoffice)
             buyers.Add(await QueueBuyer.NewAsync(boxoffice));
         }
 
-        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = Rate }, places: 200, opensIn: TimeSpan.FromSeconds(25));
+        // Places for every buyer even if each took the ticket limit: the rate alone meters them, not the places left.
+        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = Rate }, places: 200, opensIn: TimeSpan.FromSeconds(25), ticketLimit: 2);
         using (var info = await buyers[0].Buyer.Gateway.GetAsync($"{QueueBuyer.Api}{sale.EventId}", cancellationToken))
         {
             Assert.Equal(Rate, JsonDocument.Parse(await info.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("admitPerSecond").GetInt32());

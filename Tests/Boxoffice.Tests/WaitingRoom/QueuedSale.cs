@@ -21,7 +21,9 @@ internal sealed record QueuedSale(Guid EventId, Guid TierId, int Places, DateTim
 {
     /// <param name="waitingRoom">The event's <c>waitingRoom</c> object (<c>new { }</c>: every default).</param>
     /// <param name="opensIn">When the sale opens from now; by default it opened a minute ago.</param>
-    public static async Task<QueuedSale> OpenAsync(BoxofficeApp boxoffice, object waitingRoom, int places = 100, TimeSpan? opensIn = null, Organizer? by = null)
+    /// <param name="ticketLimit">The most one buyer may take (none: booking's own cap). The queue lets in no more buyers than the places serve if each takes that many, until it has seen their holds.</param>
+    public static async Task<QueuedSale> OpenAsync(
+        BoxofficeApp boxoffice, object waitingRoom, int places = 100, TimeSpan? opensIn = null, Organizer? by = null, int? ticketLimit = null)
     {
         using var own = by is null ? await Organizer.NewAsync(boxoffice) : null;
         var organizer = by ?? own!;
@@ -44,6 +46,7 @@ internal sealed record QueuedSale(Guid EventId, Guid TierId, int Places, DateTim
             currency = "EUR",
             tiers = new object[] { new { name = "Standing", price = 30m, sections = new[] { "Floor" } } },
             waitingRoom,
+            ticketLimit,
         });
         Assert.Equal(JsonValueKind.Object, created.GetProperty("waitingRoom").ValueKind);
         var eventId = created.GetProperty("id").GetGuid();

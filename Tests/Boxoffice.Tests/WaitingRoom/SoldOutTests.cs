@@ -28,7 +28,8 @@ public sealed class SoldOutTests(BoxofficeApp boxoffice)
 
         // Two a second: fast enough to sell out in seconds, slow enough that each admitted buyer
         // holds before many more are let in (the ticker learns of the sell-out at its next tick).
-        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 2 }, places: Places, opensIn: TimeSpan.FromSeconds(15));
+        // A place each (the ticket limit), as every buyer here takes.
+        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 2 }, places: Places, opensIn: TimeSpan.FromSeconds(15), ticketLimit: 1);
         foreach (var buyer in buyers)
         {
             await buyer.JoinAsync(sale.EventId);

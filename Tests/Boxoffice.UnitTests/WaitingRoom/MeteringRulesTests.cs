@@ -115,8 +115,8 @@ public sealed class MeteringRulesTests
     }
 
     [Theory]
-    [InlineData(10, 0, null, 10)] // nothing seen yet: one place a buyer
-    [InlineData(10, 4, null, 6)]
+    [InlineData(10, 0, 1.0, 10)] // one place a buyer
+    [InlineData(10, 4, 1.0, 6)]
     [InlineData(10, 0, 2.0, 5)] // buyers take two each: ten places serve five
     [InlineData(10, 3, 2.0, 2)]
     [InlineData(9, 0, 2.0, 5)] // rounded up: a last place is offered
@@ -125,9 +125,34 @@ public sealed class MeteringRulesTests
     [InlineData(0, 0, 2.0, 0)]
     [InlineData(10, 0, 0.5, 10)] // never less than one place a buyer
     [InlineData(10, 0, double.NaN, 10)]
-    public void The_places_left_serve_as_many_buyers_as_they_take_each_less_those_on_their_way(long available, long inFlight, double? placesPerBuyer, long buyers)
+    public void The_places_left_serve_as_many_buyers_as_they_take_each_less_those_on_their_way(long available, long inFlight, double placesPerBuyer, long buyers)
     {
         Assert.Equal(buyers, MeteringRules.BuyersLeft(available, inFlight, placesPerBuyer));
+    }
+
+    [Theory]
+    [InlineData(0, 0, 4, 4.0)] // nothing seen yet: each may take the limit
+    [InlineData(0, 0, null, 1.0)] // and without a limit from booking, one place a buyer
+    [InlineData(10, 10, 4, 2.5)] // ten buyers took one each: as much weight as the limit
+    [InlineData(990, 1980, 4, 2.02)] // many seen: their average of two, almost
+    [InlineData(5, 20, 4, 4.0)] // buyers who took the limit each leave it there
+    [InlineData(10, 0, 4, 2.0)] // holds seen with no units (never less than one a buyer overall)
+    [InlineData(1000, 0, 4, 1.0)]
+    [InlineData(0, 0, 0, 1.0)] // a nonsense limit counts as one
+    [InlineData(-3, -5, -1, 1.0)]
+    public void Each_buyer_is_reckoned_to_take_the_ticket_limit_until_the_holds_seen_outweigh_it(long buyers, long places, int? ticketLimit, double each)
+    {
+        Assert.Equal(each, MeteringRules.PlacesPerBuyer(buyers, places, ticketLimit), 2);
+    }
+
+    [Fact]
+    public void At_the_opening_the_places_serve_as_many_buyers_as_each_could_take_the_limit()
+    {
+        // 1,000 places, a limit of 4, no hold seen yet: 250 buyers, not 1,000 who would race for 500 buyers' worth.
+        Assert.Equal(250, MeteringRules.BuyersLeft(1000, 0, MeteringRules.PlacesPerBuyer(0, 0, 4)));
+        // 200 of them seen holding two each (600 places left), 50 still on their way: each is
+        // reckoned at 2.1 now, so 237 more are let in, 487 in all, about the 500 two places each serve.
+        Assert.Equal(237, MeteringRules.BuyersLeft(600, 50, MeteringRules.PlacesPerBuyer(200, 400, 4)));
     }
 
     [Fact]
