@@ -117,16 +117,19 @@ public static class QueueSchedule
 
         var position = QueueRanks.Position(ticket.Rank, queue.PrequeueCount);
         var ahead = Math.Max(0, position - queue.AdmittedTotal - 1);
-        var rate = queue.AdmittedPerSecond > 0 ? queue.AdmittedPerSecond : queue.AdmitPerSecond ?? 0;
-        int? wait = rate > 0 ? (int)Math.Ceiling(ahead / rate) : null;
-        // The front of the line, the places still waiting that one second at the queue's rate would
-        // reach, polls every second whatever the measured pace: a queue held back by the places
-        // left rather than its rate (a trickle measured) offers the next place that comes back to
-        // them at any moment, and an offer waiting a minute for its buyer's next poll keeps the
-        // places after it back. (Not "fewer ahead than the rate": after a sell-out most of those
-        // ahead have left, and are not in the way.)
+        var measured = queue.AdmittedPerSecond > 0 ? queue.AdmittedPerSecond : queue.AdmitPerSecond ?? 0;
+        int? wait = measured > 0 ? (int)Math.Ceiling(ahead / measured) : null;
+        // The next poll is due when the turn could come at the queue's own rate, not at the pace
+        // measured: a queue held back by the places left (a trickle measured) offers as fast as its
+        // rate allows the moment the holds it waits for are seen, and a buyer told the trickle's
+        // wait hears of their offer up to a minute late while their unclaimed offer keeps the
+        // places after it back. The front of the line, the places still waiting that one second at
+        // the queue's rate would reach, polls every second. (Not "fewer ahead than the rate": after
+        // a sell-out most of those ahead have left, and are not in the way.)
+        var fastest = Math.Max(measured, queue.AdmitPerSecond ?? 0);
+        int? soonest = fastest > 0 ? (int)Math.Ceiling(ahead / fastest) : null;
         var front = ticket.Rank <= queue.FrontThrough;
-        return new QueueStatus(queue.EventId, QueueStates.Waiting, position, ahead, wait, front ? MinPollSeconds : PollAfter(wait), queue.SaleOpensAt);
+        return new QueueStatus(queue.EventId, QueueStates.Waiting, position, ahead, wait, front ? MinPollSeconds : PollAfter(soonest), queue.SaleOpensAt);
     }
 
     /// <summary>

@@ -11,8 +11,8 @@ public sealed class QueueRulesTests
     private static readonly Guid EventId = Guid.Parse("0199a6c4-5e2b-7f3a-9c1d-2b4e6f8a0c1e");
 
     private static QueueRow Queue(string status = EventStatusNames.OnSale, bool soldOut = false, DateTimeOffset? shuffledAt = null, long prequeue = 0,
-        long servedThrough = -1, long admitted = 0) =>
-        new(EventId, 3, status, Opens, Opens.AddDays(1), null, true, Opens.AddHours(-1), 50, null, 15, 0,
+        long servedThrough = -1, long admitted = 0, int? rate = 50) =>
+        new(EventId, 3, status, Opens, Opens.AddDays(1), null, true, Opens.AddHours(-1), rate, null, 15, 0,
             shuffledAt, prequeue, 0, servedThrough, admitted, 0, null, soldOut, 0);
 
     [Theory]
@@ -107,13 +107,26 @@ public sealed class QueueRulesTests
         // In the front: every second, though 399 are counted ahead and the estimate says half an hour.
         var front = StatusAt(600);
         Assert.Equal((399L, 1_995, QueueSchedule.MinPollSeconds), (front.Ahead!.Value, front.EstimatedWaitSeconds!.Value, front.PollAfterSeconds!.Value));
-        // Behind it: at the measured pace, here the longest interval.
+        // Behind it: the estimate at the measured pace, but the next poll when the turn could come
+        // at the queue's own rate (400 ahead at 50 a second), not in a minute.
         var behind = StatusAt(601);
-        Assert.Equal((400L, 2_000, QueueSchedule.MaxPollSeconds), (behind.Ahead!.Value, behind.EstimatedWaitSeconds!.Value, behind.PollAfterSeconds!.Value));
-        // No front known (no rate, or an older waiting room): the measured pace for everyone.
+        Assert.Equal((400L, 2_000, 8), (behind.Ahead!.Value, behind.EstimatedWaitSeconds!.Value, behind.PollAfterSeconds!.Value));
+        var back = StatusAt(5_000);
+        Assert.Equal((4_799L, QueueSchedule.MaxPollSeconds), (back.Ahead!.Value, back.PollAfterSeconds!.Value));
+        // No front known (an older waiting room): the queue's rate for everyone.
         var unknown = QueueRules.StatusOf(new QueueTicket(EventId, "buyer", QueueRanks.Late(600), Opens.ToUnixTimeSeconds()),
             QueueRules.Snapshot(Queue(shuffledAt: Opens, servedThrough: -1, admitted: 200), 800, 0.2, Opens.AddMinutes(1)), Opens.AddMinutes(1));
-        Assert.Equal((399L, QueueSchedule.MaxPollSeconds), (unknown.Ahead!.Value, unknown.PollAfterSeconds!.Value));
+        Assert.Equal((399L, 8), (unknown.Ahead!.Value, unknown.PollAfterSeconds!.Value));
+    }
+
+    [Fact]
+    public void A_queue_without_a_rate_is_polled_at_its_measured_pace()
+    {
+        var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, servedThrough: -1, admitted: 200, rate: null), 800, 4, Opens.AddMinutes(1));
+
+        var status = QueueRules.StatusOf(new QueueTicket(EventId, "buyer", QueueRanks.Late(300), Opens.ToUnixTimeSeconds()), snapshot, Opens.AddMinutes(1));
+
+        Assert.Equal((99L, 25, 25), (status.Ahead!.Value, status.EstimatedWaitSeconds!.Value, status.PollAfterSeconds!.Value));
     }
 
     [Theory]
