@@ -6,7 +6,9 @@
 #       with a token of its own, and poll their status as each answer says (pollAfterSeconds); once
 #       all have joined, their requests are counted for BENCH_POLL_SECONDS (default 60): the load a
 #       waiting crowd puts on the machine. The queue admits BENCH_ADMIT_RATE (default 50, the
-#       waiting room's default) a second; an admitted buyer stops polling, as its app moves on;
+#       waiting room's default) a second until its 1,000 places (one a buyer, the event's ticket
+#       limit) are offered, as nobody holds; polls are due at that rate whatever admission does;
+#       an admitted buyer stops polling, as its app moves on;
 #   (a) wrk -> gateway: GET /api/waiting-room/events/{id}/status with a valid queue ticket, which
 #       the gateway answers itself from the ticket and its snapshot of the queue (a place in the
 #       pre-queue of a second event, whose sale opens tomorrow, so the place is never offered);
@@ -114,7 +116,7 @@ api() { # method path [json]
 json_string() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/"; }
 venue=$(api POST /organizer/venues '{"name":"Bench Arena","city":"Porto","sections":[{"name":"Floor","kind":"general-admission","capacity":1000}]}' | json_id)
 event_body() { # name sale-opens prequeue-opens
-  printf '{"venueId":"%s","name":"%s","startsAt":"%s","saleOpensAt":"%s","saleClosesAt":"%s","currency":"EUR","tiers":[{"name":"Standing","price":30,"sections":["Floor"]}],"waitingRoom":{"prequeueOpensAt":"%s","admitPerSecond":%d}}' \
+  printf '{"venueId":"%s","name":"%s","startsAt":"%s","saleOpensAt":"%s","saleClosesAt":"%s","currency":"EUR","tiers":[{"name":"Standing","price":30,"sections":["Floor"]}],"ticketLimit":1,"waitingRoom":{"prequeueOpensAt":"%s","admitPerSecond":%d}}' \
     "$venue" "$1" "$(date -u -d '+60 days' +%FT%TZ)" "$2" "$(date -u -d '+59 days' +%FT%TZ)" "$3" "$admit_rate"
 }
 queue_event=$(api POST /organizer/events "$(event_body 'Queue event' "$(date -u -d '-1 minute' +%FT%TZ)" "$(date -u -d '-2 minutes' +%FT%TZ)")" | json_id)

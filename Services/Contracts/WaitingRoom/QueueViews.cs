@@ -133,9 +133,9 @@ public static class QueueSchedule
     }
 
     /// <summary>
-    /// The expected wait, between <see cref="MinPollSeconds"/> and <see cref="MaxPollSeconds"/>: a
-    /// buyer comes back when their turn should have come, and again as often as the wait left
-    /// says if it has not. At a rate r, the places within r of the front poll every second, the
+    /// The time until a buyer's turn could come (the places ahead at the queue's own rate), between
+    /// <see cref="MinPollSeconds"/> and <see cref="MaxPollSeconds"/>: a buyer comes back then, and
+    /// again as often as the time left says if it has not. At a rate r, the places within r of the front poll every second, the
     /// middle adds about 0.7 r polls a second per doubling of the position, and the back polls
     /// once a minute: 10,000 waiting at 100 a second cost about 600 polls a second, 50,000 at 50 a
     /// second about 1,000. An offer stays open for its buyer until the abandon window, but counts
@@ -143,6 +143,6 @@ public static class QueueSchedule
     /// the end of a sale, a buyer who comes back later than that may find the place offered again
     /// further down the line, and then hears "sold out" at the hold.
     /// </summary>
-    public static int PollAfter(int? estimatedWaitSeconds) =>
-        estimatedWaitSeconds is { } wait ? Math.Clamp(wait, MinPollSeconds, MaxPollSeconds) : MaxPollSeconds / 2;
+    public static int PollAfter(int? secondsUntilTurn) =>
+        secondsUntilTurn is { } wait ? Math.Clamp(wait, MinPollSeconds, MaxPollSeconds) : MaxPollSeconds / 2;
 }

@@ -70,16 +70,20 @@ internal static class MeteringRules
     /// <summary>
     /// The places each admitted buyer is reckoned to take: the <paramref name="places"/> the
     /// <paramref name="buyers"/> seen holding took, with the event's <paramref name="ticketLimit"/>
-    /// (the most one buyer may take; 1 when booking has not said) counted as <see cref="LimitWeight"/>
-    /// buyers who took that many; never less than one. Before any hold is seen, the limit: the queue
-    /// does not let in more buyers than the places serve if each takes all they may, because the
-    /// buyers let in beyond that race each other for the last places, and a bot, holding the moment
-    /// it is admitted, wins that race. As holds are seen, their average takes over.
+    /// (the most one buyer may take, booking's cap when the event sets none; 1 when booking has not
+    /// said) counted as <see cref="LimitWeight"/> buyers who took that many; between one and the
+    /// limit. Before any hold is seen, the limit: the queue does not let in more buyers than the
+    /// places serve if each takes all they may, because the buyers let in beyond that race each
+    /// other for the last places, and a bot, holding the moment it is admitted, wins that race. As
+    /// holds are seen, their average takes over. Never above the limit, though a buyer's places
+    /// seen add up holds given back and taken again, and a limit lowered during the sale leaves
+    /// larger holds behind it: nobody can hold more than the limit now.
     /// </summary>
     public static double PlacesPerBuyer(long buyers, long places, int? ticketLimit)
     {
         var limit = Math.Max(1, ticketLimit ?? 1);
-        return Math.Max(1, ((double)LimitWeight * limit + Math.Max(0, places)) / (LimitWeight + Math.Max(0, buyers)));
+        var blended = ((double)LimitWeight * limit + Math.Max(0, places)) / (LimitWeight + Math.Max(0, buyers));
+        return ticketLimit is null ? Math.Max(1, blended) : Math.Clamp(blended, 1, limit);
     }
 
     /// <summary>

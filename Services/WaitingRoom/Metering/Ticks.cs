@@ -54,10 +54,12 @@ internal static class Ticks
         var isSoldOut = available is { } left ? left.Available == 0 : queue.SoldOut;
         // Withdrawn first: an offer whose buyer left is neither in flight nor open.
         var withdrawn = await PlaceStore.WithdrawAbandonedAsync(transaction, eventId, now - abandonedAfter, cancellationToken);
-        var counted = available is { } fresh ? (Places: fresh.Available, At: asked, fresh.TicketLimit)
+        var counted = available is { } fresh ? (Places: fresh.Available, At: asked, TicketLimit: fresh.TicketLimit ?? queue.TicketLimit)
             : queue is { PlacesLeft: { } last, PlacesLeftAt: { } lastAt } ? (Places: last, At: lastAt, queue.TicketLimit)
             : ((long Places, DateTimeOffset At, int? TicketLimit)?)null;
-        long? buyersLeft = null;
+        // Until booking has given a count, nobody: no hold could be taken, and the opening would
+        // otherwise let in a whole interval's credit with nothing to say how many the places serve.
+        long? buyersLeft = 0;
         if (counted is { } count)
         {
             var pace = await PlaceStore.HoldPaceAsync(transaction, eventId, HoldPaceSample, cancellationToken);

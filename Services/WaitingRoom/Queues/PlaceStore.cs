@@ -177,11 +177,11 @@ internal static class PlaceStore
     {
         await using var query = transaction.Command(
             """
-            SELECT (SELECT count(*) FROM places WHERE event_id = $1 AND held_at IS NOT NULL),
-                   (SELECT coalesce(sum(held_units), 0)::bigint FROM places WHERE event_id = $1 AND held_at IS NOT NULL),
+            SELECT held.buyers, held.places,
                    (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds)
                     FROM (SELECT extract(epoch FROM LEAST(hold_taken_at, held_at) - claimed_at)::double precision AS seconds FROM places
                           WHERE event_id = $1 AND held_at IS NOT NULL AND claimed_at IS NOT NULL ORDER BY held_at DESC LIMIT $2) latest)
+            FROM (SELECT count(*) AS buyers, coalesce(sum(held_units), 0)::bigint AS places FROM places WHERE event_id = $1 AND held_at IS NOT NULL) held
             """,
             eventId, recent);
         await using var reader = await query.ExecuteReaderAsync(cancellationToken);

@@ -82,6 +82,8 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
             Assert.Equal(TicketLimit, place.HeldUnits);
         });
         Assert.All(places.Where(place => !holds.ContainsKey(place.BuyerId)), place => Assert.Null(place.HeldAt));
+        // The limit the queue went by is booking's, as its availability answer gave it.
+        Assert.Equal(TicketLimit, await QueueRecords.QueueAsync<int>(boxoffice, sale.EventId, "ticket_limit"));
         buyers.ForEach(buyer => buyer.Dispose());
     }
 

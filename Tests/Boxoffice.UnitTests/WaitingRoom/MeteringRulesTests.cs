@@ -136,8 +136,11 @@ public sealed class MeteringRulesTests
     [InlineData(10, 10, 4, 2.5)] // ten buyers took one each: as much weight as the limit
     [InlineData(990, 1980, 4, 2.02)] // many seen: their average of two, almost
     [InlineData(5, 20, 4, 4.0)] // buyers who took the limit each leave it there
-    [InlineData(10, 0, 4, 2.0)] // holds seen with no units (never less than one a buyer overall)
-    [InlineData(1000, 0, 4, 1.0)]
+    [InlineData(10, 0, 4, 2.0)] // holds seen with no units: the limit's weight alone
+    [InlineData(1000, 0, 4, 1.0)] // never less than one a buyer
+    [InlineData(10, 100, 4, 4.0)] // holds given back and taken again add up past the limit: never above it
+    [InlineData(100, 400, 2, 2.0)] // a limit lowered during the sale: nobody can hold more than it now
+    [InlineData(10, 100, null, 5.5)] // no limit known: the holds seen alone bound it
     [InlineData(0, 0, 0, 1.0)] // a nonsense limit counts as one
     [InlineData(-3, -5, -1, 1.0)]
     public void Each_buyer_is_reckoned_to_take_the_ticket_limit_until_the_holds_seen_outweigh_it(long buyers, long places, int? ticketLimit, double each)
