@@ -84,7 +84,7 @@ public sealed record QueueFigures(
             Quantile(waits, 0.50), Quantile(waits, 0.99), Quantile(sinceOpening, 0.50), Quantile(sinceOpening, 0.99), rate, Quantile(spread, 0.99));
     }
 
-    private static double? Quantile(double[] sorted, double quantile) => sorted.Length == 0 ? null : Stats.Percentile(sorted, quantile);
+    private static double? Quantile(double[] sorted, double quantile) => sorted.Length == 0 ? null : Percentiles.Of(sorted, quantile);
 }
 
 /// <summary>

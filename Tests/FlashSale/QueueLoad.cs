@@ -77,8 +77,8 @@ internal static class QueueLoad
         output.WriteLine(Line("poll_seconds", seconds, "F0"));
         output.WriteLine($"requests={measured.Requests}");
         output.WriteLine(Line("request_rate", measured.Requests / seconds));
-        output.WriteLine(Line("p50_ms", Stats.Percentile(latencies, 0.50)));
-        output.WriteLine(Line("p99_ms", Stats.Percentile(latencies, 0.99)));
+        output.WriteLine(Line("p50_ms", Percentiles.Of(latencies, 0.50)));
+        output.WriteLine(Line("p99_ms", Percentiles.Of(latencies, 0.99)));
         output.WriteLine($"errors={measured.Errors}");
         output.WriteLine($"admitted={window.Admitted}");
         output.WriteLine($"left={window.Left}");

@@ -65,7 +65,7 @@ public sealed class Stats
             lock (stats)
             {
                 var sorted = stats.Latencies.Order().ToArray();
-                yield return (name, sorted.Length, Percentile(sorted, 0.50), Percentile(sorted, 0.99), sorted.LastOrDefault(), new Dictionary<int, int>(stats.Statuses));
+                yield return (name, sorted.Length, Percentiles.Of(sorted, 0.50), Percentiles.Of(sorted, 0.99), sorted.LastOrDefault(), new Dictionary<int, int>(stats.Statuses));
             }
         }
     }
@@ -77,7 +77,7 @@ public sealed class Stats
             lock (second)
             {
                 var sorted = second.Latencies.Order().ToArray();
-                yield return (index, second.Requests, Percentile(sorted, 0.50), Percentile(sorted, 0.99), second.ServerErrors, second.NoAnswers);
+                yield return (index, second.Requests, Percentiles.Of(sorted, 0.50), Percentiles.Of(sorted, 0.99), second.ServerErrors, second.NoAnswers);
             }
         }
     }
@@ -93,7 +93,7 @@ public sealed class Stats
         lock (second)
         {
             var sorted = second.Latencies.Order().ToArray();
-            return (second.Requests, Percentile(sorted, 0.50), Percentile(sorted, 0.99));
+            return (second.Requests, Percentiles.Of(sorted, 0.50), Percentiles.Of(sorted, 0.99));
         }
     }
 
@@ -121,8 +121,6 @@ public sealed class Stats
     }
 
     private static int SecondOf(TimeSpan time) => (int)Math.Floor(time.TotalSeconds);
-
-    public static double Percentile(double[] sorted, double quantile) => Percentiles.Of(sorted, quantile);
 
     private sealed class Endpoint
     {

@@ -103,9 +103,10 @@ internal static class MeteringRules
 
     /// <summary>
     /// How long a claimed admission counts as a buyer on their way to a hold when the queue has
-    /// not seen that hold (counted back from booking's count, less its age, by the tick): twice as long as the latest buyers took (<paramref name="claimToHold"/>,
-    /// the 90th percentile; twice, for the slower tenth), never less than <paramref name="least"/> (the availability lag) and never
-    /// more than <paramref name="most"/>, so a buyer who never holds keeps no place back for long.
+    /// not seen that hold (counted back from booking's count, less its age, by the tick): twice as
+    /// long as the latest buyers took (<paramref name="claimToHold"/>, the 90th percentile; twice,
+    /// for the slower tenth), never less than <paramref name="least"/> (the availability lag) and
+    /// never more than <paramref name="most"/>, so a buyer who never holds keeps no place back for long.
     /// Before any hold was seen, <paramref name="most"/>: nothing says yet how long buyers take,
     /// and the places of buyers still choosing are not offered to others meanwhile.
     /// </summary>
