@@ -135,8 +135,8 @@ public static class QueueSchedule
     /// <summary>
     /// The time until a buyer's turn could come (the places ahead at the queue's own rate), between
     /// <see cref="MinPollSeconds"/> and <see cref="MaxPollSeconds"/>: a buyer comes back then, and
-    /// again as often as the time left says if it has not. At a rate r, the places within r of the front poll every second, the
-    /// middle adds about 0.7 r polls a second per doubling of the position, and the back polls
+    /// again as often as the time left says if it has not. At a rate r, the places within r of the
+    /// front poll every second, the middle adds about 0.7 r polls a second per doubling of the position, and the back polls
     /// once a minute: 10,000 waiting at 100 a second cost about 600 polls a second, 50,000 at 50 a
     /// second about 1,000. An offer stays open for its buyer until the abandon window, but counts
     /// against the places left only for the availability lag plus <see cref="LongestPoll"/>: near

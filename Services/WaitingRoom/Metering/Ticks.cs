@@ -59,7 +59,7 @@ internal static class Ticks
             : ((long Places, DateTimeOffset At, int? TicketLimit)?)null;
         // Until booking has given a count, nobody: no hold could be taken, and the opening would
         // otherwise let in a whole interval's credit with nothing to say how many the places serve.
-        long? buyersLeft = 0;
+        var buyersLeft = 0L;
         if (counted is { } count)
         {
             var pace = await PlaceStore.HoldPaceAsync(transaction, eventId, HoldPaceSample, cancellationToken);

@@ -228,8 +228,8 @@ internal static class QueueStore
 /// <summary>
 /// What one tick wrote on its queue's row: when the pre-queue was frozen and how big it was, the
 /// availability it went by (sold out, and booking's last count of the places left with when it
-/// was taken and the ticket limit it gave), the credit left, the highest rank it offered (-1: none), how many places it offered
-/// for the first time, and how many offers it withdrew.
+/// was taken and the ticket limit it gave), the credit left, the highest rank it offered (-1:
+/// none), how many places it offered for the first time, and how many offers it withdrew.
 /// </summary>
 internal sealed record QueueTick(
     DateTimeOffset At, DateTimeOffset ShuffledAt, long PrequeueCount, bool SoldOut, double Credit, long ServedThrough, long FirstOffers, long Withdrawn,
