@@ -11,7 +11,7 @@ namespace Boxoffice.Catalog.Caching;
 internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis, TimeProvider time, ILogger<RedisDistributedCache> logger) : IDistributedCache
 {
     private const string Prefix = "catalog:";
-    private long _lastWarning;
+    private readonly OutageLog _outage = new(time, TimeSpan.FromSeconds(30));
 
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
@@ -24,7 +24,9 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
 
         try
         {
-            return await redis.GetDatabase().StringGetAsync(Prefix + key);
+            var cached = await redis.GetDatabase().StringGetAsync(Prefix + key);
+            Back();
+            return cached;
         }
         catch (Exception exception) when (exception.IsRedisUnavailable())
         {
@@ -48,6 +50,7 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
         try
         {
             await redis.GetDatabase().StringSetAsync(Prefix + key, value, expiry is { } ttl && ttl > TimeSpan.Zero ? new Expiration(ttl) : Expiration.Default);
+            Back();
         }
         catch (Exception exception) when (exception.IsRedisUnavailable())
         {
@@ -73,6 +76,7 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
         try
         {
             await redis.GetDatabase().KeyDeleteAsync(Prefix + key);
+            Back();
         }
         catch (Exception exception) when (exception.IsRedisUnavailable())
         {
@@ -83,15 +87,23 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
 
     private void Warn(Exception exception)
     {
-        var now = time.GetTimestamp();
-        var last = Interlocked.Read(ref _lastWarning);
-        if (last == 0 || time.GetElapsedTime(last, now) > TimeSpan.FromSeconds(30))
+        if (_outage.Failed())
         {
-            Interlocked.Exchange(ref _lastWarning, now);
             LogRedisUnavailable(exception);
+        }
+    }
+
+    private void Back()
+    {
+        if (_outage.Succeeded())
+        {
+            LogRedisBack();
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The Redis cache level is unavailable; reading from the database")]
     private partial void LogRedisUnavailable(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The Redis cache level is available again")]
+    private partial void LogRedisBack();
 }

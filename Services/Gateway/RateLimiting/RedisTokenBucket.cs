@@ -18,10 +18,9 @@ internal sealed class TokenBucketSettings
 /// One Lua script reads, refills and takes tokens atomically, on Redis's own clock. When Redis does
 /// not answer, the request is let through: losing Redis costs protection, never availability.
 /// </summary>
-internal sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider time, ILogger<RedisTokenBucket> logger)
+internal sealed partial class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvider time, ILogger<RedisTokenBucket> logger)
 {
-    private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
-    private long _lastWarning;
+    private readonly OutageLog _outage = new(time, TimeSpan.FromSeconds(10));
 
     // KEYS[1] bucket; ARGV[1] capacity, ARGV[2] tokens per second, ARGV[3] tokens wanted.
     // Takes as many of the wanted tokens as the bucket holds (whole tokens only).
@@ -59,16 +58,20 @@ internal sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvide
         {
             var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
                 Script, [(RedisKey)("gateway:ratelimit:" + bucket)], [settings.TokenLimit, settings.TokensPerSecond, wanted]))!;
+            if (_outage.Succeeded())
+            {
+                LogStoreBack();
+            }
+
             return ((int)result[0], TimeSpan.FromMilliseconds((long)result[1]));
         }
         catch (Exception exception) when (exception.IsRedisUnavailable())
         {
-            // One warning per interval, not one per request, while Redis is away.
-            var now = time.GetTimestamp();
-            var last = Interlocked.Read(ref _lastWarning);
-            if ((last == 0 || time.GetElapsedTime(last, now) >= WarningInterval) && Interlocked.CompareExchange(ref _lastWarning, now, last) == last)
+            // A warning when the outage begins and one per interval while it lasts, not one per
+            // request: every batch let through unlimited is in an outage the logs show.
+            if (_outage.Failed())
             {
-                logger.LogWarning(exception, "Rate limit store unavailable; letting requests through");
+                LogStoreUnavailable(exception);
             }
 
             // Fail open for the whole batch: the requests waiting behind this one pass without
@@ -76,6 +79,12 @@ internal sealed class RedisTokenBucket(IConnectionMultiplexer redis, TimeProvide
             return (wanted, TimeSpan.Zero);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limit store unavailable; letting requests through")]
+    private partial void LogStoreUnavailable(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rate limit store available again; limits enforced")]
+    private partial void LogStoreBack();
 }
 
 /// <summary>
