@@ -32,6 +32,11 @@ public static class QueueSnapshotHeaders
 /// <see cref="ServedThrough"/> is the highest rank offered admission so far (-1: none);
 /// <see cref="FrontThrough"/> the highest rank of the front of the line: the first
 /// <see cref="AdmitPerSecond"/> places still waiting, whose buyers have not left (-1: none, or no rate).
+/// <see cref="ReachThrough"/> the highest rank the places left could reach: the places still
+/// waiting, as many as booking last counted places free (one place a buyer, however many each
+/// takes), at least the front. A place beyond it is not offered before places come back or the
+/// buyers let in leave theirs (<see cref="long.MaxValue"/>: no such bound, or it is further than
+/// the rate reaches in <see cref="QueueSchedule.MaxPollSeconds"/>).
 /// </summary>
 public sealed record QueueSnapshot(
     Guid EventId,
@@ -45,7 +50,8 @@ public sealed record QueueSnapshot(
     long Waiting,
     int? AdmitPerSecond,
     double AdmittedPerSecond,
-    long FrontThrough = -1);
+    long FrontThrough = -1,
+    long ReachThrough = long.MaxValue);
 
 /// <summary>
 /// What a buyer is told about their place: by the gateway's status endpoint and stream, and by the
@@ -79,9 +85,9 @@ public static class QueueSchedule
     public static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(MaxPollSeconds);
 
     /// <summary>
-    /// At the opening the pre-queue's first polls are spread over one second per this many places
-    /// (2 s to <see cref="MaxPollSeconds"/>): nobody knows their place before the draw, and a
-    /// crowd told to come back at the same second is a stampede. The front's offers wait for it.
+    /// For a queue without a rate, the pre-queue's first polls after the opening are spread over
+    /// one second per this many places (2 s to <see cref="MaxPollSeconds"/>): a crowd told to come
+    /// back at the same second is a stampede. (With a rate, <see cref="FirstPollAfterOpening"/>.)
     /// </summary>
     public const int OpeningPollsPerSecond = 500;
 
@@ -103,11 +109,17 @@ public static class QueueSchedule
                 return new QueueStatus(queue.EventId, queue.State, null, null, null, null, null);
             case QueueStates.Prequeue:
             case QueueStates.Waiting when !queue.Shuffled:
-                // Drawn at the opening: ask again then, spread so the crowd does not poll at once.
+                // Shown at the opening: ask again after it, when the turn could come. Further than
+                // the longest poll: before the opening if it is that far, else anywhere between the
+                // opening and the longest poll, so buyers who polled together do not come back together.
                 var untilOpening = Math.Max(0, (queue.SaleOpensAt - now).TotalSeconds);
-                var spread = (int)Math.Clamp(queue.Waiting / OpeningPollsPerSecond, 2, MaxPollSeconds);
-                var poll = (int)Math.Clamp(Math.Ceiling(untilOpening) + Random.Shared.Next(0, spread + 1), MinPollSeconds, MaxPollSeconds);
-                return new QueueStatus(queue.EventId, QueueStates.Prequeue, null, null, null, poll, queue.SaleOpensAt);
+                var at = untilOpening + FirstPollAfterOpening(ticket.Rank, queue);
+                if (at > MaxPollSeconds)
+                {
+                    at = untilOpening >= MaxPollSeconds ? MaxPollSeconds : untilOpening + (Random.Shared.NextDouble() * (MaxPollSeconds - untilOpening));
+                }
+
+                return new QueueStatus(queue.EventId, QueueStates.Prequeue, null, null, null, (int)Math.Clamp(Math.Ceiling(at), MinPollSeconds, MaxPollSeconds), queue.SaleOpensAt);
         }
 
         if (ticket.Rank <= queue.ServedThrough)
@@ -128,17 +140,50 @@ public static class QueueSchedule
         // a sell-out most of those ahead have left, and are not in the way.)
         var fastest = Math.Max(measured, queue.AdmitPerSecond ?? 0);
         int? soonest = fastest > 0 ? (int)Math.Ceiling(ahead / fastest) : null;
+        // Beyond the reach of the places left, nothing comes before places do: such a place polls
+        // within the second half of the minute (as the back does), not as the rate alone would say.
         var front = ticket.Rank <= queue.FrontThrough;
-        return new QueueStatus(queue.EventId, QueueStates.Waiting, position, ahead, wait, front ? MinPollSeconds : PollAfter(soonest), queue.SaleOpensAt);
+        var poll = front ? MinPollSeconds : PollAfter(soonest);
+        if (ticket.Rank > queue.ReachThrough)
+        {
+            poll = Math.Max(poll, (MaxPollSeconds / 2) + Random.Shared.Next(0, (MaxPollSeconds / 2) + 1));
+        }
+
+        return new QueueStatus(queue.EventId, QueueStates.Waiting, position, ahead, wait, poll, queue.SaleOpensAt);
+    }
+
+    /// <summary>
+    /// Seconds after the opening a pre-queue place polls first. The rank is drawn at the join and
+    /// is in the ticket, so its share of the pre-queue so far estimates the position the opening
+    /// will show (the buyer is not told it before). A place the queue's rate reaches within half
+    /// the longest poll comes back when it could (a second's jitter); the others, whom nothing
+    /// can reach sooner, are spread over the second half of the minute. So 10,000 buyers at 100 a
+    /// second come back about 100 a second at the opening, not all within 20 s, while admitted
+    /// buyers are taking the first holds. Without a rate: spread over a second per
+    /// <see cref="OpeningPollsPerSecond"/> places.
+    /// </summary>
+    public static double FirstPollAfterOpening(long rank, QueueSnapshot queue)
+    {
+        if (queue.AdmitPerSecond is not { } rate || rate <= 0 || !QueueRanks.IsPrequeue(rank))
+        {
+            return Random.Shared.Next(0, (int)Math.Clamp(queue.Waiting / OpeningPollsPerSecond, 2, MaxPollSeconds) + 1);
+        }
+
+        var turn = (QueueRanks.Position(rank, queue.Waiting) - 1) / (double)rate;
+        const int half = MaxPollSeconds / 2;
+        return turn < half ? turn + Random.Shared.NextDouble() : half + (Random.Shared.NextDouble() * half);
     }
 
     /// <summary>
     /// The time until a buyer's turn could come (the places ahead at the queue's own rate), between
     /// <see cref="MinPollSeconds"/> and <see cref="MaxPollSeconds"/>: a buyer comes back then, and
     /// again as often as the time left says if it has not. At a rate r, the places within r of the
-    /// front poll every second, the middle adds about 0.7 r polls a second per doubling of the position, and the back polls
-    /// once a minute: 10,000 waiting at 100 a second cost about 600 polls a second, 50,000 at 50 a
-    /// second about 1,000. An offer stays open for its buyer until the abandon window, but counts
+    /// front poll every second, the middle adds about 0.7 r polls a second per doubling of the
+    /// position, and the back polls once a minute: 10,000 waiting at 100 a second cost about 600
+    /// polls a second, 50,000 at 50 a second about 1,000, when the places left reach them all.
+    /// Places beyond that reach (<see cref="QueueSnapshot.ReachThrough"/>) poll within the second
+    /// half of the minute instead: 10,000 behind 1,000 places cost about 500 a second at the
+    /// opening, fewer as the places are taken. An offer stays open for its buyer until the abandon window, but counts
     /// against the places left only for the availability lag plus <see cref="LongestPoll"/>: near
     /// the end of a sale, a buyer who comes back later than that may find the place offered again
     /// further down the line, and then hears "sold out" at the hold.

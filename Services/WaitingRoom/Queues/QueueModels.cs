@@ -28,7 +28,7 @@ internal sealed record QueueRow(
     int? TicketLimit = null);
 
 /// <summary>A queue with what its places add up to when it was read: places waiting, and offers made in the last <see cref="QueueRules.RateWindow"/>.</summary>
-internal sealed record QueueView(QueueRow Queue, long Waiting, long RecentOffers, DateTimeOffset ReadAt, long FrontThrough = -1)
+internal sealed record QueueView(QueueRow Queue, long Waiting, long RecentOffers, DateTimeOffset ReadAt, long FrontThrough = -1, long ReachThrough = long.MaxValue)
 {
     /// <summary>Offers a second, measured over the last few seconds (0 before the opening).</summary>
     public double AdmittedPerSecond => QueueRules.MeasuredRate(RecentOffers, Queue.ShuffledAt, ReadAt);

@@ -50,7 +50,8 @@ internal static class QueueRules
     }
 
     /// <summary>The queue as the gateway answers status from it.</summary>
-    public static QueueSnapshot Snapshot(QueueRow queue, long waiting, double admittedPerSecond, DateTimeOffset now, long frontThrough = -1) => new(
+    public static QueueSnapshot Snapshot(
+        QueueRow queue, long waiting, double admittedPerSecond, DateTimeOffset now, long frontThrough = -1, long reachThrough = long.MaxValue) => new(
         queue.EventId,
         StateOf(queue, now),
         queue.PrequeueOpensAt,
@@ -62,9 +63,11 @@ internal static class QueueRules
         waiting,
         queue.AdmitPerSecond,
         admittedPerSecond,
-        frontThrough);
+        frontThrough,
+        reachThrough);
 
-    public static QueueSnapshot Snapshot(QueueView view, DateTimeOffset now) => Snapshot(view.Queue, view.Waiting, view.AdmittedPerSecond, now, view.FrontThrough);
+    public static QueueSnapshot Snapshot(QueueView view, DateTimeOffset now) =>
+        Snapshot(view.Queue, view.Waiting, view.AdmittedPerSecond, now, view.FrontThrough, view.ReachThrough);
 
     /// <summary>What anybody may know of the queue.</summary>
     public static QueueInfo Info(QueueView view, DateTimeOffset now)

@@ -1,4 +1,5 @@
 using Boxoffice.Contracts.Catalog;
+using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Postgres;
 using Npgsql;
 
@@ -177,15 +178,24 @@ internal static class QueueStore
     /// <summary>
     /// Places waiting (neither offered nor claimed, their buyers still there: the ticker's pick
     /// index), offers made since $1, and the rank of the last place of the front of the line (the
-    /// first <c>admit_per_second</c> places waiting; every one waiting when fewer; -1 without a rate).
+    /// first <c>admit_per_second</c> places waiting; every one waiting when fewer; -1 without a rate),
+    /// and the rank the places left reach (<see cref="QueueSnapshot.ReachThrough"/>: the waiting
+    /// place as many places down as booking last counted free, at least the front; the largest
+    /// bigint when unknown, when fewer wait, or when the rate would not reach it within a minute:
+    /// so the scan is never longer than a minute of the rate).
     /// </summary>
-    private const string Counts =
-        """
+    private static readonly string Counts =
+        $"""
         (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at IS NULL AND p.claimed_at IS NULL AND p.left_at IS NULL),
         (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at > $1),
         CASE WHEN coalesce(q.admit_per_second, 0) <= 0 THEN -1 ELSE coalesce(
             (SELECT p.rank FROM places p WHERE p.event_id = q.event_id AND p.offered_at IS NULL AND p.claimed_at IS NULL AND p.left_at IS NULL
              ORDER BY p.rank OFFSET q.admit_per_second - 1 LIMIT 1),
+            9223372036854775807) END,
+        CASE WHEN q.places_left IS NULL OR coalesce(q.admit_per_second, 0) <= 0 OR q.places_left >= q.admit_per_second * {QueueSchedule.MaxPollSeconds} THEN 9223372036854775807
+        ELSE coalesce(
+            (SELECT p.rank FROM places p WHERE p.event_id = q.event_id AND p.offered_at IS NULL AND p.claimed_at IS NULL AND p.left_at IS NULL
+             ORDER BY p.rank OFFSET greatest(q.places_left, q.admit_per_second) - 1 LIMIT 1),
             9223372036854775807) END
         """;
 
@@ -196,7 +206,7 @@ internal static class QueueStore
     }
 
     private static QueueView ReadView(NpgsqlDataReader reader, DateTimeOffset now) =>
-        new(Read(reader), reader.GetInt64(ColumnCount), reader.GetInt64(ColumnCount + 1), now, reader.GetInt64(ColumnCount + 2));
+        new(Read(reader), reader.GetInt64(ColumnCount), reader.GetInt64(ColumnCount + 1), now, reader.GetInt64(ColumnCount + 2), reader.GetInt64(ColumnCount + 3));
 
     private static QueueRow Read(NpgsqlDataReader reader) => new(
         reader.GetGuid(0),

@@ -120,6 +120,25 @@ public sealed class QueueRulesTests
     }
 
     [Fact]
+    public void A_place_beyond_what_the_places_left_reach_polls_within_the_second_half_minute()
+    {
+        // Rate 50 a second; the places left reach the waiting place at arrival 300.
+        var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, servedThrough: -1, admitted: 200), 800, 0.2, Opens.AddMinutes(1),
+            frontThrough: QueueRanks.Late(250), reachThrough: QueueRanks.Late(300));
+        List<int> Polls(long arrival) => [.. Enumerable.Range(0, 500).Select(_ =>
+            QueueRules.StatusOf(new QueueTicket(EventId, "buyer", QueueRanks.Late(arrival), Opens.ToUnixTimeSeconds()), snapshot, Opens.AddMinutes(1)).PollAfterSeconds!.Value)];
+
+        // Within the reach: as the rate says (99 ahead at 50 a second).
+        Assert.All(Polls(300), poll => Assert.Equal(2, poll));
+        // Just beyond it: nothing comes before places do, so the second half of the minute, all of it used.
+        var beyond = Polls(301);
+        Assert.All(beyond, poll => Assert.InRange(poll, QueueSchedule.MaxPollSeconds / 2, QueueSchedule.MaxPollSeconds));
+        Assert.True(beyond.Distinct().Count() >= 25, $"{beyond.Distinct().Count()} distinct delays over the second half minute");
+        // The back polls once a minute as before.
+        Assert.All(Polls(5_000), poll => Assert.Equal(QueueSchedule.MaxPollSeconds, poll));
+    }
+
+    [Fact]
     public void A_queue_without_a_rate_is_polled_at_its_measured_pace()
     {
         var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, servedThrough: -1, admitted: 200, rate: null), 800, 4, Opens.AddMinutes(1));
@@ -152,9 +171,9 @@ public sealed class QueueRulesTests
     [InlineData(1_000, 2)]
     [InlineData(10_000, 20)]
     [InlineData(100_000, QueueSchedule.MaxPollSeconds)]
-    public void At_the_opening_the_pre_queue_first_polls_are_spread_over_a_second_per_500_places(long waiting, int spread)
+    public void Without_a_rate_the_pre_queue_first_polls_are_spread_over_a_second_per_500_places(long waiting, int spread)
     {
-        var snapshot = new QueueSnapshot(EventId, QueueStates.Prequeue, Opens.AddHours(-1), Opens, false, waiting, -1, 0, waiting, 50, 0);
+        var snapshot = new QueueSnapshot(EventId, QueueStates.Prequeue, Opens.AddHours(-1), Opens, false, waiting, -1, 0, waiting, null, 0);
         var ticket = new QueueTicket(EventId, "buyer", 1, Opens.AddMinutes(-5).ToUnixTimeSeconds());
         var polls = Enumerable.Range(0, 2_000).Select(_ => QueueSchedule.StatusOf(ticket, snapshot, Opens)!.PollAfterSeconds!.Value).ToList();
 
@@ -162,5 +181,32 @@ public sealed class QueueRulesTests
         Assert.All(polls, poll => Assert.InRange(poll, QueueSchedule.MinPollSeconds, spread));
         Assert.Equal(spread, polls.Max());
         Assert.True(polls.Distinct().Count() >= spread - 1, $"{polls.Distinct().Count()} distinct delays over a spread of {spread} s");
+    }
+
+    [Fact]
+    public void With_a_rate_a_pre_queue_place_first_polls_when_its_turn_could_come_and_the_back_over_the_second_half_minute()
+    {
+        // 10,000 in the pre-queue at 100 a second: the rank in the ticket says where the opening will put it.
+        var snapshot = new QueueSnapshot(EventId, QueueStates.Prequeue, Opens.AddHours(-1), Opens, false, 10_000, -1, 0, 10_000, 100, 0);
+        List<int> Polls(long position, DateTimeOffset now)
+        {
+            var ticket = new QueueTicket(EventId, "buyer", (long)(QueueRanks.LateBase / 10_000.0 * (position - 0.5)), Opens.AddMinutes(-5).ToUnixTimeSeconds());
+            Assert.Equal(position, QueueRanks.Position(ticket.Rank, 10_000));
+            return [.. Enumerable.Range(0, 2_000).Select(_ => QueueSchedule.StatusOf(ticket, snapshot, now)!.PollAfterSeconds!.Value)];
+        }
+
+        // The front comes back with the opening; the 2,000th when 100 a second reach it.
+        Assert.All(Polls(1, Opens), poll => Assert.Equal(QueueSchedule.MinPollSeconds, poll));
+        Assert.All(Polls(2_000, Opens), poll => Assert.InRange(poll, 20, 21));
+        Assert.All(Polls(2_000, Opens.AddSeconds(-10)), poll => Assert.InRange(poll, 30, 31));
+        // Beyond half a minute's reach: anywhere in the second half of the minute, all of it used.
+        var back = Polls(8_000, Opens);
+        Assert.All(back, poll => Assert.InRange(poll, QueueSchedule.MaxPollSeconds / 2, QueueSchedule.MaxPollSeconds));
+        Assert.True(back.Distinct().Count() >= 25, $"{back.Distinct().Count()} distinct delays over the second half minute");
+        // Further than the longest poll from now: anywhere between the opening and it, not all at once.
+        var early = Polls(8_000, Opens.AddSeconds(-50));
+        Assert.All(early, poll => Assert.InRange(poll, 50, QueueSchedule.MaxPollSeconds));
+        Assert.True(early.Distinct().Count() >= 8, $"{early.Distinct().Count()} distinct delays between the opening and a minute");
+        Assert.All(Polls(1, Opens.AddSeconds(-90)), poll => Assert.Equal(QueueSchedule.MaxPollSeconds, poll));
     }
 }

@@ -1,0 +1,67 @@
+using Boxoffice.Contracts.WaitingRoom;
+
+namespace Boxoffice.Tests.WaitingRoom;
+
+/// <summary>
+/// When a waiting buyer is told to ask again (docs/adr/0010-waiting-room.md): as the queue's rate
+/// says while the places left could reach them, and within the second half of the minute once
+/// they are further back than the places left could serve even at one place a buyer, since
+/// nothing comes to them before places come back. So a crowd far behind a small sale costs the
+/// machine little, while the buyers the places can serve hear of their offers at once.
+/// </summary>
+[Collection<RunningApp>]
+public sealed class PollScheduleTests(BoxofficeApp boxoffice)
+{
+    private const int Places = 2;
+    private const int Buyers = 10;
+
+    [Fact]
+    public async Task A_buyer_the_places_left_cannot_reach_is_told_to_ask_again_within_the_second_half_minute()
+    {
+        var buyers = new List<QueueBuyer>();
+        for (var i = 0; i < Buyers; i++)
+        {
+            buyers.Add(await QueueBuyer.NewAsync(boxoffice));
+        }
+
+        // One a second and one place a buyer: at most the two the places serve are offered while
+        // nobody holds, so eight are still waiting, and only the first two of them are in reach.
+        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 1 }, places: Places, opensIn: TimeSpan.FromSeconds(15), ticketLimit: 1);
+        foreach (var buyer in buyers)
+        {
+            await buyer.JoinAsync(sale.EventId);
+        }
+
+        var deadline = sale.SaleOpensAt.AddSeconds(30);
+        List<(QueueBuyer Buyer, long Position, int PollAfter)> waiting;
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+            var statuses = new List<(QueueBuyer, QueueStatus?)>();
+            foreach (var buyer in buyers)
+            {
+                statuses.Add((buyer, await buyer.PollAsync(sale.EventId)));
+            }
+
+            waiting = [.. statuses.Where(pair => pair.Item2 is { State: "waiting", Position: not null })
+                .Select(pair => (pair.Item1, pair.Item2!.Position!.Value, pair.Item2.PollAfterSeconds!.Value))
+                .OrderBy(place => place.Item2)];
+            // Once booking's count of the places has reached the queue, the back of the line hears it.
+            if (waiting.Count >= Buyers - Places && waiting[^1].PollAfter >= QueueSchedule.MaxPollSeconds / 2)
+            {
+                break;
+            }
+
+            Assert.True(DateTimeOffset.UtcNow < deadline,
+                $"30 s after the opening the back of the line is still told to ask again in {(waiting.Count > 0 ? waiting[^1].PollAfter : -1)} s; waiting: {waiting.Count}");
+        }
+
+        // The first waiting place is in reach: as the rate says, a few seconds at most. The places
+        // beyond the reach of two places: within the second half of the minute, though the rate
+        // alone (one a second, a few ahead) would say a few seconds.
+        Assert.True(waiting[0].PollAfter < QueueSchedule.MaxPollSeconds / 2, $"The first waiting place is told to ask again in {waiting[0].PollAfter} s.");
+        Assert.All(waiting[(Places + 2)..], place => Assert.InRange(place.PollAfter, QueueSchedule.MaxPollSeconds / 2, QueueSchedule.MaxPollSeconds));
+        Assert.All(waiting[(Places + 2)..], place => Assert.True(place.Position - waiting[0].Position < QueueSchedule.MaxPollSeconds / 2,
+            $"Position {place.Position} is half a minute from the front at one a second: its poll would be that far without the reach."));
+    }
+}
