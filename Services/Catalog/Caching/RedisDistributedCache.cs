@@ -19,6 +19,7 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
     {
         if (!redis.IsConnected)
         {
+            Warn(null);
             return null;
         }
 
@@ -41,6 +42,7 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
     {
         if (!redis.IsConnected)
         {
+            Warn(null);
             return;
         }
 
@@ -70,6 +72,7 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
     {
         if (!redis.IsConnected)
         {
+            Warn(null);
             return;
         }
 
@@ -85,7 +88,7 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
         }
     }
 
-    private void Warn(Exception exception)
+    private void Warn(Exception? exception)
     {
         if (_outage.Failed())
         {
@@ -102,7 +105,7 @@ internal sealed partial class RedisDistributedCache(IConnectionMultiplexer redis
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The Redis cache level is unavailable; reading from the database")]
-    private partial void LogRedisUnavailable(Exception exception);
+    private partial void LogRedisUnavailable(Exception? exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The Redis cache level is available again")]
     private partial void LogRedisBack();

@@ -110,13 +110,14 @@ public static class QueueSchedule
             case QueueStates.Prequeue:
             case QueueStates.Waiting when !queue.Shuffled:
                 // Shown at the opening: ask again after it, when the turn could come. Further than
-                // the longest poll: before the opening if it is that far, else anywhere between the
-                // opening and the longest poll, so buyers who polled together do not come back together.
+                // the longest poll, once or more before that (the remainder first, then whole
+                // longest polls), so the poll after the opening lands there all the same, and
+                // buyers who polled together do not come back together.
                 var untilOpening = Math.Max(0, (queue.SaleOpensAt - now).TotalSeconds);
                 var at = untilOpening + FirstPollAfterOpening(ticket.Rank, queue);
                 if (at > MaxPollSeconds)
                 {
-                    at = untilOpening >= MaxPollSeconds ? MaxPollSeconds : untilOpening + (Random.Shared.NextDouble() * (MaxPollSeconds - untilOpening));
+                    at -= MaxPollSeconds * Math.Floor((at - 1) / MaxPollSeconds);
                 }
 
                 return new QueueStatus(queue.EventId, QueueStates.Prequeue, null, null, null, (int)Math.Clamp(Math.Ceiling(at), MinPollSeconds, MaxPollSeconds), queue.SaleOpensAt);
@@ -146,7 +147,7 @@ public static class QueueSchedule
         var poll = front ? MinPollSeconds : PollAfter(soonest);
         if (ticket.Rank > queue.ReachThrough)
         {
-            poll = Math.Max(poll, (MaxPollSeconds / 2) + Random.Shared.Next(0, (MaxPollSeconds / 2) + 1));
+            poll = Math.Max(poll, (int)Math.Ceiling(SecondHalfMinute(ticket.Rank)));
         }
 
         return new QueueStatus(queue.EventId, QueueStates.Waiting, position, ahead, wait, poll, queue.SaleOpensAt);
@@ -156,23 +157,35 @@ public static class QueueSchedule
     /// Seconds after the opening a pre-queue place polls first. The rank is drawn at the join and
     /// is in the ticket, so its share of the pre-queue so far estimates the position the opening
     /// will show (the buyer is not told it before). A place the queue's rate reaches within half
-    /// the longest poll comes back when it could (a second's jitter); the others, whom nothing
-    /// can reach sooner, are spread over the second half of the minute. So 10,000 buyers at 100 a
-    /// second come back about 100 a second at the opening, not all within 20 s, while admitted
-    /// buyers are taking the first holds. Without a rate: spread over a second per
-    /// <see cref="OpeningPollsPerSecond"/> places.
+    /// the longest poll comes back when it could (within a second); the others, whom nothing
+    /// can reach sooner, over the second half of the minute. So 10,000 buyers at 100 a second come
+    /// back at most a few hundred a second over the first minute, not all within 20 s, while
+    /// admitted buyers are taking the first holds. Without a rate (or with no count of the
+    /// pre-queue yet): spread over a second per <see cref="OpeningPollsPerSecond"/> places.
     /// </summary>
     public static double FirstPollAfterOpening(long rank, QueueSnapshot queue)
     {
-        if (queue.AdmitPerSecond is not { } rate || rate <= 0 || !QueueRanks.IsPrequeue(rank))
+        if (queue.AdmitPerSecond is not { } rate || rate <= 0 || queue.Waiting <= 0 || !QueueRanks.IsPrequeue(rank))
         {
-            return Random.Shared.Next(0, (int)Math.Clamp(queue.Waiting / OpeningPollsPerSecond, 2, MaxPollSeconds) + 1);
+            return Math.Floor(Jitter(rank) * (Math.Clamp(queue.Waiting / OpeningPollsPerSecond, 2, MaxPollSeconds) + 1));
         }
 
         var turn = (QueueRanks.Position(rank, queue.Waiting) - 1) / (double)rate;
-        const int half = MaxPollSeconds / 2;
-        return turn < half ? turn + Random.Shared.NextDouble() : half + (Random.Shared.NextDouble() * half);
+        return turn < MaxPollSeconds / 2 ? turn + Jitter(rank) : SecondHalfMinute(rank);
     }
+
+    /// <summary>
+    /// Within the second half of the minute, where in it fixed by the place: the poll of a place
+    /// nothing can reach sooner. The same at every poll of one place, spread evenly over a crowd.
+    /// </summary>
+    public static double SecondHalfMinute(long rank) => MaxPollSeconds / 2 * (1 + Jitter(rank));
+
+    /// <summary>
+    /// A place's own number in [0, 1), from its rank by Fibonacci hashing: spread evenly over a
+    /// crowd whether the ranks are random (the pre-queue) or count up (late arrivals), and the
+    /// same at every poll of the place, so the schedule it sets is one the buyer can keep.
+    /// </summary>
+    private static double Jitter(long rank) => (unchecked((ulong)rank * 0x9E3779B97F4A7C15UL) >> 11) / (double)(1UL << 53);
 
     /// <summary>
     /// The time until a buyer's turn could come (the places ahead at the queue's own rate), between

@@ -5,10 +5,13 @@ namespace Boxoffice.Identity.Account;
 /// <summary>
 /// What identity's throttles share: counters in Redis, each counted and given its window in one
 /// atomic step, and read so that a Redis outage costs protection for a while, never a sign-in or a
-/// registration (fail open, with a warning).
+/// registration (fail open, with a warning when the outage begins and every half minute while it
+/// lasts: <see cref="OutageLog"/>).
 /// </summary>
-internal abstract class RedisThrottle(IConnectionMultiplexer redis, ILogger logger)
+internal abstract class RedisThrottle(IConnectionMultiplexer redis, TimeProvider time, ILogger logger)
 {
+    private readonly OutageLog _outage = new(time, TimeSpan.FromSeconds(30));
+
     // A counter that has no expiry gets the window, in the same step as the count: a counter can
     // never be left without one (a separate EXPIRE that failed would refuse an address for good).
     private static readonly LuaScript Count = LuaScript.Prepare(
@@ -29,11 +32,21 @@ internal abstract class RedisThrottle(IConnectionMultiplexer redis, ILogger logg
     {
         try
         {
-            return await action(redis.GetDatabase());
+            var result = await action(redis.GetDatabase());
+            if (_outage.Succeeded())
+            {
+                logger.LogInformation("{Throttle} store available again; counting attempts", GetType().Name);
+            }
+
+            return result;
         }
         catch (Exception exception) when (exception.IsRedisUnavailable())
         {
-            logger.LogWarning(exception, "{Throttle} store unavailable; not counting this attempt", GetType().Name);
+            if (_outage.Failed())
+            {
+                logger.LogWarning(exception, "{Throttle} store unavailable; not counting attempts", GetType().Name);
+            }
+
             return whenUnavailable;
         }
     }

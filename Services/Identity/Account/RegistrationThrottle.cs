@@ -13,8 +13,8 @@ namespace Boxoffice.Identity.Account;
 /// past <see cref="IdentitySettings.MaxRegistrationsPerAddress"/> in the window, the answer is 429
 /// until the window ends. An address that is unknown is not counted.
 /// </summary>
-internal sealed class RegistrationThrottle(IConnectionMultiplexer redis, IOptions<IdentitySettings> options, ILogger<RegistrationThrottle> logger)
-    : RedisThrottle(redis, logger)
+internal sealed class RegistrationThrottle(IConnectionMultiplexer redis, IOptions<IdentitySettings> options, TimeProvider time, ILogger<RegistrationThrottle> logger)
+    : RedisThrottle(redis, time, logger)
 {
     private readonly IdentitySettings _options = options.Value;
 

@@ -16,8 +16,8 @@ namespace Boxoffice.Identity.Account;
 /// sign-in rate limit and the password hash's cost). Emails are hashed, so Redis holds none.
 /// Losing Redis resets the counters: it costs protection for one window, never an account.
 /// </summary>
-internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<IdentitySettings> options, ILogger<SignInThrottle> logger)
-    : RedisThrottle(redis, logger)
+internal sealed class SignInThrottle(IConnectionMultiplexer redis, IOptions<IdentitySettings> options, TimeProvider time, ILogger<SignInThrottle> logger)
+    : RedisThrottle(redis, time, logger)
 {
     private readonly IdentitySettings _options = options.Value;
 

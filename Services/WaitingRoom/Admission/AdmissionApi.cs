@@ -57,8 +57,7 @@ internal static class AdmissionApi
                 return TypedResults.Ok(new QueueStatus(id, QueueStates.Admitted, null, 0, 0, null, queue.SaleOpensAt,
                     Admission: tokens.Sign(admission), AdmissionExpiresAt: admission.ExpiresAt));
             case AdmissionOutcome.NotAdmitted(var queue):
-                var snapshot = QueueRules.Snapshot(queue, waiting: 0, queues.LastMeasuredRate(id), now);
-                return TypedResults.Ok(QueueRules.StatusOf(ticket, snapshot, now));
+                return TypedResults.Ok(QueueRules.StatusOf(ticket, queues.SnapshotOf(queue, now), now));
             case AdmissionOutcome.Expired(var expiredAt):
                 return Problems.Of(ProblemTypes.QueueNotOpen, "Your admission has expired.",
                     $"You were admitted until {expiredAt:O}. A place in the queue is admitted once.",

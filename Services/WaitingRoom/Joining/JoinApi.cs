@@ -88,7 +88,6 @@ internal static class JoinApi
     private static QueueStatus StatusOf(JoinOutcome.Joined joined, string buyerId, WaitingRoomTokens tokens, QueueSnapshots queues, DateTimeOffset now)
     {
         var ticket = new QueueTicket(joined.Place.EventId, buyerId, joined.Place.Rank, joined.Place.JoinedAt.ToUnixTimeSeconds());
-        var snapshot = QueueRules.Snapshot(joined.Queue, waiting: 0, queues.LastMeasuredRate(joined.Place.EventId), now);
-        return QueueRules.StatusOf(ticket, snapshot, now) with { Ticket = tokens.Sign(ticket) };
+        return QueueRules.StatusOf(ticket, queues.SnapshotOf(joined.Queue, now), now) with { Ticket = tokens.Sign(ticket) };
     }
 }

@@ -9,6 +9,15 @@ internal static class PlaceStore
     private const string Columns = "event_id, buyer_id, rank, prequeue, joined_at, offered_at, claimed_at, admission_expires_at";
 
     /// <summary>
+    /// A place the ticker may offer, aliased <paramref name="alias"/>, whose buyer was seen after
+    /// the parameter <paramref name="seenAfter"/>: neither offered nor claimed, its buyer neither
+    /// left nor gone silent for the abandon window. The one definition: the offers take these in
+    /// rank order, and the snapshot's front and reach count them.
+    /// </summary>
+    public static string Offerable(string alias, string seenAfter) =>
+        $"{alias}offered_at IS NULL AND {alias}claimed_at IS NULL AND {alias}left_at IS NULL AND {alias}last_seen_at > {seenAfter}";
+
+    /// <summary>
     /// A "seen" mark younger than this is not written again: the gateway reports a polling buyer
     /// every couple of seconds, and the abandon window is a minute or more.
     /// </summary>
@@ -220,11 +229,11 @@ internal static class PlaceStore
         }
 
         await using var update = transaction.Command(
-            """
+            $"""
             UPDATE places SET offered_at = $4, first_offered_at = coalesce(first_offered_at, $4)
             WHERE (event_id, buyer_id) IN (
                 SELECT event_id, buyer_id FROM places
-                WHERE event_id = $1 AND offered_at IS NULL AND claimed_at IS NULL AND left_at IS NULL AND last_seen_at > $3
+                WHERE event_id = $1 AND {Offerable("", "$3")}
                 ORDER BY rank
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED)

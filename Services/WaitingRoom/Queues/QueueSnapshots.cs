@@ -1,4 +1,6 @@
+using Boxoffice.Contracts.WaitingRoom;
 using Boxoffice.Postgres;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Boxoffice.WaitingRoom.Queues;
@@ -9,7 +11,7 @@ namespace Boxoffice.WaitingRoom.Queues;
 /// counting a big queue is the dearest read the waiting room makes. The ticker refreshes them
 /// every tick, which also keeps the <c>waiting</c> gauge current.
 /// </summary>
-internal sealed class QueueSnapshots(NpgsqlDataSource db, TimeProvider time)
+internal sealed class QueueSnapshots(NpgsqlDataSource db, IOptions<WaitingRoomOptions> options, TimeProvider time)
 {
     public static readonly TimeSpan FreshFor = TimeSpan.FromMilliseconds(250);
 
@@ -65,19 +67,27 @@ internal sealed class QueueSnapshots(NpgsqlDataSource db, TimeProvider time)
             }
         }
 
-        return await db.ReadAsync(connection => QueueStore.ReadViewAsync(connection, eventId, time.Now(), cancellationToken), cancellationToken);
+        return await db.ReadAsync(connection => QueueStore.ReadViewAsync(connection, eventId, time.Now(), options.Value.AbandonedAfter, cancellationToken), cancellationToken);
     }
 
-    /// <summary>The admission rate last measured for the event; 0 when it was not read yet.</summary>
-    public double LastMeasuredRate(Guid eventId) =>
-        Volatile.Read(ref _last)?.Views.FirstOrDefault(view => view.Queue.EventId == eventId)?.AdmittedPerSecond ?? 0;
+    /// <summary>
+    /// The snapshot of <paramref name="queue"/> (read just now by the caller) with what the last
+    /// read counted of its places: waiting, the measured rate, the front and the reach; none of
+    /// them when it was not read yet. So a join or an admission request tells a buyer what the
+    /// gateway would.
+    /// </summary>
+    public QueueSnapshot SnapshotOf(QueueRow queue, DateTimeOffset now)
+    {
+        var last = Volatile.Read(ref _last)?.Views.FirstOrDefault(view => view.Queue.EventId == queue.EventId);
+        return QueueRules.Snapshot(queue, last?.Waiting ?? 0, last?.AdmittedPerSecond ?? 0, now, last?.FrontThrough ?? -1, last?.ReachThrough ?? long.MaxValue);
+    }
 
     private QueuesRead? Fresh() => Volatile.Read(ref _last) is { } last && time.GetUtcNow() - last.At < FreshFor ? last : null;
 
     private async Task<QueuesRead> ReadAsync(CancellationToken cancellationToken)
     {
         var now = time.Now();
-        var views = await db.ReadAsync(connection => QueueStore.ReadShownAsync(connection, now, cancellationToken), cancellationToken);
+        var views = await db.ReadAsync(connection => QueueStore.ReadShownAsync(connection, now, options.Value.AbandonedAfter, cancellationToken), cancellationToken);
         var read = new QueuesRead(now, views);
         Volatile.Write(ref _last, read);
         WaitingRoomMetrics.SetWaiting(views.Select(view => KeyValuePair.Create(view.Queue.EventId, view.Waiting)));

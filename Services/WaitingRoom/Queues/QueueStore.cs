@@ -146,7 +146,8 @@ internal static class QueueStore
     /// Every queue the gateway is to know: enabled, and open or closed less than
     /// <see cref="QueueRules.ShownAfterClosing"/> ago, with its places counted.
     /// </summary>
-    public static async Task<List<QueueView>> ReadShownAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <param name="abandonedAfter">The abandon window: places silent for longer are not counted in the front or the reach, as the ticker does not offer them.</param>
+    public static async Task<List<QueueView>> ReadShownAsync(NpgsqlConnection connection, DateTimeOffset now, TimeSpan abandonedAfter, CancellationToken cancellationToken)
     {
         await using var select = connection.Command(
             $"""
@@ -154,7 +155,7 @@ internal static class QueueStore
             FROM queues q
             WHERE q.enabled AND least(q.closed_at, q.sale_closes_at) > $2
             """,
-            now - QueueRules.RateWindow, now - QueueRules.ShownAfterClosing);
+            now - QueueRules.RateWindow, now - QueueRules.ShownAfterClosing, now - abandonedAfter);
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         var views = new List<QueueView>();
         while (await reader.ReadAsync(cancellationToken))
@@ -166,11 +167,11 @@ internal static class QueueStore
     }
 
     /// <summary>One event's enabled queue with its places counted, however long ago it closed; null when it has none.</summary>
-    public static async Task<QueueView?> ReadViewAsync(NpgsqlConnection connection, Guid eventId, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<QueueView?> ReadViewAsync(NpgsqlConnection connection, Guid eventId, DateTimeOffset now, TimeSpan abandonedAfter, CancellationToken cancellationToken)
     {
         await using var select = connection.Command(
             $"SELECT {Columns}, {Counts} FROM queues q WHERE q.event_id = $2 AND q.enabled",
-            now - QueueRules.RateWindow, eventId);
+            now - QueueRules.RateWindow, eventId, now - abandonedAfter);
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadView(reader, now) : null;
     }
@@ -178,23 +179,24 @@ internal static class QueueStore
     /// <summary>
     /// Places waiting (neither offered nor claimed, their buyers still there: the ticker's pick
     /// index), offers made since $1, and the rank of the last place of the front of the line (the
-    /// first <c>admit_per_second</c> places waiting; every one waiting when fewer; -1 without a rate),
-    /// and the rank the places left reach (<see cref="QueueSnapshot.ReachThrough"/>: the waiting
-    /// place as many places down as booking last counted free, at least the front; the largest
-    /// bigint when unknown, when fewer wait, or when the rate would not reach it within a minute:
-    /// so the scan is never longer than a minute of the rate).
+    /// first <c>admit_per_second</c> places the ticker may offer, <see cref="PlaceStore.Offerable"/>
+    /// with buyers seen after $3; every one when fewer; -1 without a rate), and the rank the
+    /// places left reach (<see cref="QueueSnapshot.ReachThrough"/>: the place the ticker may
+    /// offer as many places down as booking last counted free, at least the front; the largest
+    /// bigint when unknown, when fewer wait, without a rate, or when the rate would not reach it
+    /// within a minute: so the scan is never longer than a minute of the rate).
     /// </summary>
     private static readonly string Counts =
         $"""
         (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at IS NULL AND p.claimed_at IS NULL AND p.left_at IS NULL),
         (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at > $1),
         CASE WHEN coalesce(q.admit_per_second, 0) <= 0 THEN -1 ELSE coalesce(
-            (SELECT p.rank FROM places p WHERE p.event_id = q.event_id AND p.offered_at IS NULL AND p.claimed_at IS NULL AND p.left_at IS NULL
+            (SELECT p.rank FROM places p WHERE p.event_id = q.event_id AND {PlaceStore.Offerable("p.", "$3")}
              ORDER BY p.rank OFFSET q.admit_per_second - 1 LIMIT 1),
             9223372036854775807) END,
         CASE WHEN q.places_left IS NULL OR coalesce(q.admit_per_second, 0) <= 0 OR q.places_left >= q.admit_per_second * {QueueSchedule.MaxPollSeconds} THEN 9223372036854775807
         ELSE coalesce(
-            (SELECT p.rank FROM places p WHERE p.event_id = q.event_id AND p.offered_at IS NULL AND p.claimed_at IS NULL AND p.left_at IS NULL
+            (SELECT p.rank FROM places p WHERE p.event_id = q.event_id AND {PlaceStore.Offerable("p.", "$3")}
              ORDER BY p.rank OFFSET greatest(q.places_left, q.admit_per_second) - 1 LIMIT 1),
             9223372036854775807) END
         """;

@@ -163,17 +163,20 @@ public sealed class GatewayHardeningTests(BoxofficeApp boxoffice)
         const int attempts = 3 * BoxofficeApp.RateLimit;
 
         // The limit is Redis's: where a Redis call fails, the gateway lets that batch through by
-        // design (docs/adr/0003-gateway-rate-limiting.md; RedisOutageTests) and logs it. A burst
-        // during which that happened measures the outage, not the limit: it is run again, with a
-        // new caller, after the warning's interval. A burst that passes too many without such a
-        // warning fails at once.
+        // design (docs/adr/0003-gateway-rate-limiting.md; RedisOutageTests) and logs it, when the
+        // outage begins and every 10 s while it lasts (OutageLog). A burst during which that
+        // happened measures the outage, not the limit: it is run again, with a new caller. So the
+        // lines read begin one warning interval before each burst, where an outage already under
+        // way when it began was logged. A burst that passes too many without such a warning fails at once.
         const string FailedOpen = "Rate limit store unavailable";
+        var lookBack = TimeSpan.FromSeconds(11);
         List<HttpResponseMessage> responses = [];
         TimeSpan elapsed = default;
+        var logged = boxoffice.Logs.Lines.Count;
+        await Task.Delay(lookBack, TestContext.Current.CancellationToken);
         for (var run = 1; ; run++)
         {
             var token = Tokens.Mint(key, await Tokens.IssuerAsync(boxoffice), $"tests-{Guid.NewGuid():N}", "catalog.write", ["organizer"]);
-            var logged = boxoffice.Logs.Lines.Count;
             var started = DateTime.UtcNow;
             responses = [];
             foreach (var batch in Enumerable.Range(0, attempts).Chunk(10))
@@ -192,7 +195,8 @@ public sealed class GatewayHardeningTests(BoxofficeApp boxoffice)
 
             Assert.True(run < 3, "Redis failed under the gateway in three bursts in a row: the limit could not be measured.");
             responses.ForEach(response => response.Dispose());
-            await Task.Delay(TimeSpan.FromSeconds(11), TestContext.Current.CancellationToken);
+            logged = boxoffice.Logs.Lines.Count;
+            await Task.Delay(lookBack, TestContext.Current.CancellationToken);
         }
 
         var allowed = responses.Count(response => response.StatusCode == HttpStatusCode.OK);

@@ -45,6 +45,26 @@ public sealed class OutageLogTests
         Assert.False(log.Failed());
     }
 
+    [Fact]
+    public void A_connection_flapping_within_a_second_warns_once_a_second_and_ends_only_outages_it_warned_of()
+    {
+        var clock = new ManualClock();
+        var log = new OutageLog(clock, Interval);
+        Assert.True(log.Failed());
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.True(log.Succeeded());
+
+        // Failing again 200 ms after the warning: not warned, and its end not logged.
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.False(log.Failed());
+        Assert.False(log.Succeeded());
+
+        // A second after the warning: the next outage is warned of again.
+        clock.Advance(OutageLog.LeastGap);
+        Assert.True(log.Failed());
+        Assert.True(log.Succeeded());
+    }
+
     private sealed class ManualClock : TimeProvider
     {
         private long _ticks = 1_000;

@@ -125,17 +125,19 @@ public sealed class QueueRulesTests
         // Rate 50 a second; the places left reach the waiting place at arrival 300.
         var snapshot = QueueRules.Snapshot(Queue(shuffledAt: Opens, servedThrough: -1, admitted: 200), 800, 0.2, Opens.AddMinutes(1),
             frontThrough: QueueRanks.Late(250), reachThrough: QueueRanks.Late(300));
-        List<int> Polls(long arrival) => [.. Enumerable.Range(0, 500).Select(_ =>
-            QueueRules.StatusOf(new QueueTicket(EventId, "buyer", QueueRanks.Late(arrival), Opens.ToUnixTimeSeconds()), snapshot, Opens.AddMinutes(1)).PollAfterSeconds!.Value)];
+        int Poll(long arrival) =>
+            QueueRules.StatusOf(new QueueTicket(EventId, "buyer", QueueRanks.Late(arrival), Opens.ToUnixTimeSeconds()), snapshot, Opens.AddMinutes(1)).PollAfterSeconds!.Value;
 
         // Within the reach: as the rate says (99 ahead at 50 a second).
-        Assert.All(Polls(300), poll => Assert.Equal(2, poll));
-        // Just beyond it: nothing comes before places do, so the second half of the minute, all of it used.
-        var beyond = Polls(301);
+        Assert.Equal(2, Poll(300));
+        // Beyond it: nothing comes before places do, so the second half of the minute: the same
+        // for one place at every poll, spread over all of it across places.
+        var beyond = Enumerable.Range(301, 500).Select(arrival => Poll(arrival)).ToList();
         Assert.All(beyond, poll => Assert.InRange(poll, QueueSchedule.MaxPollSeconds / 2, QueueSchedule.MaxPollSeconds));
         Assert.True(beyond.Distinct().Count() >= 25, $"{beyond.Distinct().Count()} distinct delays over the second half minute");
+        Assert.Equal(Poll(301), Poll(301));
         // The back polls once a minute as before.
-        Assert.All(Polls(5_000), poll => Assert.Equal(QueueSchedule.MaxPollSeconds, poll));
+        Assert.Equal(QueueSchedule.MaxPollSeconds, Poll(5_000));
     }
 
     [Fact]
@@ -174,8 +176,9 @@ public sealed class QueueRulesTests
     public void Without_a_rate_the_pre_queue_first_polls_are_spread_over_a_second_per_500_places(long waiting, int spread)
     {
         var snapshot = new QueueSnapshot(EventId, QueueStates.Prequeue, Opens.AddHours(-1), Opens, false, waiting, -1, 0, waiting, null, 0);
-        var ticket = new QueueTicket(EventId, "buyer", 1, Opens.AddMinutes(-5).ToUnixTimeSeconds());
-        var polls = Enumerable.Range(0, 2_000).Select(_ => QueueSchedule.StatusOf(ticket, snapshot, Opens)!.PollAfterSeconds!.Value).ToList();
+        var random = new Random(7);
+        var polls = Enumerable.Range(0, 2_000).Select(_ =>
+            QueueSchedule.StatusOf(new QueueTicket(EventId, "buyer", random.NextInt64(QueueRanks.LateBase), Opens.AddMinutes(-5).ToUnixTimeSeconds()), snapshot, Opens)!.PollAfterSeconds!.Value).ToList();
 
         // Right at the opening: each first poll falls in [1 s, spread], and the whole range is used.
         Assert.All(polls, poll => Assert.InRange(poll, QueueSchedule.MinPollSeconds, spread));
@@ -186,27 +189,45 @@ public sealed class QueueRulesTests
     [Fact]
     public void With_a_rate_a_pre_queue_place_first_polls_when_its_turn_could_come_and_the_back_over_the_second_half_minute()
     {
-        // 10,000 in the pre-queue at 100 a second: the rank in the ticket says where the opening will put it.
+        // 10,000 in the pre-queue at 100 a second: the rank in the ticket says where the opening
+        // will put it. Many places at each position (ranks a few apart), so each one's own jitter shows.
         var snapshot = new QueueSnapshot(EventId, QueueStates.Prequeue, Opens.AddHours(-1), Opens, false, 10_000, -1, 0, 10_000, 100, 0);
-        List<int> Polls(long position, DateTimeOffset now)
+        List<QueueTicket> At(long position)
         {
-            var ticket = new QueueTicket(EventId, "buyer", (long)(QueueRanks.LateBase / 10_000.0 * (position - 0.5)), Opens.AddMinutes(-5).ToUnixTimeSeconds());
-            Assert.Equal(position, QueueRanks.Position(ticket.Rank, 10_000));
-            return [.. Enumerable.Range(0, 2_000).Select(_ => QueueSchedule.StatusOf(ticket, snapshot, now)!.PollAfterSeconds!.Value)];
+            var first = (long)(QueueRanks.LateBase / 10_000.0 * (position - 0.5));
+            var tickets = Enumerable.Range(0, 2_000).Select(i => new QueueTicket(EventId, "buyer", first + (i * 37L), Opens.AddMinutes(-5).ToUnixTimeSeconds())).ToList();
+            Assert.All(tickets, ticket => Assert.Equal(position, QueueRanks.Position(ticket.Rank, 10_000)));
+            return tickets;
         }
 
+        int Poll(QueueTicket ticket, DateTimeOffset now) => QueueSchedule.StatusOf(ticket, snapshot, now)!.PollAfterSeconds!.Value;
+
         // The front comes back with the opening; the 2,000th when 100 a second reach it.
-        Assert.All(Polls(1, Opens), poll => Assert.Equal(QueueSchedule.MinPollSeconds, poll));
-        Assert.All(Polls(2_000, Opens), poll => Assert.InRange(poll, 20, 21));
-        Assert.All(Polls(2_000, Opens.AddSeconds(-10)), poll => Assert.InRange(poll, 30, 31));
-        // Beyond half a minute's reach: anywhere in the second half of the minute, all of it used.
-        var back = Polls(8_000, Opens);
+        Assert.All(At(1), ticket => Assert.Equal(QueueSchedule.MinPollSeconds, Poll(ticket, Opens)));
+        Assert.All(At(2_000), ticket => Assert.InRange(Poll(ticket, Opens), 20, 21));
+        Assert.All(At(2_000), ticket => Assert.InRange(Poll(ticket, Opens.AddSeconds(-10)), 30, 31));
+        // Beyond half a minute's reach: the second half of the minute, all of it used, and the
+        // same answer to the same place.
+        var back = At(8_000).Select(ticket => Poll(ticket, Opens)).ToList();
         Assert.All(back, poll => Assert.InRange(poll, QueueSchedule.MaxPollSeconds / 2, QueueSchedule.MaxPollSeconds));
         Assert.True(back.Distinct().Count() >= 25, $"{back.Distinct().Count()} distinct delays over the second half minute");
-        // Further than the longest poll from now: anywhere between the opening and it, not all at once.
-        var early = Polls(8_000, Opens.AddSeconds(-50));
-        Assert.All(early, poll => Assert.InRange(poll, 50, QueueSchedule.MaxPollSeconds));
-        Assert.True(early.Distinct().Count() >= 8, $"{early.Distinct().Count()} distinct delays between the opening and a minute");
-        Assert.All(Polls(1, Opens.AddSeconds(-90)), poll => Assert.Equal(QueueSchedule.MaxPollSeconds, poll));
+        Assert.All(At(8_000), ticket => Assert.Equal(Poll(ticket, Opens), Poll(ticket, Opens)));
+        // Further than the longest poll from now: a poll before the opening first, and the one
+        // after it lands in the second half of the minute after the opening all the same.
+        Assert.All(At(8_000), ticket =>
+        {
+            var first = Poll(ticket, Opens.AddSeconds(-50));
+            Assert.InRange(first, QueueSchedule.MinPollSeconds, 50);
+            var second = Poll(ticket, Opens.AddSeconds(-50 + first));
+            Assert.InRange(-50 + first + second, QueueSchedule.MaxPollSeconds / 2, QueueSchedule.MaxPollSeconds + 1);
+        });
+        // The front, a minute and a half before the opening: half a minute's poll, then one that
+        // brings it back with the opening.
+        Assert.All(At(1), ticket =>
+        {
+            var first = Poll(ticket, Opens.AddSeconds(-90));
+            Assert.InRange(first, 30, 31);
+            Assert.InRange(-90 + first + Poll(ticket, Opens.AddSeconds(-90 + first)), 0, 2);
+        });
     }
 }
