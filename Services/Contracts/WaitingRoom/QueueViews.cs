@@ -32,11 +32,12 @@ public static class QueueSnapshotHeaders
 /// <see cref="ServedThrough"/> is the highest rank offered admission so far (-1: none);
 /// <see cref="FrontThrough"/> the highest rank of the front of the line: the first
 /// <see cref="AdmitPerSecond"/> places still waiting, whose buyers have not left (-1: none, or no rate).
-/// <see cref="ReachThrough"/> the highest rank the places left could reach: the places still
-/// waiting, as many as booking last counted places free (one place a buyer, however many each
-/// takes), at least the front. A place beyond it is not offered before places come back or the
-/// buyers let in leave theirs (<see cref="long.MaxValue"/>: no such bound, or it is further than
-/// the rate reaches in <see cref="QueueSchedule.MaxPollSeconds"/>).
+/// <see cref="ReachThrough"/> the highest rank the places left could reach: counting the places
+/// the ticker may offer (waiting, their buyers still polling), as many as booking last counted
+/// places free (one place a buyer, however many each takes), and at least the front. A place
+/// beyond it is not offered before places come back or the buyers let in leave theirs
+/// (<see cref="long.MaxValue"/>: no such bound, because the queue has no rate or booking has not
+/// counted yet, or it is further than the rate reaches in <see cref="QueueSchedule.MaxPollSeconds"/>).
 /// </summary>
 public sealed record QueueSnapshot(
     Guid EventId,

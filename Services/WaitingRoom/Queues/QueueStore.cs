@@ -190,15 +190,23 @@ internal static class QueueStore
         $"""
         (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at IS NULL AND p.claimed_at IS NULL AND p.left_at IS NULL),
         (SELECT count(*) FROM places p WHERE p.event_id = q.event_id AND p.offered_at > $1),
-        CASE WHEN coalesce(q.admit_per_second, 0) <= 0 THEN -1 ELSE coalesce(
-            (SELECT p.rank FROM places p WHERE p.event_id = q.event_id AND {PlaceStore.Offerable("p.", "$3")}
-             ORDER BY p.rank OFFSET q.admit_per_second - 1 LIMIT 1),
-            9223372036854775807) END,
+        CASE WHEN coalesce(q.admit_per_second, 0) <= 0 THEN -1
+        ELSE {RankOfOfferable("q.admit_per_second")} END,
         CASE WHEN q.places_left IS NULL OR coalesce(q.admit_per_second, 0) <= 0 OR q.places_left >= q.admit_per_second * {QueueSchedule.MaxPollSeconds} THEN 9223372036854775807
-        ELSE coalesce(
+        ELSE {RankOfOfferable("greatest(q.places_left, q.admit_per_second)")} END
+        """;
+
+    /// <summary>
+    /// The rank of queue <c>q</c>'s <paramref name="nth"/> place the ticker may offer
+    /// (<see cref="PlaceStore.Offerable"/>, buyers seen after $3), counting from 1; the largest
+    /// bigint when fewer wait. An SQL expression: the front and the reach of <see cref="Counts"/>.
+    /// </summary>
+    private static string RankOfOfferable(string nth) =>
+        $"""
+        coalesce(
             (SELECT p.rank FROM places p WHERE p.event_id = q.event_id AND {PlaceStore.Offerable("p.", "$3")}
-             ORDER BY p.rank OFFSET greatest(q.places_left, q.admit_per_second) - 1 LIMIT 1),
-            9223372036854775807) END
+             ORDER BY p.rank OFFSET {nth} - 1 LIMIT 1),
+            9223372036854775807)
         """;
 
     private static async Task<QueueChange> ExistsAsync(NpgsqlTransaction transaction, Guid eventId, CancellationToken cancellationToken)
