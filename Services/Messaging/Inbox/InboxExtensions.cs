@@ -16,7 +16,9 @@ public static class InboxExtensions
     /// dead-lettered unhandled), failures retried on the retry topic with growing pauses, and
     /// dead-lettered after <paramref name="maxAttempts"/>. <paramref name="consumers"/> consumers
     /// share the partitions, and each handles up to <paramref name="messagesAtOnce"/> events of
-    /// different keys at once (<see cref="KafkaSubscription.MessagesAtOnce"/>).
+    /// different keys at once (<see cref="KafkaSubscription.MessagesAtOnce"/>). The service does not
+    /// start when its inbox consumers together could hold every connection of its pool
+    /// (<see cref="InboxConnectionCheck"/>).
     /// </summary>
     public static IHostApplicationBuilder AddInboxConsumer(
         this IHostApplicationBuilder builder, string topic, string consumer, Action<InboxRoutes> routes, int maxAttempts = 5, int consumers = 1,
@@ -34,6 +36,10 @@ public static class InboxExtensions
         {
             builder.Services.AddMigrationSeries("inbox", typeof(InboxDispatcher).Assembly, "inbox-migrations/");
         }
+
+        // Checked at start, before any consumer starts: together they must leave the pool room.
+        builder.Services.AddSingleton(new InboxConnectionDemand(consumer, consumers, messagesAtOnce));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, InboxConnectionCheck>());
 
         return builder.AddKafkaSubscription(
             new KafkaSubscription(topic, consumer,
