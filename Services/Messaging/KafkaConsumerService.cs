@@ -19,7 +19,11 @@ namespace Boxoffice.Messaging;
 /// </summary>
 public sealed record KafkaSubscription(
     string Topic, string GroupId, Func<IServiceProvider, IKafkaMessageHandler> CreateHandler, int MaxAttempts = 3, bool UseRetryTopic = false,
-    int MessagesAtOnce = 1);
+    int MessagesAtOnce = 1)
+{
+    /// <summary>The consumer clients a process runs for <paramref name="consumers"/> consumers: as many again on the retry topic when it has one.</summary>
+    public int ClientsFor(int consumers) => consumers * (UseRetryTopic ? 2 : 1);
+}
 
 /// <summary>Thrown by a handler for a message that can never be handled (not an event, unreadable): dead-lettered at once.</summary>
 public sealed class PoisonMessageException(string message, Exception? inner = null) : Exception(message, inner);

@@ -86,7 +86,7 @@ public static class KafkaExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         var retry = new KafkaRetryOptions();
         builder.Configuration.GetSection("Messaging:Kafka:Retry").Bind(retry);
-        for (var i = 0; i < consumers * (subscription.UseRetryTopic ? 2 : 1); i++)
+        for (var i = 0; i < subscription.ClientsFor(consumers); i++)
         {
             var retryTopic = i >= consumers;
             builder.Services.AddSingleton<IHostedService>(services =>

@@ -7,10 +7,12 @@ namespace Boxoffice.Messaging.Inbox;
 /// <summary>
 /// The database connections one inbox subscription's consumers can hold at once: each message in
 /// hand holds one for its transaction, on the topic and on its retry topic alike.
+/// <paramref name="Clients"/> counts the consumer clients the subscription runs, retry topic's
+/// included (<see cref="KafkaSubscription.ClientsFor"/>).
 /// </summary>
-internal sealed record InboxConnectionDemand(string Consumer, int Consumers, int MessagesAtOnce)
+internal sealed record InboxConnectionDemand(string Consumer, int Clients, int MessagesAtOnce)
 {
-    public int Connections => 2 * Consumers * MessagesAtOnce;
+    public int Connections => Clients * MessagesAtOnce;
 }
 
 /// <summary>
@@ -30,7 +32,7 @@ internal sealed class InboxConnectionCheck(NpgsqlDataSource db, IEnumerable<Inbo
         if (held >= pool)
         {
             var each = string.Join(", ", all.Select(demand => string.Create(CultureInfo.InvariantCulture,
-                $"{demand.Consumer}: 2 × {demand.Consumers} consumer(s) × {demand.MessagesAtOnce} at once = {demand.Connections}")));
+                $"{demand.Consumer}: {demand.Clients} consumer client(s) × {demand.MessagesAtOnce} at once = {demand.Connections}")));
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
                 $"The inbox consumers can hold {held} database connections at once ({each}; the retry topic's consumers included), but the pool has {pool}. Raise the service's MaxDatabaseConnections above {held}, or lower its consumers or messages at once."));
         }

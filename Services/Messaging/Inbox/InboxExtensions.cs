@@ -37,14 +37,13 @@ public static class InboxExtensions
             builder.Services.AddMigrationSeries("inbox", typeof(InboxDispatcher).Assembly, "inbox-migrations/");
         }
 
+        var subscription = new KafkaSubscription(topic, consumer,
+            services => new InboxDispatcher(consumer, table, services.GetRequiredService<NpgsqlDataSource>(), services),
+            maxAttempts, UseRetryTopic: true, MessagesAtOnce: messagesAtOnce);
         // Checked at start, before any consumer starts: together they must leave the pool room.
-        builder.Services.AddSingleton(new InboxConnectionDemand(consumer, consumers, messagesAtOnce));
+        builder.Services.AddSingleton(new InboxConnectionDemand(consumer, subscription.ClientsFor(consumers), messagesAtOnce));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, InboxConnectionCheck>());
 
-        return builder.AddKafkaSubscription(
-            new KafkaSubscription(topic, consumer,
-                services => new InboxDispatcher(consumer, table, services.GetRequiredService<NpgsqlDataSource>(), services),
-                maxAttempts, UseRetryTopic: true, MessagesAtOnce: messagesAtOnce),
-            consumers: consumers);
+        return builder.AddKafkaSubscription(subscription, consumers: consumers);
     }
 }

@@ -15,12 +15,12 @@ public sealed class InboxConnectionCheckTests
     public async Task Consumers_that_could_take_the_whole_pool_stop_the_start_and_are_named()
     {
         await using var db = Pool(18);
-        var check = new InboxConnectionCheck(db, [new("booking-catalog", 1, 1), new("booking-payments", 2, 4)]);
+        var check = new InboxConnectionCheck(db, [new("booking-catalog", 2, 1), new("booking-payments", 4, 4)]);
 
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => check.StartAsync(TestContext.Current.CancellationToken));
 
         Assert.Equal(
-            "The inbox consumers can hold 18 database connections at once (booking-catalog: 2 × 1 consumer(s) × 1 at once = 2, booking-payments: 2 × 2 consumer(s) × 4 at once = 16; "
+            "The inbox consumers can hold 18 database connections at once (booking-catalog: 2 consumer client(s) × 1 at once = 2, booking-payments: 4 consumer client(s) × 4 at once = 16; "
             + "the retry topic's consumers included), but the pool has 18. Raise the service's MaxDatabaseConnections above 18, or lower its consumers or messages at once.",
             refused.Message);
     }
@@ -29,7 +29,7 @@ public sealed class InboxConnectionCheckTests
     public async Task Consumers_that_leave_a_connection_over_start()
     {
         await using var db = Pool(19);
-        var check = new InboxConnectionCheck(db, [new("booking-catalog", 1, 1), new("booking-payments", 2, 4)]);
+        var check = new InboxConnectionCheck(db, [new("booking-catalog", 2, 1), new("booking-payments", 4, 4)]);
 
         await check.StartAsync(TestContext.Current.CancellationToken);
     }
