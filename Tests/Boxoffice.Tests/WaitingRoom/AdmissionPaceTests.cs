@@ -33,11 +33,13 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
             buyers.Add(await QueueBuyer.NewAsync(boxoffice));
         }
 
-        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 1 }, places: Places, opensIn: TimeSpan.FromSeconds(15), ticketLimit: TicketLimit);
-        foreach (var buyer in buyers)
+        var sale = await QueuedSale.OpenAfterPrequeueAsync(boxoffice, new { admitPerSecond = 1 }, TimeSpan.FromSeconds(8), async sale =>
         {
-            await buyer.JoinAsync(sale.EventId);
-        }
+            foreach (var buyer in buyers)
+            {
+                await buyer.JoinAsync(sale.EventId);
+            }
+        }, places: Places, ticketLimit: TicketLimit);
 
         // Each buyer polls every half second until admitted or told "sold out"; an admitted one
         // chooses for a while, then holds as many places as the limit allows.

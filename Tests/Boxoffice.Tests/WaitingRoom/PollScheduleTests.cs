@@ -26,11 +26,13 @@ public sealed class PollScheduleTests(BoxofficeApp boxoffice)
 
         // One a second and one place a buyer: at most the two the places serve are offered while
         // nobody holds, so eight are still waiting, and only the first two of them are in reach.
-        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 1 }, places: Places, opensIn: TimeSpan.FromSeconds(15), ticketLimit: 1);
-        foreach (var buyer in buyers)
+        var sale = await QueuedSale.OpenAfterPrequeueAsync(boxoffice, new { admitPerSecond = 1 }, TimeSpan.FromSeconds(8), async sale =>
         {
-            await buyer.JoinAsync(sale.EventId);
-        }
+            foreach (var buyer in buyers)
+            {
+                await buyer.JoinAsync(sale.EventId);
+            }
+        }, places: Places, ticketLimit: 1);
 
         var deadline = sale.SaleOpensAt.AddSeconds(30);
         List<(QueueBuyer Buyer, long Position, int PollAfter)> waiting;

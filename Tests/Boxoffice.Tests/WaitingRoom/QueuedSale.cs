@@ -58,6 +58,39 @@ internal sealed record QueuedSale(Guid EventId, Guid TierId, int Places, DateTim
     }
 
     /// <summary>
+    /// A sale whose opening is <paramref name="lead"/> away, with <paramref name="prequeue"/> (the
+    /// buyers' joins) done before it and at least <paramref name="margin"/> (by default
+    /// <see cref="OpeningMargin"/>) to spare for what the test checks before the opening. When the
+    /// work ends later than that (a busy machine, the event slow to reach booking and the waiting
+    /// room), it is done again on a new sale whose opening is twice as far. So a test waits for its
+    /// opening only as long as its own work needs, and never goes on with joins that came too late
+    /// for the pre-queue. <paramref name="prequeue"/> must therefore be repeatable, and leave its
+    /// checks of the joins' answers to the test, after this returns: on a sale that opened under it,
+    /// a join is a late one.
+    /// </summary>
+    public static async Task<QueuedSale> OpenAfterPrequeueAsync(
+        BoxofficeApp boxoffice, object waitingRoom, TimeSpan lead, Func<QueuedSale, Task> prequeue, int places = 100, int? ticketLimit = null, TimeSpan? margin = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var sale = await OpenAsync(boxoffice, waitingRoom, places, lead, ticketLimit: ticketLimit);
+            await prequeue(sale);
+            var left = sale.SaleOpensAt - DateTimeOffset.UtcNow;
+            if (left >= (margin ?? OpeningMargin))
+            {
+                return sale;
+            }
+
+            Assert.True(attempt < 3, $"The work before the opening left {left.TotalSeconds:F1} s of a lead of {lead.TotalSeconds:F0} s, on the third sale running.");
+            TestContext.Current.SendDiagnosticMessage($"The work before the opening of event {sale.EventId} left {left.TotalSeconds:F1} s of {lead.TotalSeconds:F0} s: again with a new sale, opening {2 * lead.TotalSeconds:F0} s ahead.");
+            lead *= 2;
+        }
+    }
+
+    /// <summary>What <see cref="OpenAfterPrequeueAsync"/> leaves at least between the pre-queue's last join and the opening.</summary>
+    public static readonly TimeSpan OpeningMargin = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Until booking and the waiting room have learnt of the event (through Kafka), and the
     /// gateway's snapshot of queues has it: four status answers in a row over fresh connections, so
     /// both replicas, for a ticket signed here (a place far at the back that nobody holds).

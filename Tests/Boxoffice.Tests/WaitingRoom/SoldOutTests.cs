@@ -29,11 +29,13 @@ public sealed class SoldOutTests(BoxofficeApp boxoffice)
         // Two a second: fast enough to sell out in seconds, slow enough that each admitted buyer
         // holds before many more are let in (the ticker learns of the sell-out at its next tick).
         // A place each (the ticket limit), as every buyer here takes.
-        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 2 }, places: Places, opensIn: TimeSpan.FromSeconds(15), ticketLimit: 1);
-        foreach (var buyer in buyers)
+        var sale = await QueuedSale.OpenAfterPrequeueAsync(boxoffice, new { admitPerSecond = 2 }, TimeSpan.FromSeconds(8), async sale =>
         {
-            await buyer.JoinAsync(sale.EventId);
-        }
+            foreach (var buyer in buyers)
+            {
+                await buyer.JoinAsync(sale.EventId);
+            }
+        }, places: Places, ticketLimit: 1);
 
         // The last in line (by the draw) watches the stream from before the opening.
         var places = await QueueRecords.PlacesAsync(boxoffice, sale.EventId);
