@@ -63,7 +63,7 @@ internal static class HoldStore
         // commits on PostgreSQL's notification queue; the relay's next round or poll takes it.
         var (_, created) = outbox.Statements(
             new HoldCreated(holdId, eventId, buyerId, wanted, expiresAt), wakeRelay: false,
-            onlyIf: new OutboxCondition("EXISTS (SELECT 1 FROM holds WHERE hold_id = $8)", holdId));
+            onlyIf: new OutboxCondition("EXISTS (SELECT 1 FROM holds WHERE hold_id = {parameter})", holdId));
         await using var batch = connection.Batch([
             Sql.Statement(
                 """

@@ -66,10 +66,11 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
         }
 
         var traceParent = activity?.Id is { } parent && activity.IdFormat == ActivityIdFormat.W3C ? parent : null;
-        // One statement either way; a conditional one selects its values under the condition ($8).
+        // One statement either way; a conditional one selects its values under the condition, whose
+        // parameter follows the row's seven.
         var insert = Sql.Statement(
             "INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) "
-                + (onlyIf is null ? "VALUES ($1, $2, $3, $4, $5, $6, $7)" : $"SELECT $1, $2, $3, $4, $5, $6::text, $7::text WHERE {onlyIf.Sql}"),
+                + (onlyIf is null ? "VALUES ($1, $2, $3, $4, $5, $6, $7)" : $"SELECT $1, $2, $3, $4, $5, $6::text, $7::text WHERE {onlyIf.Numbered(8)}"),
             [id, description.Topic, integrationEvent.AggregateId, description.Type, payload, traceParent, activity?.TraceStateString, .. onlyIf is null ? [] : new[] { onlyIf.Parameter }]);
         // Wakes the relay when the transaction commits (PostgreSQL delivers notifications only
         // then); after a conditional write, only if its row was written.
@@ -82,9 +83,32 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
 
 /// <summary>
 /// The condition of a conditional outbox write (<see cref="OutboxWriter.Statements"/>): SQL that
-/// refers to its one parameter as <c>$8</c>, such as <c>EXISTS (SELECT 1 FROM holds WHERE hold_id = $8)</c>.
+/// refers to its one parameter as <c>{parameter}</c>, such as
+/// <c>EXISTS (SELECT 1 FROM holds WHERE hold_id = {parameter})</c>. The writer numbers it after the
+/// parameters of its own statement, so a condition does not depend on how many those are.
 /// </summary>
-public sealed record OutboxCondition(string Sql, object Parameter);
+public sealed record OutboxCondition
+{
+    /// <summary>What <see cref="Sql"/> names its parameter by.</summary>
+    public const string Placeholder = "{parameter}";
+
+    public OutboxCondition(string sql, object parameter)
+    {
+        if (!sql.Contains(Placeholder, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"An outbox condition names its parameter {Placeholder}: {sql}", nameof(sql));
+        }
+
+        (Sql, Parameter) = (sql, parameter);
+    }
+
+    public string Sql { get; }
+
+    public object Parameter { get; }
+
+    /// <summary><see cref="Sql"/> with its parameter as the statement's <paramref name="position"/>th.</summary>
+    internal string Numbered(int position) => Sql.Replace(Placeholder, $"${position.ToString(System.Globalization.CultureInfo.InvariantCulture)}", StringComparison.Ordinal);
+}
 
 public sealed class OutboxOptions
 {
