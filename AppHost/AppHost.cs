@@ -166,7 +166,9 @@ if (standInProvider)
         paymentProvider.WithEnvironment("PaymentProvider__ChaosApiEnabled", "true");
     }
 
-    payments.WithReference(paymentProvider).WaitFor(paymentProvider);
+    // Not WaitFor: Payments copes with its provider away (retries, the breaker), as it must with a
+    // real one, so the stand-in's start need not come before Payments' own.
+    payments.WithReference(paymentProvider);
 }
 else
 {

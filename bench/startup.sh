@@ -6,10 +6,12 @@
 # then stops it with SIGTERM and checks nothing is left running.
 #
 # "Every resource healthy" is read through the gateway: the AppHost starts it only after what it
-# waits on (catalog, catalogdb, postgres, redis, redis-server, kafka, kafka-broker) reported
-# healthy, and its /health then answers Healthy; identity starts after the gateway (its issuer is
-# the gateway's URL), and answers the discovery document through it once it has its keys; the
-# catalog answers its public list. All three must answer.
+# waits on (catalog, booking, payments, waiting-room, redis, and their databases and Kafka)
+# reported healthy, and its /health then answers Healthy; identity does not wait for the gateway's
+# start but needs it to answer (its issuer is the gateway's URL), and answers the discovery
+# document through it once it has its keys; the catalog answers its public list. All three must
+# answer. Not waited for: the storefront, and the payment provider's stand-in (a third party in a
+# deployment, which Payments does not wait for either).
 #
 # Usage: bench/startup.sh [--configuration Release|Debug]   (public tools only: bash, curl, ps)
 set -euo pipefail
