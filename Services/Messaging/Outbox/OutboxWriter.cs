@@ -67,11 +67,12 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
 
         var traceParent = activity?.Id is { } parent && activity.IdFormat == ActivityIdFormat.W3C ? parent : null;
         // One statement either way; a conditional one selects its values under the condition, whose
-        // parameter follows the row's seven.
+        // parameter follows the row's.
+        object?[] row = [id, description.Topic, integrationEvent.AggregateId, description.Type, payload, traceParent, activity?.TraceStateString];
         var insert = Sql.Statement(
             "INSERT INTO outbox (message_id, topic, key, type, payload, traceparent, tracestate) "
-                + (onlyIf is null ? "VALUES ($1, $2, $3, $4, $5, $6, $7)" : $"SELECT $1, $2, $3, $4, $5, $6::text, $7::text WHERE {onlyIf.Numbered(8)}"),
-            [id, description.Topic, integrationEvent.AggregateId, description.Type, payload, traceParent, activity?.TraceStateString, .. onlyIf is null ? [] : new[] { onlyIf.Parameter }]);
+                + (onlyIf is null ? "VALUES ($1, $2, $3, $4, $5, $6, $7)" : $"SELECT $1, $2, $3, $4, $5, $6::text, $7::text WHERE {onlyIf.Numbered(row.Length + 1)}"),
+            onlyIf is null ? row : [.. row, onlyIf.Parameter]);
         // Wakes the relay when the transaction commits (PostgreSQL delivers notifications only
         // then); after a conditional write, only if its row was written.
         var notify = Sql.Statement(
@@ -87,16 +88,19 @@ public sealed class OutboxWriter(IOptions<OutboxOptions> options, TimeProvider t
 /// <c>EXISTS (SELECT 1 FROM holds WHERE hold_id = {parameter})</c>. The writer numbers it after the
 /// parameters of its own statement, so a condition does not depend on how many those are.
 /// </summary>
-public sealed record OutboxCondition
+public sealed partial record OutboxCondition
 {
     /// <summary>What <see cref="Sql"/> names its parameter by.</summary>
     public const string Placeholder = "{parameter}";
 
     public OutboxCondition(string sql, object parameter)
     {
-        if (!sql.Contains(Placeholder, StringComparison.Ordinal))
+        ArgumentNullException.ThrowIfNull(sql);
+        ArgumentNullException.ThrowIfNull(parameter);
+        // A number of its own ($1) would be bound to one of the row's values, not to its parameter.
+        if (!sql.Contains(Placeholder, StringComparison.Ordinal) || PositionalParameter().IsMatch(sql))
         {
-            throw new ArgumentException($"An outbox condition names its parameter {Placeholder}: {sql}", nameof(sql));
+            throw new ArgumentException($"An outbox condition names its one parameter {Placeholder}, and no other: {sql}", nameof(sql));
         }
 
         (Sql, Parameter) = (sql, parameter);
@@ -108,6 +112,9 @@ public sealed record OutboxCondition
 
     /// <summary><see cref="Sql"/> with its parameter as the statement's <paramref name="position"/>th.</summary>
     internal string Numbered(int position) => Sql.Replace(Placeholder, $"${position.ToString(System.Globalization.CultureInfo.InvariantCulture)}", StringComparison.Ordinal);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\$[0-9]")]
+    private static partial System.Text.RegularExpressions.Regex PositionalParameter();
 }
 
 public sealed class OutboxOptions

@@ -33,7 +33,7 @@ public sealed class AdmissionPaceTests(BoxofficeApp boxoffice)
             buyers.Add(await QueueBuyer.NewAsync(boxoffice));
         }
 
-        var sale = await QueuedSale.OpenAfterPrequeueAsync(boxoffice, new { admitPerSecond = 1 }, TimeSpan.FromSeconds(8), async sale =>
+        var sale = await QueuedSale.OpenWithPrequeueAsync(boxoffice, new { admitPerSecond = 1 }, TimeSpan.FromSeconds(8), async sale =>
         {
             foreach (var buyer in buyers)
             {

@@ -15,7 +15,7 @@ namespace Boxoffice.Tests.WaitingRoom;
 public sealed class HoldsSeenTests(BoxofficeApp boxoffice)
 {
     [Fact]
-    public async Task A_buyers_two_holds_read_out_of_order_count_all_their_places_and_the_time_of_the_first()
+    public async Task A_buyers_holds_read_out_of_order_count_all_their_places_and_the_time_of_the_first()
     {
         var sale = await QueuedSale.OpenAsync(boxoffice, new { });
         using var buyer = await QueueBuyer.NewAsync(boxoffice);
@@ -38,6 +38,13 @@ public sealed class HoldsSeenTests(BoxofficeApp boxoffice)
         var both = await UntilHeldAsync(sale.EventId, buyer.Id, units: 3);
         Assert.Equal(firstTaken, both.HoldTakenAt!.Value, TimeSpan.FromMilliseconds(1));
         Assert.Equal(seen.HeldAt, both.HeldAt);
+
+        // A third, taken between them and read last: it counts, and the first hold stays the first.
+        var thirdTaken = now.AddSeconds(-10);
+        await PublishAsync(booking, new HoldCreated(Guid.CreateVersion7(thirdTaken), sale.EventId, buyer.Id, 1, now.AddMinutes(10)), thirdTaken);
+        var all = await UntilHeldAsync(sale.EventId, buyer.Id, units: 4);
+        Assert.Equal(firstTaken, all.HoldTakenAt!.Value, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(seen.HeldAt, all.HeldAt);
     }
 
     /// <summary><paramref name="hold"/> as booking's relay sends it: from booking's source, keyed by the hold, with the time booking took it.</summary>

@@ -30,7 +30,7 @@ public sealed class MeteringTests(BoxofficeApp boxoffice)
 
         // Places for every buyer even if each took the ticket limit: the rate alone meters them, not the places left.
         var joined = new ConcurrentDictionary<string, string>();
-        var sale = await QueuedSale.OpenAfterPrequeueAsync(boxoffice, new { admitPerSecond = Rate }, TimeSpan.FromSeconds(10), async sale =>
+        var sale = await QueuedSale.OpenWithPrequeueAsync(boxoffice, new { admitPerSecond = Rate }, TimeSpan.FromSeconds(10), async sale =>
         {
             using (var info = await buyers[0].Buyer.Gateway.GetAsync($"{QueueBuyer.Api}{sale.EventId}", cancellationToken))
             {

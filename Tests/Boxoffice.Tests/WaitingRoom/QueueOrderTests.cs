@@ -29,7 +29,7 @@ public sealed class QueueOrderTests(BoxofficeApp boxoffice)
         // by the per-address join limit: its burst, then QueueJoinPerSecond, about 20 s).
         var joinOrder = new ConcurrentDictionary<string, int>();
         var answers = new ConcurrentDictionary<string, (HttpStatusCode Status, string State)>();
-        var sale = await QueuedSale.OpenAfterPrequeueAsync(boxoffice, new { admitPerSecond = 1 }, TimeSpan.FromSeconds(35), async sale =>
+        var sale = await QueuedSale.OpenWithPrequeueAsync(boxoffice, new { admitPerSecond = 1 }, TimeSpan.FromSeconds(35), async sale =>
         {
             joinOrder.Clear();
             answers.Clear();

@@ -58,17 +58,18 @@ internal sealed record QueuedSale(Guid EventId, Guid TierId, int Places, DateTim
     }
 
     /// <summary>
-    /// A sale whose opening is <paramref name="lead"/> away, with <paramref name="prequeue"/> (the
-    /// buyers' joins) done before it and at least <paramref name="margin"/> (by default
-    /// <see cref="OpeningMargin"/>) to spare for what the test checks before the opening. When the
-    /// work ends later than that (a busy machine, the event slow to reach booking and the waiting
-    /// room), it is done again on a new sale whose opening is twice as far. So a test waits for its
-    /// opening only as long as its own work needs, and never goes on with joins that came too late
-    /// for the pre-queue. <paramref name="prequeue"/> must therefore be repeatable, and leave its
-    /// checks of the joins' answers to the test, after this returns: on a sale that opened under it,
-    /// a join is a late one.
+    /// A sale (set up as <see cref="OpenAsync"/> does) whose opening is a short <paramref name="lead"/>
+    /// away, with <paramref name="prequeue"/> (the buyers' joins) done before it and at least
+    /// <paramref name="margin"/> (by default <see cref="OpeningMargin"/>) to spare for what the test
+    /// checks before the opening. When the work overruns that (a busy machine, the event slow to
+    /// reach booking and the waiting room), it is done again on a new sale whose opening is twice as
+    /// far, at most three sales in all. So a test can choose a lead about twice what its joins take,
+    /// not one for the slowest machine, and never goes on with joins that came too late for the
+    /// pre-queue. <paramref name="prequeue"/> must therefore be repeatable, and leave its checks of
+    /// the joins' answers to the test, after this returns: on a sale that opened under it, a join is
+    /// a late one.
     /// </summary>
-    public static async Task<QueuedSale> OpenAfterPrequeueAsync(
+    public static async Task<QueuedSale> OpenWithPrequeueAsync(
         BoxofficeApp boxoffice, object waitingRoom, TimeSpan lead, Func<QueuedSale, Task> prequeue, int places = 100, int? ticketLimit = null, TimeSpan? margin = null)
     {
         for (var attempt = 1; ; attempt++)
@@ -82,12 +83,12 @@ internal sealed record QueuedSale(Guid EventId, Guid TierId, int Places, DateTim
             }
 
             Assert.True(attempt < 3, $"The work before the opening left {left.TotalSeconds:F1} s of a lead of {lead.TotalSeconds:F0} s, on the third sale running.");
-            TestContext.Current.SendDiagnosticMessage($"The work before the opening of event {sale.EventId} left {left.TotalSeconds:F1} s of {lead.TotalSeconds:F0} s: again with a new sale, opening {2 * lead.TotalSeconds:F0} s ahead.");
+            TestContext.Current.AddWarning($"The work before the opening of event {sale.EventId} left {left.TotalSeconds:F1} s of {lead.TotalSeconds:F0} s: again with a new sale, opening {2 * lead.TotalSeconds:F0} s ahead.");
             lead *= 2;
         }
     }
 
-    /// <summary>What <see cref="OpenAfterPrequeueAsync"/> leaves at least between the pre-queue's last join and the opening.</summary>
+    /// <summary>What <see cref="OpenWithPrequeueAsync"/> leaves at least between the pre-queue's last join and the opening.</summary>
     public static readonly TimeSpan OpeningMargin = TimeSpan.FromSeconds(2);
 
     /// <summary>

@@ -29,7 +29,7 @@ public sealed class SoldOutTests(BoxofficeApp boxoffice)
         // Two a second: fast enough to sell out in seconds, slow enough that each admitted buyer
         // holds before many more are let in (the ticker learns of the sell-out at its next tick).
         // A place each (the ticket limit), as every buyer here takes.
-        var sale = await QueuedSale.OpenAfterPrequeueAsync(boxoffice, new { admitPerSecond = 2 }, TimeSpan.FromSeconds(8), async sale =>
+        var sale = await QueuedSale.OpenWithPrequeueAsync(boxoffice, new { admitPerSecond = 2 }, TimeSpan.FromSeconds(8), async sale =>
         {
             foreach (var buyer in buyers)
             {

@@ -26,10 +26,12 @@ public sealed class OutboxConditionTests
         Assert.Equal(HoldId, insert.Parameters[7].Value);
     }
 
-    [Fact]
-    public void A_condition_that_does_not_name_its_parameter_is_refused_when_made()
+    [Theory]
+    [InlineData("EXISTS (SELECT 1 FROM holds WHERE hold_id = $8)")]
+    [InlineData("EXISTS (SELECT 1 FROM holds WHERE hold_id = {parameter} AND message_id = $1)")]
+    public void A_condition_that_does_not_name_its_one_parameter_alone_is_refused_when_made(string sql)
     {
-        var refused = Assert.Throws<ArgumentException>(() => new OutboxCondition("EXISTS (SELECT 1 FROM holds WHERE hold_id = $8)", HoldId));
+        var refused = Assert.Throws<ArgumentException>(() => new OutboxCondition(sql, HoldId));
 
         Assert.Contains("{parameter}", refused.Message, StringComparison.Ordinal);
     }
