@@ -61,14 +61,18 @@ for name in $runs; do
   run "$name" || verdict=1
 done
 
+# Only this invocation's runs are summed up: a report left in bench/results by an earlier one (of
+# other code, on another day) would otherwise be printed as if it were measured beside these.
+ran() { [[ " $runs " == *" $1 "* ]] && [ -f "$results/flashsale-$1.txt" ]; }
+
 figure() { # run figure: the harness's line "figure: measured (target: X)", prefixed with the run's name
   local file="$results/flashsale-$1.txt"
-  [ -f "$file" ] || return 0
+  ran "$1" || return 0
   sed -n "s/^$2: \(.*\)$/$1_$2: \1/p" "$file"
 }
 invariants() { # run: PASS when the harness's verdict was PASS
   local file="$results/flashsale-$1.txt" measured=none
-  [ -f "$file" ] || return 0
+  ran "$1" || return 0
   measured=$(sed -n 's/^VERDICT: \(.*\)$/\1/p' "$file")
   echo "$1_invariants: ${measured:-none} (target: PASS)"
 }
@@ -95,12 +99,12 @@ done
 # The whole crowd's throughput: the free-for-all's calm run is the sale the first wave measured at
 # about 1,100 requests/s (every buyer clicking at once; through the waiting room the crowd polls
 # on the room's schedule instead, so its rate is no capacity figure).
-rate=$(sed -n 's/^requests_per_second: \([0-9.]*\) .*/\1/p' "$results/flashsale-calm_no_waiting_room.txt" 2>/dev/null || true)
+rate=$(ran calm_no_waiting_room && sed -n 's/^requests_per_second: \([0-9.]*\) .*/\1/p' "$results/flashsale-calm_no_waiting_room.txt" || true)
 if [ -n "$rate" ]; then
   echo "calm_no_waiting_room_requests_per_second: $rate (target: >= 2200, twice the first wave's 1,100)"
 fi
 
-settle() { sed -n 's/^settle_seconds: \([0-9.]*\) .*/\1/p' "$results/flashsale-$1.txt" 2>/dev/null || true; }
+settle() { if ran "$1"; then sed -n 's/^settle_seconds: \([0-9.]*\) .*/\1/p' "$results/flashsale-$1.txt"; fi; }
 calm=$(settle calm) faulted=$(settle faults) free=$(settle calm_no_waiting_room)
 if [ -n "$calm" ] && [ -n "$faulted" ]; then
   echo "faults_over_calm_settle: $(awk "BEGIN { printf \"%.2f\", $faulted / $calm }") (target: none, the cost of the fault schedule)"
