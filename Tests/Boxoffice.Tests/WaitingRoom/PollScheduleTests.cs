@@ -26,7 +26,7 @@ public sealed class PollScheduleTests(BoxofficeApp boxoffice)
 
         // One a second and one place a buyer: at most the two the places serve are offered while
         // nobody holds, so eight are still waiting, and only the first two of them are in reach.
-        var sale = await QueuedSale.OpenWithPrequeueAsync(boxoffice, new { admitPerSecond = 1 }, TimeSpan.FromSeconds(8), async sale =>
+        var sale = await QueuedSale.OpenWithPrequeueAsync(boxoffice, new { admitPerSecond = 1 }, TimeSpan.FromSeconds(15), async sale =>
         {
             foreach (var buyer in buyers)
             {
