@@ -21,6 +21,40 @@ public sealed class InfrastructureClientTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
+    public async Task Redis_runs_each_script_atomically_when_many_race_on_one_key()
+    {
+        // The gateway's token bucket and identity's throttles read a key, decide and write it back
+        // in one script; two scripts on the same key must not interleave, or a token is spent twice.
+        // This script reads a count and writes back one more: any interleaving loses a count, and two
+        // scripts see the same one.
+        const string ReadThenWrite = """
+            local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+            redis.call('SET', KEYS[1], count + 1)
+            return count
+            """;
+        const int Connections = 8;
+        const int ScriptsEach = 500;
+        var connectionString = await boxoffice.ConnectionStringAsync("redis");
+        var clients = await Task.WhenAll(Enumerable.Range(0, Connections).Select(_ => ConnectionMultiplexer.ConnectAsync(connectionString)));
+        try
+        {
+            var key = (RedisKey)$"tests:{Guid.NewGuid():N}";
+            var seen = await Task.WhenAll(clients.SelectMany(client => Enumerable.Range(0, ScriptsEach)
+                .Select(async _ => (long)await client.GetDatabase().ScriptEvaluateAsync(ReadThenWrite, [key]))));
+
+            Assert.Equal(Connections * ScriptsEach, (long)await clients[0].GetDatabase().StringGetAsync(key));
+            Assert.Equal(Connections * ScriptsEach, seen.Distinct().Count());
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Redis_refuses_a_client_without_the_password()
     {
         var options = ConfigurationOptions.Parse(await boxoffice.ConnectionStringAsync("redis"));
