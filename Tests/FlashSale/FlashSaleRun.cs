@@ -28,6 +28,9 @@ public sealed record SaleReport(
     /// <summary>Where the orders' time went between booking and payments (empty when the databases could not be read).</summary>
     public IReadOnlyList<OrderHop> OrderHops { get; init; } = [];
 
+    /// <summary>How long the crowd's requests waited in the harness for a connection to the gateway (null: not measured).</summary>
+    public ClientQueueFigures? ClientQueue { get; init; }
+
     /// <summary>How the waiting room served the crowd, from the buyers' side.</summary>
     public QueueFigures Queue => QueueFigures.Of(Outcomes);
 
@@ -171,7 +174,10 @@ public static class FlashSaleRun
         // for a lobby from now, and the crowd joins the pre-queue meanwhile.
         var sale = await SaleSetup.OpenAsync(http, target, options, cancellationToken);
         log?.WriteLine($"setup  event {sale.EventId} on sale in booking" + (sale.WaitingRoom ? $"; the waiting room knows it and opens it at {sale.OpensAt:HH:mm:ss}" : ""));
-        return await RaceAsync(http, target, options, buyerCap, run, sale, tokens, honest, outcomes, faults, began, cancellationToken);
+        // From the opening on: the lobby's sign-ins are not the sale's requests.
+        using var clientQueue = new ClientQueue(target.Gateway);
+        return await RaceAsync(http, target, options, buyerCap, run, sale, tokens, honest, outcomes, faults, began, cancellationToken)
+            with { ClientQueue = clientQueue.Figures() };
     }
 
     private static async Task<SaleReport> RaceAsync(HttpClient http, SaleTarget target, SaleOptions options, int buyerCap, string run, Sale sale, string[] tokens, int honest,

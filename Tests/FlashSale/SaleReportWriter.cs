@@ -89,6 +89,12 @@ public static class SaleReportWriter
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sold_out_seconds: {Seconds(report.SoldOut, suffix: "")} (target: none)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"requests_per_second: {requests / Math.Max(1, report.CrowdDone.TotalSeconds):F0} (target: none)"));
         output.WriteLine($"hold_p99_ms: {Number(HoldP99(report.Stats), "F0")} (target: {HoldTarget(options)})");
+        if (report.ClientQueue is { } waits)
+        {
+            // Every latency above, and the 30 s after which a request counts as unanswered, includes this wait.
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"client_queue_p99_ms: {waits.P99Ms:F0} (target: none, the harness's own wait for one of its {options.Connections} connections; {waits.Waited} requests waited, {waits.OverASecond} over 1 s, longest {waits.MaxMs:F0} ms)"));
+        }
         foreach (var hop in report.OrderHops)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"order_hop_{hop.Name}_p99_ms: {hop.P99Ms:F0} (target: none, p50 {hop.P50Ms:F0}, {hop.Orders} orders)"));
