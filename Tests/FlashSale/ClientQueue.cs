@@ -10,7 +10,7 @@ namespace Boxoffice.FlashSale;
 /// A request whose 30 s ran out while it still waited is not counted: .NET records the wait when a
 /// request leaves the queue.
 /// </summary>
-internal sealed class ClientQueue : IDisposable
+public sealed class ClientQueue : IDisposable
 {
     private const string Instrument = "http.client.request.time_in_queue";
     private readonly MeterListener _listener = new();
