@@ -80,7 +80,7 @@ invariants() { # run: PASS when the harness's verdict was PASS
 echo
 for pair in "calm calm_no_waiting_room" "faults faults_no_waiting_room"; do
   read -r with without <<<"$pair"
-  for name in settle_seconds hold_p99_ms; do
+  for name in settle_seconds hold_p99_ms client_queue_p99_ms; do
     figure "$with" "$name"
     figure "$without" "$name"
   done

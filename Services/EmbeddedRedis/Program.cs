@@ -9,8 +9,9 @@ var arguments = new List<string>(args)
     // Lua is on for the rate limiter's and the throttles' scripts. Garnet runs a script without
     // isolation unless told to lock its keys around it: two scripts on the same key interleave
     // and one's write is lost (20,000 concurrent read-then-write scripts on one key counted
-    // 17,828), which let a shared token bucket be spent twice. Redis runs every script atomically;
-    // the transaction mode gives the same guarantee for the keys a script names in KEYS.
+    // 17,828), so two gateway replicas could spend a shared token bucket's tokens twice. Redis
+    // runs every script atomically; the transaction mode gives the same guarantee for the keys a
+    // script names in KEYS.
     "--lua", "true",
     "--lua-transaction-mode", "true",
     "--memory", "256m",

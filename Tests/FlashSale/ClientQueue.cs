@@ -1,14 +1,15 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 
 namespace Boxoffice.FlashSale;
 
 /// <summary>
 /// How long the crowd's requests waited inside the harness for one of its connections to the
-/// gateway (.NET's <c>http.client.request.time_in_queue</c>, for the gateway's port only). Every
-/// latency the harness reports, and its 30 s timeout, starts when a request is sent, so a long wait
-/// here means those figures include the load generator's own queue, not only the server's time.
-/// A request whose 30 s ran out while it still waited is not counted: .NET records the wait when a
-/// request leaves the queue.
+/// gateway (.NET's <c>http.client.request.time_in_queue</c>, for the gateway's host and port only).
+/// Every latency the harness reports, and its 30 s timeout, starts when a request is sent, so a long
+/// wait here means those figures include the load generator's own queue, not only the server's
+/// time. .NET records a wait only for a request that found no idle connection, and records it when
+/// the wait ends, a request whose 30 s ran out while it waited included.
 /// </summary>
 public sealed class ClientQueue : IDisposable
 {
@@ -28,23 +29,34 @@ public sealed class ClientQueue : IDisposable
         };
         _listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
         {
+            // .NET leaves the port out when it is the scheme's default.
+            string? host = null;
+            var port = -1;
             foreach (var tag in tags)
             {
-                if (tag.Key == "server.port" && Convert.ToInt32(tag.Value, System.Globalization.CultureInfo.InvariantCulture) == gateway.Port)
+                switch (tag.Key)
                 {
-                    lock (_gate)
-                    {
-                        _waitsMs.Add(seconds * 1000);
-                    }
+                    case "server.address":
+                        host = tag.Value as string;
+                        break;
+                    case "server.port":
+                        port = Convert.ToInt32(tag.Value, CultureInfo.InvariantCulture);
+                        break;
+                }
+            }
 
-                    return;
+            if (string.Equals(host, gateway.IdnHost, StringComparison.OrdinalIgnoreCase) && (port == -1 ? gateway.IsDefaultPort : port == gateway.Port))
+            {
+                lock (_gate)
+                {
+                    _waitsMs.Add(seconds * 1000);
                 }
             }
         });
         _listener.Start();
     }
 
-    /// <summary>The waits recorded so far: their p99 and longest in milliseconds, how many, and how many over a second.</summary>
+    /// <summary>The waits recorded so far: their p99 and longest in milliseconds, how many requests waited, and how many over a second.</summary>
     public ClientQueueFigures Figures()
     {
         double[] sorted;
@@ -60,5 +72,5 @@ public sealed class ClientQueue : IDisposable
     public void Dispose() => _listener.Dispose();
 }
 
-/// <summary>What <see cref="ClientQueue"/> saw: the p99 and longest wait for a connection (ms), requests that waited, and those that waited over a second.</summary>
+/// <summary>What <see cref="ClientQueue"/> saw: the p99 and longest wait for a connection (ms) of the requests that waited, how many did, and how many over a second.</summary>
 public sealed record ClientQueueFigures(double P99Ms, double MaxMs, int Waited, int OverASecond);

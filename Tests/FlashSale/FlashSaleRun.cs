@@ -174,7 +174,7 @@ public static class FlashSaleRun
         // for a lobby from now, and the crowd joins the pre-queue meanwhile.
         var sale = await SaleSetup.OpenAsync(http, target, options, cancellationToken);
         log?.WriteLine($"setup  event {sale.EventId} on sale in booking" + (sale.WaitingRoom ? $"; the waiting room knows it and opens it at {sale.OpensAt:HH:mm:ss}" : ""));
-        // From the opening on: the lobby's sign-ins are not the sale's requests.
+        // From the sale's setup on, the pre-queue's joins and polls included: the lobby's sign-ins are not the sale's requests.
         using var clientQueue = new ClientQueue(target.Gateway);
         return await RaceAsync(http, target, options, buyerCap, run, sale, tokens, honest, outcomes, faults, began, cancellationToken)
             with { ClientQueue = clientQueue.Figures() };
