@@ -121,7 +121,8 @@ public static class SaleReportWriter
     /// <summary>
     /// The run in one JSON object, for scripts (bench/soak.sh): what was asked (seed, size,
     /// faults) and what came of it (each invariant, the faults that could not do their work, the
-    /// settle and sell-out times in seconds, null for never).
+    /// settle and sell-out times in seconds, null for never; the hold's p99 and the harness's own
+    /// wait for a connection).
     /// </summary>
     public static string SummaryJson(SaleReport report)
     {
@@ -147,6 +148,10 @@ public static class SaleReportWriter
             serverErrorsToWellFormed = statuses.GetValueOrDefault("5xx"),
             unanswered = statuses.GetValueOrDefault("no answer"),
             holdP99Ms = HoldP99(report.Stats) is { } hold ? Math.Round(hold, 1) : (double?)null,
+            // The harness's own wait for a connection, in every latency above (null: not measured).
+            clientQueue = report.ClientQueue is { } waits
+                ? new { connections = report.Options.Connections, p99Ms = Math.Round(waits.P99Ms, 1), maxMs = Math.Round(waits.MaxMs, 1), waited = waits.Waited, overASecond = waits.OverASecond }
+                : null,
             waitingRoom = report.Sale.WaitingRoom
                 ? new
                 {
