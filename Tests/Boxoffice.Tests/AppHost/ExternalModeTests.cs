@@ -35,6 +35,7 @@ public sealed class ExternalModeTests(BoxofficeApp boxoffice)
         builder.CreateResourceBuilder<ProjectResource>("identity")
             .WithEnvironment("Identity__Clients__boxoffice-storefront__RedirectUris__0", $"{running}/signin-oidc")
             .WithEnvironment("Identity__Clients__boxoffice-storefront__PostLogoutRedirectUris__0", $"{running}/signout-callback-oidc");
+        BoxofficeApp.CompileForShortRuns(builder);
         await using var external = await builder.BuildAsync(timeout.Token);
         await external.StartAsync(timeout.Token);
         await external.ResourceNotifications.WaitForResourceHealthyAsync("gateway", timeout.Token);
