@@ -1,5 +1,6 @@
 // Boxoffice storefront: the few live touches on top of pages that work without script.
-// - [data-countdown]: a hold's time left, each second; at zero the checkout form is disabled.
+// - [data-countdown]: a hold's time left, each second, rounded up; at zero (the hold's end, never
+//   before it, or the page would say it ended while the server still holds it) the checkout form is disabled.
 // - [data-queue-stream]: the waiting room's position, pushed by the server (Server-Sent Events);
 //   when the state changes (the buyer's turn, sold out) the page reloads to show it.
 // - [data-refresh-after]: a page that follows something (a payment) reloads after N seconds.
@@ -10,7 +11,7 @@ function startCountdowns() {
     const ends = Date.parse(element.getAttribute("datetime"));
     const left = element.parentElement.querySelector("[data-countdown-left]");
     const tick = () => {
-      const seconds = Math.max(0, Math.round((ends - Date.now()) / 1000));
+      const seconds = Math.max(0, Math.ceil((ends - Date.now()) / 1000));
       if (left) {
         left.textContent = `(${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")} left)`;
       }
