@@ -72,6 +72,9 @@ internal static class ServiceResources
     /// <summary>Lowest and highest port tried: below Linux's default range for outgoing connections (32768 to 60999).</summary>
     private const int LowestPort = 20000, HighestPort = 32767;
 
+    /// <summary>The ports given out so far: a free port is not taken until its service starts, so two services could otherwise be given one.</summary>
+    private static readonly HashSet<int> GivenPorts = [];
+
     private static int FreeListeningPort()
     {
         for (var attempt = 0; attempt < 100; attempt++)
@@ -79,7 +82,13 @@ internal static class ServiceResources
             var port = Random.Shared.Next(LowestPort, HighestPort + 1);
             if (IsFree(IPAddress.Loopback, port) && (!Socket.OSSupportsIPv6 || IsFree(IPAddress.IPv6Loopback, port)))
             {
-                return port;
+                lock (GivenPorts)
+                {
+                    if (GivenPorts.Add(port))
+                    {
+                        return port;
+                    }
+                }
             }
         }
 

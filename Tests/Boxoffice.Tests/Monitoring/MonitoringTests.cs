@@ -51,7 +51,7 @@ public sealed partial class MonitoringTests(BoxofficeApp boxoffice)
             }
             else
             {
-                // One instance reached without a proxy (the payment provider): its endpoint is its own port.
+                // One instance reached without a proxy (the payment provider, payments when it runs one): its endpoint is its own port.
                 Assert.Equal([$"127.0.0.1:{endpoint.Port}"], addresses);
             }
         }
