@@ -148,7 +148,7 @@ public static class SaleReportWriter
             serverErrorsToWellFormed = statuses.GetValueOrDefault("5xx"),
             unanswered = statuses.GetValueOrDefault("no answer"),
             holdP99Ms = HoldP99(report.Stats) is { } hold ? Math.Round(hold, 1) : (double?)null,
-            // The harness's own wait for a connection, in every latency above (null: not measured).
+            // The harness's own wait for a connection, which every latency the summary reports includes.
             clientQueue = report.ClientQueue is { } waits
                 ? new { connections = report.Options.Connections, p99Ms = Math.Round(waits.P99Ms, 1), maxMs = Math.Round(waits.MaxMs, 1), waited = waits.Waited, overASecond = waits.OverASecond }
                 : null,
