@@ -186,14 +186,15 @@ public sealed class BoxofficeApp : IAsyncLifetime
     }
 
     /// <summary>
-    /// How many calls a method takes before its code is compiled again, optimized, in the suite's
-    /// services (the runtime's default is 30). At the default each service recompiled about 5,000
+    /// How many calls a method takes before its code is compiled again (optimized; at the gateway,
+    /// which keeps dynamic PGO, instrumented first) in the suite's services, which run the Debug
+    /// build (the runtime's default is 30). At the default each service recompiled about 5,000
     /// methods in its first minute and a half: the .NET libraries' and the packages' code (the
     /// services' own Debug code is never recompiled). With 4,096, measured once each: the
     /// development app's .NET processes had spent 51.3 s of CPU 100 s after the start instead of
     /// 74.6 s; in the suite the app started in 63 s instead of 101, and the whole-app tests took
     /// 1,100 s instead of 1,196 (the external mode's second app 84 s instead of 126). The CI-sized
-    /// flash sale varied as much with it as without (105 to 158 s against 98 to 156 s). Only the
+    /// flash sale took as long with it as without (105 to 158 s against 98 to 156 s, three runs each). Only the
     /// suite's apps set it (the external mode's second one too): the benchmarks and deployments
     /// keep the runtime's default, and what it would do to a deployment was not measured.
     /// </summary>
