@@ -140,20 +140,16 @@ var standInProvider = builder.ExecutionContext.IsRunMode || builder.Configuratio
 var providerApiKey = standInProvider
     ? builder.AddGeneratedSecret("payment-provider-api-key")
     : builder.AddParameter("payment-provider-api-key", secret: true);
-var paymentsReplicas = builder.Configuration.GetValue("Payments:Replicas", 1);
 var payments = builder.AddService<Projects.Payments>("payments")
-    .WithReplicas(paymentsReplicas)
+    .WithReplicas(builder.Configuration.GetValue("Payments:Replicas", 1))
     .WithReference(paymentsDb).WaitFor(paymentsDb)
     .WithEnvironment("Payments__Provider__ApiKey", providerApiKey)
     // Only its operators' endpoints are reachable, through the gateway.
-    .WithTokenValidation(identity, publicUrl);
-if (paymentsReplicas == 1)
-{
+    .WithTokenValidation(identity, publicUrl)
     // Killed and started again by the tests' and the harness's faults: one instance is reached on
     // its own port, as the provider is (docs/adr/0023-provider-without-proxy.md); a restarted
     // payments was once left behind a proxy that never forwarded to it. Replicas keep the proxy.
-    payments.WithoutProxyInRun();
-}
+    .WithoutProxyInRun();
 
 IResourceBuilder<ProjectResource>? paymentProvider = null;
 if (standInProvider)

@@ -46,12 +46,14 @@ internal static class ServiceResources
         service.WithReference(identity).WithEnvironment("Authentication__Issuer", issuer);
 
     /// <summary>
-    /// In a run, callers reach the single instance of <paramref name="service"/> on its own port rather than through the
+    /// In a run, when <paramref name="service"/> runs one instance, callers reach it on its own port rather than through the
     /// orchestrator's proxy: a port free now, outside the range the kernel hands to outgoing connections
     /// (so a crowd's sockets cannot hold it when the instance starts again), the same across restarts.
     /// For a service the tests and the harness kill and start again: DCP's proxy has been seen to accept
     /// connections for a restarted instance and never forward them (docs/adr/0023-provider-without-proxy.md).
-    /// A published manifest is unchanged.
+    /// Replicas keep the proxy, which spreads calls over them (Aspire refuses a proxy-less endpoint
+    /// for more than one). The count is read as the run starts, so replicas set after this call
+    /// count too. A published manifest is unchanged.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithoutProxyInRun(this IResourceBuilder<ProjectResource> service, string endpointName = "http")
     {
@@ -60,14 +62,27 @@ internal static class ServiceResources
             return service;
         }
 
-        var port = FreeListeningPort();
-        return service.WithEndpoint(endpointName, endpoint =>
+        service.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
         {
-            endpoint.IsProxied = false;
-            endpoint.Port = port;
-            endpoint.TargetPort = port;
+            if (Instances(service.Resource) == 1)
+            {
+                var port = FreeListeningPort();
+                service.WithEndpoint(endpointName, endpoint =>
+                {
+                    endpoint.IsProxied = false;
+                    endpoint.Port = port;
+                    endpoint.TargetPort = port;
+                });
+            }
+
+            return Task.CompletedTask;
         });
+        return service;
     }
+
+    /// <summary>How many instances of <paramref name="resource"/> a run starts (<c>WithReplicas</c>; one without).</summary>
+    private static int Instances(IResource resource) =>
+        resource.TryGetLastAnnotation<ReplicaAnnotation>(out var replicas) ? replicas.Replicas : 1;
 
     /// <summary>Lowest and highest port tried: below Linux's default range for outgoing connections (32768 to 60999).</summary>
     private const int LowestPort = 20000, HighestPort = 32767;
