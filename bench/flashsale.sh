@@ -11,6 +11,8 @@
 #   faults_no_waiting_room  clicks at the opening, the free-for-all), calm and with the same faults.
 # With BENCH_REHEARSAL=N (default 0: none) each run first rehearses a calm sale of N buyers for half
 # as many places on its own event, on the same AppHost (bench/README.md: what it changed).
+# BENCH_REPLICAS (default 2) instances of each service the crowd and the pipeline use (--replicas;
+# 1 only for calm runs: the faults kill replicas that need a sibling).
 # With BENCH_CODE=ready-to-run the services run ReadyToRun code, as deployments do (default: jit).
 # The waiting room admits BENCH_ADMIT_RATE (default 100) buyers a second. The services record 1 % of
 # traces, as a busy deployment would (BENCH_TRACE_SAMPLING=1 records all; no collector runs, so
@@ -28,6 +30,7 @@ buyers=${BENCH_BUYERS:-10000}
 seats=${BENCH_SEATS:-1000}
 admit_rate=${BENCH_ADMIT_RATE:-100}
 rehearsal=${BENCH_REHEARSAL:-0}
+replicas=${BENCH_REPLICAS:-2}
 faults=${BENCH_FAULTS:-provider,booking,kafka,payments,redis,gateway,postgres}
 runs=${BENCH_RUNS:-calm faults calm_no_waiting_room faults_no_waiting_room}
 results="$root/bench/results"
@@ -44,8 +47,8 @@ run() { # name
     faults_no_waiting_room) options=(--faults "$faults" --no-waiting-room) ;;
     *) echo "Unknown run '$name' (calm, faults, calm_no_waiting_room, faults_no_waiting_room)." >&2; exit 2 ;;
   esac
-  echo "== $name: $buyers buyers for $seats places, ${options[*]}" >&2
-  dotnet "$harness" --buyers "$buyers" --seats "$seats" --admit-rate "$admit_rate" --rehearsal "$rehearsal" "${options[@]}" \
+  echo "== $name: $buyers buyers for $seats places, $replicas replicas, ${options[*]}" >&2
+  dotnet "$harness" --buyers "$buyers" --seats "$seats" --admit-rate "$admit_rate" --rehearsal "$rehearsal" --replicas "$replicas" "${options[@]}" \
     --trace-sampling "${BENCH_TRACE_SAMPLING:-0.01}" \
     --html "$results/flashsale-$name.html" --summary-json "$results/flashsale-$name.json" \
     >"$results/flashsale-$name.txt" 2>"$results/flashsale-$name.log" || status=$?

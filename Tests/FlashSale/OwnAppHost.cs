@@ -5,9 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace Boxoffice.FlashSale;
 
 /// <summary>
-/// The AppHost, started by the harness in embedded mode on a fresh data folder: two replicas of the
-/// gateway, identity, catalog, booking, payments and the waiting room (so a killed replica has a
-/// sibling), and the gateway's per-address sign-in and queue-join limits raised for the crowd,
+/// The AppHost, started by the harness in embedded mode on a fresh data folder:
+/// <see cref="SaleOptions.Replicas"/> of the gateway, identity, catalog, booking, payments and the
+/// waiting room (two by default, so a killed replica has a sibling), and the gateway's per-address sign-in and queue-join limits raised for the crowd,
 /// which signs in and joins from this one address.
 /// </summary>
 internal sealed class OwnAppHost : IAsyncDisposable
@@ -26,8 +26,10 @@ internal sealed class OwnAppHost : IAsyncDisposable
     {
         var dataPath = Path.Combine(Path.GetTempPath(), "boxoffice-flashsale-" + Guid.NewGuid().ToString("N")[..12]);
         options.Progress?.WriteLine($"start  the AppHost in embedded mode (data in {dataPath})");
+        var replicas = options.Replicas.ToString(CultureInfo.InvariantCulture);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["--infra", "embedded", "--Demo:Sales=false", $"--Infra:DataPath={dataPath}", "--Gateway:Replicas=2", "--Catalog:Replicas=2", "--Booking:Replicas=2", "--Payments:Replicas=2", "--WaitingRoom:Replicas=2"], cancellationToken);
+            ["--infra", "embedded", "--Demo:Sales=false", $"--Infra:DataPath={dataPath}", $"--Gateway:Replicas={replicas}", $"--Catalog:Replicas={replicas}",
+                $"--Booking:Replicas={replicas}", $"--Payments:Replicas={replicas}", $"--WaitingRoom:Replicas={replicas}"], cancellationToken);
         // The harness prints its own progress; the resources' start-up noise (health checks failing
         // until each service is up) would drown it.
         builder.Services.AddLogging(logging =>
@@ -48,8 +50,8 @@ internal sealed class OwnAppHost : IAsyncDisposable
             .WithEnvironment("RateLimiting__QueueJoin__TokensPerSecond", crowd)
             .WithEnvironment("RateLimiting__Anonymous__TokenLimit", "1000")
             .WithEnvironment("RateLimiting__Anonymous__TokensPerSecond", "500");
-        // The AppHost has no setting for identity's replicas: it runs one. Two, for the identity fault.
-        builder.CreateResourceBuilder<ProjectResource>("identity").WithReplicas(2);
+        // The AppHost has no setting for identity's replicas: it runs one. Two by default, for the identity fault.
+        builder.CreateResourceBuilder<ProjectResource>("identity").WithReplicas(options.Replicas);
         // No dashboard runs here (the testing builder leaves it out), so there is no collector: the
         // services would otherwise send every span and log to an endpoint nobody listens on, and
         // retry. They record the share of traces a busy deployment records, and export nothing.

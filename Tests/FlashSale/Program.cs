@@ -59,7 +59,18 @@ try
         ProofOfWorkBits = arguments.Count("proof-of-work-bits", 8, most: 24),
         TraceSampling = arguments.Fraction("trace-sampling", 0.01, most: 1),
         Lobby = arguments.Get("lobby-seconds", null) is null ? null : TimeSpan.FromSeconds(arguments.Number("lobby-seconds", 0)),
+        Replicas = arguments.Number("replicas", 2),
     };
+    if (options.Replicas > 4)
+    {
+        throw new ArgumentException($"--replicas must be from 1 to 4, not {options.Replicas}.");
+    }
+
+    if (options.Replicas == 1 && faults.Where(SaleOptions.NeedSiblings.Contains).ToList() is { Count: > 0 } alone)
+    {
+        throw new ArgumentException($"--replicas 1 leaves the crowd no sibling to turn to when a fault kills an instance: {string.Join(", ", alone)} (run them with 2 or more).");
+    }
+
     var buyerCap = arguments.Number("buyer-cap", 6);
     using var interrupt = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) =>
@@ -138,9 +149,12 @@ internal sealed class Arguments
           --lobby-seconds S        from setting up the sale to its opening, while the crowd joins the
                                    pre-queue, arriving over its first 70 % (default 10 s + 10 ms a buyer)
           --arrival-seconds S      without a waiting room, buyers arrive over S after the opening (default 5)
+          --replicas N             instances of the gateway, identity, catalog, booking, payments and the
+                                   waiting room, 1..4 (default 2, so a killed replica has a sibling; 1
+                                   refuses the faults that kill one the crowd calls)
           --seed N, --think-ms MS, --connections N
-        Without --gateway the harness starts the AppHost itself (embedded mode, two replicas of the
-        gateway, identity, catalog, booking and payments) and every fault is available. Against a running Boxoffice:
+        Without --gateway the harness starts the AppHost itself (embedded mode, --replicas of the
+        gateway, identity, catalog, booking, payments and the waiting room) and every fault is available. Against a running Boxoffice:
           --gateway URL --backoffice-secret S --crowd-secret S
           --db bookingdb=CONN --db paymentsdb=CONN --db providerdb=CONN --db catalogdb=CONN
           [--provider URL --provider-admin-key K] [--broker-control URL] [--buyer-cap N] [--payment-grace-seconds S]

@@ -110,6 +110,15 @@ public sealed record SaleOptions
     /// <summary>Where to write the run's summary as JSON (seed, size, faults, invariants, settle time), for scripts such as bench/soak.sh.</summary>
     public string? SummaryJson { get; init; }
 
+    /// <summary>
+    /// Instances of the gateway, identity, catalog, booking, payments and the waiting room when the
+    /// harness runs the AppHost: two, so a replica a fault kills has a sibling that goes on serving.
+    /// </summary>
+    public int Replicas { get; init; } = 2;
+
+    /// <summary>Faults that kill an instance of a service the crowd calls: with one instance, an outage the crowd sees.</summary>
+    public static readonly IReadOnlySet<string> NeedSiblings = new HashSet<string> { "identity", "relay-crash", "catalog", "booking", "gateway", "waiting-room" };
+
     /// <summary>Print the services' warnings and errors (only when the harness runs the AppHost).</summary>
     public bool ServiceLogs { get; init; }
 
