@@ -52,8 +52,8 @@ internal static class ServiceResources
     /// For a service the tests and the harness kill and start again: DCP's proxy has been seen to accept
     /// connections for a restarted instance and never forward them (docs/adr/0023-provider-without-proxy.md).
     /// Replicas keep the proxy, which spreads calls over them (Aspire refuses a proxy-less endpoint
-    /// for more than one). The count is read as the run starts, so replicas set after this call
-    /// count too. A published manifest is unchanged.
+    /// for more than one), and with it the defect. The count is read as the run starts, so a
+    /// caller need not order this after <c>WithReplicas</c>. A published manifest is unchanged.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithoutProxyInRun(this IResourceBuilder<ProjectResource> service, string endpointName = "http")
     {
@@ -64,25 +64,20 @@ internal static class ServiceResources
 
         service.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
         {
-            if (Instances(service.Resource) == 1)
+            if (service.Resource.GetReplicaCount() == 1)
             {
+                var endpoint = service.Resource.Annotations.OfType<EndpointAnnotation>().SingleOrDefault(endpoint => endpoint.Name == endpointName)
+                    ?? throw new InvalidOperationException($"{service.Resource.Name} has no endpoint '{endpointName}' to reach without the proxy.");
                 var port = FreeListeningPort();
-                service.WithEndpoint(endpointName, endpoint =>
-                {
-                    endpoint.IsProxied = false;
-                    endpoint.Port = port;
-                    endpoint.TargetPort = port;
-                });
+                endpoint.IsProxied = false;
+                endpoint.Port = port;
+                endpoint.TargetPort = port;
             }
 
             return Task.CompletedTask;
         });
         return service;
     }
-
-    /// <summary>How many instances of <paramref name="resource"/> a run starts (<c>WithReplicas</c>; one without).</summary>
-    private static int Instances(IResource resource) =>
-        resource.TryGetLastAnnotation<ReplicaAnnotation>(out var replicas) ? replicas.Replicas : 1;
 
     /// <summary>Lowest and highest port tried: below Linux's default range for outgoing connections (32768 to 60999).</summary>
     private const int LowestPort = 20000, HighestPort = 32767;

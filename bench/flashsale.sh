@@ -11,8 +11,9 @@
 #   faults_no_waiting_room  clicks at the opening, the free-for-all), calm and with the same faults.
 # With BENCH_REHEARSAL=N (default 0: none) each run first rehearses a calm sale of N buyers for half
 # as many places on its own event, on the same AppHost (bench/README.md: what it changed).
-# BENCH_REPLICAS (default 2) instances of each service the crowd and the pipeline use (--replicas;
-# 1 only for calm runs: the faults kill replicas that need a sibling).
+# BENCH_REPLICAS (default 2) is how many instances of the gateway, identity, catalog, booking,
+# payments and the waiting room each run starts (--replicas); 1 only with calm runs, since the
+# faulted runs kill replicas that need a sibling.
 # With BENCH_CODE=ready-to-run the services run ReadyToRun code, as deployments do (default: jit).
 # The waiting room admits BENCH_ADMIT_RATE (default 100) buyers a second. The services record 1 % of
 # traces, as a busy deployment would (BENCH_TRACE_SAMPLING=1 records all; no collector runs, so
@@ -35,6 +36,12 @@ faults=${BENCH_FAULTS:-provider,booking,kafka,payments,redis,gateway,postgres}
 runs=${BENCH_RUNS:-calm faults calm_no_waiting_room faults_no_waiting_room}
 results="$root/bench/results"
 mkdir -p "$results"
+
+if [ "$replicas" = 1 ] && grep -q faults <<<"$runs"; then
+  # The harness refuses one instance with the faults that kill one the crowd calls (booking, gateway, ...).
+  echo "BENCH_REPLICAS=1 is for calm runs: set BENCH_RUNS='calm calm_no_waiting_room' (the faulted runs kill replicas that need a sibling)." >&2
+  exit 2
+fi
 
 build_harness
 

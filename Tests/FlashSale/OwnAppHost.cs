@@ -26,7 +26,8 @@ internal sealed class OwnAppHost : IAsyncDisposable
     {
         var dataPath = Path.Combine(Path.GetTempPath(), "boxoffice-flashsale-" + Guid.NewGuid().ToString("N")[..12]);
         options.Progress?.WriteLine($"start  the AppHost in embedded mode (data in {dataPath})");
-        var replicas = options.Replicas.ToString(CultureInfo.InvariantCulture);
+        var instances = options.Replicas ?? 2;
+        var replicas = instances.ToString(CultureInfo.InvariantCulture);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--infra", "embedded", "--Demo:Sales=false", $"--Infra:DataPath={dataPath}", $"--Gateway:Replicas={replicas}", $"--Catalog:Replicas={replicas}",
                 $"--Booking:Replicas={replicas}", $"--Payments:Replicas={replicas}", $"--WaitingRoom:Replicas={replicas}"], cancellationToken);
@@ -51,7 +52,7 @@ internal sealed class OwnAppHost : IAsyncDisposable
             .WithEnvironment("RateLimiting__Anonymous__TokenLimit", "1000")
             .WithEnvironment("RateLimiting__Anonymous__TokensPerSecond", "500");
         // The AppHost has no setting for identity's replicas: it runs one. Two by default, for the identity fault.
-        builder.CreateResourceBuilder<ProjectResource>("identity").WithReplicas(options.Replicas);
+        builder.CreateResourceBuilder<ProjectResource>("identity").WithReplicas(instances);
         // No dashboard runs here (the testing builder leaves it out), so there is no collector: the
         // services would otherwise send every span and log to an endpoint nobody listens on, and
         // retry. They record the share of traces a busy deployment records, and export nothing.

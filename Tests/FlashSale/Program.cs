@@ -59,13 +59,9 @@ try
         ProofOfWorkBits = arguments.Count("proof-of-work-bits", 8, most: 24),
         TraceSampling = arguments.Fraction("trace-sampling", 0.01, most: 1),
         Lobby = arguments.Get("lobby-seconds", null) is null ? null : TimeSpan.FromSeconds(arguments.Number("lobby-seconds", 0)),
-        Replicas = arguments.Number("replicas", 2),
+        Replicas = arguments.Get("gateway", null) is null ? arguments.Between("replicas", 2, least: 1, most: 4)
+            : arguments.Has("replicas") ? throw new ArgumentException("--replicas is for the AppHost the harness starts, not with --gateway.") : null,
     };
-    if (options.Replicas > 4)
-    {
-        throw new ArgumentException($"--replicas must be from 1 to 4, not {options.Replicas}.");
-    }
-
     if (options.Replicas == 1 && faults.Where(SaleOptions.NeedSiblings.Contains).ToList() is { Count: > 0 } alone)
     {
         throw new ArgumentException($"--replicas 1 leaves the crowd no sibling to turn to when a fault kills an instance: {string.Join(", ", alone)} (run them with 2 or more).");
@@ -154,7 +150,8 @@ internal sealed class Arguments
                                    refuses the faults that kill one the crowd calls)
           --seed N, --think-ms MS, --connections N
         Without --gateway the harness starts the AppHost itself (embedded mode, --replicas of the
-        gateway, identity, catalog, booking, payments and the waiting room) and every fault is available. Against a running Boxoffice:
+        gateway, identity, catalog, booking, payments and the waiting room) and every fault is available
+        (with --replicas 1, all but those that kill an instance the crowd calls). Against a running Boxoffice:
           --gateway URL --backoffice-secret S --crowd-secret S
           --db bookingdb=CONN --db paymentsdb=CONN --db providerdb=CONN --db catalogdb=CONN
           [--provider URL --provider-admin-key K] [--broker-control URL] [--buyer-cap N] [--payment-grace-seconds S]
@@ -200,6 +197,12 @@ internal sealed class Arguments
         Get(name, null) is not { } text ? fallback
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 ? value
         : throw new ArgumentException($"--{name} must be a positive whole number, not '{text}'.");
+
+    /// <summary>A whole number from <paramref name="least"/> to <paramref name="most"/>.</summary>
+    public int Between(string name, int fallback, int least, int most) =>
+        Get(name, null) is not { } text ? fallback
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= least && value <= most ? value
+        : throw new ArgumentException($"--{name} must be a whole number from {least} to {most}, not '{text}'.");
 
     /// <summary>A whole number from 0 to <paramref name="most"/>.</summary>
     public int Count(string name, int fallback, int most) =>

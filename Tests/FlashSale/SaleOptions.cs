@@ -112,9 +112,11 @@ public sealed record SaleOptions
 
     /// <summary>
     /// Instances of the gateway, identity, catalog, booking, payments and the waiting room when the
-    /// harness runs the AppHost: two, so a replica a fault kills has a sibling that goes on serving.
+    /// harness runs the AppHost (<c>--replicas</c>, two by default, so a replica a fault kills has a
+    /// sibling that goes on serving). Null when the harness does not choose them: against a running
+    /// Boxoffice (<c>--gateway</c>) or the test suite's app.
     /// </summary>
-    public int Replicas { get; init; } = 2;
+    public int? Replicas { get; init; }
 
     /// <summary>Faults that kill an instance of a service the crowd calls: with one instance, an outage the crowd sees.</summary>
     public static readonly IReadOnlySet<string> NeedSiblings = new HashSet<string> { "identity", "relay-crash", "catalog", "booking", "gateway", "waiting-room" };

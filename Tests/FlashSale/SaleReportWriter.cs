@@ -26,7 +26,8 @@ public static class SaleReportWriter
         var o = report.Outcomes;
         var requests = report.Stats.Endpoints().Sum(endpoint => endpoint.Count);
         output.WriteLine();
-        output.WriteLine($"Flash sale: {report.Options.Buyers:N0} buyers for {report.Sale.Seats:N0} places, event {report.Sale.EventId}, seed {report.Options.Seed}");
+        output.WriteLine($"Flash sale: {report.Options.Buyers:N0} buyers for {report.Sale.Seats:N0} places, event {report.Sale.EventId}, seed {report.Options.Seed}"
+            + (report.Options.Replicas is { } replicas ? $", {replicas} instance{(replicas == 1 ? "" : "s")} of each service" : ""));
         if (report.Rehearsal is { } rehearsal)
         {
             output.WriteLine($"  after a rehearsal sale of {rehearsal.Options.Buyers:N0} buyers for {rehearsal.Sale.Seats:N0} places on event {rehearsal.Sale.EventId} (every invariant held; settled at {Seconds(rehearsal.Settled)})");
@@ -130,6 +131,7 @@ public static class SaleReportWriter
         return JsonSerializer.Serialize(new
         {
             seed = report.Options.Seed,
+            replicas = report.Options.Replicas,
             buyers = report.Options.Buyers,
             seats = report.Sale.Seats,
             rehearsalBuyers = report.Rehearsal?.Options.Buyers ?? 0,

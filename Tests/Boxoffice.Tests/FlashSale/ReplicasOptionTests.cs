@@ -1,11 +1,12 @@
+using Boxoffice.FlashSale;
+
 namespace Boxoffice.Tests.FlashSale;
 
 /// <summary>
 /// The harness's <c>--replicas</c>: a run with one instance of each service refuses the faults that
 /// would leave the crowd facing an outage, and a count out of range is a usage error, before any
-/// AppHost starts.
+/// AppHost starts. (No running app needed: the harness is run as a user runs it.)
 /// </summary>
-[Collection<RunningApp>]
 public sealed class ReplicasOptionTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
@@ -25,6 +26,12 @@ public sealed class ReplicasOptionTests
         Assert.DoesNotContain("start  the AppHost", result.Error);
     }
 
+    [Fact]
+    public void Every_fault_refused_with_one_replica_is_one_the_harness_knows()
+    {
+        Assert.Subset(FaultSchedule.Known.Keys.ToHashSet(), SaleOptions.NeedSiblings.ToHashSet());
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("5")]
@@ -34,9 +41,18 @@ public sealed class ReplicasOptionTests
         var result = await HarnessAsync("--replicas", replicas, "--faults", "none");
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("--replicas must be", result.Error);
+        Assert.Contains($"--replicas must be a whole number from 1 to 4, not '{replicas}'", result.Error);
         Assert.Contains("--replicas N", result.Error);
         Assert.DoesNotContain("start  the AppHost", result.Error);
+    }
+
+    [Fact]
+    public async Task Replicas_against_a_running_boxoffice_are_a_usage_error()
+    {
+        var result = await HarnessAsync("--gateway", "http://127.0.0.1:9", "--replicas", "2");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--replicas is for the AppHost the harness starts", result.Error);
     }
 
     private static Task<ProcessResult> HarnessAsync(params string[] arguments) =>
