@@ -13,7 +13,8 @@
 # as many places on its own event, on the same AppHost (bench/README.md: what it changed).
 # BENCH_REPLICAS (default 2) is how many instances of the gateway, identity, catalog, booking,
 # payments and the waiting room each run starts (--replicas); 1 only with calm runs, since the
-# faulted runs kill replicas that need a sibling.
+# faulted runs kill instances whose sibling must go on serving the crowd. Its reports are named
+# flashsale-replicas1-<run>.* instead of flashsale-<run>.*.
 # With BENCH_CODE=ready-to-run the services run ReadyToRun code, as deployments do (default: jit).
 # The waiting room admits BENCH_ADMIT_RATE (default 100) buyers a second. The services record 1 % of
 # traces, as a busy deployment would (BENCH_TRACE_SAMPLING=1 records all; no collector runs, so
@@ -36,10 +37,13 @@ faults=${BENCH_FAULTS:-provider,booking,kafka,payments,redis,gateway,postgres}
 runs=${BENCH_RUNS:-calm faults calm_no_waiting_room faults_no_waiting_room}
 results="$root/bench/results"
 mkdir -p "$results"
+# A run with other than two instances keeps its reports apart: flashsale-replicas1-calm.txt, ...
+prefix="$results/flashsale"
+[ "$replicas" = 2 ] || prefix="$results/flashsale-replicas$replicas"
 
 if [ "$replicas" = 1 ] && grep -q faults <<<"$runs"; then
   # The harness refuses one instance with the faults that kill one the crowd calls (booking, gateway, ...).
-  echo "BENCH_REPLICAS=1 is for calm runs: set BENCH_RUNS='calm calm_no_waiting_room' (the faulted runs kill replicas that need a sibling)." >&2
+  echo "BENCH_REPLICAS=1 is for calm runs: set BENCH_RUNS='calm calm_no_waiting_room' (the faulted runs kill instances whose sibling must go on serving the crowd)." >&2
   exit 2
 fi
 
@@ -57,11 +61,11 @@ run() { # name
   echo "== $name: $buyers buyers for $seats places, $replicas replicas, ${options[*]}" >&2
   dotnet "$harness" --buyers "$buyers" --seats "$seats" --admit-rate "$admit_rate" --rehearsal "$rehearsal" --replicas "$replicas" "${options[@]}" \
     --trace-sampling "${BENCH_TRACE_SAMPLING:-0.01}" \
-    --html "$results/flashsale-$name.html" --summary-json "$results/flashsale-$name.json" \
-    >"$results/flashsale-$name.txt" 2>"$results/flashsale-$name.log" || status=$?
-  sed -n '/^Flash sale:/,$p' "$results/flashsale-$name.txt" >&2
-  if [ ! -s "$results/flashsale-$name.txt" ] || ! grep -q '^VERDICT:' "$results/flashsale-$name.txt"; then
-    echo "$name: no verdict (exit $status): $(tail -n 1 "$results/flashsale-$name.log" 2>/dev/null || true)" >&2
+    --html "$prefix-$name.html" --summary-json "$prefix-$name.json" \
+    >"$prefix-$name.txt" 2>"$prefix-$name.log" || status=$?
+  sed -n '/^Flash sale:/,$p' "$prefix-$name.txt" >&2
+  if [ ! -s "$prefix-$name.txt" ] || ! grep -q '^VERDICT:' "$prefix-$name.txt"; then
+    echo "$name: no verdict (exit $status): $(tail -n 1 "$prefix-$name.log" 2>/dev/null || true)" >&2
   fi
   return $status
 }
@@ -73,15 +77,15 @@ done
 
 # Only this invocation's runs are summed up: a report left in bench/results by an earlier one (of
 # other code, on another day) would otherwise be printed as if it were measured beside these.
-ran() { [[ " $runs " == *" $1 "* ]] && [ -f "$results/flashsale-$1.txt" ]; }
+ran() { [[ " $runs " == *" $1 "* ]] && [ -f "$prefix-$1.txt" ]; }
 
 figure() { # run figure: the harness's line "figure: measured (target: X)", prefixed with the run's name
-  local file="$results/flashsale-$1.txt"
+  local file="$prefix-$1.txt"
   ran "$1" || return 0
   sed -n "s/^$2: \(.*\)$/$1_$2: \1/p" "$file"
 }
 invariants() { # run: PASS when the harness's verdict was PASS
-  local file="$results/flashsale-$1.txt" measured=none
+  local file="$prefix-$1.txt" measured=none
   ran "$1" || return 0
   measured=$(sed -n 's/^VERDICT: \(.*\)$/\1/p' "$file")
   echo "$1_invariants: ${measured:-none} (target: PASS)"
@@ -109,12 +113,12 @@ done
 # The whole crowd's throughput: the free-for-all's calm run is the sale the first wave measured at
 # about 1,100 requests/s (every buyer clicking at once; through the waiting room the crowd polls
 # on the room's schedule instead, so its rate is no capacity figure).
-rate=$(ran calm_no_waiting_room && sed -n 's/^requests_per_second: \([0-9.]*\) .*/\1/p' "$results/flashsale-calm_no_waiting_room.txt" || true)
+rate=$(ran calm_no_waiting_room && sed -n 's/^requests_per_second: \([0-9.]*\) .*/\1/p' "$prefix-calm_no_waiting_room.txt" || true)
 if [ -n "$rate" ]; then
   echo "calm_no_waiting_room_requests_per_second: $rate (target: >= 2200, twice the first wave's 1,100)"
 fi
 
-settle() { if ran "$1"; then sed -n 's/^settle_seconds: \([0-9.]*\) .*/\1/p' "$results/flashsale-$1.txt"; fi; }
+settle() { if ran "$1"; then sed -n 's/^settle_seconds: \([0-9.]*\) .*/\1/p' "$prefix-$1.txt"; fi; }
 calm=$(settle calm) faulted=$(settle faults) free=$(settle calm_no_waiting_room)
 if [ -n "$calm" ] && [ -n "$faulted" ]; then
   echo "faults_over_calm_settle: $(awk "BEGIN { printf \"%.2f\", $faulted / $calm }") (target: none, the cost of the fault schedule)"

@@ -149,9 +149,10 @@ internal sealed class Arguments
                                    waiting room, 1..4 (default 2, so a killed replica has a sibling; 1
                                    refuses the faults that kill one the crowd calls)
           --seed N, --think-ms MS, --connections N
-        Without --gateway the harness starts the AppHost itself (embedded mode, --replicas of the
-        gateway, identity, catalog, booking, payments and the waiting room) and every fault is available
-        (with --replicas 1, all but those that kill an instance the crowd calls). Against a running Boxoffice:
+        Without --gateway the harness starts the AppHost itself (embedded mode, N instances (--replicas,
+        default 2) of each of the gateway, identity, catalog, booking, payments and the waiting room) and
+        every fault is available (with --replicas 1, all but those that kill an instance the crowd calls).
+        Against a running Boxoffice:
           --gateway URL --backoffice-secret S --crowd-secret S
           --db bookingdb=CONN --db paymentsdb=CONN --db providerdb=CONN --db catalogdb=CONN
           [--provider URL --provider-admin-key K] [--broker-control URL] [--buyer-cap N] [--payment-grace-seconds S]
