@@ -41,6 +41,9 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
         ["postgres-long"] = "once the crowd is done, PostgreSQL is down for 60 s (fast shutdown, then start)",
     };
 
+    /// <summary>Faults that kill an instance of a service the crowd calls: with one instance (<c>--replicas 1</c>), an outage the crowd sees.</summary>
+    public static readonly IReadOnlySet<string> NeedSiblings = new HashSet<string> { "identity", "relay-crash", "catalog", "booking", "gateway", "waiting-room" };
+
     /// <summary>Faults that strike in the lobby, while buyers sign in.</summary>
     public static readonly IReadOnlySet<string> Lobby = new HashSet<string> { "identity" };
 

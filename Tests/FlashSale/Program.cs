@@ -62,7 +62,7 @@ try
         Replicas = arguments.Get("gateway", null) is null ? arguments.Between("replicas", 2, least: 1, most: 4)
             : arguments.Has("replicas") ? throw new ArgumentException("--replicas is for the AppHost the harness starts, not with --gateway.") : null,
     };
-    if (options.Replicas == 1 && faults.Where(SaleOptions.NeedSiblings.Contains).ToList() is { Count: > 0 } alone)
+    if (options.Replicas == 1 && faults.Where(FaultSchedule.NeedSiblings.Contains).ToList() is { Count: > 0 } alone)
     {
         throw new ArgumentException($"--replicas 1 leaves the crowd no sibling to turn to when a fault kills an instance: {string.Join(", ", alone)} (run them with 2 or more).");
     }

@@ -16,7 +16,7 @@ public static class Readiness
         {
             var replicas = known.Where(instance => instance.Resource == resource).ToList();
             return replicas.Any(instance => instance.Snapshot.IsHidden)
-                || (replicas.Count >= (resource.Annotations.OfType<ReplicaAnnotation>().FirstOrDefault()?.Replicas ?? 1)
+                || (replicas.Count >= resource.GetReplicaCount()
                     && replicas.All(instance => instance.Snapshot.State?.Text == KnownResourceStates.Running
                         && instance.Snapshot.HealthStatus == HealthStatus.Healthy));
         });

@@ -118,9 +118,6 @@ public sealed record SaleOptions
     /// </summary>
     public int? Replicas { get; init; }
 
-    /// <summary>Faults that kill an instance of a service the crowd calls: with one instance, an outage the crowd sees.</summary>
-    public static readonly IReadOnlySet<string> NeedSiblings = new HashSet<string> { "identity", "relay-crash", "catalog", "booking", "gateway", "waiting-room" };
-
     /// <summary>Print the services' warnings and errors (only when the harness runs the AppHost).</summary>
     public bool ServiceLogs { get; init; }
 

@@ -29,7 +29,7 @@ public sealed class ReplicasOptionTests
     [Fact]
     public void Every_fault_refused_with_one_replica_is_one_the_harness_knows()
     {
-        Assert.Subset(FaultSchedule.Known.Keys.ToHashSet(), SaleOptions.NeedSiblings.ToHashSet());
+        Assert.Subset(FaultSchedule.Known.Keys.ToHashSet(), FaultSchedule.NeedSiblings.ToHashSet());
     }
 
     [Theory]
