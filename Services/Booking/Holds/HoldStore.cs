@@ -18,38 +18,17 @@ namespace Boxoffice.Booking.Holds;
 internal static class HoldStore
 {
     /// <summary>
-    /// Takes a hold for a request with an <c>Idempotency-Key</c>: the key is claimed first (an
-    /// earlier answer to it is replayed), and the hold's answer is recorded with it, all in
-    /// <paramref name="transaction"/>.
-    /// </summary>
-    public static async Task<HoldOutcome> TakeAsync(
-        NpgsqlTransaction transaction, OutboxWriter outbox, string buyerId, Guid eventId, HoldRequest request,
-        IdempotentRequest idempotency, PresentedAdmission admission, BookingOptions options, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (await IdempotencyStore.ClaimAsync(transaction, buyerId, idempotency, cancellationToken) is { } earlier)
-        {
-            return earlier.SameRequest ? new HoldOutcome.Taken(earlier.Answer<HoldView>(), Replayed: true) : new HoldOutcome.KeyReused();
-        }
-
-        var outcome = await TakeAsync(transaction.Connection!, outbox, buyerId, eventId, request, admission, options, now, cancellationToken);
-        if (outcome is HoldOutcome.Taken { Hold: var hold })
-        {
-            await IdempotencyStore.RecordAsync(transaction, buyerId, idempotency, Location(hold.HoldId), hold, cancellationToken);
-        }
-
-        return outcome;
-    }
-
-    /// <summary>
-    /// Takes a hold in one batch: <c>take_hold</c> (migration 0008) makes every check under the
-    /// buyer's lock, claims the units and records the hold, and the HoldCreated outbox row follows
-    /// it, written only if the hold was. Outside a transaction PostgreSQL runs the batch as one
-    /// implicit transaction, committed with its answer: one round trip. Every refusal leaves
-    /// every row as it was (a claim that fell short puts back what it took).
+    /// Takes a hold in one batch: <c>request_hold</c> (migration 0009) claims the request's
+    /// <c>Idempotency-Key</c> when it has one (replaying the first hold to a key sent before), and
+    /// <c>take_hold</c> (migration 0008) makes every check under the buyer's lock, claims the units
+    /// and records the hold; the HoldCreated outbox row follows it, written only if the hold was.
+    /// Outside a transaction PostgreSQL runs the batch as one implicit transaction, committed with
+    /// its answer: one round trip, with or without a key. Every refusal leaves every row as it was
+    /// (a claim that fell short puts back what it took, and a key is kept only with its hold).
     /// docs/adr/0022-a-hold-in-one-round-trip.md explains the choice.
     /// </summary>
     public static async Task<HoldOutcome> TakeAsync(
-        NpgsqlConnection connection, OutboxWriter outbox, string buyerId, Guid eventId, HoldRequest request,
+        NpgsqlConnection connection, OutboxWriter outbox, string buyerId, Guid eventId, HoldRequest request, IdempotentRequest? idempotency,
         PresentedAdmission admission, BookingOptions options, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // Checked before the event is read: booking's signature check costs microseconds, and the
@@ -67,10 +46,12 @@ internal static class HoldStore
         await using var batch = connection.Batch([
             Sql.Statement(
                 """
-                SELECT verdict, event_status, currency, buyer_limit, held, abandoned, available, sections, row_labels, seats, tier_ids, prices, free
-                FROM take_hold($1, $2, $3, $4::uuid, $5::integer, $6::text[], $7::text[], $8::integer[], $9, $10, $11, $12, $13, $14)
+                SELECT (r.attempt).verdict, (r.attempt).event_status, (r.attempt).currency, (r.attempt).buyer_limit, (r.attempt).held, (r.attempt).abandoned,
+                       (r.attempt).available, (r.attempt).sections, (r.attempt).row_labels, (r.attempt).seats, (r.attempt).tier_ids, (r.attempt).prices,
+                       (r.attempt).free, r.earlier_hold_id, r.earlier_expires_at
+                FROM request_hold($1::text, $2::bytea, $3, $4, $5, $6::uuid, $7::integer, $8::text[], $9::text[], $10::integer[], $11, $12, $13, $14, $15, $16) r
                 """,
-                holdId, eventId, buyerId, request.TierId, request.Quantity,
+                idempotency?.Key, idempotency?.Fingerprint, holdId, eventId, buyerId, request.TierId, request.Quantity,
                 seats?.Select(place => place.Section).ToArray(), seats?.Select(place => place.Row).ToArray(), seats?.Select(place => place.Seat).ToArray(),
                 now, expiresAt, check == AdmissionCheck.Valid, options.MaxUnitsPerBuyer, options.MaxAbandonedHolds, now - options.AbandonedHoldWindow),
             .. created]);
@@ -81,6 +62,10 @@ internal static class HoldStore
         HoldOutcome outcome = verdict switch
         {
             "taken" => new HoldOutcome.Taken(new HoldView(holdId, eventId, "active", expiresAt, units.Sum(unit => unit.Price), reader.GetString(2), units)),
+            // The key's first hold, answered as it was then.
+            "replayed" => new HoldOutcome.Taken(
+                new HoldView(reader.GetGuid(13), eventId, "active", reader.GetFieldValue<DateTimeOffset>(14), units.Sum(unit => unit.Price), reader.GetString(2), units), Replayed: true),
+            "key-reused" => new HoldOutcome.KeyReused(),
             "event-not-found" => new HoldOutcome.EventNotFound(),
             "admission-required" => new HoldOutcome.AdmissionRequired(check),
             "sale-not-open" => new HoldOutcome.SaleNotOpen(reader.GetString(1)),

@@ -38,13 +38,10 @@ internal static class HoldsApi
 
         var buyerId = user.BuyerId();
         var admission = Admissions.Read(http, tokens);
-        // Without a key a hold is one batch, committed with its answer; a key is claimed and
-        // recorded in the hold's transaction.
-        var outcome = idempotency is null
-            ? await db.RunBatchAsync(
-                connection => HoldStore.TakeAsync(connection, outbox, buyerId, id, request, admission, options.Value, time.Now(), cancellationToken), End, time, cancellationToken)
-            : await db.RunAsync(
-                transaction => HoldStore.TakeAsync(transaction, outbox, buyerId, id, request, idempotency, admission, options.Value, time.Now(), cancellationToken), End, time, cancellationToken);
+        // One batch, committed with its answer, with or without a key (the key is claimed in it).
+        var outcome = await db.RunBatchAsync(
+            connection => HoldStore.TakeAsync(connection, outbox, buyerId, id, request, idempotency, admission, options.Value, time.Now(), cancellationToken),
+            End, time, cancellationToken);
         if (outcome is HoldOutcome.Taken taken)
         {
             if (!taken.Replayed)

@@ -237,7 +237,8 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
 
         var first = await buyer.HoldAsync(sale, quantity: 2, idempotencyKey: key);
         var retried = await buyer.HoldAsync(sale, quantity: 2, idempotencyKey: key);
-        Assert.Equal(first.GetProperty("holdId").GetGuid(), retried.GetProperty("holdId").GetGuid());
+        // The first answer as it was: the same hold, places, price and expiry.
+        Assert.Equal(first.GetRawText(), retried.GetRawText());
 
         var orderKey = Guid.NewGuid().ToString();
         var holdId = first.GetProperty("holdId").GetGuid();
@@ -252,6 +253,41 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
         await using var orders = db.CreateCommand("SELECT count(*) FROM orders WHERE buyer_id = $1");
         orders.Parameters.Add(new() { Value = buyer.Id });
         Assert.Equal(1L, await orders.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Concurrent_retries_with_one_idempotency_key_all_get_the_one_hold_they_made()
+    {
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var key = Guid.NewGuid().ToString();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => buyer.HoldAsync(sale, quantity: 2, idempotencyKey: key)));
+
+        Assert.Single(answers.Select(answer => answer.GetRawText()).Distinct());
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM holds WHERE buyer_id = $1", buyer.Id));
+        Assert.Equal(2L, await CountAsync("SELECT count(*) FROM units u JOIN holds h ON h.hold_id = u.hold_id WHERE h.buyer_id = $1", buyer.Id));
+    }
+
+    [Fact]
+    public async Task A_refused_hold_keeps_no_idempotency_key_so_the_same_request_may_be_sent_again()
+    {
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var first = await buyer.HoldAsync(sale, quantity: BoxofficeApp.MaxUnitsPerBuyer - 1);
+        var key = Guid.NewGuid().ToString();
+
+        // Over the buyer's limit while the first hold stands: refused, nothing held.
+        var refused = await buyer.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, $"/events/{sale.EventId}/holds",
+            new { tierId = sale.StandingTierId, quantity = 2 }, key);
+        Assert.Equal("https://boxoffice.dev/problems/buyer-limit", refused.GetProperty("type").GetString());
+
+        // Once it is released, the same request with the same key is taken, not replayed as the refusal.
+        await buyer.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, $"/holds/{first.GetProperty("holdId").GetGuid()}");
+        var taken = await buyer.HoldAsync(sale, quantity: 2, idempotencyKey: key);
+        Assert.Equal(2, taken.GetProperty("units").GetArrayLength());
+        Assert.Equal(taken.GetRawText(), (await buyer.HoldAsync(sale, quantity: 2, idempotencyKey: key)).GetRawText());
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM holds WHERE buyer_id = $1 AND status = 'active'", buyer.Id));
     }
 
     [Fact]
@@ -320,6 +356,13 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
         using var staff = await Buyer.StaffAsync(boxoffice, sale);
         var refused = await staff.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, "/tickets/check-in", new { code });
         Assert.Equal("https://boxoffice.dev/problems/ticket-void", refused.GetProperty("type").GetString());
+    }
+
+    /// <summary>A count from booking's database.</summary>
+    private async Task<long> CountAsync(string sql, params object[] parameters)
+    {
+        await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
+        return (long)(await BookingInvariantTests.ScalarAsync(db, sql, parameters))!;
     }
 
     private static bool VerifiesOffline(ECDsa publicKey, string code)
