@@ -7,7 +7,8 @@
 #       divided by pgbench -N TPS at the same client count on the same PostgreSQL (target >= 1.0),
 #       and, for scale, by pgbench -N at booking's own pool size (30 connections); then the same
 #       buyers with 64 holds in flight against pgbench -N at 64 clients (target >= 0.5), with the
-#       CPU each hold costs booking, PostgreSQL and the load client (from /proc around the race);
+#       CPU each hold costs booking, PostgreSQL and the load client (from /proc around the race),
+#       and that race again with an Idempotency-Key on every hold, as the flash sale's buyers send;
 #   (b) OrderPlaced -> TicketsIssued latency, p50 and p99, with the provider answering at once, for
 #       orders placed at a steady BENCH_ORDER_RATE (default 50) a second for 15 s, an open loop,
 #       after a 3 s warm-up at the same pace whose orders are all confirmed first; read from booking's outbox (both events are written by booking, one clock; target
@@ -97,10 +98,10 @@ load() { dotnet "$(release bench/BookingLoad Boxoffice.Bench.BookingLoad)" "$@" 
 
 # CPU per hold by process, read from /proc around the measured race (bench/README.md, "Profile").
 cpu_groups='cpu=booking:Boxoffice\.Booking\.dll,postgres:^postgres|/postgres -D,redis:^redis-server,client:Boxoffice\.Bench\.BookingLoad\.dll'
-race() { # buyers requests-in-flight
+race() { # buyers requests-in-flight [keyed]
   local out
-  echo "Race: $1 buyers, $2 holds in flight, for ${duration} s (after a warm-up race)..." >&2
-  out=$(load race buyers="$1" lanes="$2" seconds="$duration" places=50000 "$cpu_groups")
+  echo "Race: $1 buyers, $2 holds in flight${3:+, each with an Idempotency-Key}, for ${duration} s (after a warm-up race)..." >&2
+  out=$(load race buyers="$1" lanes="$2" seconds="$duration" places=50000 ${3:+keyed=true} "$cpu_groups")
   echo "$out" | sed 's/^/  /' >&2
   if [ "$(value "$out" oversold)" != 0 ] || [ "$(value "$out" errors)" != 0 ]; then
     echo "The race oversold or failed requests: see above." >&2
@@ -124,6 +125,7 @@ if part holds; then
     psql_in bookingdb "SELECT calls || '  ' || round((total_exec_time / calls * 1000)::numeric, 1) || '  ' || round(total_exec_time::numeric) || '  ' || left(regexp_replace(query, '\s+', ' ', 'g'), 120)
                        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" | sed 's/^/  /'
   fi
+  race64keyed=$(race "$buyers" 64 keyed)
 
   # pgbench's TPS leaves out its clients' connecting, which it counts against the run's time: at
   # 1,000 clients (SCRAM over TCP, a backend forked for each) that took more than 10 s on the
@@ -178,6 +180,8 @@ if part holds; then
   echo "holds_over_pgbench_tps_c30: $(ratio "$holds" "$tps_pool") (target: none, booking's pool size)"
   echo "holds_over_pgbench_tps_c64: $(ratio "$(value "$race64" holds_per_second)" "$tps_64") (target: >= 0.5)"
   echo "hold_cpu_us_c64: booking $(value "$race64" cpu_us_booking), PostgreSQL $(value "$race64" cpu_us_postgres), load client $(value "$race64" cpu_us_client) (target: none, per hold request)"
+  echo "keyed_holds_over_pgbench_tps_c64: $(ratio "$(value "$race64keyed" holds_per_second)" "$tps_64") (target: >= 0.5, as without a key)"
+  echo "keyed_hold_cpu_us_c64: booking $(value "$race64keyed" cpu_us_booking), PostgreSQL $(value "$race64keyed" cpu_us_postgres), load client $(value "$race64keyed" cpu_us_client) (target: none, per hold request)"
 fi
 if part latency; then
   echo "order_to_tickets_p50_ms: $(value "$latency" p50_ms) (target: none)"

@@ -11,7 +11,7 @@ using Confluent.Kafka;
 using Npgsql;
 
 // Usage: BookingLoad <command> key=value...
-//   race     booking= upstream= kafka= db= buyers= [lanes=] seconds= places= [cpu=name:regex,...]
+//   race     booking= upstream= kafka= db= buyers= [lanes=] seconds= places= [keyed=true] [cpu=name:regex,...]
 //   latency  booking= upstream= kafka= db= orders= rate=
 //   relay    kafka= db= messages= topic= [cpu=name:regex,...]
 //   tokens   identity= crowd-client= crowd-secret= web-client= email= password= lanes= seconds= warmup= grants=a,b [cpu=name:regex,...]
@@ -25,7 +25,7 @@ switch (args.FirstOrDefault())
     case "race":
         await Race.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("buyers"),
             options.ContainsKey("lanes") ? Number("lanes") : Number("buyers"), Number("seconds"), Number("places"),
-            Boxoffice.Bench.BookingLoad.ProcessCpu.Parse(options.GetValueOrDefault("cpu")));
+            options.GetValueOrDefault("keyed") == "true", Boxoffice.Bench.BookingLoad.ProcessCpu.Parse(options.GetValueOrDefault("cpu")));
         break;
     case "latency":
         await Latency.RunAsync(Option("booking"), Option("upstream"), Option("kafka"), Option("db"), Number("orders"), Number("rate"));
@@ -104,10 +104,16 @@ internal static class Sales
         return tokens;
     }
 
-    public static HttpRequestMessage Hold(Guid eventId, Guid tierId, string token, int quantity = 1)
+    /// <summary>A hold request, with an <c>Idempotency-Key</c> when <paramref name="idempotencyKey"/> is given (as the flash sale's buyers send one).</summary>
+    public static HttpRequestMessage Hold(Guid eventId, Guid tierId, string token, int quantity = 1, string? idempotencyKey = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"events/{eventId}/holds") { Content = JsonContent.Create(new { tierId, quantity }) };
         request.Headers.Authorization = new("Bearer", token);
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
         return request;
     }
 
@@ -127,11 +133,12 @@ internal static class Sales
 /// Buyers race for holds of one place each, each buyer taking hold after hold for the whole run
 /// (a crowd refreshing and retrying). Counts holds per second; afterwards the database must show
 /// exactly as many held units as holds answered 201, and no hold with more units than it asked for.
+/// With <c>keyed</c>, every hold request carries a new <c>Idempotency-Key</c>.
 /// </summary>
 internal static class Race
 {
     public static async Task RunAsync(string bookingUrl, string upstream, string kafka, string dbConnection, int buyers, int lanes, int seconds, int places,
-        Boxoffice.Bench.BookingLoad.ProcessCpu cpu)
+        bool keyed, Boxoffice.Bench.BookingLoad.ProcessCpu cpu)
     {
         using var booking = Sales.Client(bookingUrl, lanes);
         await using var db = NpgsqlDataSource.Create(dbConnection);
@@ -139,11 +146,11 @@ internal static class Race
 
         // Warm-up on an event of its own: JIT tiering, pools and caches settle before the clock runs.
         var (warmEvent, warmTier) = await Sales.OpenAsync(kafka, booking, places);
-        await RunAsync(booking, warmEvent, warmTier, tokens, lanes, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)));
+        await RunAsync(booking, warmEvent, warmTier, tokens, lanes, keyed, TimeSpan.FromSeconds(Math.Max(3, seconds / 2)));
 
         var (eventId, tierId) = await Sales.OpenAsync(kafka, booking, places);
         var before = cpu.Read();
-        var (held, refused, failed, elapsed) = await RunAsync(booking, eventId, tierId, tokens, lanes, TimeSpan.FromSeconds(seconds));
+        var (held, refused, failed, elapsed) = await RunAsync(booking, eventId, tierId, tokens, lanes, keyed, TimeSpan.FromSeconds(seconds));
         foreach (var (name, ms) in cpu.Read())
         {
             // CPU microseconds per hold request answered (held or refused), by process.
@@ -168,7 +175,7 @@ internal static class Race
     /// per-buyer cap within the run.
     /// </summary>
     private static async Task<(long Held, long Refused, long Failed, TimeSpan Elapsed)> RunAsync(
-        HttpClient booking, Guid eventId, Guid tierId, string[] tokens, int lanes, TimeSpan duration)
+        HttpClient booking, Guid eventId, Guid tierId, string[] tokens, int lanes, bool keyed, TimeSpan duration)
     {
         long held = 0, refused = 0, failed = 0;
         var clock = Stopwatch.StartNew();
@@ -177,7 +184,7 @@ internal static class Race
         {
             for (var turn = lane; !soldOut && clock.Elapsed < duration; turn = turn + lanes < tokens.Length ? turn + lanes : lane)
             {
-                using var request = Sales.Hold(eventId, tierId, tokens[turn]);
+                using var request = Sales.Hold(eventId, tierId, tokens[turn], idempotencyKey: keyed ? Guid.NewGuid().ToString() : null);
                 using var response = await booking.SendAsync(request);
                 switch (response.StatusCode)
                 {
