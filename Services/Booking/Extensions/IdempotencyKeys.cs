@@ -65,7 +65,8 @@ internal static class IdempotencyKeys
 /// The first successful answer per buyer and key, in <c>idempotency_keys</c>. The key is claimed
 /// inside the request's own transaction, so a concurrent retry waits for the first and then
 /// replays it, and a request that failed (rolled back) leaves no key behind and may be retried
-/// for real.
+/// for real. An order's key is claimed and recorded here; a hold's by the database function
+/// <c>request_hold</c> (migration 0009), in the hold's one round trip, with the same rules.
 /// </summary>
 internal static class IdempotencyStore
 {
