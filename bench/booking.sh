@@ -29,7 +29,7 @@
 # e.g. Messaging__Outbox__BatchSize=20000). BENCH_PARTS="holds latency relay" (the default) picks
 # which of (a), (b) and (c) run, for an experiment on one of them; BENCH_RELAY_MESSAGES (default
 # 50,000) makes (c) long enough to profile (bench/README.md, "Profile"). BENCH_STATEMENTS=1 prints
-# PostgreSQL's top statements of the 64-in-flight race (pg_stat_statements, statements inside
+# PostgreSQL's top statements of each 64-in-flight race (pg_stat_statements, statements inside
 # functions too; counting them costs some of the race's speed).
 set -euo pipefail
 
@@ -109,23 +109,47 @@ race() { # buyers requests-in-flight [keyed]
   fi
   echo "$out"
 }
-if part holds; then
-  race=$(race "$buyers" "$buyers")
+# What one run leaves behind (its events in the outbox, its rows for autovacuum, dirty pages)
+# must not be paid by the next measured run: the outbox drains first (at most a minute), then
+# booking's tables are vacuumed and a checkpoint taken.
+settle() {
+  echo "Letting booking's relay and PostgreSQL's upkeep finish before $1..." >&2
+  for _ in $(seq 1 120); do
+    [ "$(psql_in bookingdb "SELECT count(*) FROM outbox WHERE published_at IS NULL AND failed_at IS NULL")" = 0 ] && break
+    sleep 0.5
+  done
+  psql_in bookingdb "VACUUM (ANALYZE)" >/dev/null
+  psql_in bookingdb "CHECKPOINT" >/dev/null
+}
+# BENCH_STATEMENTS=1: PostgreSQL's top statements of one race (its warm-up included).
+statements_reset() {
   if [ "${BENCH_STATEMENTS:-0}" = 1 ]; then
     psql_in bookingdb "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
     psql_in bookingdb "ALTER SYSTEM SET pg_stat_statements.track = 'all'" >/dev/null
     psql_in bookingdb "SELECT pg_reload_conf()" >/dev/null
     psql_in bookingdb "SELECT pg_stat_statements_reset()" >/dev/null
   fi
-  # 64 in flight, taking turns among the same buyers: 64 buyers alone would reach the per-buyer cap
-  # (100 units) within seconds and be refused from then on.
-  race64=$(race "$buyers" 64)
+}
+statements_print() {
   if [ "${BENCH_STATEMENTS:-0}" = 1 ]; then
-    echo "PostgreSQL's top statements of the warm-up and race at 64 in flight (calls, µs a call, ms in all):"
+    echo "PostgreSQL's top statements of the warm-up and race $1 (calls, µs a call, ms in all):"
     psql_in bookingdb "SELECT calls || '  ' || round((total_exec_time / calls * 1000)::numeric, 1) || '  ' || round(total_exec_time::numeric) || '  ' || left(regexp_replace(query, '\s+', ' ', 'g'), 120)
                        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" | sed 's/^/  /'
   fi
+}
+if part holds; then
+  race=$(race "$buyers" "$buyers")
+  # 64 in flight, taking turns among the same buyers: 64 buyers alone would reach the per-buyer cap
+  # (100 units) within seconds and be refused from then on. Without a key and with one, each
+  # after the last one's leftovers are settled.
+  settle "the race at 64 in flight"
+  statements_reset
+  race64=$(race "$buyers" 64)
+  statements_print "at 64 in flight"
+  settle "the keyed race"
+  statements_reset
   race64keyed=$(race "$buyers" 64 keyed)
+  statements_print "at 64 in flight, each hold with an Idempotency-Key"
 
   # pgbench's TPS leaves out its clients' connecting, which it counts against the run's time: at
   # 1,000 clients (SCRAM over TCP, a backend forked for each) that took more than 10 s on the
@@ -142,15 +166,8 @@ if part holds; then
   }
   # pgbench measures PostgreSQL alone: booking's relay sending the races' events and PostgreSQL's
   # upkeep of their rows (autovacuum, the checkpoint) ran into it before, and its TPS at 64
-  # clients spread from 3,115 to 4,813 over four invocations. So the outbox drains first (at most
-  # a minute), then the races' tables are vacuumed and a checkpoint taken.
-  echo "Letting booking's relay and PostgreSQL's upkeep finish before pgbench..."
-  for _ in $(seq 1 120); do
-    [ "$(psql_in bookingdb "SELECT count(*) FROM outbox WHERE published_at IS NULL AND failed_at IS NULL")" = 0 ] && break
-    sleep 0.5
-  done
-  psql_in bookingdb "VACUUM (ANALYZE)" >/dev/null
-  psql_in bookingdb "CHECKPOINT" >/dev/null
+  # clients spread from 3,115 to 4,813 over four invocations.
+  settle "pgbench"
   echo "pgbench -N on the same PostgreSQL..."
   PGPASSWORD=$postgres_password "$postgres_bin/pgbench" -h 127.0.0.1 -p "$postgres_port" -U postgres -i -q -s 10 pgbenchdb >/dev/null 2>&1
   tps_crowd=$(pgbench "$buyers")

@@ -13,7 +13,8 @@ internal sealed record IdempotentRequest(string Key, byte[] Fingerprint);
 /// The <c>Idempotency-Key</c> header of a state-changing request, as an Api file binds it: a client
 /// that retries with the same key and the same request gets the first successful answer again
 /// instead of a second hold or order; the same key with another request is refused (422).
-/// <see cref="IdempotencyStore"/> keeps the keys.
+/// <see cref="IdempotencyStore"/> keeps an order's keys, the database function
+/// <c>request_hold</c> (migration 0009) a hold's.
 /// </summary>
 internal static class IdempotencyKeys
 {

@@ -48,7 +48,7 @@ internal static class HoldStore
                 """
                 SELECT (r.attempt).verdict, (r.attempt).event_status, (r.attempt).currency, (r.attempt).buyer_limit, (r.attempt).held, (r.attempt).abandoned,
                        (r.attempt).available, (r.attempt).sections, (r.attempt).row_labels, (r.attempt).seats, (r.attempt).tier_ids, (r.attempt).prices,
-                       (r.attempt).free, r.earlier_hold_id, r.earlier_expires_at
+                       (r.attempt).free, r.earlier_hold_id, r.earlier_expires_at, r.earlier_body
                 FROM request_hold($1::text, $2::bytea, $3, $4, $5, $6::uuid, $7::integer, $8::text[], $9::text[], $10::integer[], $11, $12, $13, $14, $15, $16) r
                 """,
                 idempotency?.Key, idempotency?.Fingerprint, holdId, eventId, buyerId, request.TierId, request.Quantity,
@@ -65,6 +65,8 @@ internal static class HoldStore
             // The key's first hold, answered as it was then.
             "replayed" => new HoldOutcome.Taken(
                 new HoldView(reader.GetGuid(13), eventId, "active", reader.GetFieldValue<DateTimeOffset>(14), units.Sum(unit => unit.Price), reader.GetString(2), units), Replayed: true),
+            // Recorded as booking's JSON answer, before migration 0009 or by an older build's replica.
+            "replayed-body" => new HoldOutcome.Taken(new IdempotencyStore.Earlier(true, null, reader.GetFieldValue<byte[]>(15)).Answer<HoldView>(), Replayed: true),
             "key-reused" => new HoldOutcome.KeyReused(),
             "event-not-found" => new HoldOutcome.EventNotFound(),
             "admission-required" => new HoldOutcome.AdmissionRequired(check),
@@ -76,7 +78,7 @@ internal static class HoldStore
             "contended" => new HoldOutcome.NotClaimed(new UnitClaim.Contended()),
             "unknown-places" => new HoldOutcome.NotClaimed(new UnitClaim.UnknownPlaces([.. seats!.Except(units.Select(PlaceOf))])),
             "places-taken" => new HoldOutcome.NotClaimed(new UnitClaim.PlacesTaken([.. units.Zip(reader.GetFieldValue<bool[]>(12)).Where(unit => !unit.Second).Select(unit => PlaceOf(unit.First))])),
-            _ => throw new InvalidOperationException($"take_hold answered '{verdict}', which booking does not know."),
+            _ => throw new InvalidOperationException($"request_hold answered '{verdict}', which booking does not know."),
         };
         while (await reader.NextResultAsync(cancellationToken))
         {
@@ -214,7 +216,7 @@ internal static class HoldStore
     /// <summary>Relative to POST .../events/{id}/holds, so it resolves both on booking's own address and through the gateway's /api/booking prefix.</summary>
     public static string Location(Guid holdId) => $"../../holds/{holdId}";
 
-    /// <summary>The units <c>take_hold</c> answered with (those claimed, or the named places it found), in unit order.</summary>
+    /// <summary>The units <c>take_hold</c> answered with (those claimed, or the named places it found; for a replay, those of the key's first hold), in unit order.</summary>
     private static List<HeldUnit> Units(NpgsqlDataReader reader)
     {
         if (reader.IsDBNull(7))

@@ -63,6 +63,11 @@ internal static class HoldsApi
         return problem;
     }
 
+    /// <summary>
+    /// What the hold's batch comes to. PostgreSQL commits a batch with its answer, and every refusal
+    /// (a replay too) left nothing written, so only <see cref="TransactionEnd.TryAgain"/> changes
+    /// anything: the batch is sent again.
+    /// </summary>
     private static TransactionEnd End(HoldOutcome outcome) => outcome switch
     {
         HoldOutcome.Taken { Replayed: false } => TransactionEnd.Commit,

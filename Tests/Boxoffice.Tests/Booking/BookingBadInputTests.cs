@@ -98,6 +98,13 @@ public sealed class BookingBadInputTests(BoxofficeApp boxoffice)
         await buyer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/orders", new { holdId = hold.GetProperty("holdId").GetGuid() }, orderKey);
         await buyer.ExpectAsync(HttpStatusCode.UnprocessableEntity, HttpMethod.Post, "/orders", new { holdId = other.GetProperty("holdId").GetGuid() }, orderKey);
 
+        // A hold's key for an order, and an order's key for a hold: other requests, refused.
+        await buyer.ExpectAsync(HttpStatusCode.UnprocessableEntity, HttpMethod.Post, "/orders", new { holdId = other.GetProperty("holdId").GetGuid() }, key);
+        var reusedForHold = await buyer.ExpectAsync(HttpStatusCode.UnprocessableEntity, HttpMethod.Post, $"/events/{sale.EventId}/holds",
+            new { tierId = sale.StandingTierId, quantity = 1 }, orderKey);
+        Assert.Equal("https://boxoffice.dev/problems/idempotency-key-reused", reusedForHold.GetProperty("type").GetString());
+        Assert.Equal(2L, await HoldsOfAsync(buyer));
+
         // Keys belong to a buyer: another buyer's same key is a key of their own.
         using var stranger = await Buyer.NewAsync(boxoffice);
         await stranger.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, $"/events/{sale.EventId}/holds", new { tierId = sale.StandingTierId, quantity = 2 }, key);

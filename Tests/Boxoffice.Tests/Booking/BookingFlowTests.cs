@@ -270,6 +270,44 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
+    public async Task A_retried_hold_of_named_seats_gets_the_same_seats_rows_and_prices()
+    {
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var key = Guid.NewGuid().ToString();
+        var seats = new { seats = new[] { new { section = "Stalls", row = "B", seat = 7 }, new { section = "Stalls", row = "B", seat = 8 } } };
+
+        var first = await buyer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, $"/events/{sale.EventId}/holds", seats, key);
+        var retried = await buyer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, $"/events/{sale.EventId}/holds", seats, key);
+
+        Assert.Equal(first.GetRawText(), retried.GetRawText());
+        Assert.Equal(["B", "B"], retried.GetProperty("units").EnumerateArray().Select(unit => unit.GetProperty("row").GetString()));
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM holds WHERE buyer_id = $1", buyer.Id));
+    }
+
+    [Fact]
+    public async Task A_key_recorded_with_its_json_answer_by_an_older_build_is_replayed_as_it_was()
+    {
+        var sale = await Sale.OpenAsync(boxoffice);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        var key = Guid.NewGuid().ToString();
+        var first = await buyer.HoldAsync(sale, quantity: 2, idempotencyKey: key);
+
+        // As booking recorded a hold's key before migration 0009: the answer's JSON, no attempt.
+        await CountAsync(
+            """
+            WITH recorded AS (
+                UPDATE idempotency_keys SET location = '../../holds/' || hold_id, body = convert_to($3, 'UTF8'), hold_id = NULL, hold_expires_at = NULL, hold_attempt = NULL
+                WHERE buyer_id = $1 AND key = $2 RETURNING 1)
+            SELECT count(*) FROM recorded
+            """, buyer.Id, key, first.GetRawText());
+
+        var retried = await buyer.HoldAsync(sale, quantity: 2, idempotencyKey: key);
+        Assert.Equal(first.GetRawText(), retried.GetRawText());
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM holds WHERE buyer_id = $1", buyer.Id));
+    }
+
+    [Fact]
     public async Task A_refused_hold_keeps_no_idempotency_key_so_the_same_request_may_be_sent_again()
     {
         var sale = await Sale.OpenAsync(boxoffice);
