@@ -10,8 +10,8 @@ namespace Boxoffice.Tests.Booking;
 
 /// <summary>
 /// No integration event is lost or handled twice: an order committed while the broker is away is
-/// relayed after booking was killed with SIGKILL and started again; a redelivered payment result
-/// changes nothing.
+/// relayed after every booking replica was killed with SIGKILL and started again; a redelivered
+/// payment result changes nothing.
 /// </summary>
 [Collection<RunningApp>]
 public sealed class BookingOutboxTests(BoxofficeApp boxoffice)
@@ -31,30 +31,36 @@ public sealed class BookingOutboxTests(BoxofficeApp boxoffice)
         try
         {
             orderId = await buyer.OrderAsync(hold.GetProperty("holdId").GetGuid());
-            // Committed with its event, which cannot leave: kill every booking process now.
+            // Committed with its event, which cannot leave: every booking process that could relay
+            // it is killed now, one replica at a time (SIGKILL: no shutdown, no last relay round),
+            // each started again before the next is killed. The orchestrator's proxy in front of
+            // booking keeps a running replica throughout: with none, it did not always come back
+            // (docs/adr/0023-provider-without-proxy.md).
             Assert.Equal(1L, await UnpublishedAsync(db, orderId));
-            // The orchestrator runs a project as `dotnet run`, which starts the service as its child.
-            var processes = boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking")
-                .Select(instance => ServiceProcesses.Find(ServiceProcesses.Launcher(instance), "Boxoffice.Booking"))
-                .ToList();
-            Assert.Equal(BoxofficeApp.BookingReplicas, processes.Count);
-            // SIGKILL: no shutdown, no last relay round.
-            await Task.WhenAll(processes.Select(process => ServiceProcesses.KillAsync(process, cancellationToken)));
+            var replicas = boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking").Select(instance => instance.ResourceId).ToList();
+            Assert.Equal(BoxofficeApp.BookingReplicas, replicas.Count);
+            foreach (var replica in replicas)
+            {
+                // The orchestrator runs a project as `dotnet run`, which starts the service as its child.
+                using (var process = ServiceProcesses.Find(ServiceProcesses.Launcher(boxoffice.Instances[replica]), "Boxoffice.Booking"))
+                {
+                    await ServiceProcesses.KillAsync(process, cancellationToken);
+                }
 
-            await WaitUntilAsync(() => boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking")
-                .All(instance => instance.Snapshot.State?.Text != KnownResourceStates.Running),
-                "the orchestrator to see booking stopped: " + string.Join(", ", boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking").Select(instance => instance.Snapshot.State?.Text)),
-                cancellationToken, seconds: 20);
+                await WaitUntilAsync(() => boxoffice.Instances[replica].Snapshot.State?.Text != KnownResourceStates.Running,
+                    $"the orchestrator to see {replica} stopped", cancellationToken, seconds: 20);
+                Assert.Equal(1L, await UnpublishedAsync(db, orderId));
+                await ServiceProcesses.StartAsync(boxoffice, replica, cancellationToken);
+                // Running again (not healthy: the broker is still away) before its sibling is killed.
+                await WaitUntilAsync(() => boxoffice.Instances[replica].Snapshot.State?.Text == KnownResourceStates.Running,
+                    $"the orchestrator to run {replica} again", cancellationToken, seconds: 60);
+            }
+
             Assert.Equal(1L, await UnpublishedAsync(db, orderId));
         }
         finally
         {
             (await control.PostAsync("/broker/up", null, CancellationToken.None)).EnsureSuccessStatusCode();
-        }
-
-        foreach (var instance in boxoffice.Instances.Values.Where(instance => instance.Resource.Name == "booking"))
-        {
-            await ServiceProcesses.StartAsync(boxoffice, instance.ResourceId, cancellationToken);
         }
 
         await boxoffice.WaitUntilEverythingHealthyAsync(cancellationToken, within: TimeSpan.FromSeconds(90));
