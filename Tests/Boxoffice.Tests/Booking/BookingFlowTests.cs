@@ -294,13 +294,13 @@ public sealed class BookingFlowTests(BoxofficeApp boxoffice)
         var first = await buyer.HoldAsync(sale, quantity: 2, idempotencyKey: key);
 
         // As booking recorded a hold's key before migration 0009: the answer's JSON, no attempt.
-        await CountAsync(
+        Assert.Equal(1L, await CountAsync(
             """
             WITH recorded AS (
                 UPDATE idempotency_keys SET location = '../../holds/' || hold_id, body = convert_to($3, 'UTF8'), hold_id = NULL, hold_expires_at = NULL, hold_attempt = NULL
                 WHERE buyer_id = $1 AND key = $2 RETURNING 1)
             SELECT count(*) FROM recorded
-            """, buyer.Id, key, first.GetRawText());
+            """, buyer.Id, key, first.GetRawText()));
 
         var retried = await buyer.HoldAsync(sale, quantity: 2, idempotencyKey: key);
         Assert.Equal(first.GetRawText(), retried.GetRawText());
