@@ -115,8 +115,11 @@ internal static class IdempotencyStore
         return await purge.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>An answer as a key recorded it (booking's JSON, the web defaults).</summary>
+    public static T AnswerOf<T>(byte[] body) => JsonSerializer.Deserialize<T>(body, JsonSerializerOptions.Web)!;
+
     public sealed record Earlier(bool SameRequest, string? Location, byte[]? Body)
     {
-        public T Answer<T>() => JsonSerializer.Deserialize<T>(Body!, JsonSerializerOptions.Web)!;
+        public T Answer<T>() => AnswerOf<T>(Body!);
     }
 }

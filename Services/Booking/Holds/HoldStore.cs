@@ -59,14 +59,14 @@ internal static class HoldStore
         await reader.ReadAsync(cancellationToken);
         var verdict = reader.GetString(0);
         var units = Units(reader);
+        HoldView Active(Guid id, DateTimeOffset until) => new(id, eventId, "active", until, units.Sum(unit => unit.Price), reader.GetString(2), units);
         HoldOutcome outcome = verdict switch
         {
-            "taken" => new HoldOutcome.Taken(new HoldView(holdId, eventId, "active", expiresAt, units.Sum(unit => unit.Price), reader.GetString(2), units)),
+            "taken" => new HoldOutcome.Taken(Active(holdId, expiresAt)),
             // The key's first hold, answered as it was then.
-            "replayed" => new HoldOutcome.Taken(
-                new HoldView(reader.GetGuid(13), eventId, "active", reader.GetFieldValue<DateTimeOffset>(14), units.Sum(unit => unit.Price), reader.GetString(2), units), Replayed: true),
+            "replayed" => new HoldOutcome.Taken(Active(reader.GetGuid(13), reader.GetFieldValue<DateTimeOffset>(14)), Replayed: true),
             // Recorded as booking's JSON answer, before migration 0009 or by an older build's replica.
-            "replayed-body" => new HoldOutcome.Taken(new IdempotencyStore.Earlier(true, null, reader.GetFieldValue<byte[]>(15)).Answer<HoldView>(), Replayed: true),
+            "replayed-body" => new HoldOutcome.Taken(IdempotencyStore.AnswerOf<HoldView>(reader.GetFieldValue<byte[]>(15)), Replayed: true),
             "key-reused" => new HoldOutcome.KeyReused(),
             "event-not-found" => new HoldOutcome.EventNotFound(),
             "admission-required" => new HoldOutcome.AdmissionRequired(check),
