@@ -25,22 +25,28 @@ internal static class ChargeStore
     }
 
     /// <summary>
-    /// Records the charge as started, with its fate: the outcome <paramref name="fate"/> rolled and
-    /// when it completes. False when a charge with this key already exists (a concurrent duplicate).
+    /// Records the charge with its fate: the outcome <paramref name="fate"/> rolled and when it
+    /// completes. A charge without a delay is recorded completed, in the same statement; one with
+    /// a delay is recorded <c>processing</c>. Null when a charge with this key already exists (a
+    /// retry, or a concurrent duplicate): nothing is written then.
     /// </summary>
-    public static async Task<bool> TryStartAsync(
+    public static async Task<StoredCharge?> TryStartAsync(
         NpgsqlDataSource db, Guid id, string idempotencyKey, byte[] requestHash, ChargeRequest request, ChargeFate fate, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var outcome = fate.Declined ? ChargeStatus.Declined : ChargeStatus.Succeeded;
+        var completedAt = fate.Delay > TimeSpan.Zero ? (DateTimeOffset?)null : now;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var command = connection.Command(
-            """
-            INSERT INTO charges (id, idempotency_key, request_hash, amount, currency, reference, status, created_at, outcome, completes_at)
-            VALUES ($1, $2, $3, $4, $5, $6, 'processing', $7, $8, $9)
+            $"""
+            INSERT INTO charges (id, idempotency_key, request_hash, amount, currency, reference, status, created_at, completed_at, outcome, completes_at)
+            VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $8::timestamptz IS NULL THEN 'processing' ELSE $9 END, $7, $8, $9, $10)
             ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING {Columns}
             """,
             id, idempotencyKey, requestHash, request.Amount!.Value, request.Currency, request.Reference, now,
-            fate.Declined ? ChargeStatus.Declined : ChargeStatus.Succeeded, now + fate.Delay);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            Sql.Typed(completedAt, NpgsqlDbType.TimestampTz), outcome, now + fate.Delay);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
     /// <summary>

@@ -42,44 +42,47 @@ internal static class ChargesApi
 
         var hash = PaymentRules.Hash(request);
         var logger = loggers.CreateLogger(typeof(ChargesApi));
-        if (await FindAsync(db, key, time, logger, cancellationToken) is { } existing)
+        var fate = ChargeFate.Roll(chaos.Current);
+        if (fate.Unavailable)
         {
-            return Replay(existing, hash, http.Response);
+            // A key seen before is answered as it was, whatever the chaos: only a new charge fails.
+            return await FindAsync(db, key, time, logger, cancellationToken) is { } earlier
+                ? Replay(earlier, hash, http.Response)
+                : ProviderProblems.Unavailable();
         }
 
-        var fate = ChargeFate.Roll(chaos.Current);
-        return fate.Unavailable
-            ? ProviderProblems.Unavailable()
-            : await ChargeAsync(key, hash, request, fate, db, time, logger, http.Response);
+        return await ChargeAsync(key, hash, request, fate, db, time, logger, http.Response);
     }
 
     /// <summary>
-    /// Once started, a charge completes even if the caller hangs up (a real PSP finishes what it
-    /// started): nothing from here on listens to the request's cancellation. Its outcome and the
-    /// time it completes are recorded with it, so it completes even if this process dies during
-    /// the delay or cannot write the completion: the next read of it, or the sweep, does it. The
-    /// caller learns the outcome by retrying with the same key.
+    /// A new charge is one statement: recorded with its fate, and completed in it when it has no
+    /// delay. A key seen before writes nothing and is answered as a retry. Once started, a charge
+    /// completes even if the caller hangs up (a real PSP finishes what it started): nothing from
+    /// here on listens to the request's cancellation. Its outcome and the time it completes are
+    /// recorded with it, so one with a delay completes even if this process dies during the delay
+    /// or cannot write the completion: the next read of it, or the sweep, does it. The caller
+    /// learns the outcome by retrying with the same key.
     /// </summary>
     private static async Task<ChargeResult> ChargeAsync(
         string key, byte[] hash, ChargeRequest request, ChargeFate fate, NpgsqlDataSource db, TimeProvider time, ILogger logger, HttpResponse response)
     {
         var now = time.Now();
-        var id = Guid.CreateVersion7(now);
-        if (!await ChargeStore.TryStartAsync(db, id, key, hash, request, fate, now, CancellationToken.None))
+        if (await ChargeStore.TryStartAsync(db, Guid.CreateVersion7(now), key, hash, request, fate, now, CancellationToken.None) is not { } started)
         {
-            // A request with the same key started first, between the look-up and here: answer as to a retry.
+            // A retry, or a request with the same key that started first: answer as to a retry.
             var first = await FindAsync(db, key, time, logger, CancellationToken.None)
                 ?? throw new InvalidOperationException("A charge that conflicted on its key is gone.");
             return Replay(first, hash, response);
         }
 
-        if (fate.Delay > TimeSpan.Zero)
+        var charge = started.Charge;
+        if (charge.Status == ChargeStatus.Processing)
         {
             await Task.Delay(fate.Delay, time, CancellationToken.None);
+            // Completed already if a read came after its time and before this: the same outcome either way.
+            charge = (await ChargeStore.CompleteAsync(db, charge.Id, time.Now(), CancellationToken.None)).Charge;
         }
 
-        // Completed already if a read came after its time and before this: the same outcome either way.
-        var charge = (await ChargeStore.CompleteAsync(db, id, time.Now(), CancellationToken.None)).Charge;
         if (charge.Status == ChargeStatus.Declined)
         {
             ProviderLog.ChargeDeclined(logger, key, charge.Amount);

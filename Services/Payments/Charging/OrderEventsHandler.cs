@@ -29,15 +29,11 @@ internal sealed partial class OrderEventsHandler(
     {
         var order = message.Data;
         var now = time.GetUtcNow();
-        await using (var insert = transaction.Command("""
+        var insert = Sql.Statement("""
             INSERT INTO payments (order_id, buyer_id, amount, currency, pay_by, status, created_at, updated_at)
             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT (order_id) DO NOTHING
-            """, order.OrderId, order.BuyerId, order.Amount, order.Currency, order.PayBy.ToUniversalTime(), now))
-        {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        if ((await LockAsync(transaction, order.OrderId, cancellationToken))?.Status is not "pending")
+            """, order.OrderId, order.BuyerId, order.Amount, order.Currency, order.PayBy.ToUniversalTime(), now);
+        if ((await InsertAndLockAsync(transaction, insert, order.OrderId, cancellationToken))?.Status is not "pending")
         {
             // Cancelled before it could be charged, or settled already.
             return;
@@ -60,8 +56,8 @@ internal sealed partial class OrderEventsHandler(
         switch (outcome)
         {
             case ChargeOutcome.Succeeded:
-                await SetAsync(transaction, order.OrderId, "succeeded", charge!.Id, null, cancellationToken);
-                await outbox.EnqueueAsync(transaction.Connection!, transaction, new PaymentSucceeded(order.OrderId, charge.Id, charge.Amount, charge.Currency), cancellationToken);
+                await SetAsync(transaction, order.OrderId, "succeeded", charge!.Id, null, cancellationToken,
+                    outbox.Statements(new PaymentSucceeded(order.OrderId, charge.Id, charge.Amount, charge.Currency)).Statements);
                 PaymentsMetrics.Charges.Add(1, new KeyValuePair<string, object?>("outcome", "succeeded"));
                 LogCharged(order.OrderId);
                 break;
@@ -103,13 +99,9 @@ internal sealed partial class OrderEventsHandler(
     {
         var orderId = message.Data.OrderId;
         var now = time.GetUtcNow();
-        await using (var insert = transaction.Command("INSERT INTO payments (order_id, buyer_id, status, created_at, updated_at) VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (order_id) DO NOTHING",
-            orderId, message.Data.BuyerId, now))
-        {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        var payment = await LockAsync(transaction, orderId, cancellationToken);
+        var insert = Sql.Statement("INSERT INTO payments (order_id, buyer_id, status, created_at, updated_at) VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (order_id) DO NOTHING",
+            orderId, message.Data.BuyerId, now);
+        var payment = await InsertAndLockAsync(transaction, insert, orderId, cancellationToken);
         if (payment?.Status is "refunded" or "cancelled")
         {
             return;
@@ -167,22 +159,27 @@ internal sealed partial class OrderEventsHandler(
 
     private async Task FailAsync(NpgsqlTransaction transaction, Guid orderId, string reason, CancellationToken cancellationToken, string? chargeId = null)
     {
-        await SetAsync(transaction, orderId, "failed", chargeId, reason, cancellationToken);
-        await outbox.EnqueueAsync(transaction.Connection!, transaction, new PaymentFailed(orderId, reason), cancellationToken);
+        await SetAsync(transaction, orderId, "failed", chargeId, reason, cancellationToken, outbox.Statements(new PaymentFailed(orderId, reason)).Statements);
         LogFailed(orderId, reason);
     }
 
-    private async Task SetAsync(NpgsqlTransaction transaction, Guid orderId, string status, string? chargeId, string? error, CancellationToken cancellationToken)
+    /// <summary>The payment's new status, and the outbox's statements for the event that announces it, in one round trip.</summary>
+    private async Task SetAsync(
+        NpgsqlTransaction transaction, Guid orderId, string status, string? chargeId, string? error, CancellationToken cancellationToken, IEnumerable<NpgsqlBatchCommand>? announce = null)
     {
-        await using var update = transaction.Command("UPDATE payments SET status = $2, charge_id = coalesce($3, charge_id), last_error = $4, updated_at = $5 WHERE order_id = $1",
-            orderId, status, chargeId, error, time.GetUtcNow());
-        await update.ExecuteNonQueryAsync(cancellationToken);
+        await using var batch = transaction.Batch([
+            Sql.Statement("UPDATE payments SET status = $2, charge_id = coalesce($3, charge_id), last_error = $4, updated_at = $5 WHERE order_id = $1",
+                orderId, status, chargeId, error, time.GetUtcNow()),
+            .. announce ?? []]);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<LockedPayment?> LockAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
+    /// <summary>The order's payment row made if it is new (<paramref name="insert"/>), then locked and read, in one round trip.</summary>
+    private static async Task<LockedPayment?> InsertAndLockAsync(NpgsqlTransaction transaction, NpgsqlBatchCommand insert, Guid orderId, CancellationToken cancellationToken)
     {
-        await using var select = transaction.Command("SELECT status, amount, currency FROM payments WHERE order_id = $1 FOR UPDATE", orderId);
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        await using var batch = transaction.Batch(insert, Sql.Statement("SELECT status, amount, currency FROM payments WHERE order_id = $1 FOR UPDATE", orderId));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        // The INSERT returns no rows; the SELECT's are the reader's first result set.
         return await reader.ReadAsync(cancellationToken)
             ? new LockedPayment(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetDecimal(1), reader.IsDBNull(2) ? null : reader.GetString(2))
             : null;

@@ -126,6 +126,59 @@ public sealed class ProviderBadInputTests(BoxofficeApp boxoffice)
     }
 
     [Fact]
+    public async Task A_retry_is_answered_as_its_charge_was_while_the_provider_fails_every_new_charge()
+    {
+        using var provider = await Provider.ConnectAsync(boxoffice);
+        var (made, declined, refused) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        const string body = "{\"amount\": 7.25, \"currency\": \"EUR\", \"reference\": \"retry\"}";
+        using (var first = await PostAsync(provider, "/charges", body, made))
+        {
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
+
+        try
+        {
+            await provider.SetChaosAsync(new { declineRate = 1.0 });
+            using (var first = await PostAsync(provider, "/charges", body, declined))
+            {
+                Assert.Equal(HttpStatusCode.PaymentRequired, first.StatusCode);
+            }
+
+            await provider.SetChaosAsync(new { errorRate = 1.0, declineRate = 0.0 });
+            using (var retry = await PostAsync(provider, "/charges", body, made))
+            {
+                Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+                var charge = await retry.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+                Assert.Equal("succeeded", charge.GetProperty("status").GetString());
+                Assert.Equal(made, charge.GetProperty("idempotencyKey").GetString());
+            }
+
+            using (var retry = await PostAsync(provider, "/charges", body, declined))
+            {
+                Assert.Equal(HttpStatusCode.PaymentRequired, retry.StatusCode);
+            }
+
+            using (var reused = await PostAsync(provider, "/charges", "{\"amount\": 8, \"currency\": \"EUR\", \"reference\": \"retry\"}", made))
+            {
+                Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
+            }
+
+            using (var failed = await PostAsync(provider, "/charges", body, refused))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+                Assert.Equal("application/problem+json", failed.Content.Headers.ContentType?.MediaType);
+            }
+        }
+        finally
+        {
+            await provider.CalmAsync();
+        }
+
+        Assert.Null(await provider.ChargeAsyncByKey(refused));
+        Assert.Equal("declined", (await provider.ChargeAsyncByKey(declined))!.Value.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Refunds_refuse_unknown_charges_amounts_over_the_charge_and_reused_keys()
     {
         using var provider = await Provider.ConnectAsync(boxoffice);
