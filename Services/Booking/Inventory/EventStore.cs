@@ -66,10 +66,6 @@ internal static class EventStore
         return await exists.ExecuteScalarAsync(cancellationToken) is null ? EventChange.Unknown : EventChange.Stale;
     }
 
-    /// <summary>The event's status, or null for an event booking does not know.</summary>
-    public static async Task<string?> StatusAsync(NpgsqlTransaction transaction, Guid eventId, CancellationToken cancellationToken)
-    {
-        await using var select = transaction.Command("SELECT status FROM events WHERE event_id = $1", eventId);
-        return await select.ExecuteScalarAsync(cancellationToken) as string;
-    }
+    /// <summary>A batch statement that reads the event's status: one row, or none for an event booking does not know.</summary>
+    public static NpgsqlBatchCommand StatusStatement(Guid eventId) => Sql.Statement("SELECT status FROM events WHERE event_id = $1", eventId);
 }

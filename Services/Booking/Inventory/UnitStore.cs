@@ -63,11 +63,12 @@ internal static class UnitStore
     }
 
     /// <summary>Locks the unsold units a hold still has, for its order to take them.</summary>
-    public static async Task<IReadOnlyList<UnsoldUnit>> LockUnsoldAsync(NpgsqlTransaction transaction, Guid holdId, CancellationToken cancellationToken)
+    public static NpgsqlBatchCommand LockUnsoldStatement(Guid holdId) =>
+        Sql.Statement("SELECT unit_id, section, row_label, seat FROM units WHERE hold_id = $1 AND order_id IS NULL ORDER BY unit_id FOR UPDATE", holdId);
+
+    /// <summary>The units <see cref="LockUnsoldStatement"/> locked, read from its result set.</summary>
+    public static async Task<IReadOnlyList<UnsoldUnit>> ReadUnsoldAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
-        await using var locked = transaction.Command(
-            "SELECT unit_id, section, row_label, seat FROM units WHERE hold_id = $1 AND order_id IS NULL ORDER BY unit_id FOR UPDATE", holdId);
-        await using var reader = await locked.ExecuteReaderAsync(cancellationToken);
         var units = new List<UnsoldUnit>();
         while (await reader.ReadAsync(cancellationToken))
         {

@@ -96,14 +96,14 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             return null;
         }
 
-        if (await EventStore.StatusAsync(transaction, order.EventId, cancellationToken) == EventStatusNames.Cancelled)
+        var (eventStatus, units) = await EventAndUnitsAsync(transaction, order, cancellationToken);
+        if (eventStatus == EventStatusNames.Cancelled)
         {
             // Paid for an event that will not happen: cancel, and Payments refunds.
             await CancelAsync(transaction, orderId, OrderCancellationReason.EventCancelled, cancellationToken);
             return null;
         }
 
-        var units = await UnitStore.LockUnsoldAsync(transaction, order.HoldId, cancellationToken);
         if (units.Count != order.Units)
         {
             // The hold expired and some of its units went to another buyer: never sell them twice.
@@ -113,9 +113,6 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         }
 
         var tickets = await SellAsync(transaction, orderId, chargeId, order, units, cancellationToken);
-        await outbox.EnqueueAsync(transaction, new OrderConfirmed(orderId, order.EventId, order.BuyerId, order.Amount, order.Currency, order.Units), cancellationToken);
-        await outbox.EnqueueAsync(transaction,
-            new TicketsIssued(orderId, order.EventId, order.BuyerId, [.. tickets.Select(ticket => new IssuedTicket(ticket.TicketId, ticket.Seat))]), cancellationToken);
         BookingMetrics.OrdersConfirmed.Add(1);
         BookingMetrics.TicketsSold.Add(tickets.Count);
         BookingMetrics.OrderFulfilment.Record(Math.Max(0, (time.Now() - order.CreatedAt).TotalSeconds));
@@ -202,7 +199,25 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         return null;
     }
 
-    /// <summary>Sells the units to the order for good, confirms it and its hold, and issues a signed ticket per unit, in one round trip.</summary>
+    /// <summary>
+    /// The order's event's status, and the unsold units its hold still has, locked for the order to
+    /// take them: one round trip. Units of an order about to be cancelled are locked for nothing, as
+    /// its cancellation frees them in the same transaction.
+    /// </summary>
+    private static async Task<(string? EventStatus, IReadOnlyList<UnsoldUnit> Units)> EventAndUnitsAsync(
+        NpgsqlTransaction transaction, LockedOrder order, CancellationToken cancellationToken)
+    {
+        await using var batch = transaction.Batch(EventStore.StatusStatement(order.EventId), UnitStore.LockUnsoldStatement(order.HoldId));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var status = await reader.ReadAsync(cancellationToken) ? reader.GetString(0) : null;
+        await reader.NextResultAsync(cancellationToken);
+        return (status, await UnitStore.ReadUnsoldAsync(reader, cancellationToken));
+    }
+
+    /// <summary>
+    /// Sells the units to the order for good, confirms it and its hold, issues a signed ticket per
+    /// unit, and writes OrderConfirmed and TicketsIssued to the outbox, in one round trip.
+    /// </summary>
     private async Task<IReadOnlyList<NewTicket>> SellAsync(
         NpgsqlTransaction transaction, Guid orderId, string chargeId, LockedOrder order, IReadOnlyList<UnsoldUnit> units, CancellationToken cancellationToken)
     {
@@ -213,11 +228,13 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             var ticketId = Guid.CreateVersion7(now);
             return new NewTicket(ticketId, unit.UnitId, unit.Label, signer.Sign(key, new TicketClaims(ticketId, order.EventId, unit.Label)));
         }).ToList();
-        await using var sell = transaction.Batch(
+        await using var sell = transaction.Batch([
             UnitStore.SellStatement(orderId, units.Select(unit => unit.UnitId)),
             OrderStore.ConfirmStatement(orderId, chargeId, now),
             HoldStore.StatusStatement(order.HoldId, "confirmed"),
-            TicketStore.IssueStatement(orderId, order.EventId, order.BuyerId, now, tickets));
+            TicketStore.IssueStatement(orderId, order.EventId, order.BuyerId, now, tickets),
+            .. outbox.Statements(new OrderConfirmed(orderId, order.EventId, order.BuyerId, order.Amount, order.Currency, order.Units)).Statements,
+            .. outbox.Statements(new TicketsIssued(orderId, order.EventId, order.BuyerId, [.. tickets.Select(ticket => new IssuedTicket(ticket.TicketId, ticket.Seat))])).Statements]);
         await sell.ExecuteNonQueryAsync(cancellationToken);
         return tickets;
     }

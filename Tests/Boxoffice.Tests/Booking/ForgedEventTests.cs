@@ -44,6 +44,49 @@ public sealed class ForgedEventTests(BoxofficeApp boxoffice)
         ]);
     }
 
+    [Fact]
+    public async Task A_payment_that_comes_after_its_places_went_to_another_buyer_cancels_the_order_and_sells_nothing_twice()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var sale = await Sale.OpenAsync(boxoffice, standingPlaces: 2);
+        using var buyer = await Buyer.NewAsync(boxoffice);
+        using var other = await Buyer.NewAsync(boxoffice);
+        using var provider = await Provider.ConnectAsync(boxoffice);
+        await using var db = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
+        try
+        {
+            // Down: Payments charges nothing, so the only result is the late one sent below.
+            await provider.SetChaosAsync(new { errorRate = 1.0 });
+            var holdId = (await buyer.HoldAsync(sale, quantity: 2)).GetProperty("holdId").GetGuid();
+            var orderId = await buyer.OrderAsync(holdId);
+            var placed = await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/orders/{orderId}");
+
+            // The hold's time runs out before the payment comes, and another buyer takes its places.
+            await BookingInvariantTests.ScalarAsync(db, "UPDATE units SET held_until = now() - interval '1 second' WHERE hold_id = $1", holdId);
+            var taken = (await other.HoldAsync(sale, quantity: 2)).GetProperty("holdId").GetGuid();
+
+            var late = Forge(new PaymentSucceeded(orderId, "ch_late", placed.GetProperty("amount").GetDecimal(), placed.GetProperty("currency").GetString()!), EventSources.Payments);
+            using (var test = new KafkaTestPublisher(await boxoffice.ConnectionStringAsync("kafka")))
+            {
+                await test.Publisher.PublishAsync(Topics.Payments, orderId.ToString(), late.Payload, cancellationToken: cancellationToken);
+            }
+
+            var order = await buyer.SettledOrderAsync(orderId);
+            Assert.Equal("cancelled", order.GetProperty("status").GetString());
+            Assert.Equal("hold-expired", order.GetProperty("cancelReason").GetString());
+            Assert.Equal(0, (await buyer.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/orders/{orderId}/tickets")).GetArrayLength());
+            Assert.Equal(2L, await BookingInvariantTests.ScalarAsync(db, "SELECT count(*) FROM units WHERE hold_id = $1 AND order_id IS NULL", taken));
+            Assert.Equal(0L, await BookingInvariantTests.ScalarAsync(db, "SELECT count(*) FROM units WHERE order_id = $1", orderId));
+            Assert.Equal(1L, await BookingInvariantTests.ScalarAsync(db, "SELECT count(*) FROM inbox WHERE message_id = $1", late.Id));
+            Assert.Equal(0L, await BookingInvariantTests.ScalarAsync(db, "SELECT count(*) FROM outbox WHERE key = $1 AND type = 'boxoffice.booking.order-confirmed'", orderId.ToString()));
+            Assert.Equal(1L, await BookingInvariantTests.ScalarAsync(db, "SELECT count(*) FROM outbox WHERE key = $1 AND type = 'boxoffice.booking.order-cancelled'", orderId.ToString()));
+        }
+        finally
+        {
+            await provider.CalmAsync();
+        }
+    }
+
     /// <summary>
     /// Places an order while the provider refuses every call, sends the forged results for it, and
     /// checks each is dead-lettered with its reason while the order stays pending; then brings the
