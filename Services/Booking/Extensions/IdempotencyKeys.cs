@@ -73,7 +73,7 @@ internal static class IdempotencyStore
 {
     /// <summary>
     /// Claims the key for this request. Returns null when it is new (the caller does the work and
-    /// then <see cref="RecordAsync"/>), else what was answered the first time.
+    /// then records its answer with <see cref="RecordStatement{T}"/> in the same transaction), else what was answered the first time.
     /// </summary>
     public static async Task<Earlier?> ClaimAsync(NpgsqlTransaction transaction, string buyerId, IdempotentRequest request, CancellationToken cancellationToken)
     {
@@ -93,13 +93,11 @@ internal static class IdempotencyStore
         return new Earlier(sameRequest, reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2));
     }
 
-    public static async Task RecordAsync<T>(NpgsqlTransaction transaction, string buyerId, IdempotentRequest request, string location, T answer, CancellationToken cancellationToken)
-    {
-        await using var record = transaction.Command(
+    /// <summary>A batch statement that records the answer to a claimed key, for the caller's batch in the claim's transaction.</summary>
+    public static NpgsqlBatchCommand RecordStatement<T>(string buyerId, IdempotentRequest request, string location, T answer) =>
+        Sql.Statement(
             "UPDATE idempotency_keys SET location = $3, body = $4 WHERE buyer_id = $1 AND key = $2",
             buyerId, request.Key, location, JsonSerializer.SerializeToUtf8Bytes(answer, JsonSerializerOptions.Web));
-        await record.ExecuteNonQueryAsync(cancellationToken);
-    }
 
     /// <summary>
     /// Deletes up to <paramref name="limit"/> keys claimed before <paramref name="before"/> (index

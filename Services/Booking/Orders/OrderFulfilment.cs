@@ -55,17 +55,15 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
         }
 
         var order = new OrderView(Guid.CreateVersion7(now), hold.EventId, holdId, "pending-payment", hold.Amount, hold.Currency, hold.Units, now, hold.ExpiresAt, null);
-        await using (var insert = transaction.Batch(OrderStore.InsertStatement(order, buyerId), HoldStore.StatusStatement(holdId, "ordered")))
+        // The order, its hold's new status, its event and the key's answer: one round trip.
+        var placedAt = location(order.OrderId);
+        await using (var insert = transaction.Batch([
+            OrderStore.InsertStatement(order, buyerId),
+            HoldStore.StatusStatement(holdId, "ordered"),
+            .. outbox.Statements(new OrderPlaced(order.OrderId, order.EventId, buyerId, order.Amount, order.Currency, order.Units, order.PayBy)).Statements,
+            .. idempotency is null ? [] : new[] { IdempotencyStore.RecordStatement(buyerId, idempotency, placedAt, order) }]))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await outbox.EnqueueAsync(transaction,
-            new OrderPlaced(order.OrderId, order.EventId, buyerId, order.Amount, order.Currency, order.Units, order.PayBy), cancellationToken);
-        var placedAt = location(order.OrderId);
-        if (idempotency is not null)
-        {
-            await IdempotencyStore.RecordAsync(transaction, buyerId, idempotency, placedAt, order, cancellationToken);
         }
 
         return new OrderPlacement.Placed(order, placedAt);
@@ -135,12 +133,14 @@ internal sealed partial class OrderFulfilment(OutboxWriter outbox, TicketSigner 
             return false;
         }
 
-        await using (var release = transaction.Batch(HoldStore.StatusStatement(cancelled.HoldId, "cancelled"), UnitStore.ReleaseStatement([cancelled.HoldId])))
+        await using (var release = transaction.Batch([
+            HoldStore.StatusStatement(cancelled.HoldId, "cancelled"),
+            UnitStore.ReleaseStatement([cancelled.HoldId]),
+            .. outbox.Statements(new OrderCancelled(orderId, cancelled.EventId, cancelled.BuyerId, reason)).Statements]))
         {
             await release.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await outbox.EnqueueAsync(transaction, new OrderCancelled(orderId, cancelled.EventId, cancelled.BuyerId, reason), cancellationToken);
         BookingMetrics.OrdersCancelled.Add(1, new KeyValuePair<string, object?>("reason", reasonName));
         LogCancelled(orderId, reasonName);
         return true;

@@ -95,7 +95,12 @@ public sealed class BookingBadInputTests(BoxofficeApp boxoffice)
         // The same key for an order is another request too.
         var other = await buyer.HoldAsync(sale, quantity: 1);
         var orderKey = Guid.NewGuid().ToString();
-        await buyer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/orders", new { holdId = hold.GetProperty("holdId").GetGuid() }, orderKey);
+        var placed = await buyer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/orders", new { holdId = hold.GetProperty("holdId").GetGuid() }, orderKey);
+        // Sent again, the same order (its answer was recorded with the order, in one round trip), and no second one.
+        var replayed = await buyer.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/orders", new { holdId = hold.GetProperty("holdId").GetGuid() }, orderKey);
+        Assert.Equal(placed.GetProperty("orderId").GetGuid(), replayed.GetProperty("orderId").GetGuid());
+        Assert.Equal(placed.GetProperty("amount").GetDecimal(), replayed.GetProperty("amount").GetDecimal());
+        Assert.Equal(placed.GetProperty("payBy").GetDateTimeOffset(), replayed.GetProperty("payBy").GetDateTimeOffset());
         await buyer.ExpectAsync(HttpStatusCode.UnprocessableEntity, HttpMethod.Post, "/orders", new { holdId = other.GetProperty("holdId").GetGuid() }, orderKey);
 
         // A hold's key for an order, and an order's key for a hold: other requests, refused.
