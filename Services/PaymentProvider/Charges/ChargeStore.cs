@@ -8,7 +8,8 @@ namespace Boxoffice.PaymentProvider.Charges;
 /// Charges in providerdb. Each statement runs on a connection of its own from the data source:
 /// a charge waits out its chaos delay holding no connection. A charge's fate (its outcome and when
 /// it completes) is written with it, so completing it is the same statement whoever runs it: the
-/// request that started it, a later read of it, or the sweep.
+/// request that started it, a later read of it, or the sweep. One without a delay is recorded
+/// completed by its own INSERT.
 /// </summary>
 internal static class ChargeStore
 {

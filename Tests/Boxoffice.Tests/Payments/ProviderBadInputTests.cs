@@ -131,6 +131,7 @@ public sealed class ProviderBadInputTests(BoxofficeApp boxoffice)
         using var provider = await Provider.ConnectAsync(boxoffice);
         var (made, declined, refused) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
         const string body = "{\"amount\": 7.25, \"currency\": \"EUR\", \"reference\": \"retry\"}";
+        await provider.CalmAsync();
         using (var first = await PostAsync(provider, "/charges", body, made))
         {
             Assert.Equal(HttpStatusCode.Created, first.StatusCode);
@@ -172,6 +173,17 @@ public sealed class ProviderBadInputTests(BoxofficeApp boxoffice)
         finally
         {
             await provider.CalmAsync();
+        }
+
+        // Calm again, a retry conflicts on its key and is answered with the charge as it was.
+        using (var retry = await PostAsync(provider, "/charges", body, declined))
+        {
+            Assert.Equal(HttpStatusCode.PaymentRequired, retry.StatusCode);
+        }
+
+        using (var retry = await PostAsync(provider, "/charges", body, made))
+        {
+            Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
         }
 
         Assert.Null(await provider.ChargeAsyncByKey(refused));
