@@ -127,8 +127,17 @@ internal sealed partial class KafkaConsumerService(
         using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetLogHandler((_, message) => LogClient(message.Level.ToString(), message.Facility, message.Message))
             .SetErrorHandler((_, error) => LogClientError(error.Code, error.Reason))
-            .SetPartitionsRevokedHandler((_, revoked) => Forget(revoked.Select(partition => partition.TopicPartition), window))
-            .SetPartitionsLostHandler((_, lost) => Forget(lost.Select(partition => partition.TopicPartition), window))
+            .SetPartitionsAssignedHandler((_, assigned) => LogAssignment("assigned", Topic, subscription.GroupId, Partitions(assigned)))
+            .SetPartitionsRevokedHandler((_, revoked) =>
+            {
+                LogAssignment("revoked", Topic, subscription.GroupId, Partitions(revoked.Select(partition => partition.TopicPartition)));
+                Forget(revoked.Select(partition => partition.TopicPartition), window);
+            })
+            .SetPartitionsLostHandler((_, lost) =>
+            {
+                LogAssignment("lost", Topic, subscription.GroupId, Partitions(lost.Select(partition => partition.TopicPartition)));
+                Forget(lost.Select(partition => partition.TopicPartition), window);
+            })
             .Build();
         consumer.Subscribe(Topic);
         LogSubscribed(Topic, subscription.GroupId);
@@ -156,6 +165,10 @@ internal sealed partial class KafkaConsumerService(
             }
         }
     }
+
+    /// <summary>A rebalance's partitions for the log, e.g. "0,3,5"; an empty change (cooperative rebalancing hands those out) as "none".</summary>
+    private static string Partitions(IEnumerable<TopicPartition> partitions) =>
+        string.Join(',', partitions.Select(partition => partition.Partition.Value).Order()) is { Length: > 0 } list ? list : "none";
 
     private void Forget(IEnumerable<TopicPartition> partitions, ConsumeWindow? window)
     {
@@ -610,6 +623,9 @@ internal sealed partial class KafkaConsumerService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topic} as group {GroupId}")]
     private partial void LogSubscribed(string topic, string groupId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Partitions {Change} in {Topic} as group {GroupId}: {Partitions}")]
+    private partial void LogAssignment(string change, string topic, string groupId, string partitions);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handling {Topic}/{Partition}@{Offset} failed (attempt {Attempt})")]
     private partial void LogHandlerFailed(Exception exception, string topic, int partition, long offset, int attempt);
