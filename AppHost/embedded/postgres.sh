@@ -93,7 +93,9 @@ for database in "$@"; do
   fi
 done
 
+# 300 sessions: two replicas of each service, each pool keeping its warm connections
+# (Services/Postgres/PooledConnections.cs), reached 195 at a flash sale's peak before those.
 # BOXOFFICE_PG_MAX_CONNECTIONS: the booking benchmark compares with pgbench at 1,000 clients.
 exec "${as_server_user[@]}" "$bindir/postgres" -D "$data" -p "$port" \
   -c listen_addresses=127.0.0.1 -c unix_socket_directories= \
-  -c max_connections="${BOXOFFICE_PG_MAX_CONNECTIONS:-200}" -c shared_buffers=128MB -c log_min_messages=warning "${statements[@]}"
+  -c max_connections="${BOXOFFICE_PG_MAX_CONNECTIONS:-300}" -c shared_buffers=128MB -c log_min_messages=warning "${statements[@]}"

@@ -13,6 +13,8 @@ var app = builder.Build();
 
 // The catalog's and the outbox's migrations (docs/adr/0004-database-migrations.md).
 await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
+// The pool's warm connections, open before the first request (Services/Postgres/PooledConnections.cs).
+await app.Services.WarmDatabaseConnectionsAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();

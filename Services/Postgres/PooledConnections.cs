@@ -1,4 +1,7 @@
 using System.Data.Common;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Boxoffice.Postgres;
@@ -19,13 +22,23 @@ namespace Boxoffice.Postgres;
 /// nothing is SET for a session, and the outbox relay's <c>LISTEN</c> is undone before its
 /// connection goes back. Those resets were about a quarter of PostgreSQL's CPU per refresh token. See
 /// ADR 0019.</item>
+/// <item>The pool keeps <see cref="WarmConnections"/> connections open (Npgsql's Minimum Pool
+/// Size, no more than the pool's maximum), and <see cref="WarmDatabaseConnectionsAsync"/> opens them at start. A
+/// connection PostgreSQL starts for a burst costs it a process, the login and its caches filled
+/// anew (every table and index the first statements touch, read from the catalog), on the cores
+/// the burst needs: at a flash sale's opening the new connections' start-up and their first
+/// statements took about half of PostgreSQL's CPU (bench/README.md).</item>
 /// </list>
-/// A connection string that sets either itself is left alone for that setting (<c>Max Auto
-/// Prepare=0</c> turns preparation off, <c>No Reset On Close=false</c> brings the reset back): the
-/// benchmarks' <c>BENCH_CONNECTION_OPTIONS</c> does that for a comparison.
+/// A connection string that sets any of these itself is left alone for that setting (<c>Max Auto
+/// Prepare=0</c> turns preparation off, <c>No Reset On Close=false</c> brings the reset back,
+/// <c>Minimum Pool Size=0</c> opens connections only when asked): the benchmarks'
+/// <c>BENCH_CONNECTION_OPTIONS</c> does that for a comparison.
 /// </summary>
-public static class PooledConnections
+public static partial class PooledConnections
 {
+    /// <summary>Connections every pool keeps open and opens at start (<see cref="WarmDatabaseConnectionsAsync"/>).</summary>
+    public const int WarmConnections = 8;
+
     /// <summary>Distinct statements a connection keeps prepared (least recently used ones are replaced).</summary>
     public const int PreparedPerConnection = 64;
 
@@ -48,7 +61,88 @@ public static class PooledConnections
         {
             connection.NoResetOnClose = true;
         }
+
+        if (!given.ContainsKey("Minimum Pool Size") && !given.ContainsKey("MinPoolSize"))
+        {
+            connection.MinPoolSize = Math.Min(WarmConnections, connection.MaxPoolSize);
+        }
     }
+
+    /// <summary>
+    /// Opens the pool's Minimum Pool Size connections at once and has each read every table of the
+    /// database's own schemas (<c>SELECT NULL … LIMIT 0</c>: planned, so the table and its indexes
+    /// are in that connection's caches, and no row read). The pool then keeps them. Call it once
+    /// the migrations have run; a failure is logged and the service starts all the same, its
+    /// connections then opened as they are needed.
+    /// </summary>
+    public static async Task WarmDatabaseConnectionsAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PooledConnections));
+        var count = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MinPoolSize;
+        if (count == 0)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var connections = new List<NpgsqlConnection>(count);
+        try
+        {
+            // All open at once: one opened, used and given back would only be handed out again.
+            connections.AddRange(await Task.WhenAll(Enumerable.Range(0, count).Select(_ => dataSource.OpenConnectionAsync(cancellationToken).AsTask())));
+            var tables = await TablesAsync(connections[0], cancellationToken);
+            await Task.WhenAll(connections.Select(connection => TouchAsync(connection, tables, cancellationToken)));
+            LogWarmed(logger, count, tables.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (Exception exception) when (exception is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            LogNotWarmed(logger, exception, count);
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<List<string>> TablesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var read = connection.Command(
+            "SELECT format('SELECT NULL FROM %I.%I LIMIT 0', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1");
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        var tables = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tables.Add(reader.GetString(0));
+        }
+
+        return tables;
+    }
+
+    private static async Task TouchAsync(NpgsqlConnection connection, List<string> tables, CancellationToken cancellationToken)
+    {
+        if (tables.Count == 0)
+        {
+            return;
+        }
+
+        await using var batch = connection.CreateBatch();
+        foreach (var table in tables)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(table));
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Opened {Connections} database connections at start, each with {Tables} tables read, in {ElapsedMs:F0} ms")]
+    private static partial void LogWarmed(ILogger logger, int connections, int tables, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not open {Connections} database connections at start; they open as they are needed")]
+    private static partial void LogNotWarmed(ILogger logger, Exception exception, int connections);
 
     /// <summary>
     /// Whether PostgreSQL's refusal may have come as the statement's parameters were bound, which

@@ -1,4 +1,5 @@
 using Boxoffice.Postgres;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Boxoffice.Tests.Infrastructure;
@@ -63,5 +64,27 @@ public sealed class PooledConnectionTests(BoxofficeApp boxoffice)
         await Assert.ThrowsAsync<PostgresException>(() => CountAsync("a", "b\0"));
         Assert.Equal(1, await CountAsync("c"));
         Assert.Equal(3, await CountAsync("d", "e", "f"));
+    }
+
+    [Theory]
+    [InlineData("", PooledConnections.WarmConnections)]
+    [InlineData("Maximum Pool Size=3", 3)]
+    [InlineData("Minimum Pool Size=0", 0)]
+    public async Task A_pool_opens_its_warm_connections_at_start_and_keeps_them(string setting, int expected)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = $"warm-{Guid.NewGuid():N}";
+        var connection = new NpgsqlConnectionStringBuilder($"{await boxoffice.ConnectionStringAsync("bookingdb")};{setting}") { ApplicationName = name };
+        PooledConnections.Apply(connection);
+        await using var db = NpgsqlDataSource.Create(connection);
+        await using var services = new ServiceCollection().AddLogging().AddSingleton(db).BuildServiceProvider();
+
+        await services.WarmDatabaseConnectionsAsync(ct);
+
+        // Given back to the pool, they stay open: idle at the server, under the pool's name.
+        await using var observer = NpgsqlDataSource.Create(await boxoffice.ConnectionStringAsync("bookingdb"));
+        await using var count = observer.CreateCommand("SELECT count(*)::int FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'");
+        count.Parameters.AddWithValue(name);
+        Assert.Equal(expected, (int)(await count.ExecuteScalarAsync(ct))!);
     }
 }

@@ -58,4 +58,19 @@ public sealed class PooledConnectionsTests
         Assert.Equal("identitydb", tuned.Database);
         Assert.Null(PooledConnections.Apply((string?)null));
     }
+
+    [Theory]
+    [InlineData("", PooledConnections.WarmConnections)]
+    [InlineData("Maximum Pool Size=5", 5)]
+    [InlineData("Minimum Pool Size=0", 0)]
+    [InlineData("minimum pool size=2", 2)]
+    [InlineData("MinPoolSize=12", 12)]
+    public void The_pool_keeps_its_warm_connections_unless_the_connection_string_says(string setting, int expected)
+    {
+        var connection = new NpgsqlConnectionStringBuilder($"Host=db;Database=bookingdb;{setting}");
+
+        PooledConnections.Apply(connection);
+
+        Assert.Equal(expected, connection.MinPoolSize);
+    }
 }
