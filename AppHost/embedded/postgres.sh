@@ -85,11 +85,18 @@ for database in "$@"; do
     echo "Created database $database"
   fi
   # Inside the database: what an older version created as the superuser passes to the login.
-  if [ -n "$(database_login_password "$database")" ]; then
+  # Once per data folder (and again if pg_stat_statements comes or goes): everything created
+  # since is the login's own, and each pass is a single-user start of its own, a second or more
+  # on a busy machine, added to every restart's outage.
+  owned="$data/.boxoffice-owned-$database"
+  done_state="owned statements=${#statements[@]}"
+  if [ -n "$(database_login_password "$database")" ] && [ "$(cat "$owned" 2>/dev/null)" != "$done_state" ]; then
     {
       database_objects_owner_sql "$database"
       [ ${#statements[@]} -eq 0 ] || echo "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;"
     } | single_user "$database"
+    printf '%s\n' "$done_state" > "$owned"
+    [ ${#as_server_user[@]} -gt 0 ] && chown postgres "$owned"
   fi
 done
 
