@@ -130,13 +130,13 @@ internal sealed partial class KafkaConsumerService(
             .SetPartitionsAssignedHandler((_, assigned) => LogAssignment("assigned", Topic, subscription.GroupId, Partitions(assigned)))
             .SetPartitionsRevokedHandler((_, revoked) =>
             {
-                LogAssignment("revoked", Topic, subscription.GroupId, Partitions(revoked.Select(partition => partition.TopicPartition)));
                 Forget(revoked.Select(partition => partition.TopicPartition), window);
+                LogAssignment("revoked", Topic, subscription.GroupId, Partitions(revoked.Select(partition => partition.TopicPartition)));
             })
             .SetPartitionsLostHandler((_, lost) =>
             {
-                LogAssignment("lost", Topic, subscription.GroupId, Partitions(lost.Select(partition => partition.TopicPartition)));
                 Forget(lost.Select(partition => partition.TopicPartition), window);
+                LogAssignment("lost", Topic, subscription.GroupId, Partitions(lost.Select(partition => partition.TopicPartition)));
             })
             .Build();
         consumer.Subscribe(Topic);

@@ -45,7 +45,11 @@ public static partial class PooledConnections
     /// <summary>Calls of a statement on a connection before it is prepared: a statement run once is never prepared.</summary>
     public const int PreparedAfterUses = 2;
 
-    /// <summary>Turns automatic preparation on and the reset on return off, each unless the connection string sets it.</summary>
+    /// <summary>
+    /// Turns automatic preparation on and the reset on return off, keeps <see cref="WarmConnections"/>
+    /// connections (no more than the pool's maximum: set that first) for as long as the server keeps
+    /// them, each unless the connection string sets it.
+    /// </summary>
     public static void Apply(NpgsqlConnectionStringBuilder connection)
     {
         // NpgsqlConnectionStringBuilder.ContainsKey answers for every keyword it knows, set or not:
@@ -66,12 +70,21 @@ public static partial class PooledConnections
         {
             connection.MinPoolSize = Math.Min(WarmConnections, connection.MaxPoolSize);
         }
+
+        // Npgsql closes a connection an hour old as it comes back (its default Connection Lifetime),
+        // and never opens one to make up the minimum: the warm connections would be gone an hour
+        // after start. They live as long as the server keeps them instead; each keeps at most
+        // PreparedPerConnection statements, so one grows no further for living long.
+        if (!given.ContainsKey("Connection Lifetime") && !given.ContainsKey("ConnectionLifetime") && !given.ContainsKey("Load Balance Timeout"))
+        {
+            connection.ConnectionLifetime = 0;
+        }
     }
 
     /// <summary>
-    /// Opens the pool's Minimum Pool Size connections at once and has each read every table of the
-    /// database's own schemas (<c>SELECT NULL … LIMIT 0</c>: planned, so the table and its indexes
-    /// are in that connection's caches, and no row read). The pool then keeps them. Call it once
+    /// Opens the pool's Minimum Pool Size connections at once and has each plan a read of every
+    /// table of the database's own schemas that its login may read (<c>SELECT NULL … LIMIT 0</c>: the
+    /// table and its indexes are then in that connection's caches, and no row is read). The pool then keeps them. Call it once
     /// the migrations have run; a failure is logged and the service starts all the same, its
     /// connections then opened as they are needed.
     /// </summary>
@@ -90,7 +103,17 @@ public static partial class PooledConnections
         try
         {
             // All open at once: one opened, used and given back would only be handed out again.
-            connections.AddRange(await Task.WhenAll(Enumerable.Range(0, count).Select(_ => dataSource.OpenConnectionAsync(cancellationToken).AsTask())));
+            var opening = Enumerable.Range(0, count).Select(_ => dataSource.OpenConnectionAsync(cancellationToken).AsTask()).ToArray();
+            try
+            {
+                await Task.WhenAll(opening);
+            }
+            finally
+            {
+                // Those that did open go back to the pool below, whatever became of the others.
+                connections.AddRange(opening.Where(open => open.IsCompletedSuccessfully).Select(open => open.Result));
+            }
+
             var tables = await TablesAsync(connections[0], cancellationToken);
             await Task.WhenAll(connections.Select(connection => TouchAsync(connection, tables, cancellationToken)));
             LogWarmed(logger, count, tables.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -111,7 +134,14 @@ public static partial class PooledConnections
     private static async Task<List<string>> TablesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var read = connection.Command(
-            "SELECT format('SELECT NULL FROM %I.%I LIMIT 0', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1");
+            """
+            SELECT format('SELECT NULL FROM %I.%I LIMIT 0', n.nspname, c.relname)
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+               AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+             ORDER BY 1
+            """);
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         var tables = new List<string>();
         while (await reader.ReadAsync(cancellationToken))
@@ -141,7 +171,7 @@ public static partial class PooledConnections
     [LoggerMessage(Level = LogLevel.Information, Message = "Opened {Connections} database connections at start, each with {Tables} tables read, in {ElapsedMs:F0} ms")]
     private static partial void LogWarmed(ILogger logger, int connections, int tables, double elapsedMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not open {Connections} database connections at start; they open as they are needed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not open and prepare {Connections} database connections at start; connections open as they are needed")]
     private static partial void LogNotWarmed(ILogger logger, Exception exception, int connections);
 
     /// <summary>

@@ -73,4 +73,17 @@ public sealed class PooledConnectionsTests
 
         Assert.Equal(expected, connection.MinPoolSize);
     }
+
+    [Fact]
+    public void The_warm_connections_live_as_long_as_the_server_keeps_them_unless_the_connection_string_says()
+    {
+        var tuned = new NpgsqlConnectionStringBuilder(PooledConnections.Apply("Host=db;Database=identitydb")!);
+        var given = new NpgsqlConnectionStringBuilder("Host=db;Database=identitydb;Connection Lifetime=600");
+
+        PooledConnections.Apply(given);
+
+        Assert.Equal(PooledConnections.WarmConnections, tuned.MinPoolSize);
+        Assert.Equal(0, tuned.ConnectionLifetime);
+        Assert.Equal(600, given.ConnectionLifetime);
+    }
 }
