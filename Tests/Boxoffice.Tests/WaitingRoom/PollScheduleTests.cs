@@ -54,8 +54,11 @@ public sealed class PollScheduleTests(BoxofficeApp boxoffice)
             // second, so a round taken just after the offers can mix the two: the buyers offered
             // admission answered by the replica that has seen it, the next in line by one that has
             // not, under which that place is still beyond the two places. The round after the one
-            // that first saw both offers is read after them on both replicas.
-            if (offeredBefore && waiting.Count >= Buyers - Places && waiting[(Places + 2)..].All(place => place.PollAfter >= QueueSchedule.MaxPollSeconds / 2))
+            // that first saw both offers is usually read after them on both replicas; on a busy
+            // machine a replica's read can come a round later still, so the round that counts is
+            // the first whose answers agree: the first waiting place in reach, the back beyond it.
+            if (offeredBefore && waiting.Count >= Buyers - Places && waiting[0].PollAfter < QueueSchedule.MaxPollSeconds / 2
+                && waiting[(Places + 2)..].All(place => place.PollAfter >= QueueSchedule.MaxPollSeconds / 2))
             {
                 break;
             }
@@ -63,7 +66,7 @@ public sealed class PollScheduleTests(BoxofficeApp boxoffice)
             offeredBefore = statuses.Count(pair => pair.Item2 is { State: "admitted" }) >= Places;
 
             Assert.True(DateTimeOffset.UtcNow < deadline,
-                $"30 s after the opening the back of the line is still told to ask again in {string.Join(", ", waiting.Select(place => place.PollAfter))} s; waiting: {waiting.Count}");
+                $"30 s after the opening the first waiting place is not in reach or the back not beyond it: told to ask again in {string.Join(", ", waiting.Select(place => place.PollAfter))} s; waiting: {waiting.Count}");
         }
 
         // The first waiting place is in reach: as the rate says, a few seconds at most. The places
