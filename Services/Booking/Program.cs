@@ -13,10 +13,8 @@ builder.AddBoxofficeOpenApi("Boxoffice booking", "Holds, orders, tickets and che
 
 var app = builder.Build();
 
-// Booking's, the outbox's and the inbox's migrations (docs/adr/0004-database-migrations.md).
-await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
-// The pool's warm connections, open before the first request (Services/Postgres/PooledConnections.cs).
-await app.Services.WarmDatabaseConnectionsAsync(app.Lifetime.ApplicationStopping);
+// Booking's, the outbox's and the inbox's migrations, then the pool's warm connections, before the first request (Services/Postgres/DatabaseStart.cs).
+await app.Services.PrepareDatabaseAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();

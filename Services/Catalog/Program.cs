@@ -11,10 +11,8 @@ builder.AddCatalogServices();
 
 var app = builder.Build();
 
-// The catalog's and the outbox's migrations (docs/adr/0004-database-migrations.md).
-await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
-// The pool's warm connections, open before the first request (Services/Postgres/PooledConnections.cs).
-await app.Services.WarmDatabaseConnectionsAsync(app.Lifetime.ApplicationStopping);
+// The catalog's and the outbox's migrations, then the pool's warm connections, before the first request (Services/Postgres/DatabaseStart.cs).
+await app.Services.PrepareDatabaseAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -128,16 +128,8 @@ internal sealed partial class KafkaConsumerService(
             .SetLogHandler((_, message) => LogClient(message.Level.ToString(), message.Facility, message.Message))
             .SetErrorHandler((_, error) => LogClientError(error.Code, error.Reason))
             .SetPartitionsAssignedHandler((_, assigned) => LogAssignment("assigned", Topic, subscription.GroupId, Partitions(assigned)))
-            .SetPartitionsRevokedHandler((_, revoked) =>
-            {
-                Forget(revoked.Select(partition => partition.TopicPartition), window);
-                LogAssignment("revoked", Topic, subscription.GroupId, Partitions(revoked.Select(partition => partition.TopicPartition)));
-            })
-            .SetPartitionsLostHandler((_, lost) =>
-            {
-                Forget(lost.Select(partition => partition.TopicPartition), window);
-                LogAssignment("lost", Topic, subscription.GroupId, Partitions(lost.Select(partition => partition.TopicPartition)));
-            })
+            .SetPartitionsRevokedHandler((_, revoked) => Release("revoked", revoked))
+            .SetPartitionsLostHandler((_, lost) => Release("lost", lost))
             .Build();
         consumer.Subscribe(Topic);
         LogSubscribed(Topic, subscription.GroupId);
@@ -163,6 +155,14 @@ internal sealed partial class KafkaConsumerService(
             {
                 LogCloseFailed(exception, Topic, subscription.GroupId);
             }
+        }
+
+        // Partitions revoked or lost: forgotten (their messages in hand, their lag), then logged.
+        void Release(string change, List<TopicPartitionOffset> partitions)
+        {
+            var released = partitions.ConvertAll(partition => partition.TopicPartition);
+            Forget(released, window);
+            LogAssignment(change, Topic, subscription.GroupId, Partitions(released));
         }
     }
 

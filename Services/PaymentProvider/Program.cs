@@ -12,10 +12,8 @@ builder.AddPaymentProviderServices();
 
 var app = builder.Build();
 
-// The provider's tables (docs/adr/0004-database-migrations.md).
-await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
-// The pool's warm connections, open before the first request (Services/Postgres/PooledConnections.cs).
-await app.Services.WarmDatabaseConnectionsAsync(app.Lifetime.ApplicationStopping);
+// The provider's tables, then the pool's warm connections, before the first request (Services/Postgres/DatabaseStart.cs).
+await app.Services.PrepareDatabaseAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
 // A PSP issues its own API keys: no Boxoffice tokens here, and every route but the probes needs a
 // key: the API key for charges and refunds, the admin key for /admin/....

@@ -12,10 +12,8 @@ builder.AddBoxofficeOpenApi("Boxoffice waiting room", "The queue in front of a s
 
 var app = builder.Build();
 
-// The waiting room's and the inbox's migrations (docs/adr/0004-database-migrations.md).
-await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
-// The pool's warm connections, open before the first request (Services/Postgres/PooledConnections.cs).
-await app.Services.WarmDatabaseConnectionsAsync(app.Lifetime.ApplicationStopping);
+// The waiting room's and the inbox's migrations, then the pool's warm connections, before the first request (Services/Postgres/DatabaseStart.cs).
+await app.Services.PrepareDatabaseAsync(app.Lifetime.ApplicationStopping);
 app.MapDefaultEndpoints();
 app.UseAuthentication();
 app.UseAuthorization();
