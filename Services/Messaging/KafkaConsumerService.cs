@@ -157,7 +157,8 @@ internal sealed partial class KafkaConsumerService(
             }
         }
 
-        // Partitions revoked or lost: forgotten (their messages in hand, their lag), then logged.
+        // Partitions revoked or lost: forgotten first, so a message in hand from one of them stops
+        // waiting (its new owner handles it) and the partition's lag is no longer reported; then logged.
         void Release(string change, List<TopicPartitionOffset> partitions)
         {
             var released = partitions.ConvertAll(partition => partition.TopicPartition);

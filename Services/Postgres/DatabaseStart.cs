@@ -1,6 +1,9 @@
 namespace Boxoffice.Postgres;
 
-/// <summary>What every service with a database of its own does before it serves anything.</summary>
+/// <summary>
+/// What every service whose database schema is its migrations does before it serves anything
+/// (identity, whose schema is Entity Framework's and OpenIddict's, prepares its own).
+/// </summary>
 public static class DatabaseStart
 {
     /// <summary>

@@ -104,7 +104,7 @@ internal sealed class AspireResources : IResourceControl
 
     public Task StartAgainAsync(Replica replica, CancellationToken cancellationToken) => StartAgainAsync(replica.Id, TimeSpan.Zero, cancellationToken);
 
-    /// <summary>Once DCP has seen the instance stop: <paramref name="down"/> later, its Start command, then until it is healthy.</summary>
+    /// <summary>Once DCP has seen the instance stop: <paramref name="down"/> later, its Start command, then until it is healthy (a project's instance: and listening).</summary>
     private async Task StartAgainAsync(string instanceId, TimeSpan down, CancellationToken cancellationToken)
     {
         await WaitForAsync(instanceId, state => !IsRunning(state), "seen stopped", cancellationToken);
@@ -122,7 +122,36 @@ internal sealed class AspireResources : IResourceControl
         }
 
         // Healthy, not merely "not unhealthy yet": a snapshot taken before the first check has no status.
-        await WaitForAsync(instanceId, state => IsRunning(state) && state.Snapshot.HealthStatus == HealthStatus.Healthy, "running and healthy", cancellationToken);
+        var running = await WaitForAsync(instanceId, state => IsRunning(state) && state.Snapshot.HealthStatus == HealthStatus.Healthy, "running and healthy", cancellationToken);
+        if (running.Resource is ProjectResource)
+        {
+            await WaitUntilListeningAsync(running, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Until the instance's own service process listens (Linux; elsewhere health is all there is to
+    /// go by). A project's health check goes through the orchestrator's proxy, which a running
+    /// sibling answers: a killed replica counted as healthy in a few seconds while it was still
+    /// starting (a payments replica, in a faulted sale, listened 67 s after its start).
+    /// </summary>
+    private static async Task WaitUntilListeningAsync(ResourceEvent instance, CancellationToken cancellationToken)
+    {
+        if (!OperatingSystem.IsLinux() || ResourceInstances.Pid(instance) is not { } pid)
+        {
+            return;
+        }
+
+        var waited = Stopwatch.StartNew();
+        while (!ListeningSockets.AnyListens(ProcessSignals.Tree(pid)))
+        {
+            if (waited.Elapsed > Patience)
+            {
+                throw new TimeoutException($"'{instance.ResourceId}' was healthy but did not listen within {Patience.TotalSeconds:F0} s: {InstanceDiagnosis.Describe(instance)}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+        }
     }
 
     private async Task<List<ResourceEvent>> InstancesAsync(string resource, CancellationToken cancellationToken)
@@ -155,7 +184,7 @@ internal sealed class AspireResources : IResourceControl
     /// Until the instance is as <paramref name="condition"/> asks, for at most <see cref="Patience"/>:
     /// past it, fails with what the instance looks like (<see cref="InstanceDiagnosis"/>).
     /// </summary>
-    private async Task WaitForAsync(string instanceId, Func<ResourceEvent, bool> condition, string what, CancellationToken cancellationToken)
+    private async Task<ResourceEvent> WaitForAsync(string instanceId, Func<ResourceEvent, bool> condition, string what, CancellationToken cancellationToken)
     {
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         patience.CancelAfter(Patience);
@@ -172,7 +201,7 @@ internal sealed class AspireResources : IResourceControl
                 last = change;
                 if (condition(change))
                 {
-                    return;
+                    return change;
                 }
             }
 

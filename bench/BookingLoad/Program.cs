@@ -412,14 +412,16 @@ internal static class Relay
                 """
                 WITH inserted AS (
                     INSERT INTO outbox (message_id, topic, key, type, payload)
-                    SELECT gen_random_uuid(), $1, (i % 1000)::text, 'boxoffice.bench.noise', $2 FROM generate_series(1, $3) AS i
+                    SELECT m.id, $1, (m.i % 1000)::text, 'boxoffice.bench.noise', $2 FROM unnest($3::uuid[]) WITH ORDINALITY AS m(id, i)
                     RETURNING id)
                 SELECT min(id), max(id) FROM inserted
                 """, connection, transaction))
             {
                 insert.Parameters.Add(new() { Value = topic });
                 insert.Parameters.Add(new() { Value = payload });
-                insert.Parameters.Add(new() { Value = messages });
+                // UUIDv7 message ids, as OutboxWriter makes them: each new row version's entry in
+                // the message_id index lands at its right edge, not at a random page.
+                insert.Parameters.Add(new() { Value = Enumerable.Range(0, messages).Select(_ => Guid.CreateVersion7()).ToArray() });
                 await using var reader = await insert.ExecuteReaderAsync();
                 await reader.ReadAsync();
                 (first, last) = (reader.GetInt64(0), reader.GetInt64(1));
