@@ -130,27 +130,34 @@ internal sealed class AspireResources : IResourceControl
     }
 
     /// <summary>
-    /// Until the instance's own service process listens (Linux; elsewhere health is all there is to
-    /// go by). A project's health check goes through the orchestrator's proxy, which a running
-    /// sibling answers: a killed replica counted as healthy in a few seconds while it was still
-    /// starting (a payments replica, in a faulted sale, listened 67 s after its start).
+    /// Until a process of the instance's tree listens on a TCP port (Linux; elsewhere health is all
+    /// there is to go by). A replicated project's health check goes through the orchestrator's
+    /// proxy, which a running sibling answers: a killed replica counted as healthy in a few seconds
+    /// while it was still starting (a payments replica, in a faulted sale, listened 67 s after its
+    /// start). A tree that ends before it listens fails at once.
     /// </summary>
     private static async Task WaitUntilListeningAsync(ResourceEvent instance, CancellationToken cancellationToken)
     {
-        if (!OperatingSystem.IsLinux() || ResourceInstances.Pid(instance) is not { } pid)
+        if (!OperatingSystem.IsLinux())
         {
             return;
         }
 
+        var pid = Pid(instance);
         var waited = Stopwatch.StartNew();
         while (!ListeningSockets.AnyListens(ProcessSignals.Tree(pid)))
         {
+            if (!Directory.Exists($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}"))
+            {
+                throw new InvalidOperationException($"'{instance.ResourceId}' (process {pid}) ended after it turned healthy, before it listened.");
+            }
+
             if (waited.Elapsed > Patience)
             {
                 throw new TimeoutException($"'{instance.ResourceId}' was healthy but did not listen within {Patience.TotalSeconds:F0} s: {InstanceDiagnosis.Describe(instance)}");
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
         }
     }
 
