@@ -24,7 +24,7 @@ internal sealed partial class PrometheusTargets(ResourceNotificationService noti
             await foreach (var update in notifications.WatchAsync(stoppingToken))
             {
                 if (update.Resource.Annotations.OfType<ScrapedAnnotation>().FirstOrDefault() is not { } scraped
-                    || Port(scraped.PortVariable, update.Snapshot) is not { } port)
+                    || ReplicaPorts.Own(scraped.PortVariable, update.Snapshot) is not { } port)
                 {
                     continue;
                 }
@@ -53,30 +53,6 @@ internal sealed partial class PrometheusTargets(ResourceNotificationService noti
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-    }
-
-    /// <summary>
-    /// The replica's own port for the endpoint: the variable the endpoint is given by (Management__Port),
-    /// else the HTTP port ASP.NET Core listens on (HTTP_PORTS, ASPNETCORE_URLS), as the orchestrator set them.
-    /// </summary>
-    internal static int? Port(string? portVariable, CustomResourceSnapshot snapshot)
-    {
-        var environment = snapshot.EnvironmentVariables.Where(variable => variable.Value is not null).GroupBy(variable => variable.Name)
-            .ToDictionary(group => group.Key, group => group.Last().Value!);
-        if (portVariable is { } variable)
-        {
-            return environment.TryGetValue(variable, out var value) && int.TryParse(value, CultureInfo.InvariantCulture, out var port) ? port : null;
-        }
-
-        if (environment.TryGetValue("HTTP_PORTS", out var ports) && int.TryParse(ports.Split(';')[0], CultureInfo.InvariantCulture, out var httpPort))
-        {
-            return httpPort;
-        }
-
-        return environment.TryGetValue("ASPNETCORE_URLS", out var urls)
-            ? urls.Split(';').Select(url => Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri : null)
-                .FirstOrDefault(uri => uri?.Scheme == "http")?.Port
-            : null;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Prometheus' targets of {Resource} could not be written: {Error}")]

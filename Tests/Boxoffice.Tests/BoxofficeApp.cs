@@ -178,7 +178,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            throw new InvalidOperationException("The app did not get healthy in time. " + NotHealthy());
+            throw new InvalidOperationException("The app did not get healthy in time. " + await NotHealthyAsync());
         }
 
         InstancesWhenStarted = Instances;
@@ -215,9 +215,6 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
     /// <summary>The suite's running app, once it has started (for <see cref="HangWatchAttribute"/>'s check before each test).</summary>
     public static BoxofficeApp? Current { get; private set; }
-
-    /// <summary>Whether every resource and replica is running and healthy now.</summary>
-    public bool IsWhole => EverythingHealthy(App.Services.GetRequiredService<DistributedApplicationModel>());
 
     /// <summary>Venues, and events, one organizer may create within a day, in the suite (a test reaches it within its rate-limit bucket, <see cref="RateLimit"/>).</summary>
     public const int OrganizerQuota = 6;
@@ -267,11 +264,11 @@ public sealed class BoxofficeApp : IAsyncLifetime
         var model = App.Services.GetRequiredService<DistributedApplicationModel>();
         var limit = within ?? HealthyWithin;
         var deadline = DateTime.UtcNow + limit;
-        while (!EverythingHealthy(model))
+        while (!await Boxoffice.FlashSale.Readiness.EverythingHealthyAsync(model, _instances.Values, cancellationToken))
         {
             if (DateTime.UtcNow >= deadline)
             {
-                throw new TimeoutException($"Not everything was running and healthy within {limit.TotalSeconds:F0} s:\n{NotHealthy()}");
+                throw new TimeoutException($"Not everything was running and healthy within {limit.TotalSeconds:F0} s:\n{await NotHealthyAsync()}");
             }
 
             await Task.Delay(250, cancellationToken);
@@ -312,20 +309,30 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
     private IEnumerable<ResourceEvent> Visible => _instances.Values.Where(instance => instance.Resource is not ParameterResource && !instance.Snapshot.IsHidden);
 
-    /// <summary>The instances not running and healthy, with the last lines their services logged: why a start failed.</summary>
-    private string NotHealthy()
+    /// <summary>
+    /// The instances not running and healthy, or not answering their own <c>/health</c>, with the
+    /// last lines their services logged: why a start failed.
+    /// </summary>
+    private async Task<string> NotHealthyAsync()
     {
-        var sick = _instances.Values
-            .Where(instance => !instance.Snapshot.IsHidden && instance.Resource is not ParameterResource
-                && !(instance.Snapshot.State?.Text == KnownResourceStates.Running && instance.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy))
-            .ToList();
-        var lines = Logs?.Lines ?? [];
-        return string.Join("\n", sick.Select(instance =>
-            Boxoffice.FlashSale.InstanceDiagnosis.Describe(instance) + "\n  "
-            + string.Join("\n  ", lines.Where(line => line.Resource == instance.Resource.Name).TakeLast(15).Select(line => line.Line))));
-    }
+        var sick = new List<(ResourceEvent Instance, string Note)>();
+        foreach (var instance in _instances.Values.Where(instance => !instance.Snapshot.IsHidden && instance.Resource is not ParameterResource))
+        {
+            if (!(instance.Snapshot.State?.Text == KnownResourceStates.Running && instance.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy))
+            {
+                sick.Add((instance, ""));
+            }
+            else if (!await Boxoffice.FlashSale.Readiness.OwnHealthyAsync(instance, CancellationToken.None))
+            {
+                sick.Add((instance, " (through the proxy; its own /health did not answer)"));
+            }
+        }
 
-    private bool EverythingHealthy(DistributedApplicationModel model) => Boxoffice.FlashSale.Readiness.EverythingHealthy(model, _instances.Values);
+        var lines = Logs?.Lines ?? [];
+        return string.Join("\n", sick.Select(entry =>
+            Boxoffice.FlashSale.InstanceDiagnosis.Describe(entry.Instance) + entry.Note + "\n  "
+            + string.Join("\n  ", lines.Where(line => line.Resource == entry.Instance.Resource.Name).TakeLast(15).Select(line => line.Line))));
+    }
 
     private async Task WatchAsync(DistributedApplication app, CancellationToken cancellationToken)
     {

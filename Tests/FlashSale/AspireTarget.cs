@@ -104,7 +104,7 @@ internal sealed class AspireResources : IResourceControl
 
     public Task StartAgainAsync(Replica replica, CancellationToken cancellationToken) => StartAgainAsync(replica.Id, TimeSpan.Zero, cancellationToken);
 
-    /// <summary>Once DCP has seen the instance stop: <paramref name="down"/> later, its Start command, then until it is healthy (a project's instance: and listening).</summary>
+    /// <summary>Once DCP has seen the instance stop: <paramref name="down"/> later, its Start command, then until it is healthy, through the proxy and on its own port.</summary>
     private async Task StartAgainAsync(string instanceId, TimeSpan down, CancellationToken cancellationToken)
     {
         await WaitForAsync(instanceId, state => !IsRunning(state), "seen stopped", cancellationToken);
@@ -123,38 +123,30 @@ internal sealed class AspireResources : IResourceControl
 
         // Healthy, not merely "not unhealthy yet": a snapshot taken before the first check has no status.
         var running = await WaitForAsync(instanceId, state => IsRunning(state) && state.Snapshot.HealthStatus == HealthStatus.Healthy, "running and healthy", cancellationToken);
-        if (running.Resource is ProjectResource)
-        {
-            await WaitUntilListeningAsync(running, cancellationToken);
-        }
+        await WaitUntilOwnHealthyAsync(running, cancellationToken);
     }
 
     /// <summary>
-    /// Until a process of the instance's tree listens on a TCP port (Linux; elsewhere health is all
-    /// there is to go by). A replicated project's health check goes through the orchestrator's
-    /// proxy, which a running sibling answers: a killed replica counted as healthy in a few seconds
-    /// while it was still starting (a payments replica, in a faulted sale, listened 67 s after its
-    /// start). A tree that ends before it listens fails at once.
+    /// Until the replica answers its own <c>/health</c> (<see cref="Readiness.OwnHealthyAsync"/>).
+    /// A replicated project's health as the orchestrator reports it goes through its proxy, which a
+    /// running sibling answers: a killed replica counted as healthy in a few seconds while it was
+    /// still starting (a payments replica, in a faulted sale, listened 67 s after its start). A
+    /// process that ends before it answers fails at once.
     /// </summary>
-    private static async Task WaitUntilListeningAsync(ResourceEvent instance, CancellationToken cancellationToken)
+    private static async Task WaitUntilOwnHealthyAsync(ResourceEvent instance, CancellationToken cancellationToken)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         var pid = Pid(instance);
         var waited = Stopwatch.StartNew();
-        while (!ListeningSockets.AnyListens(ProcessSignals.Tree(pid)))
+        while (!await Readiness.OwnHealthyAsync(instance, cancellationToken))
         {
-            if (!Directory.Exists($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}"))
+            if (OperatingSystem.IsLinux() && !Directory.Exists($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}"))
             {
-                throw new InvalidOperationException($"'{instance.ResourceId}' (process {pid}) ended after it turned healthy, before it listened.");
+                throw new InvalidOperationException($"'{instance.ResourceId}' (process {pid}) ended after it turned healthy, before its own /health answered.");
             }
 
             if (waited.Elapsed > Patience)
             {
-                throw new TimeoutException($"'{instance.ResourceId}' was healthy but did not listen within {Patience.TotalSeconds:F0} s: {InstanceDiagnosis.Describe(instance)}");
+                throw new TimeoutException($"'{instance.ResourceId}' was healthy through the proxy but its own /health did not answer within {Patience.TotalSeconds:F0} s: {InstanceDiagnosis.Describe(instance)}");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);

@@ -191,7 +191,7 @@ public sealed class FaultSchedule(SaleTarget target, SaleOptions options, TextWr
             {
                 var back = Stopwatch.StartNew();
                 var killed = await Control().KillAndRestartReplicaAsync(fault, cancellationToken);
-                return string.Create(CultureInfo.InvariantCulture, $"{killed} killed, started and healthy again in {back.Elapsed.TotalSeconds:F1} s{(OperatingSystem.IsLinux() ? ", its own process listening" : "")}");
+                return string.Create(CultureInfo.InvariantCulture, $"{killed} killed, started and healthy again in {back.Elapsed.TotalSeconds:F1} s, on its own port");
             }
 
             case "relay-crash":

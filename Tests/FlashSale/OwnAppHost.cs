@@ -71,18 +71,36 @@ internal sealed class OwnAppHost : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Until every replica of every resource runs and reports healthy.</summary>
+    /// <summary>Until every replica of every resource runs and reports healthy, each service replica on its own port too.</summary>
     private async Task WaitUntilHealthyAsync(CancellationToken cancellationToken)
     {
         var model = App.Services.GetRequiredService<DistributedApplicationModel>();
-        var instances = new Dictionary<string, ResourceEvent>();
-        await foreach (var change in App.ResourceNotifications.WatchAsync(cancellationToken))
+        var instances = new System.Collections.Concurrent.ConcurrentDictionary<string, ResourceEvent>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watch = Task.Run(async () =>
         {
-            instances[change.ResourceId] = change;
-            var healthy = Readiness.EverythingHealthy(model, instances.Values);
-            if (healthy)
+            await foreach (var change in App.ResourceNotifications.WatchAsync(stop.Token))
             {
-                return;
+                instances[change.ResourceId] = change;
+            }
+        }, stop.Token);
+        try
+        {
+            // A replica's own /health changes nothing the orchestrator reports: ask again until it answers.
+            while (!await Readiness.EverythingHealthyAsync(model, instances.Values, cancellationToken))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            try
+            {
+                await watch;
+            }
+            catch (OperationCanceledException)
+            {
             }
         }
     }

@@ -21,6 +21,69 @@ public static class Readiness
                         && instance.Snapshot.HealthStatus == HealthStatus.Healthy));
         });
     }
+
+    /// <summary>
+    /// <see cref="EverythingHealthy"/>, and every running replica of a Boxoffice service answers
+    /// its own <c>/health</c> (<see cref="Boxoffice.AppHost.ReplicaPorts.OwnHealth"/>): a replicated
+    /// project's health as the orchestrator reports it goes through its proxy, which a running
+    /// sibling answers while the replica is still starting.
+    /// </summary>
+    public static async Task<bool> EverythingHealthyAsync(DistributedApplicationModel model, IEnumerable<ResourceEvent> instances, CancellationToken cancellationToken)
+    {
+        var known = instances.ToList();
+        if (!EverythingHealthy(model, known))
+        {
+            return false;
+        }
+
+        foreach (var instance in known.Where(ResourceInstances.IsRunning))
+        {
+            if (!await OwnHealthyAsync(instance, cancellationToken))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The longest one ask of a replica's own <c>/health</c> may take: a starting replica on busy cores answers late, and is asked again.</summary>
+    private static readonly TimeSpan AskWithin = TimeSpan.FromSeconds(5);
+
+    private static readonly HttpClient Asker = new() { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+
+    /// <summary>
+    /// Whether the replica answers its own <c>/health</c> with a success now; true for an instance
+    /// that is not a Boxoffice service (nothing of its own to ask), false for one not given its port yet.
+    /// </summary>
+    public static async Task<bool> OwnHealthyAsync(ResourceEvent instance, CancellationToken cancellationToken)
+    {
+        if (!Boxoffice.AppHost.ReplicaPorts.HasOwnHealth(instance.Resource))
+        {
+            return true;
+        }
+
+        if (Boxoffice.AppHost.ReplicaPorts.OwnHealth(instance.Resource, instance.Snapshot) is not { } health)
+        {
+            return false;
+        }
+
+        using var ask = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ask.CancelAfter(AskWithin);
+        try
+        {
+            using var answer = await Asker.GetAsync(health, ask.Token);
+            return answer.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
 }
 
 /// <summary>What the orchestrator says of one instance, and its commands bounded in time: shared by the harness and the test suite.</summary>

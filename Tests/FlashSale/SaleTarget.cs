@@ -100,6 +100,6 @@ public interface IResourceControl
     /// <summary>Kills <paramref name="replica"/>'s whole process tree (SIGKILL), frozen or not.</summary>
     void Kill(Replica replica);
 
-    /// <summary>Starts a killed replica again and waits until it runs and is healthy (a project's: and, on Linux, until a process of it listens).</summary>
+    /// <summary>Starts a killed replica again and waits until it runs and is healthy (a service's replica: on its own port, not only through the proxy).</summary>
     Task StartAgainAsync(Replica replica, CancellationToken cancellationToken);
 }
