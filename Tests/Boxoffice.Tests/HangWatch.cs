@@ -80,10 +80,12 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
             throw new InvalidOperationException($"Not run: the app did not recover after an earlier test. {broken}");
         }
 
-        // On the pool, away from any synchronization context the runner keeps for tests. A whole
-        // app answers at once: the orchestrator's states, and each service replica's own /health.
-        var cancellationToken = TestContext.Current.CancellationToken;
-        Task.Run(() => app.WaitUntilWholeBeforeTestAsync(test, cancellationToken), cancellationToken).GetAwaiter().GetResult();
+        if (!app.IsWhole)
+        {
+            // On the pool, away from any synchronization context the runner keeps for tests.
+            var cancellationToken = TestContext.Current.CancellationToken;
+            Task.Run(() => app.WaitUntilWholeBeforeTestAsync(test, cancellationToken), cancellationToken).GetAwaiter().GetResult();
+        }
     }
 
     public override void After(MethodInfo methodUnderTest, IXunitTest test)

@@ -127,29 +127,36 @@ internal sealed class AspireResources : IResourceControl
     }
 
     /// <summary>
-    /// Until the replica answers its own <c>/health</c> (<see cref="Readiness.OwnHealthyAsync"/>).
-    /// A replicated project's health as the orchestrator reports it goes through its proxy, which a
-    /// running sibling answers: a killed replica counted as healthy in a few seconds while it was
-    /// still starting (a payments replica, in a faulted sale, listened 67 s after its start). A
-    /// process that ends before it answers fails at once.
+    /// Until a service replica answers its own <c>/health</c> (<see cref="Readiness.OwnHealthyAsync"/>),
+    /// for at most <see cref="Patience"/>. A replicated project's health as the orchestrator reports
+    /// it goes through its proxy, which a running sibling answers: a killed replica counted as
+    /// healthy in a few seconds while it was still starting (a payments replica, in a faulted sale,
+    /// listened 67 s after its start). An instance that stops before it answers fails at once.
     /// </summary>
-    private static async Task WaitUntilOwnHealthyAsync(ResourceEvent instance, CancellationToken cancellationToken)
+    private async Task WaitUntilOwnHealthyAsync(ResourceEvent running, CancellationToken cancellationToken)
     {
-        var pid = Pid(instance);
+        if (!Boxoffice.AppHost.ReplicaPorts.HasOwnHealth(running.Resource))
+        {
+            return;
+        }
+
         var waited = Stopwatch.StartNew();
+        var instance = running;
         while (!await Readiness.OwnHealthyAsync(instance, cancellationToken))
         {
-            if (OperatingSystem.IsLinux() && !Directory.Exists($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}"))
-            {
-                throw new InvalidOperationException($"'{instance.ResourceId}' (process {pid}) ended after it turned healthy, before its own /health answered.");
-            }
-
             if (waited.Elapsed > Patience)
             {
                 throw new TimeoutException($"'{instance.ResourceId}' was healthy through the proxy but its own /health did not answer within {Patience.TotalSeconds:F0} s: {InstanceDiagnosis.Describe(instance)}");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+
+            // The watch replays the instance's latest state first.
+            instance = await WaitForAsync(instance.ResourceId, _ => true, "seen", cancellationToken);
+            if (!IsRunning(instance))
+            {
+                throw new InvalidOperationException($"'{instance.ResourceId}' stopped after it turned healthy, before its own /health answered: {InstanceDiagnosis.Describe(instance)}");
+            }
         }
     }
 

@@ -71,11 +71,21 @@ internal sealed class OwnAppHost : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Until every replica of every resource runs and reports healthy, each service replica on its own port too.</summary>
+    /// <summary>The longest the app may take to be whole after its start: far above an honest start.</summary>
+    private static readonly TimeSpan StartWithin = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Until every replica of every resource runs and reports healthy, each service replica on its
+    /// own port too (<see cref="OwnHealthAnswers"/>), for at most <see cref="StartWithin"/>: past
+    /// it, fails naming what is not.
+    /// </summary>
     private async Task WaitUntilHealthyAsync(CancellationToken cancellationToken)
     {
         var model = App.Services.GetRequiredService<DistributedApplicationModel>();
         var instances = new System.Collections.Concurrent.ConcurrentDictionary<string, ResourceEvent>();
+        var answers = new OwnHealthAnswers();
+        IReadOnlyList<ResourceEvent> silent = [];
+        var deadline = DateTime.UtcNow + StartWithin;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watch = Task.Run(async () =>
         {
@@ -86,9 +96,33 @@ internal sealed class OwnAppHost : IAsyncDisposable
         }, stop.Token);
         try
         {
-            // A replica's own /health changes nothing the orchestrator reports: ask again until it answers.
-            while (!await Readiness.EverythingHealthyAsync(model, instances.Values, cancellationToken))
+            while (true)
             {
+                if (watch.IsCompleted)
+                {
+                    await watch;
+                    throw new InvalidOperationException("The orchestrator stopped reporting on the app before it was whole.");
+                }
+
+                var now = instances.Values.ToList();
+                if (Readiness.EverythingHealthy(model, now))
+                {
+                    silent = await answers.NotAnsweringAsync(now, cancellationToken);
+                    if (silent.Count == 0)
+                    {
+                        return;
+                    }
+                }
+
+                if (DateTime.UtcNow >= deadline)
+                {
+                    var sick = now.Where(instance => !instance.Snapshot.IsHidden && instance.Resource is not ParameterResource
+                            && !(ResourceInstances.IsRunning(instance) && instance.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy))
+                        .Select(InstanceDiagnosis.Describe)
+                        .Concat(silent.Select(instance => InstanceDiagnosis.Describe(instance) + " (through the proxy; its own /health did not answer)"));
+                    throw new TimeoutException($"The app was not whole within {StartWithin.TotalMinutes:F0} minutes:\n" + string.Join("\n", sick));
+                }
+
                 await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
             }
         }

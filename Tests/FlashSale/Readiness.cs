@@ -22,33 +22,8 @@ public static class Readiness
         });
     }
 
-    /// <summary>
-    /// <see cref="EverythingHealthy"/>, and every running replica of a Boxoffice service answers
-    /// its own <c>/health</c> (<see cref="Boxoffice.AppHost.ReplicaPorts.OwnHealth"/>): a replicated
-    /// project's health as the orchestrator reports it goes through its proxy, which a running
-    /// sibling answers while the replica is still starting.
-    /// </summary>
-    public static async Task<bool> EverythingHealthyAsync(DistributedApplicationModel model, IEnumerable<ResourceEvent> instances, CancellationToken cancellationToken)
-    {
-        var known = instances.ToList();
-        if (!EverythingHealthy(model, known))
-        {
-            return false;
-        }
-
-        foreach (var instance in known.Where(ResourceInstances.IsRunning))
-        {
-            if (!await OwnHealthyAsync(instance, cancellationToken))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     /// <summary>The longest one ask of a replica's own <c>/health</c> may take: a starting replica on busy cores answers late, and is asked again.</summary>
-    private static readonly TimeSpan AskWithin = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan AskWithin = TimeSpan.FromSeconds(5);
 
     private static readonly HttpClient Asker = new() { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
 
@@ -84,6 +59,49 @@ public static class Readiness
             return false;
         }
     }
+}
+
+/// <summary>
+/// Which running service replicas have answered their own <c>/health</c>
+/// (<see cref="Boxoffice.AppHost.ReplicaPorts.OwnHealth"/>), by process. A replicated project's
+/// health as the orchestrator reports it goes through its proxy, which a running sibling answers
+/// while the replica is still starting; a replica counts as whole once its own process has answered.
+/// A process that answered once is not asked again: a new one (a restart) is.
+/// </summary>
+public sealed class OwnHealthAnswers
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _answeredBy = new(StringComparer.Ordinal);
+
+    /// <summary>Every running service replica's process among <paramref name="instances"/> has answered; nothing asked.</summary>
+    public bool AllAnswered(IEnumerable<ResourceEvent> instances) => !ToAsk(instances).Any();
+
+    /// <summary>
+    /// Asks, all at once, every running service replica whose process has not answered yet, and
+    /// gives the ones that did not answer with a success within <see cref="Readiness.AskWithin"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<ResourceEvent>> NotAnsweringAsync(IEnumerable<ResourceEvent> instances, CancellationToken cancellationToken)
+    {
+        var asked = ToAsk(instances).ToList();
+        var answers = await Task.WhenAll(asked.Select(instance => Readiness.OwnHealthyAsync(instance, cancellationToken)));
+        var silent = new List<ResourceEvent>();
+        for (var index = 0; index < asked.Count; index++)
+        {
+            if (answers[index] && ResourceInstances.Pid(asked[index]) is { } pid)
+            {
+                _answeredBy[asked[index].ResourceId] = pid;
+            }
+            else if (!answers[index])
+            {
+                silent.Add(asked[index]);
+            }
+        }
+
+        return silent;
+    }
+
+    private IEnumerable<ResourceEvent> ToAsk(IEnumerable<ResourceEvent> instances) =>
+        instances.Where(instance => ResourceInstances.IsRunning(instance) && Boxoffice.AppHost.ReplicaPorts.HasOwnHealth(instance.Resource)
+            && !(ResourceInstances.Pid(instance) is { } pid && _answeredBy.TryGetValue(instance.ResourceId, out var answered) && answered == pid));
 }
 
 /// <summary>What the orchestrator says of one instance, and its commands bounded in time: shared by the harness and the test suite.</summary>
