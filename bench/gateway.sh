@@ -4,7 +4,9 @@
 #   (b) wrk -> Boxoffice gateway (Release build) with token validation, the Redis-backed rate
 #       limiter (Debian's redis-server), secure headers and request ids on -> upstream
 #   (c) wrk -> nginx as a keep-alive HTTP/1.1 reverse proxy -> upstream
-# and prints throughput, p50/p99, and the ratios b/a and b/c. Then (d) the gateway again at 64
+#   (e) wrk -> bare YARP (bench/Upstream with --ProxyTo: YARP's defaults, nothing else) -> upstream
+# and prints throughput, p50/p99, and the ratios b/a, b/c, e/c and b/e: the gateway's target is
+# bare YARP's ratio to nginx as its maintainers measure it (0.67), and (e) is that ratio here. Then (d) the gateway again at 64
 # connections while Prometheus (Debian's, with deploy/prometheus's configuration and rules, as the
 # AppHost runs it) scrapes its /metrics every 5 s, between two runs without: the cost of the scrape
 # beside the run-to-run noise.
@@ -28,10 +30,10 @@ set -euo pipefail
 duration=${1:-10}
 warmup=${BENCH_WARMUP_SECONDS:-8}
 source "$(dirname "$0")/lib.sh"
-upstream_port=18081 gateway_port=18082 nginx_port=18083 redis_port=18084 prometheus_port=18085
+upstream_port=18081 gateway_port=18082 nginx_port=18083 redis_port=18084 prometheus_port=18085 yarp_port=18086
 
 require_tools wrk nginx=nginx-light redis-server curl prometheus
-require_free_ports $upstream_port $gateway_port $nginx_port $redis_port $prometheus_port
+require_free_ports $upstream_port $gateway_port $nginx_port $redis_port $prometheus_port $yarp_port
 
 bench_workdir gateway
 
@@ -48,6 +50,8 @@ start_redis "$redis_port" "$password"
 
 start_upstream "$upstream_port" upstream.log --BodyBytes 512
 wait_for "http://127.0.0.1:$upstream_port/constant"
+start_upstream "$yarp_port" yarp.log --ProxyTo "http://127.0.0.1:$upstream_port"
+wait_for "http://127.0.0.1:$yarp_port/constant"
 
 issuer="http://127.0.0.1:$upstream_port/"
 env ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" ASPNETCORE_ENVIRONMENT=Production \
@@ -106,7 +110,7 @@ if { [ "${BENCH_AUTHORIZATION_POLICY-authenticated}" = authenticated ] && [ "$an
 fi
 
 declare -A rps p50 p99 cpu
-processes=(gateway='Boxoffice\.Gateway\.dll' upstream='Boxoffice\.Bench\.Upstream\.dll' nginx='^nginx' redis='^redis-server')
+processes=(gateway='Boxoffice\.Gateway\.dll' upstream='Boxoffice\.Bench\.Upstream\.dll --BodyBytes' yarp='Boxoffice\.Bench\.Upstream\.dll --ProxyTo' nginx='^nginx' redis='^redis-server')
 run() { # name connections url
   local out before requests
   wrk -t2 -c"$2" -d"$warmup"s -H "$auth" "$3" >/dev/null   # warm-up: JIT tiering and connection pools
@@ -130,6 +134,7 @@ for connections in 16 64; do
   run direct "$connections" "http://127.0.0.1:$upstream_port/constant"
   run gateway "$connections" "http://127.0.0.1:$gateway_port/bench/constant"
   run nginx "$connections" "http://127.0.0.1:$nginx_port/constant"
+  run yarp "$connections" "http://127.0.0.1:$yarp_port/constant"
 done
 
 # (d) The scrape's cost: without, with Prometheus scraping every 5 s, without again.
@@ -165,9 +170,14 @@ for connections in 16 64; do
   echo "gateway_over_direct_throughput_c$connections: $(ratio "${rps[gateway$connections]}" "${rps[direct$connections]}") (target: none, b/a)"
   echo "gateway_over_nginx_throughput_c$connections: $(ratio "${rps[gateway$connections]}" "${rps[nginx$connections]}") (target: >= 0.67, b/c, bare YARP's own ratio)"
 done
+for connections in 16 64; do
+  echo "bare_yarp_over_nginx_throughput_c$connections: $(ratio "${rps[yarp$connections]}" "${rps[nginx$connections]}") (target: none, e/c, the 0.67 YARP's maintainers measure, on this machine)"
+  echo "gateway_over_bare_yarp_throughput_c$connections: $(ratio "${rps[gateway$connections]}" "${rps[yarp$connections]}") (target: none, b/e, what the gateway's own work leaves of bare YARP's)"
+done
 echo "gateway_added_p99_ms_c64: $(minus "${p99[gateway64]}" "${p99[direct64]}") (target: <= 2.0)"
+echo "bare_yarp_added_p99_ms_c64: $(minus "${p99[yarp64]}" "${p99[direct64]}") (target: none, for comparison)"
 cpu_of() { awk -v name="$1" '{ for (i = 1; i < NF; i++) if ($i == name) print $(i + 1) }' <<<"$2"; }
-echo "gateway_cpu_us_per_request_c64: $(cpu_of gateway "${cpu[gateway64]}") (target: none, nginx's $(cpu_of nginx "${cpu[nginx64]}"))"
+echo "gateway_cpu_us_per_request_c64: $(cpu_of gateway "${cpu[gateway64]}") (target: none, nginx's $(cpu_of nginx "${cpu[nginx64]}"), bare YARP's $(cpu_of yarp "${cpu[yarp64]}"))"
 echo "nginx_added_p99_ms_c64: $(minus "${p99[nginx64]}" "${p99[direct64]}") (target: none, for comparison)"
 echo "scraped_over_unscraped_throughput_c64: $(ratio "${rps[scraped64]}" "$unscraped_mean") (target: within noise, 1 +/- $(spread "${rps[unscraped64]}" "${rps[again64]}"))"
 echo "scraped_added_p99_ms_c64: $(minus "${p99[scraped64]}" "$(awk -v a="${p99[unscraped64]}" -v b="${p99[again64]}" 'BEGIN { printf "%.3f", (a + b) / 2 }')") (target: within noise, unscraped runs $(minus "${p99[unscraped64]}" "${p99[again64]}") ms apart)"

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Yarp.ReverseProxy.Configuration;
 
 // Usage: Boxoffice.Bench.Upstream --urls http://127.0.0.1:PORT [--BodyBytes 512]
 //   GET /constant                          a constant JSON body of BodyBytes bytes
@@ -8,8 +9,24 @@ using Microsoft.IdentityModel.Tokens;
 //   GET /.well-known/jwks                  the public half of a key generated at start
 //   GET /token?sub=...&scope=...&role=...  an access token signed with that key (one hour)
 // A stand-in for the identity server, so a gateway benchmark measures the gateway, not sign-in.
+//
+// Or: Boxoffice.Bench.Upstream --urls http://127.0.0.1:PORT --ProxyTo http://127.0.0.1:UPSTREAM
+//   bare YARP: every request forwarded to ProxyTo with YARP's defaults and nothing else (no
+//   authentication, rate limiting, headers, telemetry or logs), the reference the gateway's
+//   target is set against, measured on the same machine in the same run.
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
+if (builder.Configuration["ProxyTo"] is { Length: > 0 } proxyTo)
+{
+    builder.Services.AddReverseProxy().LoadFromMemory(
+        [new RouteConfig { RouteId = "all", ClusterId = "upstream", Match = new RouteMatch { Path = "/{**rest}" } }],
+        [new ClusterConfig { ClusterId = "upstream", Destinations = new Dictionary<string, DestinationConfig> { ["upstream"] = new() { Address = proxyTo } } }]);
+    var proxy = builder.Build();
+    proxy.MapReverseProxy();
+    proxy.Run();
+    return;
+}
+
 var app = builder.Build();
 
 var bodyBytes = app.Configuration.GetValue("BodyBytes", 512);
