@@ -261,7 +261,8 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
     /// <summary>
     /// Whether every resource and replica is running and healthy now, each service replica's
-    /// process known to have answered its own <c>/health</c> (nothing is asked).
+    /// process known to have answered its own <c>/health</c> (nothing is asked: a replica that
+    /// answered once and hangs later counts by the orchestrator's health alone).
     /// </summary>
     public bool IsWhole
     {
@@ -288,6 +289,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
         while (true)
         {
             var instances = _instances.Values.ToList();
+            _silent = [];
             if (Boxoffice.FlashSale.Readiness.EverythingHealthy(model, instances))
             {
                 _silent = await _answers.NotAnsweringAsync(instances, cancellationToken);

@@ -66,7 +66,17 @@ internal sealed class OwnAppHost : IAsyncDisposable
         var app = await builder.BuildAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
         var host = new OwnAppHost(app, dataPath);
-        await host.WaitUntilHealthyAsync(cancellationToken);
+        try
+        {
+            await host.WaitUntilHealthyAsync(cancellationToken);
+        }
+        catch
+        {
+            // A start that never became whole stops what it started and leaves no data folder behind.
+            await host.DisposeAsync();
+            throw;
+        }
+
         options.Progress?.WriteLine("start  every resource healthy");
         return host;
     }
@@ -105,6 +115,7 @@ internal sealed class OwnAppHost : IAsyncDisposable
                 }
 
                 var now = instances.Values.ToList();
+                silent = [];
                 if (Readiness.EverythingHealthy(model, now))
                 {
                     silent = await answers.NotAnsweringAsync(now, cancellationToken);
@@ -133,8 +144,9 @@ internal sealed class OwnAppHost : IAsyncDisposable
             {
                 await watch;
             }
-            catch (OperationCanceledException)
+            catch (Exception ended) when (ended is OperationCanceledException || watch.IsFaulted)
             {
+                // Cancelled as asked, or already reported in the loop: nothing to add to what is thrown.
             }
         }
     }
