@@ -257,8 +257,6 @@ public sealed class BoxofficeApp : IAsyncLifetime
     /// <summary>Which service replicas have answered their own <c>/health</c>, and which did not when last asked.</summary>
     private readonly Boxoffice.FlashSale.OwnHealthAnswers _answers = new();
 
-    private IReadOnlyList<ResourceEvent> _silent = [];
-
     /// <summary>
     /// Whether every resource and replica is running and healthy now, each service replica's
     /// process known to have answered its own <c>/health</c> (nothing is asked: a replica that
@@ -288,15 +286,9 @@ public sealed class BoxofficeApp : IAsyncLifetime
         var deadline = DateTime.UtcNow + limit;
         while (true)
         {
-            var instances = _instances.Values.ToList();
-            _silent = [];
-            if (Boxoffice.FlashSale.Readiness.EverythingHealthy(model, instances))
+            if (await _answers.WholeAsync(model, _instances.Values.ToList(), cancellationToken))
             {
-                _silent = await _answers.NotAnsweringAsync(instances, cancellationToken);
-                if (_silent.Count == 0)
-                {
-                    return;
-                }
+                return;
             }
 
             if (DateTime.UtcNow >= deadline)
@@ -348,13 +340,7 @@ public sealed class BoxofficeApp : IAsyncLifetime
     /// </summary>
     private string NotHealthy()
     {
-        var sick = _instances.Values
-            .Where(instance => !instance.Snapshot.IsHidden && instance.Resource is not ParameterResource
-                && !(instance.Snapshot.State?.Text == KnownResourceStates.Running && instance.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy))
-            .Select(instance => (Instance: instance, Note: ""))
-            .Concat(_silent.Select(instance => (Instance: instance, Note: " (through the proxy; its own /health did not answer)")))
-            .ToList();
-
+        var sick = _answers.NotWhole(_instances.Values).ToList();
         var lines = Logs?.Lines ?? [];
         return string.Join("\n", sick.Select(entry =>
             Boxoffice.FlashSale.InstanceDiagnosis.Describe(entry.Instance) + entry.Note + "\n  "

@@ -94,7 +94,6 @@ internal sealed class OwnAppHost : IAsyncDisposable
         var model = App.Services.GetRequiredService<DistributedApplicationModel>();
         var instances = new System.Collections.Concurrent.ConcurrentDictionary<string, ResourceEvent>();
         var answers = new OwnHealthAnswers();
-        IReadOnlyList<ResourceEvent> silent = [];
         var deadline = DateTime.UtcNow + StartWithin;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watch = Task.Run(async () =>
@@ -115,22 +114,14 @@ internal sealed class OwnAppHost : IAsyncDisposable
                 }
 
                 var now = instances.Values.ToList();
-                silent = [];
-                if (Readiness.EverythingHealthy(model, now))
+                if (await answers.WholeAsync(model, now, cancellationToken))
                 {
-                    silent = await answers.NotAnsweringAsync(now, cancellationToken);
-                    if (silent.Count == 0)
-                    {
-                        return;
-                    }
+                    return;
                 }
 
                 if (DateTime.UtcNow >= deadline)
                 {
-                    var sick = now.Where(instance => !instance.Snapshot.IsHidden && instance.Resource is not ParameterResource
-                            && !(ResourceInstances.IsRunning(instance) && instance.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy))
-                        .Select(InstanceDiagnosis.Describe)
-                        .Concat(silent.Select(instance => InstanceDiagnosis.Describe(instance) + " (through the proxy; its own /health did not answer)"));
+                    var sick = answers.NotWhole(now).Select(entry => InstanceDiagnosis.Describe(entry.Instance) + entry.Note);
                     throw new TimeoutException($"The app was not whole within {StartWithin.TotalMinutes:F0} minutes:\n" + string.Join("\n", sick));
                 }
 

@@ -72,8 +72,39 @@ public sealed class OwnHealthAnswers
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _answeredBy = new(StringComparer.Ordinal);
 
+    /// <summary>The replicas that did not answer when <see cref="WholeAsync"/> last asked.</summary>
+    private IReadOnlyList<ResourceEvent> _silent = [];
+
     /// <summary>Every running service replica's process among <paramref name="instances"/> has answered; nothing asked.</summary>
     public bool AllAnswered(IEnumerable<ResourceEvent> instances) => !ToAsk(instances).Any();
+
+    /// <summary>
+    /// The app is whole: every resource running and healthy as the orchestrator reports it
+    /// (<see cref="Readiness.EverythingHealthy"/>), then every service replica answering its own
+    /// <c>/health</c> (those not known to have answered are asked, <see cref="NotAnsweringAsync"/>).
+    /// </summary>
+    public async Task<bool> WholeAsync(DistributedApplicationModel model, IReadOnlyCollection<ResourceEvent> instances, CancellationToken cancellationToken)
+    {
+        _silent = [];
+        if (!Readiness.EverythingHealthy(model, instances))
+        {
+            return false;
+        }
+
+        _silent = await NotAnsweringAsync(instances, cancellationToken);
+        return _silent.Count == 0;
+    }
+
+    /// <summary>
+    /// What kept the app from being whole when <see cref="WholeAsync"/> last judged it: the instances
+    /// not running and healthy, and the replicas that did not answer their own <c>/health</c>, each
+    /// with a note saying which, for a wait's failure message.
+    /// </summary>
+    public IEnumerable<(ResourceEvent Instance, string Note)> NotWhole(IEnumerable<ResourceEvent> instances) =>
+        instances.Where(instance => !instance.Snapshot.IsHidden && instance.Resource is not ParameterResource
+                && !(ResourceInstances.IsRunning(instance) && instance.Snapshot.HealthStatus == HealthStatus.Healthy))
+            .Select(instance => (instance, ""))
+            .Concat(_silent.Select(instance => (instance, " (through the proxy; its own /health did not answer)")));
 
     /// <summary>
     /// Asks, all at once, every running service replica whose process has not answered yet, and
