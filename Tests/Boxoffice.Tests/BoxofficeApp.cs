@@ -233,6 +233,9 @@ public sealed class BoxofficeApp : IAsyncLifetime
     /// </summary>
     public string? Broken { get; private set; }
 
+    /// <summary>The instances that kept the app from being whole when it was found <see cref="Broken"/>, on one line.</summary>
+    private string? _brokenBrief;
+
     /// <summary>
     /// Before a test: until the app is whole again (an earlier test may have left something
     /// restarting), at most <see cref="HealthyWithin"/>; past it, the app is <see cref="Broken"/>
@@ -247,6 +250,8 @@ public sealed class BoxofficeApp : IAsyncLifetime
         catch (TimeoutException notWhole)
         {
             Broken ??= $"Before {test}: {notWhole.Message}";
+            _brokenBrief ??= $"Before {test}, not whole: " + string.Join("; ", _answers.NotWhole(_instances.Values)
+                .Select(entry => $"{entry.Instance.ResourceId} {entry.Instance.Snapshot.State?.Text} {entry.Instance.Snapshot.HealthStatus}{entry.Note}"));
             throw;
         }
     }
@@ -409,6 +414,14 @@ public sealed class BoxofficeApp : IAsyncLifetime
         if (Directory.Exists(_dataPath))
         {
             Directory.Delete(_dataPath, recursive: true);
+        }
+
+        // Last, after the app's own logs have stopped: a CI log's tail, often all that is kept of
+        // it, then says why the tests after the one that found the app broken failed.
+        if (Broken is { } broken)
+        {
+            await Console.Out.WriteLineAsync($"The app was past recovery, and every test after it failed at once. {broken}");
+            await Console.Out.WriteLineAsync(_brokenBrief);
         }
     }
 

@@ -25,7 +25,12 @@ public static class Readiness
     /// <summary>The longest one ask of a replica's own <c>/health</c> may take: a starting replica on busy cores answers late, and is asked again.</summary>
     public static readonly TimeSpan AskWithin = TimeSpan.FromSeconds(5);
 
-    private static readonly HttpClient Asker = new() { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+    /// <summary>
+    /// Straight to the replica's loopback port: never through a proxy the environment names
+    /// (<c>http_proxy</c>), which cannot reach this machine's loopback, and which a <c>no_proxy</c>
+    /// that lists <c>localhost</c> but not 127.0.0.1 would not keep these asks from.
+    /// </summary>
+    private static readonly HttpClient Asker = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
 
     /// <summary>
     /// Whether the replica answers its own <c>/health</c> with a success now; true for an instance
