@@ -142,11 +142,11 @@ internal sealed class AspireResources : IResourceControl
 
         var waited = Stopwatch.StartNew();
         var instance = running;
-        while (!await Readiness.OwnHealthyAsync(instance, cancellationToken))
+        while (await Readiness.OwnHealthFailureAsync(instance, cancellationToken) is { } why)
         {
             if (waited.Elapsed > Patience)
             {
-                throw new TimeoutException($"'{instance.ResourceId}' was healthy through the proxy but its own /health did not answer within {Patience.TotalSeconds:F0} s: {InstanceDiagnosis.Describe(instance)}");
+                throw new TimeoutException($"'{instance.ResourceId}' was healthy through the proxy but its own /health did not answer within {Patience.TotalSeconds:F0} s (last: {why}): {InstanceDiagnosis.Describe(instance)}");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);

@@ -36,16 +36,24 @@ public static class Readiness
     /// Whether the replica answers its own <c>/health</c> with a success now; true for an instance
     /// that is not a Boxoffice service (nothing of its own to ask), false for one not given its port yet.
     /// </summary>
-    public static async Task<bool> OwnHealthyAsync(ResourceEvent instance, CancellationToken cancellationToken)
+    public static async Task<bool> OwnHealthyAsync(ResourceEvent instance, CancellationToken cancellationToken) =>
+        await OwnHealthFailureAsync(instance, cancellationToken) is null;
+
+    /// <summary>
+    /// Why the replica does not answer its own <c>/health</c> with a success now (no port in its
+    /// snapshot yet, the connection refused, no answer within <see cref="AskWithin"/>, or the status
+    /// it answered with); null when it does, or when it is not a Boxoffice service.
+    /// </summary>
+    public static async Task<string?> OwnHealthFailureAsync(ResourceEvent instance, CancellationToken cancellationToken)
     {
         if (!Boxoffice.AppHost.ReplicaPorts.HasOwnHealth(instance.Resource))
         {
-            return true;
+            return null;
         }
 
         if (Boxoffice.AppHost.ReplicaPorts.OwnHealth(instance.Resource, instance.Snapshot) is not { } health)
         {
-            return false;
+            return "no port of its own in the orchestrator's snapshot yet";
         }
 
         using var ask = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -53,15 +61,21 @@ public static class Readiness
         try
         {
             using var answer = await Asker.GetAsync(health, ask.Token);
-            return answer.IsSuccessStatusCode;
+            if (answer.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            var body = await answer.Content.ReadAsStringAsync(ask.Token);
+            return $"{health} answered {(int)answer.StatusCode} {(body.Length > 200 ? body[..200] : body)}".TrimEnd();
         }
-        catch (HttpRequestException)
+        catch (HttpRequestException failure)
         {
-            return false;
+            return $"{health}: {failure.Message}";
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return false;
+            return $"{health} did not answer within {AskWithin.TotalSeconds:F0} s";
         }
     }
 }
@@ -77,8 +91,8 @@ public sealed class OwnHealthAnswers
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _answeredBy = new(StringComparer.Ordinal);
 
-    /// <summary>The replicas that did not answer when <see cref="WholeAsync"/> last asked.</summary>
-    private IReadOnlyList<ResourceEvent> _silent = [];
+    /// <summary>The replicas that did not answer when <see cref="WholeAsync"/> last asked, each with why not.</summary>
+    private IReadOnlyList<(ResourceEvent Instance, string Why)> _silent = [];
 
     /// <summary>Every running service replica's process among <paramref name="instances"/> has answered; nothing asked.</summary>
     public bool AllAnswered(IEnumerable<ResourceEvent> instances) => !ToAsk(instances).Any();
@@ -109,26 +123,27 @@ public sealed class OwnHealthAnswers
         instances.Where(instance => !instance.Snapshot.IsHidden && instance.Resource is not ParameterResource
                 && !(ResourceInstances.IsRunning(instance) && instance.Snapshot.HealthStatus == HealthStatus.Healthy))
             .Select(instance => (instance, ""))
-            .Concat(_silent.Select(instance => (instance, " (through the proxy; its own /health did not answer)")));
+            .Concat(_silent.Select(silent => (silent.Instance, $" (through the proxy; its own /health: {silent.Why})")));
 
     /// <summary>
     /// Asks, all at once, every running service replica whose process has not answered yet, and
-    /// gives the ones that did not answer with a success within <see cref="Readiness.AskWithin"/>.
+    /// gives the ones that did not answer with a success within <see cref="Readiness.AskWithin"/>,
+    /// each with why not (<see cref="Readiness.OwnHealthFailureAsync"/>).
     /// </summary>
-    public async Task<IReadOnlyList<ResourceEvent>> NotAnsweringAsync(IEnumerable<ResourceEvent> instances, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(ResourceEvent Instance, string Why)>> NotAnsweringAsync(IEnumerable<ResourceEvent> instances, CancellationToken cancellationToken)
     {
         var asked = ToAsk(instances).ToList();
-        var answers = await Task.WhenAll(asked.Select(instance => Readiness.OwnHealthyAsync(instance, cancellationToken)));
-        var silent = new List<ResourceEvent>();
+        var failures = await Task.WhenAll(asked.Select(instance => Readiness.OwnHealthFailureAsync(instance, cancellationToken)));
+        var silent = new List<(ResourceEvent, string)>();
         for (var index = 0; index < asked.Count; index++)
         {
-            if (answers[index] && ResourceInstances.Pid(asked[index]) is { } pid)
+            if (failures[index] is { } why)
+            {
+                silent.Add((asked[index], why));
+            }
+            else if (ResourceInstances.Pid(asked[index]) is { } pid)
             {
                 _answeredBy[asked[index].ResourceId] = pid;
-            }
-            else if (!answers[index])
-            {
-                silent.Add(asked[index]);
             }
         }
 
