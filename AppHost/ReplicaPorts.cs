@@ -26,7 +26,7 @@ public static class ReplicaPorts
 
     /// <summary>
     /// The replica's own port for the endpoint: the variable the endpoint is given by (Management__Port),
-    /// else the HTTP port ASP.NET Core listens on (ASPNETCORE_URLS, which wins over HTTP_PORTS), as the orchestrator set them.
+    /// else the HTTP port ASP.NET Core listens on (ASPNETCORE_URLS' first http address, or HTTP_PORTS without it), as the orchestrator set them.
     /// </summary>
     internal static int? Own(string? portVariable, CustomResourceSnapshot snapshot)
     {
@@ -37,12 +37,11 @@ public static class ReplicaPorts
             return environment.TryGetValue(variable, out var value) && int.TryParse(value, CultureInfo.InvariantCulture, out var port) ? port : null;
         }
 
-        // Kestrel listens on ASPNETCORE_URLS when it is set, and on HTTP_PORTS only without it.
-        if (environment.TryGetValue("ASPNETCORE_URLS", out var urls)
-            && urls.Split(';').Select(url => Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri : null)
-                .FirstOrDefault(uri => uri?.Scheme == "http")?.Port is { } urlPort)
+        // Kestrel listens on ASPNETCORE_URLS when it is set, and ignores HTTP_PORTS then.
+        if (environment.TryGetValue("ASPNETCORE_URLS", out var urls) && !string.IsNullOrWhiteSpace(urls))
         {
-            return urlPort;
+            return urls.Split(';').Select(url => Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri : null)
+                .FirstOrDefault(uri => uri?.Scheme == "http")?.Port;
         }
 
         return environment.TryGetValue("HTTP_PORTS", out var ports) && int.TryParse(ports.Split(';')[0], CultureInfo.InvariantCulture, out var httpPort)

@@ -250,8 +250,10 @@ public sealed class BoxofficeApp : IAsyncLifetime
         catch (TimeoutException notWhole)
         {
             Broken ??= $"Before {test}: {notWhole.Message}";
-            _brokenBrief ??= $"Before {test}, not whole: " + string.Join("; ", _answers.NotWhole(_instances.Values)
-                .Select(entry => $"{entry.Instance.ResourceId} {entry.Instance.Snapshot.State?.Text} {entry.Instance.Snapshot.HealthStatus}{entry.Note}"));
+            var notWholeNow = _answers.NotWhole(_instances.Values)
+                .Select(entry => $"{entry.Instance.ResourceId} {entry.Instance.Snapshot.State?.Text} {entry.Instance.Snapshot.HealthStatus}{entry.Note}").ToList();
+            _brokenBrief ??= $"Before {test}, not whole: "
+                + (notWholeNow.Count > 0 ? string.Join("; ", notWholeNow) : "every instance seen was running and healthy, so a replica the model asks for has no instance yet");
             throw;
         }
     }
@@ -381,47 +383,67 @@ public sealed class BoxofficeApp : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        Current = null;
-        Logs?.Dispose();
-        await _stopWatching.CancelAsync();
-        if (_watch is not null)
+        try
         {
-            await _watch;
-        }
-
-        if (_app is not null)
-        {
-            // Bounded: a stop that never ends (a process that ignores its signal) must not keep the
-            // run from finishing; the orchestrator ends what is left when the host exits.
-            using var stopping = new CancellationTokenSource(StopTimeout);
-            try
+            Current = null;
+            Logs?.Dispose();
+            await _stopWatching.CancelAsync();
+            if (_watch is not null)
             {
-                // The token only asks; WaitAsync stops waiting for a service that does not listen.
-                await _app.StopAsync(stopping.Token).WaitAsync(stopping.Token);
-                await _app.DisposeAsync().AsTask().WaitAsync(stopping.Token);
+                await _watch;
             }
-            catch (Exception failure) when (stopping.IsCancellationRequested)
+
+            if (_app is not null)
             {
-                await Console.Error.WriteLineAsync($"The app did not stop within {StopTimeout.TotalSeconds:F0} s ({failure.GetType().Name}); leaving the rest to the host's exit.");
+                // Bounded: a stop that never ends (a process that ignores its signal) must not keep the
+                // run from finishing; the orchestrator ends what is left when the host exits.
+                using var stopping = new CancellationTokenSource(StopTimeout);
+                try
+                {
+                    // The token only asks; WaitAsync stops waiting for a service that does not listen.
+                    await _app.StopAsync(stopping.Token).WaitAsync(stopping.Token);
+                    await _app.DisposeAsync().AsTask().WaitAsync(stopping.Token);
+                }
+                catch (Exception failure) when (stopping.IsCancellationRequested)
+                {
+                    await Console.Error.WriteLineAsync($"The app did not stop within {StopTimeout.TotalSeconds:F0} s ({failure.GetType().Name}); leaving the rest to the host's exit.");
+                }
+            }
+
+            if (Telemetry is not null)
+            {
+                await Telemetry.DisposeAsync();
+            }
+
+            if (Directory.Exists(_dataPath))
+            {
+                Directory.Delete(_dataPath, recursive: true);
             }
         }
-
-        if (Telemetry is not null)
+        finally
         {
-            await Telemetry.DisposeAsync();
+            // Last, after the app's own logs have stopped, and whatever the cleanup above threw: a
+            // CI log's tail, often all that is kept of it, then says why the tests failed at once.
+            await SayWhyBrokenAsync();
+        }
+    }
+
+    /// <summary>
+    /// When the app was found <see cref="Broken"/>: the reason in full, then the instances that
+    /// were not whole on one line, on both of the console's streams (a runner may keep the tail of
+    /// each apart).
+    /// </summary>
+    private async Task SayWhyBrokenAsync()
+    {
+        if (Broken is not { } broken)
+        {
+            return;
         }
 
-        if (Directory.Exists(_dataPath))
+        foreach (var console in new[] { Console.Out, Console.Error })
         {
-            Directory.Delete(_dataPath, recursive: true);
-        }
-
-        // Last, after the app's own logs have stopped: a CI log's tail, often all that is kept of
-        // it, then says why the tests after the one that found the app broken failed.
-        if (Broken is { } broken)
-        {
-            await Console.Out.WriteLineAsync($"The app was past recovery, and every test after it failed at once. {broken}");
-            await Console.Out.WriteLineAsync(_brokenBrief);
+            await console.WriteLineAsync($"The app was past recovery: every test after the one named here failed at once. {broken}");
+            await console.WriteLineAsync(_brokenBrief);
         }
     }
 

@@ -127,7 +127,7 @@ internal sealed class AspireResources : IResourceControl
     }
 
     /// <summary>
-    /// Until a service replica answers its own <c>/health</c> (<see cref="Readiness.OwnHealthyAsync"/>),
+    /// Until a service replica answers its own <c>/health</c> (<see cref="Readiness.OwnHealthFailureAsync"/>),
     /// for at most <see cref="Patience"/>. A replicated project's health as the orchestrator reports
     /// it goes through its proxy, which a running sibling answers: a killed replica counted as
     /// healthy in a few seconds while it was still starting (a payments replica, in a faulted sale,
@@ -146,7 +146,7 @@ internal sealed class AspireResources : IResourceControl
         {
             if (waited.Elapsed > Patience)
             {
-                throw new TimeoutException($"'{instance.ResourceId}' was healthy through the proxy but its own /health did not answer within {Patience.TotalSeconds:F0} s (last: {why}): {InstanceDiagnosis.Describe(instance)}");
+                throw new TimeoutException($"'{instance.ResourceId}' was healthy through the proxy but its own /health did not answer with a success within {Patience.TotalSeconds:F0} s (last: {why}): {InstanceDiagnosis.Describe(instance)}");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);

@@ -33,16 +33,10 @@ public static class Readiness
     private static readonly HttpClient Asker = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
 
     /// <summary>
-    /// Whether the replica answers its own <c>/health</c> with a success now; true for an instance
-    /// that is not a Boxoffice service (nothing of its own to ask), false for one not given its port yet.
-    /// </summary>
-    public static async Task<bool> OwnHealthyAsync(ResourceEvent instance, CancellationToken cancellationToken) =>
-        await OwnHealthFailureAsync(instance, cancellationToken) is null;
-
-    /// <summary>
     /// Why the replica does not answer its own <c>/health</c> with a success now (no port in its
-    /// snapshot yet, the connection refused, no answer within <see cref="AskWithin"/>, or the status
-    /// it answered with); null when it does, or when it is not a Boxoffice service.
+    /// snapshot yet, a connection error such as refused, no answer within <see cref="AskWithin"/>,
+    /// or the status it answered with); null when it does, or when it is not a Boxoffice service
+    /// (nothing of its own to ask).
     /// </summary>
     public static async Task<string?> OwnHealthFailureAsync(ResourceEvent instance, CancellationToken cancellationToken)
     {
@@ -66,7 +60,8 @@ public static class Readiness
                 return null;
             }
 
-            var body = await answer.Content.ReadAsStringAsync(ask.Token);
+            // Bytes, not the declared charset: any body is shown, never thrown over.
+            var body = System.Text.Encoding.UTF8.GetString(await answer.Content.ReadAsByteArrayAsync(ask.Token));
             return $"{health} answered {(int)answer.StatusCode} {(body.Length > 200 ? body[..200] : body)}".TrimEnd();
         }
         catch (HttpRequestException failure)
@@ -134,7 +129,7 @@ public sealed class OwnHealthAnswers
     {
         var asked = ToAsk(instances).ToList();
         var failures = await Task.WhenAll(asked.Select(instance => Readiness.OwnHealthFailureAsync(instance, cancellationToken)));
-        var silent = new List<(ResourceEvent, string)>();
+        var silent = new List<(ResourceEvent Instance, string Why)>();
         for (var index = 0; index < asked.Count; index++)
         {
             if (failures[index] is { } why)
