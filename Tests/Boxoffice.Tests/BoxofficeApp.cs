@@ -249,11 +249,15 @@ public sealed class BoxofficeApp : IAsyncLifetime
         }
         catch (TimeoutException notWhole)
         {
-            Broken ??= $"Before {test}: {notWhole.Message}";
-            var notWholeNow = _answers.NotWhole(_instances.Values)
-                .Select(entry => $"{entry.Instance.ResourceId} {entry.Instance.Snapshot.State?.Text} {entry.Instance.Snapshot.HealthStatus}{entry.Note}").ToList();
-            _brokenBrief ??= $"Before {test}, not whole: "
-                + (notWholeNow.Count > 0 ? string.Join("; ", notWholeNow) : "every instance seen was running and healthy, so a replica the model asks for has no instance yet");
+            if (Broken is null)
+            {
+                Broken = $"Before {test}: {notWhole.Message}";
+                var notWholeNow = _answers.NotWhole(_instances.Values)
+                    .Select(entry => $"{entry.Instance.ResourceId} {entry.Instance.Snapshot.State?.Text} {entry.Instance.Snapshot.HealthStatus}{entry.Note}").ToList();
+                _brokenBrief = $"Before {test}, not whole: "
+                    + (notWholeNow.Count > 0 ? string.Join("; ", notWholeNow) : "every instance seen was running and healthy, so a replica the model asks for has no instance yet");
+            }
+
             throw;
         }
     }

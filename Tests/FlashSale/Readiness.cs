@@ -17,8 +17,7 @@ public static class Readiness
             var replicas = known.Where(instance => instance.Resource == resource).ToList();
             return replicas.Any(instance => instance.Snapshot.IsHidden)
                 || (replicas.Count >= resource.GetReplicaCount()
-                    && replicas.All(instance => instance.Snapshot.State?.Text == KnownResourceStates.Running
-                        && instance.Snapshot.HealthStatus == HealthStatus.Healthy));
+                    && replicas.All(instance => ResourceInstances.IsRunning(instance) && instance.Snapshot.HealthStatus == HealthStatus.Healthy));
         });
     }
 
