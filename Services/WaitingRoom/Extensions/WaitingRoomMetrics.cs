@@ -18,9 +18,6 @@ internal static class WaitingRoomMetrics
     public static readonly Counter<long> Abandoned = Meter.CreateCounter<long>(
         "boxoffice.waiting_room.abandoned", "{offer}", "Offers withdrawn because nobody claimed them within the abandon window.");
 
-    public static readonly Gauge<double> Pace = Meter.CreateGauge<double>(
-        "boxoffice.waiting_room.pace", "1", "The share of its admission rate the last tick of a queue admitted at, by event: lower while booking answers slowly.");
-
     public static readonly Histogram<double> WaitSeconds = Meter.CreateHistogram<double>(
         "boxoffice.waiting_room.wait_seconds", "s", "From joining the queue to claiming the admission.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200] });

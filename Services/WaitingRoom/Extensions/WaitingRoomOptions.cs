@@ -51,18 +51,6 @@ internal sealed class WaitingRoomOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan BookingCountsAge { get; set; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>
-    /// A tick's ask of booking for the places left answered slower than this halves the pace the
-    /// queue admits at, a quicker one raises it by <see cref="SlowestPace"/>, up to the queue's rate (docs/adr/0010-waiting-room.md,
-    /// "Paced by booking's answers"); zero turns pacing off, so every queue admits at its rate.
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
-    public TimeSpan SlowBookingAnswer { get; set; } = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>The lowest share of its rate a queue is paced down to, and the pace of its opening: pacing slows admission, it never stops it.</summary>
-    [Range(Metering.MeteringRules.MinPace, 1.0)]
-    public double SlowestPace { get; set; } = 0.1;
-
     /// <summary>How long a tick waits for booking's availability before it keeps the last answer.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
     public TimeSpan AvailabilityTimeout { get; set; } = TimeSpan.FromSeconds(2);

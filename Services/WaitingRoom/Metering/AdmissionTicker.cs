@@ -97,16 +97,6 @@ internal sealed partial class AdmissionTicker(
         activity?.SetTag("boxoffice.offered", outcome.Offered);
         activity?.SetTag("boxoffice.withdrawn", outcome.Withdrawn);
         activity?.SetTag("boxoffice.sold_out", outcome.SoldOut);
-        activity?.SetTag("boxoffice.pace", outcome.Pace);
-        WaitingRoomMetrics.Pace.Record(outcome.Pace, new KeyValuePair<string, object?>("event", eventId.ToString()));
-        if (outcome.Pace < outcome.PaceBefore && !outcome.Opened)
-        {
-            LogSlowed(eventId, available?.AnsweredIn.TotalMilliseconds ?? 0, outcome.Pace);
-        }
-        else if (outcome.Pace >= 1 && outcome.PaceBefore < 1)
-        {
-            LogWholeRate(eventId);
-        }
         if (outcome.Opened)
         {
             LogOpened(eventId, outcome.PrequeueCount);
@@ -154,12 +144,6 @@ internal sealed partial class AdmissionTicker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Opened the queue of event {EventId}: the pre-queue of {PrequeueCount} places is frozen")]
     private partial void LogOpened(Guid eventId, long prequeueCount);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Booking answered the count of event {EventId} in {AnsweredMs:F0} ms: its queue admits at {Pace:F3} of its rate")]
-    private partial void LogSlowed(Guid eventId, double answeredMs, double pace);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Booking answers the count of event {EventId} quickly: its queue admits at its whole rate")]
-    private partial void LogWholeRate(Guid eventId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Withdrew {Withdrawn} unclaimed offers of event {EventId}; those places wait again")]
     private partial void LogWithdrawn(Guid eventId, int withdrawn);

@@ -4,17 +4,16 @@ using System.Text.Json;
 namespace Boxoffice.WaitingRoom.Metering;
 
 /// <summary>
-/// Booking's word on an event: the places free in every tier together (0: sold out), the most one
-/// buyer may take of it (its ticket limit within booking's own cap; null when booking did not
-/// say), and how long booking took to answer (what paces admission).
+/// Booking's word on an event: the places free in every tier together (0: sold out), and the most
+/// one buyer may take of it (its ticket limit within booking's own cap; null when booking did not say).
 /// </summary>
-internal readonly record struct BookingCount(long Available, int? TicketLimit, TimeSpan AnsweredIn);
+internal readonly record struct BookingCount(long Available, int? TicketLimit);
 
 /// <summary>
 /// Asks booking whether anything of an event is left (<c>GET /events/{id}/availability</c>, the
 /// public counts, at most a couple of seconds old). Sold out is nothing available in any tier.
 /// </summary>
-internal sealed class BookingAvailability(IHttpClientFactory clients, TimeProvider time)
+internal sealed class BookingAvailability(IHttpClientFactory clients)
 {
     public const string ClientName = "booking";
 
@@ -23,7 +22,6 @@ internal sealed class BookingAvailability(IHttpClientFactory clients, TimeProvid
     {
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         patience.CancelAfter(timeout);
-        var started = time.GetTimestamp();
         try
         {
             using var client = clients.CreateClient(ClientName);
@@ -35,8 +33,7 @@ internal sealed class BookingAvailability(IHttpClientFactory clients, TimeProvid
 
             var availability = await response.Content.ReadFromJsonAsync<Availability>(JsonSerializerOptions.Web, patience.Token);
             return availability?.Tiers is { } tiers
-                ? new BookingCount(
-                    tiers.Sum(tier => Math.Max(0L, tier.Available)), availability.TicketLimit is > 0 ? availability.TicketLimit : null, time.GetElapsedTime(started))
+                ? new BookingCount(tiers.Sum(tier => Math.Max(0L, tier.Available)), availability.TicketLimit is > 0 ? availability.TicketLimit : null)
                 : null;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)

@@ -12,8 +12,7 @@ internal readonly record struct MeteredTick(double Credit, int Offers, bool Rate
 
 /// <summary>
 /// The metering of admission (docs/adr/0010-waiting-room.md): a token bucket on the queue's row.
-/// A tick adds <c>rate × pace × elapsed</c> to the credit (<see cref="NextPace"/>; never less than
-/// one place a tick), capped at one interval's worth, so a ticker
+/// A tick adds <c>rate × elapsed</c> to the credit, capped at one interval's worth, so a ticker
 /// that was late or a replica that was down never catches up with a burst; it offers the credit's
 /// whole part, fewer if <c>MaxAdmitted</c> valid admissions exist already or if the places left
 /// serve fewer buyers than that (<see cref="BuyersLeft"/>), none while sold out.
@@ -26,22 +25,20 @@ internal static class MeteringRules
     /// <param name="credit">The credit the row kept from the last tick.</param>
     /// <param name="lastTickAt">When the last tick ran (null: this is the first; it gets one interval's worth).</param>
     /// <param name="admitPerSecond">The queue's rate; null for none.</param>
-    /// <param name="pace">The share of the rate this tick admits at (<see cref="NextPace"/>); 1 for the whole rate.</param>
     /// <param name="maxAdmitted">The most valid admissions at once; null for no cap.</param>
     /// <param name="holding">Valid admissions now: open offers and unexpired claims.</param>
     /// <param name="buyersLeft">The buyers not yet offered admission that the places left can serve (<see cref="BuyersLeft"/>); null when unknown.</param>
     public static MeteredTick Next(
-        double credit, DateTimeOffset? lastTickAt, DateTimeOffset now, int? admitPerSecond, double pace, int? maxAdmitted, long holding, bool soldOut, long? buyersLeft,
+        double credit, DateTimeOffset? lastTickAt, DateTimeOffset now, int? admitPerSecond, int? maxAdmitted, long holding, bool soldOut, long? buyersLeft,
         TimeSpan interval)
     {
         double available;
-        if (admitPerSecond is { } configured)
+        if (admitPerSecond is { } rate)
         {
-            var rate = PacedRate(configured, pace, interval);
             var elapsed = lastTickAt is { } last ? Math.Max(0, (now - last).TotalSeconds) : interval.TotalSeconds;
             // At least one place: a slow rate on a short interval would otherwise never reach one.
             var cap = Math.Max(1, rate * interval.TotalSeconds);
-            available = Math.Min(Math.Max(0, credit) + rate * elapsed, cap);
+            available = Math.Min(Math.Max(0, credit) + Math.Max(0, rate) * elapsed, cap);
         }
         else
         {
@@ -66,53 +63,6 @@ internal static class MeteringRules
 
         return new MeteredTick(admitPerSecond is null ? 0 : available, (int)Math.Clamp(offers, 0, MaxOffersPerTick), admitPerSecond is not null);
     }
-
-    /// <summary>
-    /// The rate a tick admits at: the queue's <paramref name="rate"/> times the
-    /// <paramref name="pace"/>, but never below one place a tick (nor above the rate): pacing slows
-    /// a busy sale's admission, it never stops it, and a queue whose rate is a place a tick or less
-    /// is not paced at all.
-    /// </summary>
-    public static double PacedRate(int rate, double pace, TimeSpan interval)
-    {
-        var configured = Math.Max(0, rate);
-        var onePerTick = Math.Min(configured, 1 / interval.TotalSeconds);
-        return Math.Max(onePerTick, configured * (double.IsFinite(pace) ? Math.Clamp(pace, 0, 1) : 1));
-    }
-
-    /// <summary>
-    /// The pace of the next tick, as a share of the queue's rate, from how long booking took to
-    /// answer this tick's ask for the places left (<paramref name="answeredIn"/>; null when it did
-    /// not answer in time or could not say: no evidence, the pace stays). Booking's count is a
-    /// cached read that takes milliseconds when it has the cores; an answer slower than
-    /// <paramref name="slowAnswer"/> means the buyers already let in are waiting for it too. So,
-    /// like a congestion window (additive increase, multiplicative decrease): the opening starts at
-    /// <paramref name="slowestPace"/>, as nothing says yet how much the sale's holds will cost; each
-    /// quick answer adds <paramref name="slowestPace"/>, up to the whole rate; each slow one halves
-    /// it, down to <paramref name="slowestPace"/>. The increase is slow because the signal is late:
-    /// buyers let in now claim, choose and hold seconds later, so a pace that doubled each quick
-    /// answer would let in the burst before booking's first slow answer. A
-    /// <paramref name="slowAnswer"/> of zero turns pacing off: always the whole rate.
-    /// </summary>
-    public static double NextPace(double pace, bool opening, TimeSpan? answeredIn, TimeSpan slowAnswer, double slowestPace)
-    {
-        if (slowAnswer <= TimeSpan.Zero)
-        {
-            return 1;
-        }
-
-        var slowest = double.IsFinite(slowestPace) ? Math.Clamp(slowestPace, MinPace, 1) : 1;
-        var current = opening || !double.IsFinite(pace) ? slowest : Math.Clamp(pace, slowest, 1);
-        return answeredIn switch
-        {
-            null => current,
-            { } took when took > slowAnswer => Math.Max(slowest, current / 2),
-            _ => Math.Min(1, current + slowest),
-        };
-    }
-
-    /// <summary>The lowest pace a queue may be set to slow down to.</summary>
-    public const double MinPace = 0.01;
 
     /// <summary>How many admitted buyers' worth of evidence <see cref="PlacesPerBuyer"/> gives the ticket limit before the buyers' own holds.</summary>
     public const int LimitWeight = 10;

@@ -9,17 +9,14 @@ namespace Boxoffice.WaitingRoom.Metering;
 /// <param name="Opened">This tick froze the pre-queue (of <paramref name="PrequeueCount"/> places).</param>
 /// <param name="Offered">Places offered admission.</param>
 /// <param name="Withdrawn">Offers withdrawn because nobody claimed them in the abandon window.</param>
-/// <param name="Pace">The share of the queue's rate this tick admitted at.</param>
-/// <param name="PaceBefore">The pace the row had before this tick.</param>
-internal sealed record TickOutcome(bool Opened, long PrequeueCount, int Offered, int Withdrawn, bool SoldOut, long ServedThrough, double Pace, double PaceBefore);
+internal sealed record TickOutcome(bool Opened, long PrequeueCount, int Offered, int Withdrawn, bool SoldOut, long ServedThrough);
 
 /// <summary>
 /// One tick of one queue, in one transaction under the queue's advisory lock (one replica admits
 /// per event at a time) and its row's update lock (joins wait; the opening and the arrivals after
 /// it never overlap): freeze the pre-queue at the opening, take booking's word on what is left
 /// (its last word while it does not answer in time),
-/// withdraw abandoned offers, pace the rate by how long booking took to answer, and offer what the
-/// credit and the cap allow, and no more than the
+/// withdraw abandoned offers, and offer what the credit and the cap allow, and no more than the
 /// buyers the places left can serve once the buyers on their way are taken off: the unclaimed
 /// offers whose buyers are still due to poll, and the claims whose holds the queue has not seen
 /// (booking's HoldCreated) for as long as recent buyers took to hold. So when places are few, they
@@ -65,29 +62,26 @@ internal static class Ticks
         var buyersLeft = 0L;
         if (counted is { } count)
         {
-            var holdPace = await PlaceStore.HoldPaceAsync(transaction, eventId, HoldPaceSample, cancellationToken);
-            var holdWait = MeteringRules.HoldWait(holdPace.ClaimToHold, options.AvailabilityLag, options.LongestHoldWait);
+            var pace = await PlaceStore.HoldPaceAsync(transaction, eventId, HoldPaceSample, cancellationToken);
+            var holdWait = MeteringRules.HoldWait(pace.ClaimToHold, options.AvailabilityLag, options.LongestHoldWait);
             // A hold seen after booking's count was taken (less the count's age) may not be in that
             // count; nor may the hold of a claim younger than the hold wait before the count, which
             // the holds consumer may not have read yet, however far behind it is.
             var countedFrom = (count.At < now ? count.At : now) - options.BookingCountsAge;
             var inFlight = await PlaceStore.CountInFlightAsync(
                 transaction, eventId, now - options.AvailabilityLag - QueueSchedule.LongestPoll, countedFrom - holdWait, countedFrom, cancellationToken);
-            buyersLeft = MeteringRules.BuyersLeft(count.Places, inFlight, MeteringRules.PlacesPerBuyer(holdPace.Buyers, holdPace.Places, count.TicketLimit));
+            buyersLeft = MeteringRules.BuyersLeft(count.Places, inFlight, MeteringRules.PlacesPerBuyer(pace.Buyers, pace.Places, count.TicketLimit));
         }
 
         var holding = queue.MaxAdmitted is null ? 0 : await PlaceStore.CountHoldingAsync(transaction, eventId, now - abandonedAfter, now, cancellationToken);
-        // Paced by how long booking took to give this tick's count: a slow answer says the buyers let in already wait for it.
-        var pace = MeteringRules.NextPace(queue.Pace, opening, available?.AnsweredIn, options.SlowBookingAnswer, options.SlowestPace);
-        var metered = MeteringRules.Next(
-            queue.Credit, queue.LastTickAt, now, queue.AdmitPerSecond, pace, queue.MaxAdmitted, holding, isSoldOut, buyersLeft, options.TickInterval);
+        var metered = MeteringRules.Next(queue.Credit, queue.LastTickAt, now, queue.AdmitPerSecond, queue.MaxAdmitted, holding, isSoldOut, buyersLeft, options.TickInterval);
         var offers = await PlaceStore.OfferAsync(transaction, eventId, metered.Offers, now - abandonedAfter, now, cancellationToken);
 
         var servedThrough = offers.Count > 0 ? Math.Max(queue.ServedThrough, offers.Max(offer => offer.Rank)) : queue.ServedThrough;
         await QueueStore.SaveTickAsync(transaction, eventId, new QueueTick(
             now, queue.ShuffledAt ?? now, prequeueCount, isSoldOut, metered.CreditAfter(offers.Count), servedThrough, offers.Count(offer => offer.First), withdrawn,
-            counted?.Places, counted?.At, counted?.TicketLimit, pace),
+            counted?.Places, counted?.At, counted?.TicketLimit),
             cancellationToken);
-        return new TickOutcome(opening, prequeueCount, offers.Count, withdrawn, isSoldOut, servedThrough, pace, queue.Pace);
+        return new TickOutcome(opening, prequeueCount, offers.Count, withdrawn, isSoldOut, servedThrough);
     }
 }

@@ -1,6 +1,6 @@
 namespace Boxoffice.WaitingRoom.Queues;
 
-/// <summary>An event's queue as its row keeps it: the catalog's view of the event, its waiting room's settings, and the metering (<see cref="Pace"/>: the share of its rate the last tick admitted at).</summary>
+/// <summary>An event's queue as its row keeps it: the catalog's view of the event, its waiting room's settings, and the metering.</summary>
 internal sealed record QueueRow(
     Guid EventId,
     int Version,
@@ -25,8 +25,7 @@ internal sealed record QueueRow(
     long AbandonedTotal,
     long? PlacesLeft = null,
     DateTimeOffset? PlacesLeftAt = null,
-    int? TicketLimit = null,
-    double Pace = 1);
+    int? TicketLimit = null);
 
 /// <summary>A queue with what its places add up to when it was read: places waiting, and offers made in the last <see cref="QueueRules.RateWindow"/>.</summary>
 internal sealed record QueueView(QueueRow Queue, long Waiting, long RecentOffers, DateTimeOffset ReadAt, long FrontThrough = -1, long ReachThrough = long.MaxValue)

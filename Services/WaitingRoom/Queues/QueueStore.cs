@@ -23,9 +23,9 @@ internal static class QueueStore
     private const string Columns =
         "event_id, version, status, sale_opens_at, sale_closes_at, closed_at, enabled, prequeue_opens_at, admit_per_second, max_admitted, " +
         "admission_minutes, proof_of_work_bits, shuffled_at, prequeue_count, late_joins, served_through, admitted_total, credit, last_tick_at, " +
-        "sold_out, abandoned_total, places_left, places_left_at, ticket_limit, pace";
+        "sold_out, abandoned_total, places_left, places_left_at, ticket_limit";
 
-    private const int ColumnCount = 25;
+    private const int ColumnCount = 24;
 
     /// <summary>A newly published event's queue (no waiting room yet, if its settings are null). False when a newer version is stored.</summary>
     public static async Task<bool> InsertPublishedAsync(NpgsqlTransaction transaction, EventPublished published, CancellationToken cancellationToken)
@@ -134,11 +134,11 @@ internal static class QueueStore
             """
             UPDATE queues SET shuffled_at = $2, prequeue_count = $3, sold_out = $4, credit = $5, last_tick_at = $6,
                 served_through = greatest(served_through, $7), admitted_total = admitted_total + $8, abandoned_total = abandoned_total + $9,
-                places_left = $10, places_left_at = $11, ticket_limit = $12, pace = $13
+                places_left = $10, places_left_at = $11, ticket_limit = $12
             WHERE event_id = $1
             """,
             eventId, tick.ShuffledAt, tick.PrequeueCount, tick.SoldOut, tick.Credit, tick.At, tick.ServedThrough, tick.FirstOffers, tick.Withdrawn,
-            tick.PlacesLeft, tick.PlacesLeftAt, Sql.Typed(tick.TicketLimit, NpgsqlTypes.NpgsqlDbType.Integer), tick.Pace);
+            tick.PlacesLeft, tick.PlacesLeftAt, Sql.Typed(tick.TicketLimit, NpgsqlTypes.NpgsqlDbType.Integer));
         await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -242,17 +242,15 @@ internal static class QueueStore
         reader.GetInt64(20),
         reader.IsDBNull(21) ? null : reader.GetInt64(21),
         reader.IsDBNull(22) ? null : reader.GetFieldValue<DateTimeOffset>(22),
-        reader.IsDBNull(23) ? null : reader.GetInt32(23),
-        reader.GetDouble(24));
+        reader.IsDBNull(23) ? null : reader.GetInt32(23));
 }
 
 /// <summary>
 /// What one tick wrote on its queue's row: when the pre-queue was frozen and how big it was, the
 /// availability it went by (sold out, and booking's last count of the places left with when it
 /// was taken and the ticket limit it gave), the credit left, the highest rank it offered (-1:
-/// none), how many places it offered for the first time, how many offers it withdrew, and the
-/// pace the next tick starts from.
+/// none), how many places it offered for the first time, and how many offers it withdrew.
 /// </summary>
 internal sealed record QueueTick(
     DateTimeOffset At, DateTimeOffset ShuffledAt, long PrequeueCount, bool SoldOut, double Credit, long ServedThrough, long FirstOffers, long Withdrawn,
-    long? PlacesLeft, DateTimeOffset? PlacesLeftAt, int? TicketLimit, double Pace);
+    long? PlacesLeft, DateTimeOffset? PlacesLeftAt, int? TicketLimit);

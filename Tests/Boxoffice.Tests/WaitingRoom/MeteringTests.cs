@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
-using Boxoffice.FlashSale;
 using Boxoffice.Tests.Edge;
 
 namespace Boxoffice.Tests.WaitingRoom;
@@ -118,52 +117,5 @@ public sealed class MeteringTests(BoxofficeApp boxoffice)
         Assert.Contains(offers, offer => offer > faultsFrom && offer < faultsUntil);
 
         buyers.ForEach(buyer => buyer.Dispose());
-    }
-
-    /// <summary>
-    /// The queue's rate is a ceiling: the ticker admits at a pace set by how long booking takes to
-    /// give it the places left. Every booking replica frozen (SIGSTOP) for a moment answers the ask
-    /// made meanwhile late, and the queue slows; once booking answers quickly again, it comes back
-    /// to its whole rate. An operator sees both in the waiting room's log (and its pace gauge).
-    /// </summary>
-    [Fact]
-    public async Task Admission_slows_while_booking_answers_slowly_and_comes_back_to_its_rate_when_booking_is_quick_again()
-    {
-        var cancellationToken = TestContext.Current.CancellationToken;
-        var sale = await QueuedSale.OpenAsync(boxoffice, new { admitPerSecond = 50 });
-        var eventId = sale.EventId.ToString();
-
-        // Open since a minute ago: the pace starts low and rises a step at each tick booking answers quickly.
-        await UntilAsync(async () => await QueueRecords.QueueAsync<double>(boxoffice, sale.EventId, "pace") == 1, "The queue's pace never reached its whole rate while booking answered quickly.");
-
-        var logged = boxoffice.Logs.Lines.Count;
-        var booking = ServiceProcesses.Of(boxoffice, "booking", "Boxoffice.Booking");
-        Assert.NotEmpty(booking);
-        try
-        {
-            booking.ForEach(process => ProcessSignals.Send(process.Id, ProcessSignals.Stop));
-            // Longer than a tick, shorter than the tick's patience (2 s): an ask made meanwhile is answered, late.
-            await Task.Delay(TimeSpan.FromMilliseconds(1500), cancellationToken);
-        }
-        finally
-        {
-            booking.ForEach(process => ProcessSignals.Send(process.Id, ProcessSignals.Continue));
-            booking.ForEach(process => process.Dispose());
-        }
-
-        bool Logged(string text) => boxoffice.Logs.Lines.Skip(logged).Any(line =>
-            line.Resource == "waiting-room" && line.Line.Contains(eventId, StringComparison.Ordinal) && line.Line.Contains(text, StringComparison.Ordinal));
-        await UntilAsync(() => Task.FromResult(Logged("of its rate")), "The queue did not slow down when booking answered late.");
-        await UntilAsync(() => Task.FromResult(Logged("its whole rate")), "The queue did not come back to its whole rate once booking answered quickly again.");
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
     }
 }

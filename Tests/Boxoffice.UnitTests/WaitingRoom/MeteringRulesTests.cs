@@ -10,8 +10,8 @@ public sealed class MeteringRulesTests
 
     private static MeteredTick Next(
         double credit = 0, TimeSpan? since = null, int? rate = 50, int? max = null, long holding = 0, bool soldOut = false, long? left = null,
-        TimeSpan? interval = null, double pace = 1) =>
-        MeteringRules.Next(credit, since is { } elapsed ? Now - elapsed : null, Now, rate, pace, max, holding, soldOut, left, interval ?? Second);
+        TimeSpan? interval = null) =>
+        MeteringRules.Next(credit, since is { } elapsed ? Now - elapsed : null, Now, rate, max, holding, soldOut, left, interval ?? Second);
 
     [Fact]
     public void The_first_tick_offers_one_intervals_worth()
@@ -109,7 +109,7 @@ public sealed class MeteringRulesTests
     [Fact]
     public void A_clock_behind_the_last_tick_adds_nothing()
     {
-        var tick = MeteringRules.Next(5, Now + Second, Now, 50, 1, null, 0, false, null, Second);
+        var tick = MeteringRules.Next(5, Now + Second, Now, 50, null, 0, false, null, Second);
 
         Assert.Equal(5, tick.Offers);
     }
@@ -172,69 +172,5 @@ public sealed class MeteringRulesTests
         Assert.Equal(most, MeteringRules.HoldWait(TimeSpan.MaxValue, least, most));
         // Bounds set the wrong way round: the least wins.
         Assert.Equal(least, MeteringRules.HoldWait(TimeSpan.FromSeconds(30), least, TimeSpan.FromSeconds(1)));
-    }
-
-    [Fact]
-    public void A_paced_tick_earns_its_share_of_the_rate_within_a_cap_of_that_share()
-    {
-        Assert.Equal(10, Next(pace: 0.2).Offers);
-        Assert.Equal(10, Next(credit: 50, since: TimeSpan.FromSeconds(3), pace: 0.2).Offers); // credit kept from a faster pace does not burst
-        Assert.Equal(5, Next(since: TimeSpan.FromMilliseconds(500), pace: 0.2).Offers);
-    }
-
-    [Theory]
-    [InlineData(100, 0.1, 1000, 10.0)]
-    [InlineData(100, 0.001, 1000, 1.0)] // never below a place a tick
-    [InlineData(100, 0.001, 500, 2.0)] // a place a tick of half a second
-    [InlineData(1, 0.1, 1000, 1.0)] // a place a tick or less: not paced
-    [InlineData(2, 0.1, 2000, 0.5)] // a place a tick of two seconds: not paced either
-    [InlineData(100, 1.0, 1000, 100.0)]
-    [InlineData(100, 7.0, 1000, 100.0)] // never above the rate
-    [InlineData(100, double.NaN, 1000, 100.0)]
-    [InlineData(0, 0.5, 1000, 0.0)]
-    public void Pacing_slows_admission_to_a_place_a_tick_at_the_least_and_never_past_the_rate(int rate, double pace, int intervalMs, double paced)
-    {
-        Assert.Equal(paced, MeteringRules.PacedRate(rate, pace, TimeSpan.FromMilliseconds(intervalMs)), 6);
-    }
-
-    private static readonly TimeSpan Slow = TimeSpan.FromMilliseconds(250);
-
-    [Theory]
-    [InlineData(1.0, true, 10, 0.2)] // the opening starts at the slowest pace, raised by as much again by a quick answer
-    [InlineData(1.0, true, 900, 0.1)] // ...and halved no lower than the slowest
-    [InlineData(1.0, true, null, 0.1)] // ...and kept when booking did not answer
-    [InlineData(0.4, false, 10, 0.5)]
-    [InlineData(0.95, false, 10, 1.0)] // never above the whole rate
-    [InlineData(1.0, false, 249, 1.0)]
-    [InlineData(1.0, false, 251, 0.5)]
-    [InlineData(0.15, false, 900, 0.1)] // never below the slowest
-    [InlineData(0.4, false, null, 0.4)] // no answer: no evidence either way
-    [InlineData(0.01, false, null, 0.1)] // a pace below today's slowest (its setting raised) is lifted to it
-    [InlineData(double.NaN, false, 10, 0.2)]
-    public void The_pace_rises_a_step_when_booking_answers_quickly_and_halves_when_it_answers_slowly(double pace, bool opening, int? answeredMs, double next)
-    {
-        TimeSpan? answered = answeredMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
-
-        Assert.Equal(next, MeteringRules.NextPace(pace, opening, answered, Slow, slowestPace: 0.1), 6);
-    }
-
-    [Fact]
-    public void Pacing_off_is_always_the_whole_rate()
-    {
-        Assert.Equal(1.0, MeteringRules.NextPace(0.1, opening: true, TimeSpan.FromSeconds(5), TimeSpan.Zero, 0.1));
-    }
-
-    [Fact]
-    public void A_queue_paced_down_by_slow_answers_comes_back_to_its_rate_once_they_are_quick()
-    {
-        var pace = 1.0;
-        var paces = new List<double>();
-        foreach (var answeredMs in new[] { 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 400, 400, 400, 5, 5, 5, 5, 5, 5, 5, 5, 5 })
-        {
-            pace = MeteringRules.NextPace(pace, opening: paces.Count == 0, TimeSpan.FromMilliseconds(answeredMs), Slow, 0.1);
-            paces.Add(Math.Round(pace, 6));
-        }
-
-        Assert.Equal([0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.0, 0.5, 0.25, 0.125, 0.225, 0.325, 0.425, 0.525, 0.625, 0.725, 0.825, 0.925, 1.0], paces);
     }
 }
