@@ -22,6 +22,12 @@ namespace Boxoffice.Tests;
 /// test, the app is whole again (at most <see cref="BoxofficeApp.HealthyWithin"/>); once it is past
 /// recovery (<see cref="BoxofficeApp.Broken"/>), each later test fails at once with the reason, so a
 /// broken app costs the run seconds a test rather than every test's timeouts.
+/// <para>
+/// The tests that failed are named again, each with its first line of failure, as the last lines
+/// the process writes (on standard error, when it exits): a failed run prints the process's whole
+/// output after the failures, the running app's logs included, and a runner that keeps only the
+/// tail of a long run would otherwise show those logs and not which tests failed.
+/// </para>
 /// </summary>
 [AttributeUsage(AttributeTargets.Assembly)]
 public sealed class HangWatchAttribute : BeforeAfterTestAttribute
@@ -42,6 +48,12 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
     /// </summary>
     private static readonly Thread Watch = StartWatch();
 
+    /// <summary>The tests that failed so far, each with how long it ran and its first line of failure.</summary>
+    private static readonly List<string> Failed = [];
+
+    /// <summary>Registered once, with the watch: names <see cref="Failed"/> when the process exits.</summary>
+    private static readonly bool FailuresNamedOnExit = NameFailuresOnExit();
+
     public override void Before(MethodInfo methodUnderTest, IXunitTest test)
     {
         lock (Gate)
@@ -50,6 +62,7 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
         }
 
         GC.KeepAlive(Watch);
+        GC.KeepAlive(FailuresNamedOnExit);
         try
         {
             StartWhole(test.TestDisplayName);
@@ -92,8 +105,46 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
     {
         lock (Gate)
         {
+            if (TestContext.Current.TestState is { Result: TestResult.Failed } state)
+            {
+                Failed.Add($"{test.TestDisplayName} ({Stopwatch.GetElapsedTime(_since).TotalSeconds:F0} s): {FirstLine(state.ExceptionMessages)}");
+            }
+
             (_since, _running) = (Stopwatch.GetTimestamp(), null);
         }
+    }
+
+    private static string FirstLine(string?[]? messages)
+    {
+        const int Longest = 400;
+        var line = (messages?.FirstOrDefault() ?? "(no message)").Split('\n', 2)[0].TrimEnd();
+        return line.Length <= Longest ? line : line[..Longest] + "…";
+    }
+
+    private static bool NameFailuresOnExit()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            string[] failed;
+            lock (Gate)
+            {
+                failed = [.. Failed];
+            }
+
+            if (failed.Length == 0)
+            {
+                return;
+            }
+
+            Console.Error.WriteLine($"{failed.Length} test(s) failed, named again as the last lines of this run:");
+            foreach (var line in failed)
+            {
+                Console.Error.WriteLine("  " + line);
+            }
+
+            Console.Error.Flush();
+        };
+        return true;
     }
 
     private static Thread StartWatch()
