@@ -24,7 +24,8 @@ namespace Boxoffice.Tests;
 /// broken app costs the run seconds a test rather than every test's timeouts.
 /// <para>
 /// The tests that failed are named again, each with its first line of failure, as the last lines
-/// the process writes (on standard error, when it exits): a failed run prints the process's whole
+/// the process writes (on standard error, when it exits or before the watch ends it; a test that
+/// failed before it began, the app not whole, among them): a failed run prints the process's whole
 /// output after the failures, the running app's logs included, and a runner that keeps only the
 /// tail of a long run would otherwise show those logs and not which tests failed.
 /// </para>
@@ -67,9 +68,15 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
         {
             StartWhole(test.TestDisplayName);
         }
-        catch
+        catch (Exception failure)
         {
-            // xunit calls After only for the attributes whose Before succeeded: this test ends here.
+            // xunit calls After only for the attributes whose Before succeeded: this test ends here,
+            // before xunit has a result for it.
+            lock (Gate)
+            {
+                RecordFailure(test.TestDisplayName, failure.Message);
+            }
+
             After(methodUnderTest, test);
             throw;
         }
@@ -105,46 +112,71 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
     {
         lock (Gate)
         {
+            // Set for a failure of the test's body (not yet for one of its disposal).
             if (TestContext.Current.TestState is { Result: TestResult.Failed } state)
             {
-                Failed.Add($"{test.TestDisplayName} ({Stopwatch.GetElapsedTime(_since).TotalSeconds:F0} s): {FirstLine(state.ExceptionMessages)}");
+                RecordFailure(test.TestDisplayName, state.ExceptionMessages?.FirstOrDefault());
             }
 
             (_since, _running) = (Stopwatch.GetTimestamp(), null);
         }
     }
 
-    private static string FirstLine(string?[]? messages)
+    /// <summary>Adds the running test to <see cref="Failed"/> (under <see cref="Gate"/>).</summary>
+    private static void RecordFailure(string test, string? message)
     {
+        // One line each, however long the message (an assertion's can hold a whole response).
         const int Longest = 400;
-        var line = (messages?.FirstOrDefault() ?? "(no message)").Split('\n', 2)[0].TrimEnd();
-        return line.Length <= Longest ? line : line[..Longest] + "…";
+        var line = (string.IsNullOrEmpty(message) ? "(no message)" : message).Split('\n', 2)[0].TrimEnd();
+        line = line.Length <= Longest ? line : line[..Longest] + "…";
+        var cancelled = _cancelled ? " (cancelled by the watch)" : "";
+        Failed.Add($"{test} ({Stopwatch.GetElapsedTime(_since).TotalSeconds:F0} s){cancelled}: {line}");
+    }
+
+    /// <summary>
+    /// Writes <see cref="Failed"/> on standard error (under <see cref="Gate"/>): the first
+    /// <see cref="FailuresNamed"/> (a broken app fails every test after it at once, and the first
+    /// says why), then how many more.
+    /// </summary>
+    private static void NameFailures()
+    {
+        const int FailuresNamed = 20;
+        if (Failed.Count == 0)
+        {
+            return;
+        }
+
+        Console.Error.WriteLine($"{Failed.Count} test(s) failed, named again as the last lines of this run:");
+        foreach (var line in Failed.Take(FailuresNamed))
+        {
+            Console.Error.WriteLine("  " + line);
+        }
+
+        if (Failed.Count > FailuresNamed)
+        {
+            Console.Error.WriteLine($"  and {Failed.Count - FailuresNamed} more.");
+        }
+
+        Console.Error.Flush();
     }
 
     private static bool NameFailuresOnExit()
     {
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            string[] failed;
             lock (Gate)
             {
-                failed = [.. Failed];
+                NameFailures();
             }
-
-            if (failed.Length == 0)
-            {
-                return;
-            }
-
-            Console.Error.WriteLine($"{failed.Length} test(s) failed, named again as the last lines of this run:");
-            foreach (var line in failed)
-            {
-                Console.Error.WriteLine("  " + line);
-            }
-
-            Console.Error.Flush();
         };
         return true;
+    }
+
+    /// <summary>Ends the process with <paramref name="message"/>, naming the failures first: <see cref="Environment.FailFast(string)"/> runs no exit handler.</summary>
+    private static void FailFast(string message)
+    {
+        NameFailures();
+        Environment.FailFast(message);
     }
 
     private static Thread StartWatch()
@@ -177,7 +209,7 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
             {
                 if (elapsed > IdleLimit)
                 {
-                    Environment.FailFast($"HangWatch: no test has run for {elapsed.TotalMinutes:F1} min since {test} ended (a fixture's start or disposal, or the host not exiting, hangs).");
+                    FailFast($"HangWatch: no test has run for {elapsed.TotalMinutes:F1} min since {test} ended (a fixture's start or disposal, or the host not exiting, hangs).");
                 }
 
                 return;
@@ -185,7 +217,7 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
 
             if (elapsed > TestLimit + Grace)
             {
-                Environment.FailFast($"HangWatch: {test} has run for {elapsed.TotalMinutes:F1} min and did not end when cancelled.");
+                FailFast($"HangWatch: {test} has run for {elapsed.TotalMinutes:F1} min and did not end when cancelled.");
             }
 
             if (elapsed > TestLimit && !_cancelled)
