@@ -134,9 +134,8 @@ public sealed class HangWatchAttribute : BeforeAfterTestAttribute
     }
 
     /// <summary>
-    /// Writes <see cref="Failed"/> on standard error (under <see cref="Gate"/>): the first
-    /// <see cref="FailuresNamed"/> (a broken app fails every test after it at once, and the first
-    /// says why), then how many more.
+    /// Writes <see cref="Failed"/> on standard error (under <see cref="Gate"/>): the first 20 (a
+    /// broken app fails every test after it at once, and the first says why), then how many more.
     /// </summary>
     private static void NameFailures()
     {
